@@ -1,0 +1,210 @@
+//! The QuickJS engine: started once (at pre-initialisation), then used for
+//! the one execution each instance serves.
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::BTreeMap;
+
+use rquickjs::loader::{ImportAttributes, Loader, Resolver};
+use rquickjs::module::Declared;
+use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Promise, Runtime, Value};
+use rquickjs::promise::PromiseState;
+
+use crate::airlock::runtime::modules;
+use crate::airlock::runtime::types::GuestError;
+use crate::{native, paths, tool_queue};
+
+const PRELUDE: &str = include_str!("prelude.js");
+const AIRLOCK_MODULE: &str = include_str!("airlock.js");
+
+/// JavaScript's own recursion limit, kept well below the wasm stack so that
+/// runaway recursion is a catchable `RangeError`, not a trap.
+const MAX_JS_STACK: usize = 256 * 1024;
+
+pub struct Engine {
+    runtime: Runtime,
+    context: Context,
+}
+
+thread_local! {
+    static ENGINE: OnceCell<Engine> = const { OnceCell::new() };
+    // Sources fetched from the host while resolving, taken by the loader.
+    static FETCHED: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Runs `f` with the engine, starting it first if pre-initialisation did not.
+pub fn with_engine<R>(f: impl FnOnce(&Engine) -> R) -> R {
+    ENGINE.with(|cell| f(cell.get_or_init(|| Engine::start().unwrap_or_else(|e| panic!("{e}")))))
+}
+
+impl Engine {
+    fn start() -> Result<Self, String> {
+        let runtime = Runtime::new().map_err(|e| format!("cannot start QuickJS: {e}"))?;
+        runtime.set_max_stack_size(MAX_JS_STACK);
+        runtime.set_loader(SandboxResolver, SandboxLoader);
+        let context = Context::full(&runtime).map_err(|e| format!("cannot create a context: {e}"))?;
+        context.with(|ctx| -> Result<(), String> {
+            let native = native::install(&ctx).map_err(|e| e.to_string())?;
+            ctx.globals().set("__airlock_native", native).map_err(|e| e.to_string())?;
+            ctx.eval::<(), _>(PRELUDE)
+                .catch(&ctx)
+                .map_err(|e| format!("prelude failed: {e}"))?;
+            // Compile the `airlock` module now so that importing it is free.
+            Module::declare(ctx.clone(), paths::BUILTIN_AIRLOCK, AIRLOCK_MODULE)
+                .and_then(Module::eval)
+                .catch(&ctx)
+                .map_err(|e| format!("airlock module failed: {e}"))?;
+            Ok(())
+        })?;
+        // Settle the module evaluation above before the snapshot is taken.
+        while runtime.execute_pending_job().map_err(|_| "prelude job failed".to_string())? {}
+        Ok(Engine { runtime, context })
+    }
+
+    /// Runs the agent's code as a module, including every job and tool call
+    /// it leaves pending, and returns its default export as JSON.
+    pub fn run(&self, code: &str) -> Result<String, GuestError> {
+        native::reseed_random();
+        let (promise, namespace) = self.context.with(|ctx| {
+            let declared = Module::declare(ctx.clone(), paths::MAIN_MODULE, code).catch(&ctx);
+            let (module, promise) = declared.and_then(|m| m.eval().catch(&ctx)).map_err(guest_error)?;
+            let namespace = module.namespace().catch(&ctx).map_err(guest_error)?;
+            Ok((Persistent::save(&ctx, promise), Persistent::save(&ctx, namespace)))
+        })?;
+        loop {
+            self.drain_jobs()?;
+            let settled = self.context.with(|ctx| {
+                let promise = promise.clone().restore(&ctx).catch(&ctx).map_err(guest_error)?;
+                match promise.state() {
+                    PromiseState::Pending => Ok(None),
+                    PromiseState::Resolved => Ok(Some(default_export(&ctx, namespace.clone()))),
+                    PromiseState::Rejected => Err(rejection(&ctx, &promise)),
+                }
+            })?;
+            if let Some(value) = settled {
+                return Ok(value);
+            }
+            let calls = tool_queue::take();
+            if calls.is_empty() {
+                return Err(GuestError {
+                    name: "Error".into(),
+                    message: "the code awaits a promise that nothing will ever settle".into(),
+                    stack: None,
+                });
+            }
+            let outcomes = tool_queue::send(calls);
+            self.context.with(|ctx| {
+                outcomes
+                    .into_iter()
+                    .try_for_each(|(settle, outcome)| tool_queue::settle(&ctx, settle, outcome).catch(&ctx))
+                    .map_err(guest_error)
+            })?;
+        }
+    }
+
+    fn drain_jobs(&self) -> Result<(), GuestError> {
+        loop {
+            match self.runtime.execute_pending_job() {
+                Ok(true) => continue,
+                Ok(false) => return Ok(()),
+                Err(job) => {
+                    let error = job.0.with(|ctx| guest_error(CaughtError::from_error(&ctx, rquickjs::Error::Exception)));
+                    return Err(error);
+                }
+            }
+        }
+    }
+}
+
+fn default_export(ctx: &Ctx<'_>, namespace: Persistent<Object<'static>>) -> String {
+    let value: Option<Value> = namespace
+        .restore(ctx)
+        .ok()
+        .and_then(|ns| ns.get::<_, Value>("default").ok())
+        .filter(|v| !v.is_undefined());
+    value
+        .and_then(|v| ctx.json_stringify(v).ok().flatten())
+        .and_then(|s| s.to_string().ok())
+        .unwrap_or_else(|| "null".to_string())
+}
+
+fn rejection<'js>(ctx: &Ctx<'js>, promise: &Promise<'js>) -> GuestError {
+    let reason: Value = promise.result::<Value>().and_then(Result::ok).unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+    let caught = match reason.as_object().and_then(|o| rquickjs::Exception::from_object(o.clone())) {
+        Some(exception) => CaughtError::Exception(exception),
+        None => CaughtError::Value(reason),
+    };
+    guest_error(caught)
+}
+
+/// Describes a thrown value for the host: name, message and stack.
+fn guest_error(caught: CaughtError<'_>) -> GuestError {
+    match caught {
+        CaughtError::Exception(exception) => {
+            let name = exception.get::<_, Option<String>>("name").ok().flatten().unwrap_or_else(|| "Error".into());
+            GuestError {
+                name,
+                message: exception.message().unwrap_or_default(),
+                stack: exception.stack().filter(|s| !s.trim().is_empty()),
+            }
+        }
+        CaughtError::Value(value) => GuestError {
+            name: String::new(),
+            message: value_text(&value),
+            stack: None,
+        },
+        CaughtError::Error(error) => GuestError {
+            name: "InternalError".into(),
+            message: error.to_string(),
+            stack: None,
+        },
+    }
+}
+
+/// A thrown non-error value, rendered the way `console.log` would.
+fn value_text(value: &Value<'_>) -> String {
+    let ctx = value.ctx();
+    let inspect = ctx
+        .globals()
+        .get::<_, Object>("__airlock")
+        .and_then(|a| a.get::<_, Function>("inspect"))
+        .and_then(|f| f.call::<_, String>((value.clone(),)));
+    inspect.unwrap_or_else(|_| "a non-error value was thrown".into())
+}
+
+struct SandboxResolver;
+
+impl Resolver for SandboxResolver {
+    fn resolve<'js>(&mut self, ctx: &Ctx<'js>, base: &str, name: &str, _: Option<ImportAttributes<'js>>) -> rquickjs::Result<String> {
+        let path = paths::resolve(base, name).map_err(|message| throw(ctx, message))?;
+        if path == paths::BUILTIN_AIRLOCK {
+            return Ok(path);
+        }
+        match modules::load(&path) {
+            Some(found) => {
+                FETCHED.with(|f| f.borrow_mut().insert(found.path.clone(), found.source));
+                Ok(found.path)
+            }
+            None => Err(throw(ctx, format!("cannot import '{name}': nothing is served at {path}"))),
+        }
+    }
+}
+
+struct SandboxLoader;
+
+impl Loader for SandboxLoader {
+    fn load<'js>(&mut self, ctx: &Ctx<'js>, name: &str, _: Option<ImportAttributes<'js>>) -> rquickjs::Result<Module<'js, Declared>> {
+        let source = FETCHED.with(|f| f.borrow_mut().remove(name));
+        match source {
+            Some(source) => Module::declare(ctx.clone(), name, source),
+            None => Err(throw(ctx, format!("module {name} was not resolved by the sandbox"))),
+        }
+    }
+}
+
+/// Raises a JS `Error` with `message` and returns the matching Rust error.
+fn throw(ctx: &Ctx<'_>, message: String) -> rquickjs::Error {
+    match rquickjs::Exception::from_message(ctx.clone(), &message) {
+        Ok(exception) => ctx.throw(exception.into_value()),
+        Err(error) => error,
+    }
+}

@@ -1,0 +1,29 @@
+//! The JavaScript guest: QuickJS (through `rquickjs`) behind the
+//! `airlock:runtime` `agent` world.
+//!
+//! The interpreter is started in `wizer-initialize`, so the host snapshots a
+//! ready engine and every execution starts from it in a fresh instance.
+
+mod engine;
+mod native;
+mod paths;
+mod tool_queue;
+
+wit_bindgen::generate!({
+    world: "agent",
+    path: "../../wit",
+});
+
+struct Component;
+
+impl Guest for Component {
+    fn run(code: String) -> Result<String, GuestError> {
+        engine::with_engine(|engine| engine.run(&code))
+    }
+
+    fn wizer_initialize() {
+        engine::with_engine(|_| ());
+    }
+}
+
+export!(Component);

@@ -1,0 +1,110 @@
+// Globals every execution sees. Evaluated once, at pre-initialisation, so it
+// costs nothing per execution. `native` holds the functions the Rust side
+// installs; it is captured here and then removed from the global scope.
+(function (native) {
+  "use strict";
+
+  // Node-like rendering of values, compact and cycle-safe, so that what an
+  // agent prints is easy for a model to read back.
+  function inspect(value, depth, seen) {
+    switch (typeof value) {
+      case "string":
+        return depth === 0 ? value : JSON.stringify(value);
+      case "number":
+      case "boolean":
+      case "undefined":
+        return String(value);
+      case "bigint":
+        return `${value}n`;
+      case "symbol":
+        return value.toString();
+      case "function":
+        return `[Function: ${value.name || "anonymous"}]`;
+    }
+    if (value === null) return "null";
+    if (value instanceof Error) {
+      return value.stack ? `${value.name}: ${value.message}\n${value.stack}`.trimEnd() : `${value.name}: ${value.message}`;
+    }
+    if (seen.includes(value)) return "[Circular]";
+    if (depth > 6) return Array.isArray(value) ? "[Array]" : "[Object]";
+    seen.push(value);
+    const inner = (v) => inspect(v, depth + 1, seen);
+    let out;
+    if (Array.isArray(value)) {
+      out = `[ ${value.map(inner).join(", ")} ]`;
+      if (value.length === 0) out = "[]";
+    } else if (value instanceof Map) {
+      const items = [...value].map(([k, v]) => `${inner(k)} => ${inner(v)}`);
+      out = `Map(${value.size}) { ${items.join(", ")} }`;
+    } else if (value instanceof Set) {
+      out = `Set(${value.size}) { ${[...value].map(inner).join(", ")} }`;
+    } else if (value instanceof Date) {
+      out = isNaN(value) ? "Invalid Date" : value.toISOString();
+    } else if (value instanceof Promise) {
+      out = "Promise { <pending> }";
+    } else {
+      const keys = Object.keys(value);
+      const key = (k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k));
+      out = keys.length === 0 ? "{}" : `{ ${keys.map((k) => `${key(k)}: ${inner(value[k])}`).join(", ")} }`;
+    }
+    seen.pop();
+    return out;
+  }
+
+  const format = (args) => args.map((a) => inspect(a, 0, [])).join(" ") + "\n";
+  const write = native.write;
+  const console = {
+    log: (...args) => write(1, format(args)),
+    info: (...args) => write(1, format(args)),
+    debug: (...args) => write(1, format(args)),
+    warn: (...args) => write(2, format(args)),
+    error: (...args) => write(2, format(args)),
+  };
+
+  /** A tool call failed. `kind` is one of: not-found, denied,
+   *  invalid-arguments, failed, unavailable, limit. */
+  class ToolError extends Error {
+    constructor(kind, message, server, tool) {
+      super(message);
+      this.name = "ToolError";
+      this.kind = kind;
+      this.server = server;
+      this.tool = tool;
+    }
+  }
+
+  const enqueue = native.enqueue;
+  /** Calls `tool` of `server` with `args`; resolves to its result. */
+  function callTool(server, tool, args = {}) {
+    if (typeof server !== "string" || typeof tool !== "string") {
+      return Promise.reject(new TypeError("callTool(server, tool, args): server and tool must be strings"));
+    }
+    if (args === null || typeof args !== "object" || Array.isArray(args)) {
+      return Promise.reject(new TypeError(`${server}.${tool}: arguments must be one object`));
+    }
+    let json;
+    try {
+      json = JSON.stringify(args);
+    } catch (e) {
+      return Promise.reject(new TypeError(`${server}.${tool}: arguments are not JSON-serialisable: ${e.message}`));
+    }
+    return new Promise((resolve, reject) =>
+      enqueue(server, tool, json, (kind, payload) => {
+        if (kind) reject(new ToolError(kind, payload, server, tool));
+        else resolve(JSON.parse(payload));
+      }),
+    );
+  }
+
+  const define = (name, value) =>
+    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+  define("console", console);
+  define("ToolError", ToolError);
+  // Read by the `airlock` module; hidden from enumeration.
+  define("__airlock", Object.freeze({ callTool, ToolError, inspect: (v) => inspect(v, 0, []) }));
+  // Read at access time: the snapshot must not freeze an environment in.
+  const env = native.env;
+  define("process", Object.freeze({ get env() { return Object.freeze(env()); } }));
+  Math.random = native.random;
+})(globalThis.__airlock_native);
+delete globalThis.__airlock_native;

@@ -1,0 +1,191 @@
+//! The configuration file: the standard `{"mcpServers": {...}}` file that
+//! Claude Desktop, Claude Code and Cursor use, plus Airlock's own settings
+//! under an optional `"airlock"` key.
+//!
+//! ```json
+//! {
+//!   "mcpServers": {
+//!     "memory": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"] },
+//!     "docs": { "url": "http://127.0.0.1:8080/mcp", "headers": { "Authorization": "Bearer ${DOCS_TOKEN}" } }
+//!   },
+//!   "airlock": { "limits": { "timeout": "10s", "memory_bytes": 134217728 } }
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::Limits;
+
+/// A parsed and validated configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Upstream MCP servers by name, as in every MCP client's config.
+    #[serde(rename = "mcpServers", default)]
+    pub servers: BTreeMap<String, ServerConfig>,
+    /// Airlock's own settings.
+    #[serde(default)]
+    pub airlock: Settings,
+}
+
+/// Airlock's own settings (the `"airlock"` key).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Default limits for every execution.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// One upstream server: a command to start (stdio) or a URL (Streamable
+/// HTTP). Exactly one of `command` and `url` is set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Transport hint some clients write (`stdio`, `http`,
+    /// `streamable-http`); inferred from `command`/`url` when absent.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<String>,
+    /// The program that runs a stdio server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Its arguments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Variables added to its minimal environment.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Its working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<PathBuf>,
+    /// The endpoint of a Streamable HTTP server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// HTTP headers sent with every request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Some clients mark servers as disabled; they are skipped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+}
+
+/// What is wrong with a configuration, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {message}", file.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default(), if field.is_empty() { "config" } else { field.as_str() })]
+pub struct ConfigError {
+    /// The file, when the config came from one.
+    pub file: Option<PathBuf>,
+    /// The path of the bad field (`mcpServers.crm.args[1]`); empty for the
+    /// document as a whole.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: Some(path.to_path_buf()),
+            field: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::from_json(&text).map_err(|e| ConfigError { file: Some(path.to_path_buf()), ..e })
+    }
+
+    /// Parses and validates a configuration document.
+    pub fn from_json(text: &str) -> Result<Config, ConfigError> {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let config: Config = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            ConfigError {
+                file: None,
+                field: if field == "." { String::new() } else { field },
+                message: e.into_inner().to_string(),
+            }
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let error = |field: String, message: &str| ConfigError { file: None, field, message: message.to_string() };
+        for (name, server) in &self.servers {
+            let at = |field: &str| format!("mcpServers.{name}{field}");
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(error(at(""), "server names may hold only letters, digits, '-' and '_'"));
+            }
+            match (&server.command, &server.url) {
+                (Some(_), Some(_)) => return Err(error(at(""), "set either `command` (stdio) or `url` (HTTP), not both")),
+                (None, None) => return Err(error(at(""), "needs `command` (stdio) or `url` (HTTP)")),
+                (Some(command), None) if command.trim().is_empty() => {
+                    return Err(error(at(".command"), "must not be empty"));
+                }
+                (None, Some(url)) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+                    return Err(error(at(".url"), "must be an http:// or https:// URL"));
+                }
+                _ => {}
+            }
+            let expected = if server.command.is_some() { ["stdio"].as_slice() } else { &["http", "streamable-http", "streamableHttp"] };
+            if let Some(transport) = &server.transport
+                && !expected.contains(&transport.as_str())
+            {
+                return Err(error(at(".type"), &format!("'{transport}' does not fit this server (expected {})", expected.join(" or "))));
+            }
+            if server.command.is_none() && (!server.args.is_empty() || !server.env.is_empty() || server.cwd.is_some()) {
+                return Err(error(at(""), "`args`, `env` and `cwd` belong to stdio servers (with `command`)"));
+            }
+            if server.url.is_none() && !server.headers.is_empty() {
+                return Err(error(at(".headers"), "`headers` belong to HTTP servers (with `url`)"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_standard_file() {
+        let config = Config::from_json(
+            r#"{"mcpServers": {
+                "memory": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"], "env": {"A": "1"}},
+                "web": {"type": "http", "url": "http://127.0.0.1:9/mcp", "headers": {"X": "y"}}
+              },
+              "globalShortcut": "ignored: other clients' keys are allowed",
+              "airlock": {"limits": {"timeout": "2s"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(config.servers["memory"].args, ["-y", "@modelcontextprotocol/server-memory"]);
+        assert_eq!(config.servers["web"].url.as_deref(), Some("http://127.0.0.1:9/mcp"));
+        assert_eq!(config.airlock.limits.timeout, std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn errors_name_the_bad_field() {
+        let cases = [
+            (r#"{"mcpServers": {"a": {"command": "x", "args": [1]}}}"#, "mcpServers.a.args[0]"),
+            (r#"{"mcpServers": {"a": {"command": "x", "argz": []}}}"#, "mcpServers.a"),
+            (r#"{"mcpServers": {"a": {}}}"#, "mcpServers.a"),
+            (r#"{"mcpServers": {"a": {"url": "ftp://x"}}}"#, "mcpServers.a.url"),
+            (r#"{"mcpServers": {"a b": {"command": "x"}}}"#, "mcpServers.a b"),
+            (r#"{"mcpServers": {"a": {"command": "x", "type": "http"}}}"#, "mcpServers.a.type"),
+            (r#"{"airlock": {"limits": {"timeout": "soon"}}}"#, "airlock.limits.timeout"),
+            (r#"{"airlock": {"limitz": {}}}"#, "airlock"),
+        ];
+        for (text, field) in cases {
+            let error = Config::from_json(text).unwrap_err();
+            assert_eq!(error.field, field, "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn malformed_json_is_reported_with_its_position() {
+        let error = Config::from_json(r#"{"mcpServers": {"#).unwrap_err();
+        assert!(error.message.contains("line 1"), "{error}");
+    }
+}

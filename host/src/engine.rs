@@ -1,0 +1,217 @@
+//! The wasmtime engine, the pre-initialised guest and its on-disk cache.
+//!
+//! The JS guest is pre-initialised once (wizer: QuickJS started, prelude
+//! evaluated), compiled, and cached under a key derived from the guest's
+//! sha256, the wasmtime version and the engine's settings, so a stale
+//! artifact is never loaded. Every execution then instantiates the cached
+//! component through an `InstancePre` with copy-on-write memory.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use wasmtime_wizer::Wizer;
+
+use crate::Error;
+use crate::sandbox::{self, EPOCH_TICK, StoreState};
+use crate::wit::AgentPre;
+
+/// The JS guest as built by `build.rs`.
+const JS_GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/airlock_guest_js.wasm"));
+const JS_GUEST_SHA256: &str = env!("AIRLOCK_JS_GUEST_SHA256");
+
+/// Sizing of the engine, fixed when the [`crate::Runtime`] is built.
+#[derive(Debug, Clone)]
+pub(crate) struct EngineSettings {
+    /// Instances that may be alive at once (pool slots).
+    pub max_instances: u32,
+}
+
+/// The pool reserves the whole 32-bit address space per memory: the cap an
+/// execution sets is enforced by the store's limiter, below it.
+const MAX_WASM32_MEMORY: usize = 4 << 30;
+
+/// Builds the engine: pooling allocator, copy-on-write images, fuel,
+/// epoch interruption, async host calls.
+pub(crate) fn new_engine(settings: &EngineSettings) -> Result<Engine, Error> {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(settings.max_instances)
+        .total_core_instances(settings.max_instances * 4)
+        .total_memories(settings.max_instances * 2)
+        .total_tables(settings.max_instances * 4)
+        .total_stacks(settings.max_instances)
+        .max_memory_size(MAX_WASM32_MEMORY)
+        // Keep the pages of a trivial execution resident between uses, so
+        // reusing a slot costs no page faults.
+        .linear_memory_keep_resident(2 << 20)
+        .table_keep_resident(64 << 10);
+    let mut config = Config::new();
+    config
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .memory_init_cow(true)
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .cranelift_opt_level(OptLevel::Speed);
+    Engine::new(&config).map_err(|e| Error::Guest(format!("cannot create the wasmtime engine: {e:#}")))
+}
+
+/// Stops the epoch ticker thread when the runtime goes away.
+pub(crate) struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochTicker {
+    /// Advances `engine`'s epoch every [`EPOCH_TICK`] on a thread of its own.
+    pub(crate) fn start(engine: &Engine) -> Result<Self, Error> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (engine, flag) = (engine.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("airlock-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .map_err(|e| Error::internal(format!("cannot start the epoch thread: {e}")))?;
+        Ok(EpochTicker { stop })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Feeds `Hash` output into sha256, to fold the engine's settings into the
+/// cache key.
+struct Sha256Hasher(Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn finish(&self) -> u64 {
+        0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}
+
+/// The cache key of the pre-initialised JS guest on `engine`.
+fn artifact_key(engine: &Engine, guest_sha256: &str) -> String {
+    let mut hasher = Sha256Hasher(Sha256::new());
+    hasher.write(b"airlock-js-guest\0");
+    hasher.write(guest_sha256.as_bytes());
+    hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hex(&hasher.0.finalize())
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The default cache folder: `$AIRLOCK_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/airlock`, else `~/.cache/airlock`.
+pub(crate) fn default_cache_dir() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("AIRLOCK_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("airlock")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache").join("airlock")))
+}
+
+/// Loads the pre-initialised, precompiled JS guest, building and caching
+/// it first when the cache has no artifact for this engine.
+pub(crate) async fn load_js_guest(engine: &Engine, cache_dir: Option<&Path>) -> Result<AgentPre<StoreState>, Error> {
+    let key = artifact_key(engine, JS_GUEST_SHA256);
+    let component = match cache_dir {
+        Some(dir) => match load_cached(engine, dir, &key)? {
+            Some(component) => component,
+            None => {
+                let component = build_js_guest(engine).await?;
+                store_cached(dir, &key, &component)?;
+                component
+            }
+        },
+        None => build_js_guest(engine).await?,
+    };
+    let linker = sandbox::linker(engine).map_err(|e| Error::Guest(format!("cannot link: {e:#}")))?;
+    let pre = linker
+        .instantiate_pre(&component)
+        .map_err(|e| Error::Guest(format!("the JS guest does not link: {e:#}")))?;
+    AgentPre::new(pre).map_err(|e| Error::Guest(format!("the JS guest lacks the agent exports: {e:#}")))
+}
+
+/// Pre-initialises the embedded guest and compiles the snapshot.
+async fn build_js_guest(engine: &Engine) -> Result<Component, Error> {
+    let started = std::time::Instant::now();
+    let snapshot = preinitialise(engine, JS_GUEST).await?;
+    let component = Component::new(engine, &snapshot)
+        .map_err(|e| Error::Guest(format!("cannot compile the pre-initialised guest: {e:#}")))?;
+    tracing::info!(elapsed = ?started.elapsed(), bytes = snapshot.len(), "pre-initialised and compiled the JS guest");
+    Ok(component)
+}
+
+/// Runs the guest's `wizer-initialize` and snapshots the started engine.
+pub(crate) async fn preinitialise(engine: &Engine, guest: &[u8]) -> Result<Vec<u8>, Error> {
+    let fail = |e: wasmtime::Error| Error::Guest(format!("pre-initialisation failed: {e:#}"));
+    let mut store = sandbox::preinit_store(engine).map_err(fail)?;
+    let linker = sandbox::linker(engine).map_err(fail)?;
+    // The component's own export of `wizer-initialize` lifts the core
+    // export, so the core module must keep it.
+    let (snapshot, _) = Wizer::new()
+        .keep_init_func(true)
+        .run_component(&mut store, guest, async |store, component| {
+            linker.instantiate_async(store, component).await
+        })
+        .await
+        .map_err(fail)?;
+    Ok(snapshot)
+}
+
+fn artifact_path(dir: &Path, key: &str) -> PathBuf {
+    dir.join(format!("js-guest-{key}.cwasm"))
+}
+
+fn load_cached(engine: &Engine, dir: &Path, key: &str) -> Result<Option<Component>, Error> {
+    let path = artifact_path(dir, key);
+    if !path.exists() {
+        return Ok(None);
+    }
+    // SAFETY: the file is an artifact this code wrote with
+    // `Component::serialize` into the user's own cache folder (created
+    // 0700), atomically renamed into place, and named by a key that covers
+    // the guest's sha256, the wasmtime version and the engine settings;
+    // wasmtime checks its header and compatibility before use.
+    #[allow(unsafe_code)]
+    let loaded = unsafe { Component::deserialize_file(engine, &path) };
+    match loaded {
+        Ok(component) => Ok(Some(component)),
+        Err(e) => {
+            // Incompatible or damaged: rebuild rather than fail.
+            tracing::warn!(path = %path.display(), error = %e, "ignoring an unusable cached artifact");
+            Ok(None)
+        }
+    }
+}
+
+fn store_cached(dir: &Path, key: &str, component: &Component) -> Result<(), Error> {
+    let cache_error = |message: String| Error::Cache { path: dir.to_path_buf(), message };
+    create_private_dir(dir).map_err(|e| cache_error(format!("cannot create: {e}")))?;
+    let bytes = component.serialize().map_err(|e| cache_error(format!("cannot serialise: {e:#}")))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| cache_error(format!("cannot write: {e}")))?;
+    std::io::Write::write_all(&mut temp, &bytes).map_err(|e| cache_error(format!("cannot write: {e}")))?;
+    temp.persist(artifact_path(dir, key))
+        .map_err(|e| cache_error(format!("cannot store the artifact: {e}")))?;
+    Ok(())
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}

@@ -1,0 +1,157 @@
+//! [`Runtime`]: the engine and the pre-initialised guest, built once and
+//! shared by every session.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use wasmtime::Engine;
+
+use crate::engine::{self, EngineSettings, EpochTicker};
+use crate::sandbox::StoreState;
+use crate::session::Session;
+use crate::tools::{ToolDefinition, ToolHandler, ToolRegistry};
+use crate::wit::AgentPre;
+use crate::{Error, Limits};
+
+/// The Airlock runtime: one wasmtime engine, the pre-initialised and
+/// precompiled JS guest, the tools executions can call and default limits.
+///
+/// Build it once; it is cheap to clone and to share across threads and
+/// tasks. Executions run in [`Session`]s.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), airlock::Error> {
+/// let runtime = airlock::Runtime::builder().build().await?;
+/// let session = runtime.session()?;
+/// let result = session.execute("console.log(1 + 1)", airlock::Language::JavaScript).await?;
+/// assert_eq!(result.stdout, "2\n");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    js: AgentPre<StoreState>,
+    tools: Arc<ToolRegistry>,
+    limits: Limits,
+    slots: Semaphore,
+    _ticker: EpochTicker,
+}
+
+/// Configures a [`Runtime`].
+pub struct RuntimeBuilder {
+    limits: Limits,
+    tools: ToolRegistry,
+    cache_dir: Option<PathBuf>,
+    max_instances: u32,
+}
+
+impl Default for RuntimeBuilder {
+    fn default() -> Self {
+        RuntimeBuilder {
+            limits: Limits::default(),
+            tools: ToolRegistry::default(),
+            cache_dir: engine::default_cache_dir(),
+            max_instances: 256,
+        }
+    }
+}
+
+impl RuntimeBuilder {
+    /// Default limits for executions that do not bring their own.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Registers an in-process tool under `server`, callable from guest
+    /// code as `callTool(server, definition.name, args)`.
+    pub fn tool(mut self, server: impl Into<String>, definition: ToolDefinition, handler: impl ToolHandler) -> Self {
+        self.tools.insert(server, definition, Arc::new(handler));
+        self
+    }
+
+    /// Where precompiled guests are cached; `None` compiles in memory at
+    /// every start. Default: `$AIRLOCK_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/airlock`, else `~/.cache/airlock`.
+    pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.cache_dir = dir;
+        self
+    }
+
+    /// How many executions may run at once; more wait for a slot.
+    /// Default: 256.
+    pub fn max_concurrent_executions(mut self, count: u32) -> Self {
+        self.max_instances = count.max(1);
+        self
+    }
+
+    /// Builds the runtime. The first build on a machine pre-initialises
+    /// and compiles the guest (about a second) and caches the result;
+    /// later builds load it from the cache in milliseconds.
+    pub async fn build(self) -> Result<Runtime, Error> {
+        let settings = EngineSettings { max_instances: self.max_instances };
+        let engine = engine::new_engine(&settings)?;
+        let js = engine::load_js_guest(&engine, self.cache_dir.as_deref()).await?;
+        let ticker = EpochTicker::start(&engine)?;
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                engine,
+                js,
+                tools: Arc::new(self.tools),
+                limits: self.limits,
+                slots: Semaphore::new(self.max_instances as usize),
+                _ticker: ticker,
+            }),
+        })
+    }
+}
+
+impl Runtime {
+    /// Starts configuring a runtime.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// A new session with a fresh temporary workspace, removed when the
+    /// session is dropped.
+    pub fn session(&self) -> Result<Session, Error> {
+        Session::temporary(self.clone())
+    }
+
+    /// A new session whose workspace is the folder `dir` (created if
+    /// missing, kept afterwards).
+    pub fn session_in(&self, dir: impl Into<PathBuf>) -> Result<Session, Error> {
+        Session::pinned(self.clone(), dir.into())
+    }
+
+    /// The limits executions get by default.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// The tools executions can call.
+    pub fn tools(&self) -> &ToolRegistry {
+        &self.inner.tools
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    pub(crate) fn js_guest(&self) -> &AgentPre<StoreState> {
+        &self.inner.js
+    }
+
+    pub(crate) fn tool_registry(&self) -> Arc<ToolRegistry> {
+        self.inner.tools.clone()
+    }
+
+    pub(crate) fn slots(&self) -> &Semaphore {
+        &self.inner.slots
+    }
+}

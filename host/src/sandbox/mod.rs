@@ -1,0 +1,283 @@
+//! One execution's sandbox: the store's data, its limits, its WASI context
+//! and the host side of the guest's imports.
+
+pub(crate) mod output;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tracing::Instrument;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::execution::{ExecutionError, Stats};
+use crate::limits::{Limit, Limits};
+use crate::tools::{ToolError, ToolRegistry};
+use crate::wit::airlock::runtime::{modules, tools, types};
+use crate::wit::{Agent, AgentPre};
+use output::{CappedOutput, OutputLimitExceeded};
+
+/// Where the session's workspace appears inside the guest.
+pub(crate) const WORKSPACE_GUEST_PATH: &str = "/workspace";
+
+/// The error a host-enforced limit traps with.
+#[derive(Debug, thiserror::Error)]
+#[error("the {0} limit was hit")]
+pub(crate) struct LimitTrap(pub Limit);
+
+/// Caps linear memory and records its high-water mark.
+struct MemoryLimiter {
+    cap: usize,
+    peak: usize,
+    hit: bool,
+}
+
+/// Tables only hold function references; QuickJS never grows them, so a
+/// generous fixed cap is enough to stop a hostile guest.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.cap {
+            self.hit = true;
+            return Err(wasmtime::Error::new(LimitTrap(Limit::Memory)));
+        }
+        self.peak = self.peak.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// Everything one execution's store holds.
+pub(crate) struct StoreState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    memory: MemoryLimiter,
+    tools: Arc<ToolRegistry>,
+    tool_calls: u32,
+    max_tool_calls: u32,
+    /// A limit enforced by the host, recorded before it traps.
+    limit_hit: Option<Limit>,
+}
+
+impl WasiView for StoreState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl StoreState {
+    fn new(wasi: WasiCtx, limits: &Limits, tools: Arc<ToolRegistry>) -> Self {
+        StoreState {
+            wasi,
+            table: ResourceTable::new(),
+            memory: MemoryLimiter {
+                cap: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+                peak: 0,
+                hit: false,
+            },
+            tools,
+            tool_calls: 0,
+            max_tool_calls: limits.tool_calls,
+            limit_hit: None,
+        }
+    }
+
+    /// Counts `n` more tool calls, trapping once the cap would be passed.
+    fn count_tool_calls(&mut self, n: usize) -> wasmtime::Result<()> {
+        let total = u64::from(self.tool_calls) + n as u64;
+        if total > u64::from(self.max_tool_calls) {
+            self.limit_hit = Some(Limit::ToolCalls);
+            return Err(wasmtime::Error::new(LimitTrap(Limit::ToolCalls)));
+        }
+        self.tool_calls = total as u32;
+        Ok(())
+    }
+}
+
+/// Builds the linker every guest instance is created with: WASI plus the
+/// `airlock:runtime` imports.
+pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    Agent::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
+    Ok(linker)
+}
+
+/// A store for pre-initialisation: no limits that could cut it short, no
+/// tools, no filesystem.
+pub(crate) fn preinit_store(engine: &Engine) -> wasmtime::Result<Store<StoreState>> {
+    let limits = Limits { memory_bytes: u64::MAX, tool_calls: 0, ..Limits::default() };
+    let state = StoreState::new(WasiCtxBuilder::new().build(), &limits, Arc::default());
+    let mut store = Store::new(engine, state);
+    store.set_fuel(u64::MAX)?;
+    store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Continue(1)));
+    Ok(store)
+}
+
+/// What one execution produced, before the language front-end shapes it.
+pub(crate) struct RawOutcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub value: Option<String>,
+    pub error: Option<ExecutionError>,
+    pub stats: Stats,
+}
+
+/// Runs `code` in a fresh instance of `pre` under `limits`.
+pub(crate) async fn execute(
+    engine: &Engine,
+    pre: &AgentPre<StoreState>,
+    tools: Arc<ToolRegistry>,
+    workspace: &Path,
+    limits: &Limits,
+    code: &str,
+) -> Result<RawOutcome, crate::Error> {
+    let started = Instant::now();
+    let stdout = CappedOutput::new("stdout", limits.stdout_bytes);
+    let stderr = CappedOutput::new("stderr", limits.stderr_bytes);
+    let wasi = WasiCtxBuilder::new()
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .preopened_dir(workspace, WORKSPACE_GUEST_PATH, FsPerms::ReadWrite)
+        .map_err(|e| crate::Error::Workspace(format!("cannot open {}: {e}", workspace.display())))?
+        .build();
+
+    let mut store = Store::new(engine, StoreState::new(wasi, limits, tools));
+    store.limiter(|state| &mut state.memory);
+    store.set_fuel(limits.fuel).map_err(crate::Error::internal)?;
+    let deadline = started + limits.timeout;
+    store.epoch_deadline_callback(move |mut ctx| {
+        if Instant::now() >= deadline {
+            ctx.data_mut().limit_hit = Some(Limit::Timeout);
+            return Err(wasmtime::Error::new(LimitTrap(Limit::Timeout)));
+        }
+        // Yield so that the deadline timer (and other tasks) can run.
+        Ok(UpdateDeadline::Yield(1))
+    });
+    store.set_epoch_deadline(1);
+
+    let run = async {
+        let agent = pre.instantiate_async(&mut store).await?;
+        agent.call_run(&mut store, code).await
+    };
+    let finished = tokio::time::timeout(limits.timeout, run).await;
+
+    let state = store.data();
+    let (value, error) = match finished {
+        Err(_elapsed) => (None, Some(limit_error(Limit::Timeout, limits))),
+        Ok(Ok(Ok(json))) => (Some(json), None),
+        Ok(Ok(Err(thrown))) => {
+            let error = ExecutionError::Exception { name: thrown.name, message: thrown.message, stack: thrown.stack };
+            (None, Some(error))
+        }
+        Ok(Err(trap)) => (None, Some(classify_trap(&trap, state, &stdout, &stderr, limits))),
+    };
+    let fuel_left = store.get_fuel().unwrap_or(0);
+    let state = store.data();
+    let stats = Stats {
+        fuel_used: limits.fuel.saturating_sub(fuel_left),
+        wall_time: started.elapsed(),
+        peak_memory: state.memory.peak as u64,
+        tool_calls: state.tool_calls,
+    };
+    Ok(RawOutcome { stdout: stdout.text(), stderr: stderr.text(), value, error, stats })
+}
+
+/// Names the limit behind a trap, or reports the trap itself.
+fn classify_trap(
+    trap: &wasmtime::Error,
+    state: &StoreState,
+    stdout: &CappedOutput,
+    stderr: &CappedOutput,
+    limits: &Limits,
+) -> ExecutionError {
+    let limit = if trap.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
+        Some(Limit::Fuel)
+    } else if let Some(LimitTrap(limit)) = trap.downcast_ref::<LimitTrap>() {
+        Some(*limit)
+    } else if trap.downcast_ref::<OutputLimitExceeded>().is_some() || stdout.truncated() || stderr.truncated() {
+        Some(Limit::Output)
+    } else if state.memory.hit {
+        Some(Limit::Memory)
+    } else {
+        state.limit_hit
+    };
+    match limit {
+        Some(limit) => limit_error(limit, limits),
+        None => ExecutionError::Trap { message: format!("{trap:#}") },
+    }
+}
+
+fn limit_error(limit: Limit, limits: &Limits) -> ExecutionError {
+    let message = match limit {
+        Limit::Fuel => format!("the execution ran out of fuel ({} units)", limits.fuel),
+        Limit::Timeout => format!("the execution ran past its deadline of {:?}", limits.timeout),
+        Limit::Memory => format!("the guest tried to grow its memory past {} bytes", limits.memory_bytes),
+        Limit::Output => format!(
+            "output went past its cap (stdout {} bytes, stderr {} bytes)",
+            limits.stdout_bytes, limits.stderr_bytes
+        ),
+        Limit::ToolCalls => format!("the code made more than {} tool calls", limits.tool_calls),
+    };
+    ExecutionError::Limit { limit, message }
+}
+
+fn tool_error_to_wit(error: ToolError) -> types::ToolError {
+    match error {
+        ToolError::NotFound(m) => types::ToolError::NotFound(m),
+        ToolError::Denied(m) => types::ToolError::Denied(m),
+        ToolError::InvalidArguments(m) => types::ToolError::InvalidArguments(m),
+        ToolError::Failed(m) => types::ToolError::Failed(m),
+        ToolError::Unavailable(m) => types::ToolError::Unavailable(m),
+    }
+}
+
+fn to_wit(outcome: Result<serde_json::Value, ToolError>) -> Result<String, types::ToolError> {
+    outcome.map(|value| value.to_string()).map_err(tool_error_to_wit)
+}
+
+impl types::Host for StoreState {}
+
+impl tools::Host for StoreState {
+    async fn call(
+        &mut self,
+        server: String,
+        tool: String,
+        arguments: String,
+    ) -> wasmtime::Result<Result<String, types::ToolError>> {
+        self.count_tool_calls(1)?;
+        let span = tracing::debug_span!("tool_call", %server, %tool);
+        let outcome = self.tools.call(&server, &tool, &arguments).instrument(span).await;
+        Ok(to_wit(outcome))
+    }
+
+    async fn call_batch(
+        &mut self,
+        calls: Vec<types::ToolCall>,
+    ) -> wasmtime::Result<Vec<Result<String, types::ToolError>>> {
+        self.count_tool_calls(calls.len())?;
+        let pending = calls.iter().map(|call| {
+            let span = tracing::debug_span!("tool_call", server = %call.server, tool = %call.tool);
+            self.tools.call(&call.server, &call.tool, &call.arguments).instrument(span)
+        });
+        let outcomes = futures::future::join_all(pending).await;
+        Ok(outcomes.into_iter().map(to_wit).collect())
+    }
+}
+
+impl modules::Host for StoreState {
+    async fn load(&mut self, _path: String) -> wasmtime::Result<Option<modules::ModuleSource>> {
+        // No modules are served yet: the guest reports the import it
+        // could not resolve.
+        Ok(None)
+    }
+}
+
+/// How long an idle epoch tick lasts; also the granularity of deadlines.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);

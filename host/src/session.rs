@@ -1,0 +1,161 @@
+//! [`Session`]: where executions run, with the state they share on purpose
+//! (the workspace folder).
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use tracing::Instrument;
+
+use crate::execution::{ExecutionError, ExecutionResult, Stats};
+use crate::typescript::{LineMap, transpile};
+use crate::{Error, Limits, Runtime, sandbox};
+
+/// The language of the code to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// JavaScript, run as an ES module.
+    JavaScript,
+    /// TypeScript: types are stripped, then it runs as JavaScript.
+    TypeScript,
+}
+
+impl Language {
+    /// The language a file's extension implies (`.ts`, `.mts` →
+    /// TypeScript; anything else → JavaScript).
+    pub fn from_path(path: &Path) -> Language {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("ts" | "mts" | "cts") => Language::TypeScript,
+            _ => Language::JavaScript,
+        }
+    }
+
+    fn file_name(self) -> &'static str {
+        match self {
+            Language::JavaScript => "main.js",
+            Language::TypeScript => "main.ts",
+        }
+    }
+}
+
+impl FromStr for Language {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.to_ascii_lowercase().as_str() {
+            "js" | "javascript" => Ok(Language::JavaScript),
+            "ts" | "typescript" => Ok(Language::TypeScript),
+            other => Err(format!("unknown language '{other}' (use javascript or typescript)")),
+        }
+    }
+}
+
+enum Workspace {
+    Temporary(tempfile::TempDir),
+    Pinned(PathBuf),
+}
+
+/// A sequence of executions that share a workspace folder (and, with the
+/// PII layer, a vault). Each execution runs in a fresh guest instance:
+/// nothing else carries over from one to the next.
+pub struct Session {
+    runtime: Runtime,
+    workspace: Workspace,
+}
+
+impl Session {
+    pub(crate) fn temporary(runtime: Runtime) -> Result<Session, Error> {
+        let dir = tempfile::Builder::new()
+            .prefix("airlock-workspace-")
+            .tempdir()
+            .map_err(|e| Error::Workspace(format!("cannot create a temporary workspace: {e}")))?;
+        Ok(Session { runtime, workspace: Workspace::Temporary(dir) })
+    }
+
+    pub(crate) fn pinned(runtime: Runtime, dir: PathBuf) -> Result<Session, Error> {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Workspace(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(Session { runtime, workspace: Workspace::Pinned(dir) })
+    }
+
+    /// The host folder the code sees as `./workspace/`.
+    pub fn workspace(&self) -> &Path {
+        match &self.workspace {
+            Workspace::Temporary(dir) => dir.path(),
+            Workspace::Pinned(dir) => dir,
+        }
+    }
+
+    /// Runs `code` under the runtime's default limits.
+    pub async fn execute(&self, code: &str, language: Language) -> Result<ExecutionResult, Error> {
+        let limits = self.runtime.limits().clone();
+        self.execute_with_limits(code, language, &limits).await
+    }
+
+    /// Runs `code` under `limits`.
+    pub async fn execute_with_limits(
+        &self,
+        code: &str,
+        language: Language,
+        limits: &Limits,
+    ) -> Result<ExecutionResult, Error> {
+        let span = tracing::info_span!("execution", ?language, bytes = code.len());
+        async {
+            let (source, line_map) = match language {
+                Language::JavaScript => (code.to_string(), None),
+                Language::TypeScript => match transpile(code, language.file_name()) {
+                    Ok(out) => (out.code, Some(out.lines)),
+                    Err(error) => return Ok(compile_error(error.message)),
+                },
+            };
+            let _slot = self
+                .runtime
+                .slots()
+                .acquire()
+                .await
+                .map_err(|_| Error::internal("the runtime is shutting down"))?;
+            let raw = sandbox::execute(
+                self.runtime.engine(),
+                self.runtime.js_guest(),
+                self.runtime.tool_registry(),
+                self.workspace(),
+                limits,
+                &source,
+            )
+            .await?;
+            let value = raw
+                .value
+                .and_then(|json| serde_json::from_str(&json).ok())
+                .unwrap_or(serde_json::Value::Null);
+            let error = raw.error.map(|e| map_to_source(e, line_map.as_ref()));
+            tracing::debug!(error = ?error.as_ref().map(ToString::to_string), stats = ?raw.stats, "execution finished");
+            Ok(ExecutionResult { stdout: raw.stdout, stderr: raw.stderr, value, error, stats: raw.stats })
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn compile_error(message: String) -> ExecutionResult {
+    ExecutionResult {
+        stdout: String::new(),
+        stderr: String::new(),
+        value: serde_json::Value::Null,
+        error: Some(ExecutionError::Exception { name: "SyntaxError".into(), message, stack: None }),
+        stats: Stats::default(),
+    }
+}
+
+/// The guest runs the JavaScript made from a TypeScript source as
+/// `main.js`; positions in its errors are mapped back to `main.ts`.
+fn map_to_source(error: ExecutionError, line_map: Option<&LineMap>) -> ExecutionError {
+    let Some(map) = line_map else { return error };
+    let (js, ts) = (Language::JavaScript.file_name(), Language::TypeScript.file_name());
+    match error {
+        ExecutionError::Exception { name, message, stack } => ExecutionError::Exception {
+            name,
+            message: map.rewrite(&message, js, ts),
+            stack: stack.map(|s| map.rewrite(&s, js, ts)),
+        },
+        error => error,
+    }
+}
