@@ -55,6 +55,15 @@ pub(crate) fn new_engine(settings: &EngineSettings) -> Result<Engine, Error> {
         .memory_init_cow(true)
         .consume_fuel(true)
         .epoch_interruption(true)
+        // QuickJS has no recursion check on WASI. Runaway recursion ends
+        // when wasmtime's native stack limit (512 KiB) traps, which comes
+        // before the guest's 1 MiB shadow stack runs out; if a huge frame
+        // exhausts the shadow stack first, the guest's stack-first layout
+        // turns that into an out-of-bounds trap, never into corruption.
+        //
+        // Traps end executions with typed errors; wasm backtraces would
+        // only slow them down and bloat messages.
+        .wasm_backtrace_max_frames(None)
         .cranelift_opt_level(OptLevel::Speed);
     Engine::new(&config).map_err(|e| Error::Guest(format!("cannot create the wasmtime engine: {e:#}")))
 }

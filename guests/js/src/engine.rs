@@ -18,7 +18,7 @@ const AIRLOCK_MODULE: &str = include_str!("airlock.js");
 
 /// JavaScript's own recursion limit, kept well below the wasm stack so that
 /// runaway recursion is a catchable `RangeError`, not a trap.
-const MAX_JS_STACK: usize = 256 * 1024;
+const MAX_JS_STACK: usize = 128 * 1024;
 
 pub struct Engine {
     runtime: Runtime,
@@ -128,12 +128,11 @@ fn default_export(ctx: &Ctx<'_>, namespace: Persistent<Object<'static>>) -> Stri
 }
 
 fn rejection<'js>(ctx: &Ctx<'js>, promise: &Promise<'js>) -> GuestError {
-    let reason: Value = promise.result::<Value>().and_then(Result::ok).unwrap_or_else(|| Value::new_undefined(ctx.clone()));
-    let caught = match reason.as_object().and_then(|o| rquickjs::Exception::from_object(o.clone())) {
-        Some(exception) => CaughtError::Exception(exception),
-        None => CaughtError::Value(reason),
-    };
-    guest_error(caught)
+    // rquickjs hands a rejection back as a pending exception on `ctx`.
+    match promise.result::<Value>() {
+        Some(Err(error)) => guest_error(CaughtError::from_error(ctx, error)),
+        _ => guest_error(CaughtError::Value(Value::new_undefined(ctx.clone()))),
+    }
 }
 
 /// Describes a thrown value for the host: name, message and stack.

@@ -210,7 +210,18 @@ fn classify_trap(
     };
     match limit {
         Some(limit) => limit_error(limit, limits),
-        None => ExecutionError::Trap { message: format!("{trap:#}") },
+        None => ExecutionError::Trap { message: trap_message(trap) },
+    }
+}
+
+fn trap_message(trap: &wasmtime::Error) -> String {
+    match trap.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => "stack overflow: the code recursed too deeply".to_string(),
+        Some(Trap::MemoryOutOfBounds) => {
+            "out-of-bounds memory access in the guest (deep recursion exhausts its stack this way)".to_string()
+        }
+        Some(other) => other.to_string(),
+        None => format!("{trap:#}"),
     }
 }
 
