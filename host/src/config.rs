@@ -169,13 +169,13 @@ mod tests {
     fn errors_name_the_bad_field() {
         let cases = [
             (r#"{"mcpServers": {"a": {"command": "x", "args": [1]}}}"#, "mcpServers.a.args[0]"),
-            (r#"{"mcpServers": {"a": {"command": "x", "argz": []}}}"#, "mcpServers.a"),
+            (r#"{"mcpServers": {"a": {"command": "x", "argz": []}}}"#, "mcpServers.a.argz"),
             (r#"{"mcpServers": {"a": {}}}"#, "mcpServers.a"),
             (r#"{"mcpServers": {"a": {"url": "ftp://x"}}}"#, "mcpServers.a.url"),
             (r#"{"mcpServers": {"a b": {"command": "x"}}}"#, "mcpServers.a b"),
             (r#"{"mcpServers": {"a": {"command": "x", "type": "http"}}}"#, "mcpServers.a.type"),
             (r#"{"airlock": {"limits": {"timeout": "soon"}}}"#, "airlock.limits.timeout"),
-            (r#"{"airlock": {"limitz": {}}}"#, "airlock"),
+            (r#"{"airlock": {"limitz": {}}}"#, "airlock.limitz"),
         ];
         for (text, field) in cases {
             let error = Config::from_json(text).unwrap_err();

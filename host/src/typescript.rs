@@ -96,6 +96,14 @@ fn leading_position(text: &str) -> (Option<(u32, Option<u32>)>, usize) {
 
 /// Turns `source` (named `file_name` in messages) into JavaScript.
 pub fn transpile(source: &str, file_name: &str) -> Result<Transpiled, TypeScriptError> {
+    // The source is hostile input: a compiler panic must fail this one
+    // execution, not the host that serves many.
+    std::panic::catch_unwind(|| transpile_unguarded(source, file_name)).unwrap_or_else(|_| {
+        Err(TypeScriptError { message: format!("{file_name}: the TypeScript compiler failed on this source") })
+    })
+}
+
+fn transpile_unguarded(source: &str, file_name: &str) -> Result<Transpiled, TypeScriptError> {
     let allocator = Allocator::default();
     let source_type = SourceType::ts().with_module(true);
     let parsed = Parser::new(&allocator, source, source_type).parse();
@@ -103,7 +111,7 @@ pub fn transpile(source: &str, file_name: &str) -> Result<Transpiled, TypeScript
         return Err(report(parsed.diagnostics.errors(), source, file_name));
     }
     let mut program = parsed.program;
-    let semantic = SemanticBuilder::new().build(&program);
+    let semantic = SemanticBuilder::new().with_enum_eval(true).build(&program);
     if semantic.diagnostics.has_errors() {
         return Err(report(semantic.diagnostics.errors(), source, file_name));
     }

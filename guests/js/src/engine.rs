@@ -15,6 +15,7 @@ use crate::{native, paths, tool_queue};
 
 const PRELUDE: &str = include_str!("prelude.js");
 const AIRLOCK_MODULE: &str = include_str!("airlock.js");
+const FS_MODULE: &str = include_str!("fs.js");
 
 /// JavaScript's own recursion limit, kept well below the wasm stack so that
 /// runaway recursion is a catchable `RangeError`, not a trap.
@@ -48,11 +49,13 @@ impl Engine {
             ctx.eval::<(), _>(PRELUDE)
                 .catch(&ctx)
                 .map_err(|e| format!("prelude failed: {e}"))?;
-            // Compile the `airlock` module now so that importing it is free.
-            Module::declare(ctx.clone(), paths::BUILTIN_AIRLOCK, AIRLOCK_MODULE)
-                .and_then(Module::eval)
-                .catch(&ctx)
-                .map_err(|e| format!("airlock module failed: {e}"))?;
+            // Compile the built-in modules now so that importing them is free.
+            for (name, source) in [(paths::BUILTIN_AIRLOCK, AIRLOCK_MODULE), (paths::BUILTIN_FS, FS_MODULE)] {
+                Module::declare(ctx.clone(), name, source)
+                    .and_then(Module::eval)
+                    .catch(&ctx)
+                    .map_err(|e| format!("built-in module {name} failed: {e}"))?;
+            }
             Ok(())
         })?;
         // Settle the module evaluation above before the snapshot is taken.
@@ -87,7 +90,7 @@ impl Engine {
             if calls.is_empty() {
                 return Err(GuestError {
                     name: "Error".into(),
-                    message: "the code awaits a promise that nothing will ever settle".into(),
+                    message: "the code awaits a promise that will never settle: no job, timer or tool call is left to resolve it".into(),
                     stack: None,
                 });
             }
@@ -175,7 +178,7 @@ struct SandboxResolver;
 impl Resolver for SandboxResolver {
     fn resolve<'js>(&mut self, ctx: &Ctx<'js>, base: &str, name: &str, _: Option<ImportAttributes<'js>>) -> rquickjs::Result<String> {
         let path = paths::resolve(base, name).map_err(|message| throw(ctx, message))?;
-        if path == paths::BUILTIN_AIRLOCK {
+        if paths::builtin(&path).is_some() {
             return Ok(path);
         }
         match modules::load(&path) {

@@ -5,6 +5,7 @@
 //! ready engine and every execution starts from it in a fresh instance.
 
 mod engine;
+mod fs;
 mod native;
 mod paths;
 mod tool_queue;

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use rquickjs::{Ctx, Function, Object, Persistent};
 
-use crate::tool_queue;
+use crate::{fs, tool_queue};
 
 thread_local! {
     // xorshift64* state behind `Math.random`; reseeded for every execution
@@ -52,6 +52,7 @@ pub fn install<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     let native = Object::new(ctx.clone())?;
     native.set("write", Function::new(ctx.clone(), write)?)?;
     native.set("random", Function::new(ctx.clone(), next_random)?)?;
+    native.set("fs", fs::install(ctx)?)?;
     native.set(
         "env",
         Function::new(ctx.clone(), || std::env::vars().collect::<BTreeMap<String, String>>())?,

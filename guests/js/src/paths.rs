@@ -8,14 +8,25 @@ pub const MAIN_MODULE: &str = "main.js";
 
 /// Built-in modules, served by the guest itself.
 pub const BUILTIN_AIRLOCK: &str = "airlock";
+/// The workspace file API (also importable as `node:fs`, `fs/promises`).
+pub const BUILTIN_FS: &str = "fs";
+
+/// The built-in module an import specifier names, if any.
+pub fn builtin(specifier: &str) -> Option<&'static str> {
+    match specifier {
+        BUILTIN_AIRLOCK => Some(BUILTIN_AIRLOCK),
+        "fs" | "node:fs" | "fs/promises" | "node:fs/promises" => Some(BUILTIN_FS),
+        _ => None,
+    }
+}
 
 /// Folders of the virtual tree whose modules the host serves.
 const SERVED_ROOTS: [&str; 2] = ["/servers/", "/skills/"];
 
 /// Resolves `specifier` as imported from the module named `base`.
 pub fn resolve(base: &str, specifier: &str) -> Result<String, String> {
-    if specifier == BUILTIN_AIRLOCK {
-        return Ok(specifier.to_string());
+    if let Some(name) = builtin(specifier) {
+        return Ok(name.to_string());
     }
     let joined = if specifier.starts_with('/') {
         specifier.to_string()
@@ -25,7 +36,7 @@ pub fn resolve(base: &str, specifier: &str) -> Result<String, String> {
         return Err(format!(
             "cannot import '{specifier}': the sandbox has no package '{specifier}'; \
              import tools from './servers/<server>', skills from './skills/<name>', \
-             or helpers from 'airlock'"
+             helpers from 'airlock', or the workspace through 'fs'"
         ));
     };
     let path = normalise(&joined)

@@ -101,7 +101,7 @@
   define("console", console);
   define("ToolError", ToolError);
   // Read by the `airlock` module; hidden from enumeration.
-  define("__airlock", Object.freeze({ callTool, ToolError, inspect: (v) => inspect(v, 0, []) }));
+  define("__airlock", Object.freeze({ callTool, ToolError, fs: native.fs, inspect: (v) => inspect(v, 0, []) }));
   // Read at access time: the snapshot must not freeze an environment in.
   const env = native.env;
   define("process", Object.freeze({ get env() { return Object.freeze(env()); } }));
