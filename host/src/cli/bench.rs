@@ -1,12 +1,230 @@
-//! `airlock bench`: prints the runtime's figures.
+//! `airlock bench`: prints the runtime's figures, measured in one run.
+//!
+//! Run it from a release build (`just bench`); debug builds measure the
+//! debug host.
 
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use airlock::{Language, Limits, Runtime, ToolDefinition};
+use anyhow::{Context, bail};
 use clap::Args;
+use serde_json::{Value, json};
 
 /// Arguments of `airlock bench`.
 #[derive(Args)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// Sequential executions for the latency percentiles.
+    #[arg(long, default_value_t = 2000)]
+    executions: usize,
+    /// Seconds to run the throughput test.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// Whole-process runs of `airlock run` and `node -e`.
+    #[arg(long, default_value_t = 30)]
+    process_runs: usize,
+}
 
-/// Runs the benchmarks.
-pub async fn bench(_args: BenchArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("not yet")
+const TRIVIAL: &str = "console.log(1+1)";
+const RECORDS: u64 = 10_000;
+
+/// Runs the benchmarks and prints a table of figures.
+pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
+    if cfg!(debug_assertions) {
+        eprintln!("warning: this is a debug build; run `cargo run --release -- bench` (or `just bench`) for real figures");
+    }
+    let runtime = bench_runtime().await?;
+    let session = runtime.session()?;
+    let limits = Limits::default();
+    // Warm the pool slots and caches.
+    for _ in 0..100 {
+        check(session.execute_with_limits(TRIVIAL, Language::JavaScript, &limits).await?)?;
+    }
+
+    let mut latencies = Vec::with_capacity(args.executions);
+    let mut peak_memory = 0;
+    for _ in 0..args.executions {
+        let started = Instant::now();
+        let result = check(session.execute_with_limits(TRIVIAL, Language::JavaScript, &limits).await?)?;
+        latencies.push(started.elapsed());
+        peak_memory = peak_memory.max(result.stats.peak_memory);
+    }
+    latencies.sort_unstable();
+
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let throughput = throughput(&runtime, cores * 2, Duration::from_secs_f64(args.seconds)).await?;
+    let per_call = host_call_overhead(&runtime).await?;
+    let filter = filter_records(&runtime).await?;
+    let (airlock_process, node_process) = whole_process(args.process_runs)?;
+
+    println!("Airlock core runtime benchmark ({cores} cores)");
+    println!("{:<58} {:>14}", "figure", "value");
+    let row = |name: &str, value: String| println!("{name:<58} {value:>14}");
+    row("cold execution, fresh instance, console.log(1+1): p50", micros(percentile(&latencies, 50)));
+    row("cold execution, fresh instance, console.log(1+1): p99", micros(percentile(&latencies, 99)));
+    row(&format!("trivial executions per second ({cores} cores)"), format!("{throughput:.0}/s"));
+    row("per host call overhead (in-process echo tool)", micros(per_call));
+    row(&format!("filter {RECORDS} records of an in-process tool result (p50)"), millis(filter));
+    row("peak guest memory, trivial script", format!("{:.2} MiB", peak_memory as f64 / (1 << 20) as f64));
+    row("`airlock run hello.js`, whole process (p50)", millis(airlock_process));
+    match node_process {
+        Some(node) => {
+            row("`node -e \"console.log(1+1)\"`, whole process (p50)", millis(node));
+            row("ratio airlock / node", format!("{:.2}", airlock_process.as_secs_f64() / node.as_secs_f64()));
+        }
+        None => row("`node -e \"console.log(1+1)\"`", "node not found".into()),
+    }
+    Ok(super::EXIT_OK)
+}
+
+async fn bench_runtime() -> anyhow::Result<Runtime> {
+    let echo = |args: Value| async move { Ok(args) };
+    // The tool holds its data in memory, as a database-backed tool would
+    // have it ready; what is measured is Airlock's side.
+    let data = std::sync::Arc::new(records_result());
+    let records = move |_: Value| {
+        let data = data.clone();
+        async move { Ok(Value::clone(&data)) }
+    };
+    Ok(Runtime::builder()
+        .tool("bench", ToolDefinition::new("echo"), echo)
+        .tool("bench", ToolDefinition::new("records"), records)
+        .build()
+        .await?)
+}
+
+fn records_result() -> Value {
+    let rows: Vec<Value> = (0..RECORDS)
+        .map(|i| {
+            let status = ["pending", "paid", "overdue"][(i % 3) as usize];
+            json!({
+                "id": i,
+                "name": format!("Customer {i}"),
+                "status": status,
+                "amount": (i * 7919) % 5000,
+                "tags": ["retail", "eu"],
+            })
+        })
+        .collect();
+    json!({ "records": rows })
+}
+
+fn check(result: airlock::ExecutionResult) -> anyhow::Result<airlock::ExecutionResult> {
+    if let Some(error) = &result.error {
+        bail!("a benchmark execution failed: {error}");
+    }
+    Ok(result)
+}
+
+/// Trivial executions per second with `tasks` concurrent tasks.
+async fn throughput(runtime: &Runtime, tasks: usize, duration: Duration) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            let runtime = runtime.clone();
+            tokio::spawn(async move {
+                let session = runtime.session()?;
+                let mut count = 0u64;
+                while started.elapsed() < duration {
+                    check(session.execute(TRIVIAL, Language::JavaScript).await?)?;
+                    count += 1;
+                }
+                anyhow::Ok(count)
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for handle in handles {
+        total += handle.await??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Time per `await callTool(...)`: a loop of calls minus the same loop
+/// without them.
+async fn host_call_overhead(runtime: &Runtime) -> anyhow::Result<Duration> {
+    const CALLS: u32 = 10_000;
+    let with_calls = format!(
+        "import {{ callTool }} from 'airlock'; for (let i = 0; i < {CALLS}; i++) await callTool('bench', 'echo', {{ i }});"
+    );
+    let without = format!("for (let i = 0; i < {CALLS}; i++) await Promise.resolve({{ i }});");
+    let limits = Limits { tool_calls: CALLS, ..Limits::default() };
+    let session = runtime.session()?;
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let calls = check(session.execute_with_limits(&with_calls, Language::JavaScript, &limits).await?)?;
+        let base = check(session.execute_with_limits(&without, Language::JavaScript, &limits).await?)?;
+        best = best.min(calls.stats.wall_time.saturating_sub(base.stats.wall_time) / CALLS);
+    }
+    Ok(best)
+}
+
+/// Median time to fetch and filter 10,000 records from an in-process tool.
+async fn filter_records(runtime: &Runtime) -> anyhow::Result<Duration> {
+    let code = r#"
+        import { callTool } from "airlock";
+        const { records } = await callTool("bench", "records", {});
+        const pending = records.filter((r) => r.status === "pending" && r.amount > 1000);
+        console.log(`${pending.length} of ${records.length}`, pending.slice(0, 2));"#;
+    let session = runtime.session()?;
+    let mut times = Vec::new();
+    for _ in 0..15 {
+        let result = check(session.execute(code, Language::JavaScript).await?)?;
+        if !result.stdout.contains("of 10000") {
+            bail!("the filter script printed {:?}", result.stdout);
+        }
+        times.push(result.stats.wall_time);
+    }
+    times.sort_unstable();
+    Ok(percentile(&times, 50))
+}
+
+/// Median wall time of `airlock run hello.js` and `node -e`, side by side.
+fn whole_process(runs: usize) -> anyhow::Result<(Duration, Option<Duration>)> {
+    let exe = std::env::current_exe().context("cannot find the airlock binary")?;
+    let dir = tempfile::tempdir()?;
+    let hello = dir.path().join("hello.js");
+    std::fs::write(&hello, TRIVIAL)?;
+    let airlock_run = |exe: &Path| Command::new(exe).arg("run").arg(&hello).stdout(Stdio::null()).status();
+    // Once to be sure the artifact is cached.
+    airlock_run(&exe)?;
+    let mut airlock_times = Vec::new();
+    let mut node_times = Vec::new();
+    let node_present = Command::new("node").arg("--version").stdout(Stdio::null()).status().is_ok();
+    for _ in 0..runs {
+        airlock_times.push(time(|| airlock_run(&exe))?);
+        if node_present {
+            node_times.push(time(|| Command::new("node").args(["-e", TRIVIAL]).stdout(Stdio::null()).status())?);
+        }
+    }
+    airlock_times.sort_unstable();
+    node_times.sort_unstable();
+    let node = (!node_times.is_empty()).then(|| percentile(&node_times, 50));
+    Ok((percentile(&airlock_times, 50), node))
+}
+
+fn time(run: impl FnOnce() -> std::io::Result<std::process::ExitStatus>) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let status = run()?;
+    let elapsed = started.elapsed();
+    if !status.success() {
+        bail!("a timed process failed: {status}");
+    }
+    Ok(elapsed)
+}
+
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
