@@ -92,7 +92,10 @@ impl Config {
             field: String::new(),
             message: format!("cannot read: {e}"),
         })?;
-        Config::from_json(&text).map_err(|e| ConfigError { file: Some(path.to_path_buf()), ..e })
+        Config::from_json(&text).map_err(|e| ConfigError {
+            file: Some(path.to_path_buf()),
+            ..e
+        })
     }
 
     /// Parses and validates a configuration document.
@@ -111,34 +114,72 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let error = |field: String, message: &str| ConfigError { file: None, field, message: message.to_string() };
+        let error = |field: String, message: &str| ConfigError {
+            file: None,
+            field,
+            message: message.to_string(),
+        };
         for (name, server) in &self.servers {
             let at = |field: &str| format!("mcpServers.{name}{field}");
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(error(at(""), "server names may hold only letters, digits, '-' and '_'"));
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(error(
+                    at(""),
+                    "server names may hold only letters, digits, '-' and '_'",
+                ));
             }
             match (&server.command, &server.url) {
-                (Some(_), Some(_)) => return Err(error(at(""), "set either `command` (stdio) or `url` (HTTP), not both")),
-                (None, None) => return Err(error(at(""), "needs `command` (stdio) or `url` (HTTP)")),
+                (Some(_), Some(_)) => {
+                    return Err(error(
+                        at(""),
+                        "set either `command` (stdio) or `url` (HTTP), not both",
+                    ));
+                }
+                (None, None) => {
+                    return Err(error(at(""), "needs `command` (stdio) or `url` (HTTP)"));
+                }
                 (Some(command), None) if command.trim().is_empty() => {
                     return Err(error(at(".command"), "must not be empty"));
                 }
-                (None, Some(url)) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+                (None, Some(url))
+                    if !(url.starts_with("http://") || url.starts_with("https://")) =>
+                {
                     return Err(error(at(".url"), "must be an http:// or https:// URL"));
                 }
                 _ => {}
             }
-            let expected = if server.command.is_some() { ["stdio"].as_slice() } else { &["http", "streamable-http", "streamableHttp"] };
+            let expected = if server.command.is_some() {
+                ["stdio"].as_slice()
+            } else {
+                &["http", "streamable-http", "streamableHttp"]
+            };
             if let Some(transport) = &server.transport
                 && !expected.contains(&transport.as_str())
             {
-                return Err(error(at(".type"), &format!("'{transport}' does not fit this server (expected {})", expected.join(" or "))));
+                return Err(error(
+                    at(".type"),
+                    &format!(
+                        "'{transport}' does not fit this server (expected {})",
+                        expected.join(" or ")
+                    ),
+                ));
             }
-            if server.command.is_none() && (!server.args.is_empty() || !server.env.is_empty() || server.cwd.is_some()) {
-                return Err(error(at(""), "`args`, `env` and `cwd` belong to stdio servers (with `command`)"));
+            if server.command.is_none()
+                && (!server.args.is_empty() || !server.env.is_empty() || server.cwd.is_some())
+            {
+                return Err(error(
+                    at(""),
+                    "`args`, `env` and `cwd` belong to stdio servers (with `command`)",
+                ));
             }
             if server.url.is_none() && !server.headers.is_empty() {
-                return Err(error(at(".headers"), "`headers` belong to HTTP servers (with `url`)"));
+                return Err(error(
+                    at(".headers"),
+                    "`headers` belong to HTTP servers (with `url`)",
+                ));
             }
         }
         Ok(())
@@ -160,21 +201,48 @@ mod tests {
               "airlock": {"limits": {"timeout": "2s"}}}"#,
         )
         .unwrap();
-        assert_eq!(config.servers["memory"].args, ["-y", "@modelcontextprotocol/server-memory"]);
-        assert_eq!(config.servers["web"].url.as_deref(), Some("http://127.0.0.1:9/mcp"));
-        assert_eq!(config.airlock.limits.timeout, std::time::Duration::from_secs(2));
+        assert_eq!(
+            config.servers["memory"].args,
+            ["-y", "@modelcontextprotocol/server-memory"]
+        );
+        assert_eq!(
+            config.servers["web"].url.as_deref(),
+            Some("http://127.0.0.1:9/mcp")
+        );
+        assert_eq!(
+            config.airlock.limits.timeout,
+            std::time::Duration::from_secs(2)
+        );
     }
 
     #[test]
     fn errors_name_the_bad_field() {
         let cases = [
-            (r#"{"mcpServers": {"a": {"command": "x", "args": [1]}}}"#, "mcpServers.a.args[0]"),
-            (r#"{"mcpServers": {"a": {"command": "x", "argz": []}}}"#, "mcpServers.a.argz"),
+            (
+                r#"{"mcpServers": {"a": {"command": "x", "args": [1]}}}"#,
+                "mcpServers.a.args[0]",
+            ),
+            (
+                r#"{"mcpServers": {"a": {"command": "x", "argz": []}}}"#,
+                "mcpServers.a.argz",
+            ),
             (r#"{"mcpServers": {"a": {}}}"#, "mcpServers.a"),
-            (r#"{"mcpServers": {"a": {"url": "ftp://x"}}}"#, "mcpServers.a.url"),
-            (r#"{"mcpServers": {"a b": {"command": "x"}}}"#, "mcpServers.a b"),
-            (r#"{"mcpServers": {"a": {"command": "x", "type": "http"}}}"#, "mcpServers.a.type"),
-            (r#"{"airlock": {"limits": {"timeout": "soon"}}}"#, "airlock.limits.timeout"),
+            (
+                r#"{"mcpServers": {"a": {"url": "ftp://x"}}}"#,
+                "mcpServers.a.url",
+            ),
+            (
+                r#"{"mcpServers": {"a b": {"command": "x"}}}"#,
+                "mcpServers.a b",
+            ),
+            (
+                r#"{"mcpServers": {"a": {"command": "x", "type": "http"}}}"#,
+                "mcpServers.a.type",
+            ),
+            (
+                r#"{"airlock": {"limits": {"timeout": "soon"}}}"#,
+                "airlock.limits.timeout",
+            ),
             (r#"{"airlock": {"limitz": {}}}"#, "airlock.limitz"),
         ];
         for (text, field) in cases {

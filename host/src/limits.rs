@@ -80,15 +80,23 @@ impl std::fmt::Display for Limit {
 /// (binary multiples: `k`/`KiB` = 1024).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let number: u64 = digits.parse().map_err(|_| format!("'{text}' is not a size (try 64MiB)"))?;
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (try 64MiB)"))?;
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
-        other => return Err(format!("unknown size unit '{other}' in '{text}' (use KiB, MiB or GiB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit '{other}' in '{text}' (use KiB, MiB or GiB)"
+            ));
+        }
     };
     number
         .checked_mul(1 << shift)
@@ -107,7 +115,8 @@ mod humantime_serde_compat {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(deserializer)?;
-        humantime::parse_duration(&text).map_err(|e| serde::de::Error::custom(format!("'{text}': {e}")))
+        humantime::parse_duration(&text)
+            .map_err(|e| serde::de::Error::custom(format!("'{text}': {e}")))
     }
 }
 
@@ -127,7 +136,8 @@ mod tests {
 
     #[test]
     fn limits_read_from_json_with_text_durations() {
-        let limits: Limits = serde_json::from_str(r#"{"timeout": "1500ms", "tool_calls": 3}"#).unwrap();
+        let limits: Limits =
+            serde_json::from_str(r#"{"timeout": "1500ms", "tool_calls": 3}"#).unwrap();
         assert_eq!(limits.timeout, Duration::from_millis(1500));
         assert_eq!(limits.tool_calls, 3);
         assert_eq!(limits.fuel, Limits::default().fuel);

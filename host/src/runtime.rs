@@ -70,7 +70,12 @@ impl RuntimeBuilder {
 
     /// Registers an in-process tool under `server`, callable from guest
     /// code as `callTool(server, definition.name, args)`.
-    pub fn tool(mut self, server: impl Into<String>, definition: ToolDefinition, handler: impl ToolHandler) -> Self {
+    pub fn tool(
+        mut self,
+        server: impl Into<String>,
+        definition: ToolDefinition,
+        handler: impl ToolHandler,
+    ) -> Self {
         self.tools.insert(server, definition, Arc::new(handler));
         self
     }
@@ -94,7 +99,9 @@ impl RuntimeBuilder {
     /// and compiles the guest (about a second) and caches the result;
     /// later builds load it from the cache in milliseconds.
     pub async fn build(self) -> Result<Runtime, Error> {
-        let settings = EngineSettings { max_instances: self.max_instances };
+        let settings = EngineSettings {
+            max_instances: self.max_instances,
+        };
         let engine = engine::new_engine(&settings)?;
         let js = engine::load_js_guest(&engine, self.cache_dir.as_deref()).await?;
         let ticker = EpochTicker::start(&engine)?;

@@ -106,9 +106,20 @@ pub struct ToolRegistry {
 
 impl ToolRegistry {
     /// Adds (or replaces) an in-process tool under `server`.
-    pub fn insert(&mut self, server: impl Into<String>, definition: ToolDefinition, handler: Arc<dyn ToolHandler>) {
+    pub fn insert(
+        &mut self,
+        server: impl Into<String>,
+        definition: ToolDefinition,
+        handler: Arc<dyn ToolHandler>,
+    ) {
         let tools = self.servers.entry(server.into()).or_default();
-        tools.insert(definition.name.clone(), RegisteredTool { definition, handler });
+        tools.insert(
+            definition.name.clone(),
+            RegisteredTool {
+                definition,
+                handler,
+            },
+        );
     }
 
     /// Server names, sorted.
@@ -118,7 +129,9 @@ impl ToolRegistry {
 
     /// The definitions of `server`'s tools, sorted by name.
     pub fn tools(&self, server: &str) -> Option<impl Iterator<Item = &ToolDefinition>> {
-        self.servers.get(server).map(|tools| tools.values().map(|t| &t.definition))
+        self.servers
+            .get(server)
+            .map(|tools| tools.values().map(|t| &t.definition))
     }
 
     /// Calls `server`'s `tool` with JSON `arguments` as the guest sent them.
@@ -127,16 +140,30 @@ impl ToolRegistry {
             let known: Vec<&str> = self.servers().collect();
             return ready_error(ToolError::NotFound(format!(
                 "no server '{server}' (configured: {})",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             )));
         };
         let Some(entry) = tools.get(tool) else {
-            return ready_error(ToolError::NotFound(format!("server '{server}' has no tool '{tool}'")));
+            return ready_error(ToolError::NotFound(format!(
+                "server '{server}' has no tool '{tool}'"
+            )));
         };
         let arguments = match serde_json::from_str::<Value>(arguments) {
             Ok(value @ Value::Object(_)) => value,
-            Ok(_) => return ready_error(ToolError::InvalidArguments("arguments must be a JSON object".into())),
-            Err(e) => return ready_error(ToolError::InvalidArguments(format!("arguments are not valid JSON: {e}"))),
+            Ok(_) => {
+                return ready_error(ToolError::InvalidArguments(
+                    "arguments must be a JSON object".into(),
+                ));
+            }
+            Err(e) => {
+                return ready_error(ToolError::InvalidArguments(format!(
+                    "arguments are not valid JSON: {e}"
+                )));
+            }
         };
         entry.handler.call(arguments)
     }
@@ -167,7 +194,10 @@ mod tests {
     async fn unknown_servers_and_tools_are_not_found() {
         let registry = registry();
         let no_server = registry.call("nope", "echo", "{}").await.unwrap_err();
-        assert!(matches!(&no_server, ToolError::NotFound(m) if m.contains("configured: local")), "{no_server}");
+        assert!(
+            matches!(&no_server, ToolError::NotFound(m) if m.contains("configured: local")),
+            "{no_server}"
+        );
         let no_tool = registry.call("local", "nope", "{}").await.unwrap_err();
         assert!(matches!(no_tool, ToolError::NotFound(_)));
     }
@@ -177,7 +207,10 @@ mod tests {
         let registry = registry();
         for bad in ["[1]", "not json", "3"] {
             let error = registry.call("local", "echo", bad).await.unwrap_err();
-            assert!(matches!(error, ToolError::InvalidArguments(_)), "{bad}: {error}");
+            assert!(
+                matches!(error, ToolError::InvalidArguments(_)),
+                "{bad}: {error}"
+            );
         }
     }
 }

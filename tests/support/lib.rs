@@ -23,7 +23,12 @@ pub async fn run_js(runtime: &Runtime, code: &str, limits: &Limits) -> Execution
 
 /// Runs `code` in `session`, panicking only on host failures (which no
 /// guest code may cause).
-pub async fn run_in(session: &Session, code: &str, language: Language, limits: &Limits) -> ExecutionResult {
+pub async fn run_in(
+    session: &Session,
+    code: &str,
+    language: Language,
+    limits: &Limits,
+) -> ExecutionResult {
     session
         .execute_with_limits(code, language, limits)
         .await

@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 
 use rquickjs::loader::{ImportAttributes, Loader, Resolver};
 use rquickjs::module::Declared;
-use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Promise, Runtime, Value};
 use rquickjs::promise::PromiseState;
+use rquickjs::{
+    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Promise,
+    Runtime, Value,
+};
 
 use crate::airlock::runtime::modules;
 use crate::airlock::runtime::types::GuestError;
@@ -44,15 +47,21 @@ impl Engine {
         // stack limit ends runaway recursion instead.
         runtime.set_gc_threshold(GC_THRESHOLD);
         runtime.set_loader(SandboxResolver, SandboxLoader);
-        let context = Context::full(&runtime).map_err(|e| format!("cannot create a context: {e}"))?;
+        let context =
+            Context::full(&runtime).map_err(|e| format!("cannot create a context: {e}"))?;
         context.with(|ctx| -> Result<(), String> {
             let native = native::install(&ctx).map_err(|e| e.to_string())?;
-            ctx.globals().set("__airlock_native", native).map_err(|e| e.to_string())?;
+            ctx.globals()
+                .set("__airlock_native", native)
+                .map_err(|e| e.to_string())?;
             ctx.eval::<(), _>(PRELUDE)
                 .catch(&ctx)
                 .map_err(|e| format!("prelude failed: {e}"))?;
             // Compile the built-in modules now so that importing them is free.
-            for (name, source) in [(paths::BUILTIN_AIRLOCK, AIRLOCK_MODULE), (paths::BUILTIN_FS, FS_MODULE)] {
+            for (name, source) in [
+                (paths::BUILTIN_AIRLOCK, AIRLOCK_MODULE),
+                (paths::BUILTIN_FS, FS_MODULE),
+            ] {
                 Module::declare(ctx.clone(), name, source)
                     .and_then(Module::eval)
                     .catch(&ctx)
@@ -61,7 +70,10 @@ impl Engine {
             Ok(())
         })?;
         // Settle the module evaluation above before the snapshot is taken.
-        while runtime.execute_pending_job().map_err(|_| "prelude job failed".to_string())? {}
+        while runtime
+            .execute_pending_job()
+            .map_err(|_| "prelude job failed".to_string())?
+        {}
         Ok(Engine { runtime, context })
     }
 
@@ -71,14 +83,23 @@ impl Engine {
         native::reseed_random();
         let (promise, namespace) = self.context.with(|ctx| {
             let declared = Module::declare(ctx.clone(), paths::MAIN_MODULE, code).catch(&ctx);
-            let (module, promise) = declared.and_then(|m| m.eval().catch(&ctx)).map_err(guest_error)?;
+            let (module, promise) = declared
+                .and_then(|m| m.eval().catch(&ctx))
+                .map_err(guest_error)?;
             let namespace = module.namespace().catch(&ctx).map_err(guest_error)?;
-            Ok((Persistent::save(&ctx, promise), Persistent::save(&ctx, namespace)))
+            Ok((
+                Persistent::save(&ctx, promise),
+                Persistent::save(&ctx, namespace),
+            ))
         })?;
         loop {
             self.drain_jobs()?;
             let settled = self.context.with(|ctx| {
-                let promise = promise.clone().restore(&ctx).catch(&ctx).map_err(guest_error)?;
+                let promise = promise
+                    .clone()
+                    .restore(&ctx)
+                    .catch(&ctx)
+                    .map_err(guest_error)?;
                 match promise.state() {
                     PromiseState::Pending => Ok(None),
                     PromiseState::Resolved => Ok(Some(default_export(&ctx, namespace.clone()))),
@@ -100,7 +121,9 @@ impl Engine {
             self.context.with(|ctx| {
                 outcomes
                     .into_iter()
-                    .try_for_each(|(settle, outcome)| tool_queue::settle(&ctx, settle, outcome).catch(&ctx))
+                    .try_for_each(|(settle, outcome)| {
+                        tool_queue::settle(&ctx, settle, outcome).catch(&ctx)
+                    })
                     .map_err(guest_error)
             })?;
         }
@@ -112,7 +135,9 @@ impl Engine {
                 Ok(true) => continue,
                 Ok(false) => return Ok(()),
                 Err(job) => {
-                    let error = job.0.with(|ctx| guest_error(CaughtError::from_error(&ctx, rquickjs::Error::Exception)));
+                    let error = job.0.with(|ctx| {
+                        guest_error(CaughtError::from_error(&ctx, rquickjs::Error::Exception))
+                    });
                     return Err(error);
                 }
             }
@@ -144,7 +169,11 @@ fn rejection<'js>(ctx: &Ctx<'js>, promise: &Promise<'js>) -> GuestError {
 fn guest_error(caught: CaughtError<'_>) -> GuestError {
     match caught {
         CaughtError::Exception(exception) => {
-            let name = exception.get::<_, Option<String>>("name").ok().flatten().unwrap_or_else(|| "Error".into());
+            let name = exception
+                .get::<_, Option<String>>("name")
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| "Error".into());
             GuestError {
                 name,
                 message: exception.message().unwrap_or_default(),
@@ -178,7 +207,13 @@ fn value_text(value: &Value<'_>) -> String {
 struct SandboxResolver;
 
 impl Resolver for SandboxResolver {
-    fn resolve<'js>(&mut self, ctx: &Ctx<'js>, base: &str, name: &str, _: Option<ImportAttributes<'js>>) -> rquickjs::Result<String> {
+    fn resolve<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        base: &str,
+        name: &str,
+        _: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<String> {
         let path = paths::resolve(base, name).map_err(|message| throw(ctx, message))?;
         if paths::builtin(&path).is_some() {
             return Ok(path);
@@ -188,7 +223,10 @@ impl Resolver for SandboxResolver {
                 FETCHED.with(|f| f.borrow_mut().insert(found.path.clone(), found.source));
                 Ok(found.path)
             }
-            None => Err(throw(ctx, format!("cannot import '{name}': nothing is served at {path}"))),
+            None => Err(throw(
+                ctx,
+                format!("cannot import '{name}': nothing is served at {path}"),
+            )),
         }
     }
 }
@@ -196,11 +234,19 @@ impl Resolver for SandboxResolver {
 struct SandboxLoader;
 
 impl Loader for SandboxLoader {
-    fn load<'js>(&mut self, ctx: &Ctx<'js>, name: &str, _: Option<ImportAttributes<'js>>) -> rquickjs::Result<Module<'js, Declared>> {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<Module<'js, Declared>> {
         let source = FETCHED.with(|f| f.borrow_mut().remove(name));
         match source {
             Some(source) => Module::declare(ctx.clone(), name, source),
-            None => Err(throw(ctx, format!("module {name} was not resolved by the sandbox"))),
+            None => Err(throw(
+                ctx,
+                format!("module {name} was not resolved by the sandbox"),
+            )),
         }
     }
 }

@@ -23,8 +23,17 @@ thread_local! {
 }
 
 /// Queues a call; `settle(kind, payload)` is called once it completes.
-pub fn enqueue(server: String, tool: String, arguments: String, settle: Persistent<Function<'static>>) {
-    let call = ToolCall { server, tool, arguments };
+pub fn enqueue(
+    server: String,
+    tool: String,
+    arguments: String,
+    settle: Persistent<Function<'static>>,
+) {
+    let call = ToolCall {
+        server,
+        tool,
+        arguments,
+    };
     QUEUE.with(|q| q.borrow_mut().push(Pending { call, settle }));
 }
 
@@ -35,7 +44,9 @@ pub fn take() -> Vec<Pending> {
 
 /// Sends `calls` to the host and returns each one's outcome beside its
 /// settle callback.
-pub fn send(calls: Vec<Pending>) -> Vec<(Persistent<Function<'static>>, Result<String, ToolError>)> {
+pub fn send(
+    calls: Vec<Pending>,
+) -> Vec<(Persistent<Function<'static>>, Result<String, ToolError>)> {
     let (requests, settles): (Vec<ToolCall>, Vec<_>) =
         calls.into_iter().map(|p| (p.call, p.settle)).unzip();
     let results = match requests.as_slice() {

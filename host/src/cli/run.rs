@@ -58,7 +58,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_USAGE);
         }
     };
-    let language = args.language.unwrap_or_else(|| Language::from_path(&args.file));
+    let language = args
+        .language
+        .unwrap_or_else(|| Language::from_path(&args.file));
     let limits = Limits {
         timeout: args.timeout.unwrap_or(config.airlock.limits.timeout),
         memory_bytes: args.memory.unwrap_or(config.airlock.limits.memory_bytes),
@@ -76,7 +78,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
 fn read_code(file: &PathBuf) -> anyhow::Result<String> {
     if file.as_os_str() == "-" {
         let mut code = String::new();
-        std::io::stdin().read_to_string(&mut code).context("cannot read the code from stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut code)
+            .context("cannot read the code from stdin")?;
         Ok(code)
     } else {
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
@@ -96,7 +100,9 @@ fn print_result(result: &ExecutionResult, json: bool) -> anyhow::Result<()> {
     stderr.write_all(result.stderr.as_bytes())?;
     if let Some(error) = &result.error {
         match error {
-            ExecutionError::Exception { stack: Some(stack), .. } => writeln!(stderr, "{error}\n{}", stack.trim_end())?,
+            ExecutionError::Exception {
+                stack: Some(stack), ..
+            } => writeln!(stderr, "{error}\n{}", stack.trim_end())?,
             _ => writeln!(stderr, "error: {error}")?,
         }
     }

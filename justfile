@@ -1,0 +1,34 @@
+# Airlock's commands; CI runs `just test` (through scripts/just).
+
+# List the recipes.
+default:
+    @just --list
+
+# Install the toolchain and packages the build needs.
+setup:
+    bash scripts/setup.sh
+
+# Build everything (the guest components are built by host/build.rs).
+build:
+    cargo build --workspace --all-targets
+
+# Run every test.
+test:
+    cargo test --workspace --all-targets
+
+# Formatting, lints and tests: the quality gates.
+check:
+    cargo fmt --all -- --check
+    cargo fmt --manifest-path guests/Cargo.toml --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo test --workspace --all-targets
+
+# Run the bundled examples: a TypeScript report and the embedding example.
+demo:
+    cargo build --release -p airlock --bin airlock --example embed
+    ./target/release/airlock run examples/report.ts
+    ./target/release/examples/embed
+
+# Print the benchmark figures (release build).
+bench:
+    cargo run --release -p airlock --bin airlock -- bench
