@@ -13,12 +13,8 @@ use sha2::{Digest, Sha256};
 const GUEST_TARGET: &str = "wasm32-wasip2";
 
 fn main() {
-    let manifest_dir =
-        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest_dir
-        .parent()
-        .expect("host/ sits in the workspace root")
-        .to_path_buf();
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest_dir.parent().expect("host/ sits in the workspace root").to_path_buf();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     println!("cargo:rerun-if-env-changed=AIRLOCK_JS_GUEST_WASM");
 
@@ -26,17 +22,12 @@ fn main() {
         Some(prebuilt) => PathBuf::from(prebuilt),
         None => build_guests(&root, &out_dir),
     };
-    let bytes = fs::read(&wasm).unwrap_or_else(|e| {
-        fail(&format!(
-            "cannot read the JS guest at {}: {e}",
-            wasm.display()
-        ))
-    });
+    let bytes =
+        fs::read(&wasm).unwrap_or_else(|e| fail(&format!("cannot read the JS guest at {}: {e}", wasm.display())));
     let digest = Sha256::digest(&bytes);
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     let dest = out_dir.join("airlock_guest_js.wasm");
-    fs::write(&dest, &bytes)
-        .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", dest.display())));
+    fs::write(&dest, &bytes).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", dest.display())));
     println!("cargo:rustc-env=AIRLOCK_JS_GUEST_SHA256={hex}");
 }
 
@@ -58,50 +49,29 @@ fn build_guests(root: &Path, out_dir: &Path) -> PathBuf {
     let mut command = Command::new(cargo);
     command
         .current_dir(&guests)
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "--target",
-            GUEST_TARGET,
-            "--target-dir",
-        ])
+        .args(["build", "--release", "--locked", "--target", GUEST_TARGET, "--target-dir"])
         .arg(&target_dir)
         // rquickjs would otherwise download a WASI SDK; ours is Debian's.
         .env("RQUICKJS_SYS_NO_WASI_SDK", "1")
         .env("CC_wasm32_wasip2", &cc)
         .env("AR_wasm32_wasip2", &ar)
-        .env(
-            "CFLAGS_wasm32_wasip2",
-            format!("--sysroot={}", sysroot.display()),
-        );
+        .env("CFLAGS_wasm32_wasip2", format!("--sysroot={}", sysroot.display()));
     // Settings meant for the host build must not leak into the guest build.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-    ] {
+    for var in
+        ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "RUSTC_WORKSPACE_WRAPPER", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET"]
+    {
         command.env_remove(var);
     }
     for (key, _) in env::vars_os() {
-        if key.to_string_lossy().starts_with("CARGO_PROFILE_")
-            || key.to_string_lossy().starts_with("CARGO_CFG_")
-        {
+        if key.to_string_lossy().starts_with("CARGO_PROFILE_") || key.to_string_lossy().starts_with("CARGO_CFG_") {
             command.env_remove(key);
         }
     }
-    let status = command
-        .status()
-        .unwrap_or_else(|e| fail(&format!("cannot run cargo to build the guests: {e}")));
+    let status = command.status().unwrap_or_else(|e| fail(&format!("cannot run cargo to build the guests: {e}")));
     if !status.success() {
         fail("building the guest components failed (see the cargo output above)");
     }
-    target_dir
-        .join(GUEST_TARGET)
-        .join("release")
-        .join("airlock_guest_js.wasm")
+    target_dir.join(GUEST_TARGET).join("release").join("airlock_guest_js.wasm")
 }
 
 fn check_wasm_target() {
@@ -126,20 +96,15 @@ fn find_tool(override_var: &str, candidates: &[&str]) -> String {
         return tool;
     }
     let on_path = |name: &str| {
-        env::var_os("PATH")
-            .is_some_and(|path| env::split_paths(&path).any(|dir| dir.join(name).is_file()))
+        env::var_os("PATH").is_some_and(|path| env::split_paths(&path).any(|dir| dir.join(name).is_file()))
     };
-    candidates
-        .iter()
-        .find(|c| on_path(c))
-        .map(|c| c.to_string())
-        .unwrap_or_else(|| {
-            fail(&format!(
-                "none of {candidates:?} is on PATH: the JS guest needs a C compiler for wasm32 \
+    candidates.iter().find(|c| on_path(c)).map(|c| c.to_string()).unwrap_or_else(|| {
+        fail(&format!(
+            "none of {candidates:?} is on PATH: the JS guest needs a C compiler for wasm32 \
                  (Debian: `apt-get install clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc`, \
                  or `just setup`); {override_var} names another one"
-            ))
-        })
+        ))
+    })
 }
 
 /// clang looks for headers in `<sysroot>/include/wasm32-wasip2`; Debian's
@@ -159,8 +124,7 @@ fn wasi_sysroot(out_dir: &Path) -> PathBuf {
     }
     let sysroot = out_dir.join("wasi-sysroot");
     let include = sysroot.join("include");
-    fs::create_dir_all(&include)
-        .unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", include.display())));
+    fs::create_dir_all(&include).unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", include.display())));
     let link = include.join(GUEST_TARGET);
     if fs::read_link(&link).is_err() {
         let _ = fs::remove_file(&link);

@@ -29,4 +29,6 @@ if ! command -v just >/dev/null 2>&1; then
   log "installing just"
   cargo install --locked --quiet just
 fi
+# The real MCP servers the integration tests start.
+bash "$(dirname "${BASH_SOURCE[0]}")/setup-servers.sh"
 log "ready"

@@ -15,12 +15,7 @@ async fn files_outside_the_workspace_are_unreachable() {
     let result = run_js(&runtime, code, &Limits::default()).await;
     assert_ok(&result);
     assert!(!result.stdout.contains("READ"), "{}", result.stdout);
-    assert_eq!(
-        result.stdout.matches("EACCES").count(),
-        4,
-        "{}",
-        result.stdout
-    );
+    assert_eq!(result.stdout.matches("EACCES").count(), 4, "{}", result.stdout);
 }
 
 #[tokio::test]
@@ -38,12 +33,7 @@ async fn a_symlink_out_of_the_workspace_is_refused_by_wasi() {
     let result = run_in(&session, code, Language::JavaScript, &Limits::default()).await;
     assert_ok(&result);
     assert!(!result.stdout.contains("READ"), "{}", result.stdout);
-    assert_eq!(
-        result.stdout.matches("refused").count(),
-        2,
-        "{}",
-        result.stdout
-    );
+    assert_eq!(result.stdout.matches("refused").count(), 2, "{}", result.stdout);
 }
 
 #[tokio::test]
@@ -55,10 +45,7 @@ async fn the_workspace_is_readable_writable_and_kept_across_executions() {
         mkdirSync("./workspace/out", { recursive: true });
         writeFileSync("./workspace/out/report.txt", "42 rows");"#;
     assert_ok(&run_in(&session, write, Language::JavaScript, &Limits::default()).await);
-    assert_eq!(
-        std::fs::read_to_string(session.workspace().join("out/report.txt")).unwrap(),
-        "42 rows"
-    );
+    assert_eq!(std::fs::read_to_string(session.workspace().join("out/report.txt")).unwrap(), "42 rows");
 
     let read = r#"
         import { promises as fs, readdirSync } from "fs";
@@ -73,12 +60,7 @@ async fn no_host_environment_variable_is_visible() {
     // The test process has plenty of variables (PATH, HOME, CARGO_*).
     assert!(std::env::vars().count() > 3);
     let runtime = builder().build().await.unwrap();
-    let result = run_js(
-        &runtime,
-        "console.log(JSON.stringify(process.env))",
-        &Limits::default(),
-    )
-    .await;
+    let result = run_js(&runtime, "console.log(JSON.stringify(process.env))", &Limits::default()).await;
     assert_ok(&result);
     assert_eq!(result.stdout, "{}\n");
 }
@@ -95,13 +77,7 @@ async fn there_is_no_network_or_host_api() {
 #[tokio::test]
 async fn imports_cannot_leave_the_virtual_tree() {
     let runtime = builder().build().await.unwrap();
-    for specifier in [
-        "../../etc/passwd",
-        "/etc/passwd",
-        "./servers/../../x",
-        "node:child_process",
-        "./servers/nope",
-    ] {
+    for specifier in ["../../etc/passwd", "/etc/passwd", "./servers/../../x", "node:child_process", "./servers/nope"] {
         let code = format!("import x from {specifier:?}; console.log(x)");
         let result = run_js(&runtime, &code, &Limits::default()).await;
         match &result.error {
@@ -131,10 +107,7 @@ async fn math_random_is_reseeded_in_every_instance() {
     let a = run_js(&runtime, code, &Limits::default()).await;
     let b = run_js(&runtime, code, &Limits::default()).await;
     assert_ok(&a);
-    assert_ne!(
-        a.stdout, b.stdout,
-        "pre-initialisation must not freeze the random state"
-    );
+    assert_ne!(a.stdout, b.stdout, "pre-initialisation must not freeze the random state");
     for value in a.stdout.split_whitespace() {
         let x: f64 = value.parse().unwrap();
         assert!((0.0..1.0).contains(&x));

@@ -11,11 +11,7 @@ async fn run(runtime: &Runtime, code: &str, language: Language) -> airlock::Exec
 
 fn exception(result: &airlock::ExecutionResult) -> (&str, &str, Option<&str>) {
     match &result.error {
-        Some(ExecutionError::Exception {
-            name,
-            message,
-            stack,
-        }) => (name, message, stack.as_deref()),
+        Some(ExecutionError::Exception { name, message, stack }) => (name, message, stack.as_deref()),
         other => panic!("expected an exception, got {other:?}"),
     }
 }
@@ -70,8 +66,7 @@ async fn an_exception_reports_its_message_and_the_agents_line() {
 #[tokio::test]
 async fn typescript_errors_point_at_the_typescript_lines() {
     let runtime = builder().build().await.unwrap();
-    let code =
-        "interface A {\n  x: number;\n}\nconst a: A = { x: 1 };\nthrow new Error(`bad ${a.x}`);\n";
+    let code = "interface A {\n  x: number;\n}\nconst a: A = { x: 1 };\nthrow new Error(`bad ${a.x}`);\n";
     let result = run(&runtime, code, Language::TypeScript).await;
     let (_, message, stack) = exception(&result);
     assert_eq!(message, "bad 1");
@@ -84,17 +79,9 @@ async fn syntax_errors_name_the_line() {
     let js = run(&runtime, "const a = 1;\nconst = 2;\n", Language::JavaScript).await;
     let (name, message, stack) = exception(&js);
     assert_eq!(name, "SyntaxError");
-    assert!(
-        format!("{message} {stack:?}").contains("main.js:2"),
-        "{message} {stack:?}"
-    );
+    assert!(format!("{message} {stack:?}").contains("main.js:2"), "{message} {stack:?}");
 
-    let ts = run(
-        &runtime,
-        "const a: number = 1;\nconst b: = 2;\n",
-        Language::TypeScript,
-    )
-    .await;
+    let ts = run(&runtime, "const a: number = 1;\nconst b: = 2;\n", Language::TypeScript).await;
     let (name, message, _) = exception(&ts);
     assert_eq!(name, "SyntaxError");
     assert!(message.contains("main.ts:2:"), "{message}");
@@ -103,12 +90,7 @@ async fn syntax_errors_name_the_line() {
 #[tokio::test]
 async fn a_rejected_promise_and_a_thrown_value_are_reported() {
     let runtime = builder().build().await.unwrap();
-    let rejected = run(
-        &runtime,
-        "await Promise.reject(new TypeError('nope'))",
-        Language::JavaScript,
-    )
-    .await;
+    let rejected = run(&runtime, "await Promise.reject(new TypeError('nope'))", Language::JavaScript).await;
     assert_eq!(exception(&rejected).1, "nope");
     let thrown = run(&runtime, "throw { code: 7 }", Language::JavaScript).await;
     assert_eq!(exception(&thrown).1, "{ code: 7 }");
@@ -117,12 +99,7 @@ async fn a_rejected_promise_and_a_thrown_value_are_reported() {
 #[tokio::test]
 async fn awaiting_forever_is_an_error_not_a_hang() {
     let runtime = builder().build().await.unwrap();
-    let result = run(
-        &runtime,
-        "await new Promise(() => {})",
-        Language::JavaScript,
-    )
-    .await;
+    let result = run(&runtime, "await new Promise(() => {})", Language::JavaScript).await;
     assert!(exception(&result).1.contains("never"), "{:?}", result.error);
 }
 

@@ -22,19 +22,9 @@ async fn runtime() -> Runtime {
 }
 
 /// Runs `code`, expects `limit`, then checks the runtime still works.
-async fn expect_limit(
-    runtime: &Runtime,
-    code: &str,
-    limits: Limits,
-    limit: Limit,
-) -> airlock::ExecutionResult {
+async fn expect_limit(runtime: &Runtime, code: &str, limits: Limits, limit: Limit) -> airlock::ExecutionResult {
     let result = run_js(runtime, code, &limits).await;
-    assert_eq!(
-        result.limit(),
-        Some(limit),
-        "expected the {limit} limit, got {:?}",
-        result.error
-    );
+    assert_eq!(result.limit(), Some(limit), "expected the {limit} limit, got {:?}", result.error);
     match &result.error {
         Some(ExecutionError::Limit { message, .. }) => assert!(!message.is_empty()),
         other => panic!("not a limit error: {other:?}"),
@@ -48,10 +38,7 @@ async fn expect_limit(
 #[tokio::test]
 async fn an_infinite_loop_runs_out_of_fuel() {
     let runtime = runtime().await;
-    let limits = Limits {
-        fuel: 50_000_000,
-        ..Limits::default()
-    };
+    let limits = Limits { fuel: 50_000_000, ..Limits::default() };
     let result = expect_limit(&runtime, "while (true) {}", limits, Limit::Fuel).await;
     assert_eq!(result.stats.fuel_used, 50_000_000);
 }
@@ -59,22 +46,16 @@ async fn an_infinite_loop_runs_out_of_fuel() {
 #[tokio::test]
 async fn an_infinite_loop_hits_the_deadline_when_fuel_is_plenty() {
     let runtime = runtime().await;
-    let limits = Limits {
-        fuel: u64::MAX,
-        timeout: Duration::from_millis(200),
-        ..Limits::default()
-    };
+    let limits = Limits { fuel: u64::MAX, timeout: Duration::from_millis(200), ..Limits::default() };
     expect_limit(&runtime, "while (true) {}", limits, Limit::Timeout).await;
 }
 
 #[tokio::test]
 async fn the_deadline_covers_time_spent_in_tool_calls() {
     let runtime = runtime().await;
-    let limits = Limits {
-        timeout: Duration::from_millis(200),
-        ..Limits::default()
-    };
-    let code = r#"import { callTool } from "airlock"; await callTool("local", "slow", {}); console.log("unreachable");"#;
+    let limits = Limits { timeout: Duration::from_millis(200), ..Limits::default() };
+    let code =
+        r#"import { callTool } from "airlock"; await callTool("local", "slow", {}); console.log("unreachable");"#;
     let result = expect_limit(&runtime, code, limits, Limit::Timeout).await;
     assert_eq!(result.stdout, "");
     assert_eq!(result.stats.tool_calls, 1);
@@ -83,72 +64,34 @@ async fn the_deadline_covers_time_spent_in_tool_calls() {
 #[tokio::test]
 async fn a_memory_bomb_hits_the_memory_cap() {
     let runtime = runtime().await;
-    let limits = Limits {
-        memory_bytes: 32 << 20,
-        ..Limits::default()
-    };
+    let limits = Limits { memory_bytes: 32 << 20, ..Limits::default() };
     let code = "const hoard = []; while (true) hoard.push('x'.repeat(1 << 20) + hoard.length);";
     let result = expect_limit(&runtime, code, limits, Limit::Memory).await;
-    assert!(
-        result.stats.peak_memory <= 32 << 20,
-        "peak {}",
-        result.stats.peak_memory
-    );
+    assert!(result.stats.peak_memory <= 32 << 20, "peak {}", result.stats.peak_memory);
 }
 
 #[tokio::test]
 async fn an_output_flood_is_cut_at_the_cap() {
     let runtime = runtime().await;
-    let limits = Limits {
-        stdout_bytes: 4096,
-        ..Limits::default()
-    };
-    let result = expect_limit(
-        &runtime,
-        "while (true) console.log('flood')",
-        limits,
-        Limit::Output,
-    )
-    .await;
+    let limits = Limits { stdout_bytes: 4096, ..Limits::default() };
+    let result = expect_limit(&runtime, "while (true) console.log('flood')", limits, Limit::Output).await;
     assert!(result.stdout.starts_with("flood\nflood\n"));
-    assert!(
-        result
-            .stdout
-            .ends_with("[airlock: stdout truncated at 4096 bytes]\n"),
-        "{}",
-        &result.stdout[4000..]
-    );
+    assert!(result.stdout.ends_with("[airlock: stdout truncated at 4096 bytes]\n"), "{}", &result.stdout[4000..]);
     assert!(result.stdout.len() < 4096 + 100);
 }
 
 #[tokio::test]
 async fn a_stderr_flood_is_cut_too() {
     let runtime = runtime().await;
-    let limits = Limits {
-        stderr_bytes: 1024,
-        ..Limits::default()
-    };
-    let result = expect_limit(
-        &runtime,
-        "while (true) console.error('oops')",
-        limits,
-        Limit::Output,
-    )
-    .await;
-    assert!(
-        result
-            .stderr
-            .ends_with("[airlock: stderr truncated at 1024 bytes]\n")
-    );
+    let limits = Limits { stderr_bytes: 1024, ..Limits::default() };
+    let result = expect_limit(&runtime, "while (true) console.error('oops')", limits, Limit::Output).await;
+    assert!(result.stderr.ends_with("[airlock: stderr truncated at 1024 bytes]\n"));
 }
 
 #[tokio::test]
 async fn too_many_tool_calls_hit_the_cap() {
     let runtime = runtime().await;
-    let limits = Limits {
-        tool_calls: 5,
-        ..Limits::default()
-    };
+    let limits = Limits { tool_calls: 5, ..Limits::default() };
     let code = r#"import { callTool } from "airlock";
         for (let i = 0; i < 10; i++) await callTool("local", "echo", { i });"#;
     let result = expect_limit(&runtime, code, limits, Limit::ToolCalls).await;
@@ -158,10 +101,7 @@ async fn too_many_tool_calls_hit_the_cap() {
 #[tokio::test]
 async fn a_parallel_batch_past_the_cap_is_refused_whole() {
     let runtime = runtime().await;
-    let limits = Limits {
-        tool_calls: 3,
-        ..Limits::default()
-    };
+    let limits = Limits { tool_calls: 3, ..Limits::default() };
     let code = r#"import { callTool } from "airlock";
         await Promise.all([1, 2, 3, 4].map((i) => callTool("local", "echo", { i })));"#;
     let result = expect_limit(&runtime, code, limits, Limit::ToolCalls).await;
@@ -171,12 +111,7 @@ async fn a_parallel_batch_past_the_cap_is_refused_whole() {
 #[tokio::test]
 async fn unbounded_recursion_is_stopped() {
     let runtime = runtime().await;
-    let result = run_js(
-        &runtime,
-        "function f(n) { return f(n + 1) + 1 } f(0);",
-        &Limits::default(),
-    )
-    .await;
+    let result = run_js(&runtime, "function f(n) { return f(n + 1) + 1 } f(0);", &Limits::default()).await;
     match &result.error {
         Some(ExecutionError::Trap { message }) => assert!(message.contains("stack"), "{message}"),
         other => panic!("expected a stack trap, got {other:?}"),
@@ -187,18 +122,11 @@ async fn unbounded_recursion_is_stopped() {
 #[tokio::test]
 async fn executions_run_concurrently_and_independently() {
     let runtime = runtime().await;
-    let looping = Limits {
-        fuel: 20_000_000,
-        ..Limits::default()
-    };
+    let looping = Limits { fuel: 20_000_000, ..Limits::default() };
     let normal = Limits::default();
     let (bad, good) = tokio::join!(
         run_js(&runtime, "while (true) {}", &looping),
-        run_js(
-            &runtime,
-            "let s = 0; for (let i = 0; i < 1000; i++) s += i; console.log(s)",
-            &normal
-        ),
+        run_js(&runtime, "let s = 0; for (let i = 0; i < 1000; i++) s += i; console.log(s)", &normal),
     );
     assert_eq!(bad.limit(), Some(Limit::Fuel));
     assert_ok(&good);

@@ -11,13 +11,9 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn results_and_errors_reach_the_code() {
     let runtime = builder()
-        .tool(
-            "crm",
-            ToolDefinition::new("find"),
-            |args: Value| async move {
-                Ok(json!({ "customers": [{ "id": args["id"], "email": "a@b.c" }] }))
-            },
-        )
+        .tool("crm", ToolDefinition::new("find"), |args: Value| async move {
+            Ok(json!({ "customers": [{ "id": args["id"], "email": "a@b.c" }] }))
+        })
         .tool("crm", ToolDefinition::new("broken"), |_: Value| async {
             Err(ToolError::Failed("database is down".into()))
         })
@@ -38,16 +34,8 @@ async fn results_and_errors_reach_the_code() {
     let lines: Vec<&str> = result.stdout.lines().collect();
     assert_eq!(lines[0], "7 a@b.c");
     assert_eq!(lines[1], "true failed database is down crm broken");
-    assert!(
-        lines[2].starts_with("true not-found server 'crm' has no tool 'nope'"),
-        "{}",
-        lines[2]
-    );
-    assert!(
-        lines[3].starts_with("true not-found no server 'nope'"),
-        "{}",
-        lines[3]
-    );
+    assert!(lines[2].starts_with("true not-found server 'crm' has no tool 'nope'"), "{}", lines[2]);
+    assert!(lines[3].starts_with("true not-found no server 'nope'"), "{}", lines[3]);
     // An uncaught tool error fails the execution as a ToolError.
     match &result.error {
         Some(airlock::ExecutionError::Exception { name, message, .. }) => {
@@ -77,10 +65,7 @@ async fn bad_arguments_never_reach_the_tool() {
         }"#;
     let result = run_js(&runtime, code, &Limits::default()).await;
     assert_ok(&result);
-    assert_eq!(
-        result.stdout,
-        "TypeError\nTypeError\nTypeError\nTypeError\n"
-    );
+    assert_eq!(result.stdout, "TypeError\nTypeError\nTypeError\nTypeError\n");
     assert_eq!(calls.load(Ordering::SeqCst), 0);
 }
 
@@ -110,13 +95,7 @@ async fn promise_all_runs_tool_calls_concurrently_on_the_host() {
         console.log(rows.map((r) => r.id).join(","));"#;
     let result = run_js(&runtime, code, &Limits::default()).await;
     assert_ok(&result);
-    assert_eq!(
-        result.stdout,
-        format!(
-            "{}\n",
-            (0..20).map(|i| i.to_string()).collect::<Vec<_>>().join(",")
-        )
-    );
+    assert_eq!(result.stdout, format!("{}\n", (0..20).map(|i| i.to_string()).collect::<Vec<_>>().join(",")));
     assert_eq!(result.stats.tool_calls, 20);
     // All twenty were in flight at once: one batch, run concurrently.
     assert_eq!(peak.load(Ordering::SeqCst), 20);

@@ -9,9 +9,7 @@ use serde_json::{Value, json};
 async fn list_orders(args: Value) -> Result<Value, ToolError> {
     let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(100);
     if limit > 10_000 {
-        return Err(ToolError::InvalidArguments(
-            "limit must be at most 10000".into(),
-        ));
+        return Err(ToolError::InvalidArguments("limit must be at most 10000".into()));
     }
     let orders: Vec<Value> = (0..limit)
         .map(|i| json!({ "id": i, "amount": (i * 37) % 2000, "status": if i % 3 == 0 { "pending" } else { "paid" } }))
@@ -27,15 +25,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "shop",
             ToolDefinition::new("listOrders")
                 .description("Lists recent orders.")
-                .input_schema(
-                    json!({"type": "object", "properties": {"limit": {"type": "integer"}}}),
-                ),
+                .input_schema(json!({"type": "object", "properties": {"limit": {"type": "integer"}}})),
             list_orders,
         )
-        .limits(Limits {
-            timeout: std::time::Duration::from_secs(5),
-            ..Limits::default()
-        })
+        .limits(Limits { timeout: std::time::Duration::from_secs(5), ..Limits::default() })
         .build()
         .await?;
 

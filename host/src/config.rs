@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,12 +32,28 @@ pub struct Config {
 }
 
 /// Airlock's own settings (the `"airlock"` key).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Default limits for every execution.
-    #[serde(default)]
     pub limits: Limits,
+    /// How long one upstream tool call may take. Default: 60 s.
+    #[serde(with = "crate::limits::duration_text")]
+    pub tool_timeout: Duration,
+    /// How long an upstream server may take to start and initialise.
+    /// Default: 60 s (`npx` may download the server first).
+    #[serde(with = "crate::limits::duration_text")]
+    pub startup_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            limits: Limits::default(),
+            tool_timeout: Duration::from_secs(60),
+            startup_timeout: Duration::from_secs(60),
+        }
+    }
 }
 
 /// One upstream server: a command to start (stdio) or a URL (Streamable
@@ -92,14 +109,24 @@ impl Config {
             field: String::new(),
             message: format!("cannot read: {e}"),
         })?;
-        Config::from_json(&text).map_err(|e| ConfigError {
-            file: Some(path.to_path_buf()),
-            ..e
-        })
+        Config::from_json(&text).map_err(|e| ConfigError { file: Some(path.to_path_buf()), ..e })
     }
 
-    /// Parses and validates a configuration document.
+    /// Parses and validates a configuration document, expanding `${VAR}`
+    /// (and `${VAR:-default}`) from the process environment.
     pub fn from_json(text: &str) -> Result<Config, ConfigError> {
+        Config::from_json_with_env(text, |name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_json`], with variables looked up by `lookup`.
+    pub fn from_json_with_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut config = Config::parse(text)?;
+        config.expand(&lookup)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let config: Config = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
             let field = e.path().to_string();
@@ -109,34 +136,55 @@ impl Config {
                 message: e.into_inner().to_string(),
             }
         })?;
-        config.validate()?;
         Ok(config)
     }
 
+    /// Expands `${VAR}` in every string a server's launch uses.
+    fn expand(&mut self, lookup: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        for (name, server) in &mut self.servers {
+            let at = |field: String| format!("mcpServers.{name}.{field}");
+            let one = |value: &mut String, field: String| -> Result<(), ConfigError> {
+                *value = expand_vars(value, lookup).map_err(|message| ConfigError {
+                    file: None,
+                    field: at(field),
+                    message,
+                })?;
+                Ok(())
+            };
+            if let Some(command) = &mut server.command {
+                one(command, "command".into())?;
+            }
+            for (i, arg) in server.args.iter_mut().enumerate() {
+                one(arg, format!("args[{i}]"))?;
+            }
+            for (key, value) in &mut server.env {
+                one(value, format!("env.{key}"))?;
+            }
+            if let Some(url) = &mut server.url {
+                one(url, "url".into())?;
+            }
+            for (key, value) in &mut server.headers {
+                one(value, format!("headers.{key}"))?;
+            }
+            if let Some(cwd) = &mut server.cwd {
+                let mut text = cwd.to_string_lossy().into_owned();
+                one(&mut text, "cwd".into())?;
+                *cwd = PathBuf::from(text);
+            }
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
-        let error = |field: String, message: &str| ConfigError {
-            file: None,
-            field,
-            message: message.to_string(),
-        };
+        let error = |field: String, message: &str| ConfigError { file: None, field, message: message.to_string() };
         for (name, server) in &self.servers {
             let at = |field: &str| format!("mcpServers.{name}{field}");
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                return Err(error(
-                    at(""),
-                    "server names may hold only letters, digits, '-' and '_'",
-                ));
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(error(at(""), "server names may hold only letters, digits, '-' and '_'"));
             }
             match (&server.command, &server.url) {
                 (Some(_), Some(_)) => {
-                    return Err(error(
-                        at(""),
-                        "set either `command` (stdio) or `url` (HTTP), not both",
-                    ));
+                    return Err(error(at(""), "set either `command` (stdio) or `url` (HTTP), not both"));
                 }
                 (None, None) => {
                     return Err(error(at(""), "needs `command` (stdio) or `url` (HTTP)"));
@@ -144,9 +192,7 @@ impl Config {
                 (Some(command), None) if command.trim().is_empty() => {
                     return Err(error(at(".command"), "must not be empty"));
                 }
-                (None, Some(url))
-                    if !(url.starts_with("http://") || url.starts_with("https://")) =>
-                {
+                (None, Some(url)) if !(url.starts_with("http://") || url.starts_with("https://")) => {
                     return Err(error(at(".url"), "must be an http:// or https:// URL"));
                 }
                 _ => {}
@@ -161,29 +207,44 @@ impl Config {
             {
                 return Err(error(
                     at(".type"),
-                    &format!(
-                        "'{transport}' does not fit this server (expected {})",
-                        expected.join(" or ")
-                    ),
+                    &format!("'{transport}' does not fit this server (expected {})", expected.join(" or ")),
                 ));
             }
-            if server.command.is_none()
-                && (!server.args.is_empty() || !server.env.is_empty() || server.cwd.is_some())
-            {
-                return Err(error(
-                    at(""),
-                    "`args`, `env` and `cwd` belong to stdio servers (with `command`)",
-                ));
+            if server.command.is_none() && (!server.args.is_empty() || !server.env.is_empty() || server.cwd.is_some()) {
+                return Err(error(at(""), "`args`, `env` and `cwd` belong to stdio servers (with `command`)"));
             }
             if server.url.is_none() && !server.headers.is_empty() {
-                return Err(error(
-                    at(".headers"),
-                    "`headers` belong to HTTP servers (with `url`)",
-                ));
+                return Err(error(at(".headers"), "`headers` belong to HTTP servers (with `url`)"));
             }
         }
         Ok(())
     }
+}
+
+/// Replaces `${VAR}` and `${VAR:-default}` in `text`; `$$` stays `$$`.
+fn expand_vars(text: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| format!("unclosed '${{' in '{text}'"))?;
+        let (name, default) = match after[..end].split_once(":-") {
+            Some((name, default)) => (name, Some(default)),
+            None => (&after[..end], None),
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("'${{{}}}' is not a variable name", &after[..end]));
+        }
+        match (lookup(name), default) {
+            (Some(value), _) => out.push_str(&value),
+            (None, Some(default)) => out.push_str(default),
+            (None, None) => return Err(format!("the environment variable {name} is not set")),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -201,54 +262,51 @@ mod tests {
               "airlock": {"limits": {"timeout": "2s"}}}"#,
         )
         .unwrap();
-        assert_eq!(
-            config.servers["memory"].args,
-            ["-y", "@modelcontextprotocol/server-memory"]
-        );
-        assert_eq!(
-            config.servers["web"].url.as_deref(),
-            Some("http://127.0.0.1:9/mcp")
-        );
-        assert_eq!(
-            config.airlock.limits.timeout,
-            std::time::Duration::from_secs(2)
-        );
+        assert_eq!(config.servers["memory"].args, ["-y", "@modelcontextprotocol/server-memory"]);
+        assert_eq!(config.servers["web"].url.as_deref(), Some("http://127.0.0.1:9/mcp"));
+        assert_eq!(config.airlock.limits.timeout, std::time::Duration::from_secs(2));
     }
 
     #[test]
     fn errors_name_the_bad_field() {
         let cases = [
-            (
-                r#"{"mcpServers": {"a": {"command": "x", "args": [1]}}}"#,
-                "mcpServers.a.args[0]",
-            ),
-            (
-                r#"{"mcpServers": {"a": {"command": "x", "argz": []}}}"#,
-                "mcpServers.a.argz",
-            ),
+            (r#"{"mcpServers": {"a": {"command": "x", "args": [1]}}}"#, "mcpServers.a.args[0]"),
+            (r#"{"mcpServers": {"a": {"command": "x", "argz": []}}}"#, "mcpServers.a.argz"),
             (r#"{"mcpServers": {"a": {}}}"#, "mcpServers.a"),
-            (
-                r#"{"mcpServers": {"a": {"url": "ftp://x"}}}"#,
-                "mcpServers.a.url",
-            ),
-            (
-                r#"{"mcpServers": {"a b": {"command": "x"}}}"#,
-                "mcpServers.a b",
-            ),
-            (
-                r#"{"mcpServers": {"a": {"command": "x", "type": "http"}}}"#,
-                "mcpServers.a.type",
-            ),
-            (
-                r#"{"airlock": {"limits": {"timeout": "soon"}}}"#,
-                "airlock.limits.timeout",
-            ),
+            (r#"{"mcpServers": {"a": {"url": "ftp://x"}}}"#, "mcpServers.a.url"),
+            (r#"{"mcpServers": {"a b": {"command": "x"}}}"#, "mcpServers.a b"),
+            (r#"{"mcpServers": {"a": {"command": "x", "type": "http"}}}"#, "mcpServers.a.type"),
+            (r#"{"airlock": {"limits": {"timeout": "soon"}}}"#, "airlock.limits.timeout"),
             (r#"{"airlock": {"limitz": {}}}"#, "airlock.limitz"),
         ];
         for (text, field) in cases {
             let error = Config::from_json(text).unwrap_err();
             assert_eq!(error.field, field, "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn variables_expand_from_the_environment() {
+        let env = |name: &str| (name == "TOKEN").then(|| "s3cret".to_string());
+        let config = Config::from_json_with_env(
+            r#"{"mcpServers": {
+                "a": {"command": "${BIN:-npx}", "args": ["--key=${TOKEN}"], "env": {"T": "${TOKEN}"}},
+                "b": {"url": "http://127.0.0.1:${PORT:-8080}/mcp", "headers": {"Authorization": "Bearer ${TOKEN}"}}
+            }}"#,
+            env,
+        )
+        .unwrap();
+        assert_eq!(config.servers["a"].command.as_deref(), Some("npx"));
+        assert_eq!(config.servers["a"].args, ["--key=s3cret"]);
+        assert_eq!(config.servers["a"].env["T"], "s3cret");
+        assert_eq!(config.servers["b"].url.as_deref(), Some("http://127.0.0.1:8080/mcp"));
+        assert_eq!(config.servers["b"].headers["Authorization"], "Bearer s3cret");
+
+        let missing =
+            Config::from_json_with_env(r#"{"mcpServers": {"a": {"command": "x", "args": ["${NOPE}"]}}}"#, env)
+                .unwrap_err();
+        assert_eq!(missing.field, "mcpServers.a.args[0]");
+        assert!(missing.message.contains("NOPE"), "{missing}");
     }
 
     #[test]

@@ -65,8 +65,7 @@ pub(crate) fn new_engine(settings: &EngineSettings) -> Result<Engine, Error> {
         // only slow them down and bloat messages.
         .wasm_backtrace_max_frames(None)
         .cranelift_opt_level(OptLevel::Speed);
-    Engine::new(&config)
-        .map_err(|e| Error::Guest(format!("cannot create the wasmtime engine: {e:#}")))
+    Engine::new(&config).map_err(|e| Error::Guest(format!("cannot create the wasmtime engine: {e:#}")))
 }
 
 /// Stops the epoch ticker thread when the runtime goes away.
@@ -129,11 +128,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// The default cache folder: `$AIRLOCK_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/airlock`, else `~/.cache/airlock`.
 pub(crate) fn default_cache_dir() -> Option<PathBuf> {
-    let var = |name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     var("AIRLOCK_CACHE_DIR")
         .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("airlock")))
         .or_else(|| var("HOME").map(|d| d.join(".cache").join("airlock")))
@@ -141,10 +136,7 @@ pub(crate) fn default_cache_dir() -> Option<PathBuf> {
 
 /// Loads the pre-initialised, precompiled JS guest, building and caching
 /// it first when the cache has no artifact for this engine.
-pub(crate) async fn load_js_guest(
-    engine: &Engine,
-    cache_dir: Option<&Path>,
-) -> Result<AgentPre<StoreState>, Error> {
+pub(crate) async fn load_js_guest(engine: &Engine, cache_dir: Option<&Path>) -> Result<AgentPre<StoreState>, Error> {
     let key = artifact_key(engine, JS_GUEST_SHA256);
     let component = match cache_dir {
         Some(dir) => match load_cached(engine, dir, &key)? {
@@ -157,13 +149,10 @@ pub(crate) async fn load_js_guest(
         },
         None => build_js_guest(engine).await?,
     };
-    let linker =
-        sandbox::linker(engine).map_err(|e| Error::Guest(format!("cannot link: {e:#}")))?;
-    let pre = linker
-        .instantiate_pre(&component)
-        .map_err(|e| Error::Guest(format!("the JS guest does not link: {e:#}")))?;
-    AgentPre::new(pre)
-        .map_err(|e| Error::Guest(format!("the JS guest lacks the agent exports: {e:#}")))
+    let linker = sandbox::linker(engine).map_err(|e| Error::Guest(format!("cannot link: {e:#}")))?;
+    let pre =
+        linker.instantiate_pre(&component).map_err(|e| Error::Guest(format!("the JS guest does not link: {e:#}")))?;
+    AgentPre::new(pre).map_err(|e| Error::Guest(format!("the JS guest lacks the agent exports: {e:#}")))
 }
 
 /// Pre-initialises the embedded guest and compiles the snapshot.
@@ -185,9 +174,7 @@ pub(crate) async fn preinitialise(engine: &Engine, guest: &[u8]) -> Result<Vec<u
     // export, so the core module must keep it.
     let (snapshot, _) = Wizer::new()
         .keep_init_func(true)
-        .run_component(&mut store, guest, async |store, component| {
-            linker.instantiate_async(store, component).await
-        })
+        .run_component(&mut store, guest, async |store, component| linker.instantiate_async(store, component).await)
         .await
         .map_err(fail)?;
     Ok(snapshot)
@@ -220,27 +207,16 @@ fn load_cached(engine: &Engine, dir: &Path, key: &str) -> Result<Option<Componen
 }
 
 fn store_cached(dir: &Path, key: &str, component: &Component) -> Result<(), Error> {
-    let cache_error = |message: String| Error::Cache {
-        path: dir.to_path_buf(),
-        message,
-    };
+    let cache_error = |message: String| Error::Cache { path: dir.to_path_buf(), message };
     create_private_dir(dir).map_err(|e| cache_error(format!("cannot create: {e}")))?;
-    let bytes = component
-        .serialize()
-        .map_err(|e| cache_error(format!("cannot serialise: {e:#}")))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| cache_error(format!("cannot write: {e}")))?;
-    std::io::Write::write_all(&mut temp, &bytes)
-        .map_err(|e| cache_error(format!("cannot write: {e}")))?;
-    temp.persist(artifact_path(dir, key))
-        .map_err(|e| cache_error(format!("cannot store the artifact: {e}")))?;
+    let bytes = component.serialize().map_err(|e| cache_error(format!("cannot serialise: {e:#}")))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| cache_error(format!("cannot write: {e}")))?;
+    std::io::Write::write_all(&mut temp, &bytes).map_err(|e| cache_error(format!("cannot write: {e}")))?;
+    temp.persist(artifact_path(dir, key)).map_err(|e| cache_error(format!("cannot store the artifact: {e}")))?;
     Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }

@@ -33,6 +33,7 @@
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod bindings;
 pub mod config;
 mod engine;
 mod error;
@@ -43,8 +44,10 @@ mod sandbox;
 mod session;
 mod tools;
 mod typescript;
+mod upstream;
 mod wit;
 
+pub use bindings::{ts_declarations, wit_interface};
 pub use config::{Config, ConfigError};
 pub use error::Error;
 pub use execution::{ExecutionError, ExecutionResult, Stats};
@@ -53,3 +56,4 @@ pub use runtime::{Runtime, RuntimeBuilder};
 pub use session::{Language, Session};
 pub use tools::{ToolDefinition, ToolError, ToolFuture, ToolHandler, ToolRegistry};
 pub use typescript::{LineMap, Transpiled, TypeScriptError, transpile};
+pub use upstream::{ServerStatus, UpstreamPool};

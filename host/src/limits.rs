@@ -15,7 +15,7 @@ pub struct Limits {
     pub fuel: u64,
     /// Wall-clock deadline, covering time spent in tool calls too.
     /// Default: 30 s.
-    #[serde(with = "humantime_serde_compat")]
+    #[serde(with = "duration_text")]
     pub timeout: Duration,
     /// Cap on the guest's linear memory, in bytes. Default: 256 MiB.
     pub memory_bytes: u64,
@@ -80,31 +80,23 @@ impl std::fmt::Display for Limit {
 /// (binary multiples: `k`/`KiB` = 1024).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let number: u64 = digits
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size (try 64MiB)"))?;
+    let number: u64 = digits.parse().map_err(|_| format!("'{text}' is not a size (try 64MiB)"))?;
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
         other => {
-            return Err(format!(
-                "unknown size unit '{other}' in '{text}' (use KiB, MiB or GiB)"
-            ));
+            return Err(format!("unknown size unit '{other}' in '{text}' (use KiB, MiB or GiB)"));
         }
     };
-    number
-        .checked_mul(1 << shift)
-        .ok_or_else(|| format!("size '{text}' is too large"))
+    number.checked_mul(1 << shift).ok_or_else(|| format!("size '{text}' is too large"))
 }
 
 /// Durations in config files are written as text (`"30s"`, `"500ms"`).
-mod humantime_serde_compat {
+pub(crate) mod duration_text {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};
@@ -115,8 +107,7 @@ mod humantime_serde_compat {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(deserializer)?;
-        humantime::parse_duration(&text)
-            .map_err(|e| serde::de::Error::custom(format!("'{text}': {e}")))
+        humantime::parse_duration(&text).map_err(|e| serde::de::Error::custom(format!("'{text}': {e}")))
     }
 }
 
@@ -136,8 +127,7 @@ mod tests {
 
     #[test]
     fn limits_read_from_json_with_text_durations() {
-        let limits: Limits =
-            serde_json::from_str(r#"{"timeout": "1500ms", "tool_calls": 3}"#).unwrap();
+        let limits: Limits = serde_json::from_str(r#"{"timeout": "1500ms", "tool_calls": 3}"#).unwrap();
         assert_eq!(limits.timeout, Duration::from_millis(1500));
         assert_eq!(limits.tool_calls, 3);
         assert_eq!(limits.fuel, Limits::default().fuel);

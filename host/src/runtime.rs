@@ -11,8 +11,9 @@ use crate::engine::{self, EngineSettings, EpochTicker};
 use crate::sandbox::StoreState;
 use crate::session::Session;
 use crate::tools::{ToolDefinition, ToolHandler, ToolRegistry};
+use crate::upstream::UpstreamPool;
 use crate::wit::AgentPre;
-use crate::{Error, Limits};
+use crate::{Config, Error, Limits};
 
 /// The Airlock runtime: one wasmtime engine, the pre-initialised and
 /// precompiled JS guest, the tools executions can call and default limits.
@@ -68,14 +69,18 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Takes the servers and settings of a configuration file: its
+    /// `mcpServers` become callable (started lazily, on first use) and its
+    /// `airlock.limits` become the default limits.
+    pub fn config(mut self, config: &Config) -> Self {
+        self.limits = config.airlock.limits.clone();
+        self.tools.set_upstream(Arc::new(UpstreamPool::new(config)));
+        self
+    }
+
     /// Registers an in-process tool under `server`, callable from guest
     /// code as `callTool(server, definition.name, args)`.
-    pub fn tool(
-        mut self,
-        server: impl Into<String>,
-        definition: ToolDefinition,
-        handler: impl ToolHandler,
-    ) -> Self {
+    pub fn tool(mut self, server: impl Into<String>, definition: ToolDefinition, handler: impl ToolHandler) -> Self {
         self.tools.insert(server, definition, Arc::new(handler));
         self
     }
@@ -99,9 +104,7 @@ impl RuntimeBuilder {
     /// and compiles the guest (about a second) and caches the result;
     /// later builds load it from the cache in milliseconds.
     pub async fn build(self) -> Result<Runtime, Error> {
-        let settings = EngineSettings {
-            max_instances: self.max_instances,
-        };
+        let settings = EngineSettings { max_instances: self.max_instances };
         let engine = engine::new_engine(&settings)?;
         let js = engine::load_js_guest(&engine, self.cache_dir.as_deref()).await?;
         let ticker = EpochTicker::start(&engine)?;
@@ -144,6 +147,14 @@ impl Runtime {
     /// The tools executions can call.
     pub fn tools(&self) -> &ToolRegistry {
         &self.inner.tools
+    }
+
+    /// Stops the upstream servers this runtime started and waits for them
+    /// to exit. Executions still running lose their servers.
+    pub async fn shutdown(&self) {
+        if let Some(pool) = self.inner.tools.upstream() {
+            pool.shutdown().await;
+        }
     }
 
     pub(crate) fn engine(&self) -> &Engine {

@@ -45,9 +45,7 @@ impl FromStr for Language {
         match text.to_ascii_lowercase().as_str() {
             "js" | "javascript" => Ok(Language::JavaScript),
             "ts" | "typescript" => Ok(Language::TypeScript),
-            other => Err(format!(
-                "unknown language '{other}' (use javascript or typescript)"
-            )),
+            other => Err(format!("unknown language '{other}' (use javascript or typescript)")),
         }
     }
 }
@@ -71,19 +69,12 @@ impl Session {
             .prefix("airlock-workspace-")
             .tempdir()
             .map_err(|e| Error::Workspace(format!("cannot create a temporary workspace: {e}")))?;
-        Ok(Session {
-            runtime,
-            workspace: Workspace::Temporary(dir),
-        })
+        Ok(Session { runtime, workspace: Workspace::Temporary(dir) })
     }
 
     pub(crate) fn pinned(runtime: Runtime, dir: PathBuf) -> Result<Session, Error> {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::Workspace(format!("cannot create {}: {e}", dir.display())))?;
-        Ok(Session {
-            runtime,
-            workspace: Workspace::Pinned(dir),
-        })
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Workspace(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(Session { runtime, workspace: Workspace::Pinned(dir) })
     }
 
     /// The host folder the code sees as `./workspace/`.
@@ -116,12 +107,8 @@ impl Session {
                     Err(error) => return Ok(compile_error(error.message)),
                 },
             };
-            let _slot = self
-                .runtime
-                .slots()
-                .acquire()
-                .await
-                .map_err(|_| Error::internal("the runtime is shutting down"))?;
+            let _slot =
+                self.runtime.slots().acquire().await.map_err(|_| Error::internal("the runtime is shutting down"))?;
             let raw = sandbox::execute(
                 self.runtime.engine(),
                 self.runtime.js_guest(),
@@ -131,10 +118,7 @@ impl Session {
                 &source,
             )
             .await?;
-            let value = raw
-                .value
-                .and_then(|json| serde_json::from_str(&json).ok())
-                .unwrap_or(serde_json::Value::Null);
+            let value = raw.value.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or(serde_json::Value::Null);
             let error = raw.error.map(|e| map_to_source(e, line_map.as_ref()));
             tracing::debug!(error = ?error.as_ref().map(ToString::to_string), stats = ?raw.stats, "execution finished");
             Ok(ExecutionResult { stdout: raw.stdout, stderr: raw.stderr, value, error, stats: raw.stats })
@@ -149,11 +133,7 @@ fn compile_error(message: String) -> ExecutionResult {
         stdout: String::new(),
         stderr: String::new(),
         value: serde_json::Value::Null,
-        error: Some(ExecutionError::Exception {
-            name: "SyntaxError".into(),
-            message,
-            stack: None,
-        }),
+        error: Some(ExecutionError::Exception { name: "SyntaxError".into(), message, stack: None }),
         stats: Stats::default(),
     }
 }
@@ -162,16 +142,9 @@ fn compile_error(message: String) -> ExecutionResult {
 /// `main.js`; positions in its errors are mapped back to `main.ts`.
 fn map_to_source(error: ExecutionError, line_map: Option<&LineMap>) -> ExecutionError {
     let Some(map) = line_map else { return error };
-    let (js, ts) = (
-        Language::JavaScript.file_name(),
-        Language::TypeScript.file_name(),
-    );
+    let (js, ts) = (Language::JavaScript.file_name(), Language::TypeScript.file_name());
     match error {
-        ExecutionError::Exception {
-            name,
-            message,
-            stack,
-        } => ExecutionError::Exception {
+        ExecutionError::Exception { name, message, stack } => ExecutionError::Exception {
             name,
             message: map.rewrite(&message, js, ts),
             stack: stack.map(|s| map.rewrite(&s, js, ts)),

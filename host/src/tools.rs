@@ -12,6 +12,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::bindings;
+use crate::upstream::UpstreamPool;
+
 /// A future that a tool returns; boxed so tools can be stored side by side.
 pub type ToolFuture = Pin<Box<dyn Future<Output = Result<Value, ToolError>> + Send + 'static>>;
 
@@ -98,74 +101,109 @@ struct RegisteredTool {
     handler: Arc<dyn ToolHandler>,
 }
 
-/// Every tool an execution can reach, by server and tool name.
+/// Every tool an execution can reach, by server and tool name: in-process
+/// tools and the upstream MCP servers of the config.
 #[derive(Default)]
 pub struct ToolRegistry {
     servers: BTreeMap<String, BTreeMap<String, RegisteredTool>>,
+    upstream: Option<Arc<UpstreamPool>>,
+}
+
+/// A module served to the guest's import resolver.
+pub(crate) struct ServedModule {
+    /// The canonical path (`/servers/crm/index.js`).
+    pub path: String,
+    /// JavaScript source.
+    pub source: String,
 }
 
 impl ToolRegistry {
     /// Adds (or replaces) an in-process tool under `server`.
-    pub fn insert(
-        &mut self,
-        server: impl Into<String>,
-        definition: ToolDefinition,
-        handler: Arc<dyn ToolHandler>,
-    ) {
+    pub fn insert(&mut self, server: impl Into<String>, definition: ToolDefinition, handler: Arc<dyn ToolHandler>) {
         let tools = self.servers.entry(server.into()).or_default();
-        tools.insert(
-            definition.name.clone(),
-            RegisteredTool {
-                definition,
-                handler,
-            },
-        );
+        tools.insert(definition.name.clone(), RegisteredTool { definition, handler });
     }
 
-    /// Server names, sorted.
-    pub fn servers(&self) -> impl Iterator<Item = &str> {
-        self.servers.keys().map(String::as_str)
+    /// Puts the upstream servers of a config behind this registry.
+    pub(crate) fn set_upstream(&mut self, pool: Arc<UpstreamPool>) {
+        self.upstream = Some(pool);
     }
 
-    /// The definitions of `server`'s tools, sorted by name.
-    pub fn tools(&self, server: &str) -> Option<impl Iterator<Item = &ToolDefinition>> {
-        self.servers
-            .get(server)
-            .map(|tools| tools.values().map(|t| &t.definition))
+    /// The upstream servers, when a config brought some.
+    pub fn upstream(&self) -> Option<&Arc<UpstreamPool>> {
+        self.upstream.as_ref()
+    }
+
+    /// Server names (in-process, then upstream), sorted, without duplicates.
+    pub fn servers(&self) -> Vec<&str> {
+        let upstream = self.upstream.iter().flat_map(|pool| pool.names());
+        let mut names: Vec<&str> = self.servers.keys().map(String::as_str).chain(upstream).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    /// The definitions of `server`'s tools, sorted by name; starts an
+    /// upstream server if it is not running.
+    pub async fn tools(&self, server: &str) -> Result<Vec<ToolDefinition>, ToolError> {
+        if let Some(tools) = self.servers.get(server) {
+            return Ok(tools.values().map(|t| t.definition.clone()).collect());
+        }
+        match &self.upstream {
+            Some(pool) if pool.contains(server) => Ok(pool.tools(server).await?.definitions.clone()),
+            _ => Err(self.no_server(server)),
+        }
     }
 
     /// Calls `server`'s `tool` with JSON `arguments` as the guest sent them.
     pub(crate) fn call(&self, server: &str, tool: &str, arguments: &str) -> ToolFuture {
-        let Some(tools) = self.servers.get(server) else {
-            let known: Vec<&str> = self.servers().collect();
-            return ready_error(ToolError::NotFound(format!(
-                "no server '{server}' (configured: {})",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            )));
-        };
-        let Some(entry) = tools.get(tool) else {
-            return ready_error(ToolError::NotFound(format!(
-                "server '{server}' has no tool '{tool}'"
-            )));
-        };
         let arguments = match serde_json::from_str::<Value>(arguments) {
             Ok(value @ Value::Object(_)) => value,
-            Ok(_) => {
-                return ready_error(ToolError::InvalidArguments(
-                    "arguments must be a JSON object".into(),
-                ));
-            }
-            Err(e) => {
-                return ready_error(ToolError::InvalidArguments(format!(
-                    "arguments are not valid JSON: {e}"
-                )));
-            }
+            Ok(_) => return ready_error(ToolError::InvalidArguments("arguments must be a JSON object".into())),
+            Err(e) => return ready_error(ToolError::InvalidArguments(format!("arguments are not valid JSON: {e}"))),
         };
-        entry.handler.call(arguments)
+        if let Some(tools) = self.servers.get(server) {
+            return match tools.get(tool) {
+                Some(entry) => entry.handler.call(arguments),
+                None => ready_error(ToolError::NotFound(format!("server '{server}' has no tool '{tool}'"))),
+            };
+        }
+        match &self.upstream {
+            Some(pool) if pool.contains(server) => {
+                let (pool, server, tool) = (pool.clone(), server.to_string(), tool.to_string());
+                Box::pin(async move { pool.call(&server, &tool, arguments).await })
+            }
+            _ => ready_error(self.no_server(server)),
+        }
+    }
+
+    /// The module at a virtual path under `/servers/`: the server's module
+    /// (`/servers/crm`, `/servers/crm/index.ts`) or one tool's
+    /// (`/servers/crm/listCustomers.ts`, by exact or camelCase name).
+    pub(crate) async fn module(&self, path: &str) -> Result<ServedModule, String> {
+        let rest = path.strip_prefix("/servers/").ok_or_else(|| format!("nothing is served at {path}"))?;
+        let (server, file) = rest.split_once('/').unwrap_or((rest, ""));
+        let tools = self.tools(server).await.map_err(|e| e.to_string())?;
+        let stem = file.strip_suffix(".ts").or_else(|| file.strip_suffix(".js")).unwrap_or(file);
+        if stem.is_empty() || stem == "index" {
+            let source = bindings::js_module(server, &tools);
+            return Ok(ServedModule { path: format!("/servers/{server}/index.js"), source });
+        }
+        let tool = tools
+            .iter()
+            .find(|t| t.name == stem)
+            .or_else(|| tools.iter().find(|t| bindings::lower_camel_case(&t.name) == stem))
+            .ok_or_else(|| format!("server '{server}' has no tool '{stem}'"))?;
+        let source = bindings::js_tool_module(server, tool);
+        Ok(ServedModule { path: format!("/servers/{server}/{}.js", tool.name), source })
+    }
+
+    fn no_server(&self, server: &str) -> ToolError {
+        let known = self.servers();
+        ToolError::NotFound(format!(
+            "no server '{server}' (configured: {})",
+            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+        ))
     }
 }
 
@@ -194,10 +232,7 @@ mod tests {
     async fn unknown_servers_and_tools_are_not_found() {
         let registry = registry();
         let no_server = registry.call("nope", "echo", "{}").await.unwrap_err();
-        assert!(
-            matches!(&no_server, ToolError::NotFound(m) if m.contains("configured: local")),
-            "{no_server}"
-        );
+        assert!(matches!(&no_server, ToolError::NotFound(m) if m.contains("configured: local")), "{no_server}");
         let no_tool = registry.call("local", "nope", "{}").await.unwrap_err();
         assert!(matches!(no_tool, ToolError::NotFound(_)));
     }
@@ -207,10 +242,7 @@ mod tests {
         let registry = registry();
         for bad in ["[1]", "not json", "3"] {
             let error = registry.call("local", "echo", bad).await.unwrap_err();
-            assert!(
-                matches!(error, ToolError::InvalidArguments(_)),
-                "{bad}: {error}"
-            );
+            assert!(matches!(error, ToolError::InvalidArguments(_)), "{bad}: {error}");
         }
     }
 }

@@ -47,13 +47,10 @@ impl LineMap {
     pub fn source_position(&self, line: u32, column: u32) -> Option<(u32, u32)> {
         let (line0, col0) = (line.checked_sub(1)?, column.saturating_sub(1));
         let after = self.tokens.partition_point(|t| (t.0, t.1) <= (line0, col0));
-        let token = self.tokens[..after]
-            .last()
-            .filter(|t| t.0 == line0)
-            .or_else(|| {
-                // Before the first token of the line: take that first token.
-                self.tokens.get(after).filter(|t| t.0 == line0)
-            })?;
+        let token = self.tokens[..after].last().filter(|t| t.0 == line0).or_else(|| {
+            // Before the first token of the line: take that first token.
+            self.tokens.get(after).filter(|t| t.0 == line0)
+        })?;
         Some((token.2 + 1, token.3 + 1))
     }
 
@@ -66,9 +63,7 @@ impl LineMap {
             out.push_str(&rest[..at]);
             rest = &rest[at + file_js.len()..];
             let (numbers, consumed) = leading_position(rest);
-            match numbers
-                .and_then(|(l, c)| Some((self.source_position(l, c.unwrap_or(1))?, c.is_some())))
-            {
+            match numbers.and_then(|(l, c)| Some((self.source_position(l, c.unwrap_or(1))?, c.is_some()))) {
                 Some(((line, col), true)) => out.push_str(&format!("{file_ts}:{line}:{col}")),
                 Some(((line, _), false)) => out.push_str(&format!("{file_ts}:{line}")),
                 None => {
@@ -104,9 +99,7 @@ pub fn transpile(source: &str, file_name: &str) -> Result<Transpiled, TypeScript
     // The source is hostile input: a compiler panic must fail this one
     // execution, not the host that serves many.
     std::panic::catch_unwind(|| transpile_unguarded(source, file_name)).unwrap_or_else(|_| {
-        Err(TypeScriptError {
-            message: format!("{file_name}: the TypeScript compiler failed on this source"),
-        })
+        Err(TypeScriptError { message: format!("{file_name}: the TypeScript compiler failed on this source") })
     })
 }
 
@@ -127,43 +120,26 @@ fn transpile_unguarded(source: &str, file_name: &str) -> Result<Transpiled, Type
     // Keep imports the code does not use as values: agents import tool
     // modules for their side effects and types alike.
     options.typescript.only_remove_type_imports = true;
-    let transformed = Transformer::new(&allocator, Path::new(file_name), &options)
-        .build_with_scoping(scoping, &mut program);
+    let transformed =
+        Transformer::new(&allocator, Path::new(file_name), &options).build_with_scoping(scoping, &mut program);
     if transformed.diagnostics.has_errors() {
         return Err(report(transformed.diagnostics.errors(), source, file_name));
     }
     let printed = Codegen::new()
-        .with_options(CodegenOptions {
-            source_map_path: Some(file_name.into()),
-            ..CodegenOptions::default()
-        })
+        .with_options(CodegenOptions { source_map_path: Some(file_name.into()), ..CodegenOptions::default() })
         .build(&program);
     let mut tokens: Vec<_> = printed
         .map
         .iter()
         .flat_map(|map| map.get_tokens())
-        .map(|t| {
-            (
-                t.get_dst_line(),
-                t.get_dst_col(),
-                t.get_src_line(),
-                t.get_src_col(),
-            )
-        })
+        .map(|t| (t.get_dst_line(), t.get_dst_col(), t.get_src_line(), t.get_src_col()))
         .collect();
     tokens.sort_unstable();
-    Ok(Transpiled {
-        code: printed.code,
-        lines: LineMap { tokens },
-    })
+    Ok(Transpiled { code: printed.code, lines: LineMap { tokens } })
 }
 
 /// One line per diagnostic: `message (file:line:col)`.
-fn report<'d>(
-    diagnostics: impl Iterator<Item = &'d OxcDiagnostic>,
-    source: &str,
-    file_name: &str,
-) -> TypeScriptError {
+fn report<'d>(diagnostics: impl Iterator<Item = &'d OxcDiagnostic>, source: &str, file_name: &str) -> TypeScriptError {
     let lines: Vec<String> = diagnostics
         .map(|d| {
             let offset = d.labels.first().map(|l| l.offset());
@@ -176,19 +152,14 @@ fn report<'d>(
             }
         })
         .collect();
-    TypeScriptError {
-        message: lines.join("\n"),
-    }
+    TypeScriptError { message: lines.join("\n") }
 }
 
 /// 1-based line and column (in characters) of byte `offset`.
 fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let before = &source[..offset.min(source.len())];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
+    (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
 }
 
 #[cfg(test)]
@@ -197,23 +168,16 @@ mod tests {
 
     #[test]
     fn types_vanish() {
-        let source = "interface Row { id: number }\nconst rows: Row[] = [{ id: 1 }];\nconsole.log(rows.length as number);\n";
+        let source =
+            "interface Row { id: number }\nconst rows: Row[] = [{ id: 1 }];\nconsole.log(rows.length as number);\n";
         let js = transpile(source, "main.ts").unwrap().code;
         assert!(js.contains("const rows = [{ id: 1 }]"), "{js}");
-        assert!(
-            !js.contains("interface") && !js.contains("Row[]") && !js.contains(" as "),
-            "{js}"
-        );
+        assert!(!js.contains("interface") && !js.contains("Row[]") && !js.contains(" as "), "{js}");
     }
 
     #[test]
     fn enums_become_code() {
-        let js = transpile(
-            "enum Color { Red, Green }\nconsole.log(Color.Green);\n",
-            "main.ts",
-        )
-        .unwrap()
-        .code;
+        let js = transpile("enum Color { Red, Green }\nconsole.log(Color.Green);\n", "main.ts").unwrap().code;
         assert!(js.contains("Color"), "{js}");
         assert!(!js.contains("enum "), "{js}");
     }
@@ -231,14 +195,8 @@ mod tests {
         let source = "interface A {\n  x: number;\n}\nthrow new Error('boom');\n";
         let out = transpile(source, "main.ts").unwrap();
         let generated_line = out.code.lines().position(|l| l.contains("throw")).unwrap() as u32 + 1;
-        assert_eq!(
-            out.lines.source_position(generated_line, 1).map(|p| p.0),
-            Some(4)
-        );
+        assert_eq!(out.lines.source_position(generated_line, 1).map(|p| p.0), Some(4));
         let stack = format!("    at <anonymous> (main.js:{generated_line}:7)\n");
-        assert_eq!(
-            out.lines.rewrite(&stack, "main.js", "main.ts"),
-            "    at <anonymous> (main.ts:4:7)\n"
-        );
+        assert_eq!(out.lines.rewrite(&stack, "main.js", "main.ts"), "    at <anonymous> (main.ts:4:7)\n");
     }
 }

@@ -15,9 +15,7 @@ fn airlock(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("airlock starts");
     let mut input = child.stdin.take().expect("stdin");
-    input
-        .write_all(stdin.unwrap_or("").as_bytes())
-        .expect("write stdin");
+    input.write_all(stdin.unwrap_or("").as_bytes()).expect("write stdin");
     drop(input);
     child.wait_with_output().expect("airlock finishes")
 }
@@ -34,10 +32,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn prints_stdout_and_stderr_and_exits_zero() {
-    let out = airlock(
-        &["run", "-"],
-        Some("console.log('out'); console.error('err')"),
-    );
+    let out = airlock(&["run", "-"], Some("console.log('out'); console.error('err')"));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "out\n");
     assert_eq!(text(&out.stderr), "err\n");
@@ -48,10 +43,7 @@ fn a_throw_exits_one_with_the_message_and_line() {
     let out = airlock(&["run", "-"], Some("\nthrow new Error('kaput')"));
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("Error: kaput") && stderr.contains("main.js:2"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("Error: kaput") && stderr.contains("main.js:2"), "{stderr}");
 }
 
 #[test]
@@ -59,41 +51,20 @@ fn a_limit_exits_three() {
     let out = airlock(&["run", "--fuel", "1000000", "-"], Some("while (true) {}"));
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out.stderr).contains("fuel"), "{}", text(&out.stderr));
-    let out = airlock(
-        &[
-            "run",
-            "--timeout",
-            "100ms",
-            "--fuel",
-            "100000000000000",
-            "-",
-        ],
-        Some("while (true) {}"),
-    );
+    let out = airlock(&["run", "--timeout", "100ms", "--fuel", "100000000000000", "-"], Some("while (true) {}"));
     assert_eq!(out.status.code(), Some(3));
-    assert!(
-        text(&out.stderr).contains("timeout"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("timeout"), "{}", text(&out.stderr));
     let out = airlock(
         &["run", "--memory", "16MiB", "-"],
         Some("const a = []; while (true) a.push('y'.repeat(1 << 20) + a.length)"),
     );
     assert_eq!(out.status.code(), Some(3));
-    assert!(
-        text(&out.stderr).contains("memory"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("memory"), "{}", text(&out.stderr));
 }
 
 #[test]
 fn json_output_parses_and_carries_stats() {
-    let out = airlock(
-        &["run", "--json", "-"],
-        Some("console.log('hi'); export default [1, 2];"),
-    );
+    let out = airlock(&["run", "--json", "-"], Some("console.log('hi'); export default [1, 2];"));
     assert_eq!(out.status.code(), Some(0));
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(result["stdout"], "hi\n");
@@ -101,20 +72,13 @@ fn json_output_parses_and_carries_stats() {
     assert!(result["error"].is_null());
     let stats = &result["stats"];
     for field in ["fuel_used", "wall_time", "peak_memory"] {
-        assert!(
-            stats[field].as_u64().is_some_and(|v| v > 0),
-            "{field}: {stats}"
-        );
+        assert!(stats[field].as_u64().is_some_and(|v| v > 0), "{field}: {stats}");
     }
     assert_eq!(stats["tool_calls"], 0);
 
-    let limited = airlock(
-        &["run", "--json", "--fuel", "1000000", "-"],
-        Some("while (true) {}"),
-    );
+    let limited = airlock(&["run", "--json", "--fuel", "1000000", "-"], Some("while (true) {}"));
     assert_eq!(limited.status.code(), Some(3));
-    let result: serde_json::Value =
-        serde_json::from_slice(&limited.stdout).expect("one JSON object");
+    let result: serde_json::Value = serde_json::from_slice(&limited.stdout).expect("one JSON object");
     assert_eq!(result["error"]["kind"], "limit");
     assert_eq!(result["error"]["limit"], "fuel");
 }
@@ -122,36 +86,22 @@ fn json_output_parses_and_carries_stats() {
 #[test]
 fn typescript_files_are_recognised_by_extension() {
     let dir = tempfile::tempdir().unwrap();
-    let file = script(
-        &dir,
-        "task.ts",
-        "const n: number = 40 + 2;\nconsole.log(n);\n",
-    );
+    let file = script(&dir, "task.ts", "const n: number = 40 + 2;\nconsole.log(n);\n");
     let out = airlock(&["run", &file], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "42\n");
-    let out = airlock(
-        &["run", "--language", "ts", "-"],
-        Some("let s: string = 'typed'; console.log(s)"),
-    );
+    let out = airlock(&["run", "--language", "ts", "-"], Some("let s: string = 'typed'; console.log(s)"));
     assert_eq!(text(&out.stdout), "typed\n");
 }
 
 #[test]
 fn a_malformed_config_exits_two_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
-    let config = script(
-        &dir,
-        "mcp.json",
-        r#"{"mcpServers": {"crm": {"command": "x", "args": "not-a-list"}}}"#,
-    );
+    let config = script(&dir, "mcp.json", r#"{"mcpServers": {"crm": {"command": "x", "args": "not-a-list"}}}"#);
     let out = airlock(&["run", "--config", &config, "-"], Some("console.log(1)"));
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("mcp.json") && stderr.contains("mcpServers.crm.args"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("mcp.json") && stderr.contains("mcpServers.crm.args"), "{stderr}");
 
     let broken = script(&dir, "broken.json", "{ not json");
     let out = airlock(&["run", "--config", &broken, "-"], Some("console.log(1)"));
@@ -160,15 +110,7 @@ fn a_malformed_config_exits_two_naming_the_field() {
 
 #[test]
 fn usage_errors_exit_two() {
-    assert_eq!(
-        airlock(&["run", "--memory", "lots", "-"], None)
-            .status
-            .code(),
-        Some(2)
-    );
-    assert_eq!(
-        airlock(&["run", "/no/such/file.js"], None).status.code(),
-        Some(2)
-    );
+    assert_eq!(airlock(&["run", "--memory", "lots", "-"], None).status.code(), Some(2));
+    assert_eq!(airlock(&["run", "/no/such/file.js"], None).status.code(), Some(2));
     assert_eq!(airlock(&["frobnicate"], None).status.code(), Some(2));
 }

@@ -23,16 +23,8 @@ pub async fn run_js(runtime: &Runtime, code: &str, limits: &Limits) -> Execution
 
 /// Runs `code` in `session`, panicking only on host failures (which no
 /// guest code may cause).
-pub async fn run_in(
-    session: &Session,
-    code: &str,
-    language: Language,
-    limits: &Limits,
-) -> ExecutionResult {
-    session
-        .execute_with_limits(code, language, limits)
-        .await
-        .expect("the host itself must not fail")
+pub async fn run_in(session: &Session, code: &str, language: Language, limits: &Limits) -> ExecutionResult {
+    session.execute_with_limits(code, language, limits).await.expect("the host itself must not fail")
 }
 
 /// Asserts that `result` succeeded, showing what went wrong if not.
@@ -44,4 +36,55 @@ pub fn assert_ok(result: &ExecutionResult) {
         result.stdout,
         result.stderr
     );
+}
+
+/// `tests/servers`, where `scripts/setup-servers.sh` installs the real MCP
+/// servers the tests start.
+pub fn servers_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("servers")
+}
+
+/// The launch config of a real test server, by name: `records` (our own
+/// Python SDK server), `time` (mcp-server-time), `memory` and
+/// `everything` (the npm reference servers, over stdio).
+pub fn server_config(name: &str) -> serde_json::Value {
+    let dir = servers_dir();
+    let path = |p: &str| {
+        let full = dir.join(p);
+        assert!(full.exists(), "{} is missing: run scripts/setup-servers.sh (or `just setup`)", full.display());
+        full.to_string_lossy().into_owned()
+    };
+    match name {
+        "records" => {
+            serde_json::json!({"command": path(".venv/bin/python"), "args": [path("python/records_server.py")]})
+        }
+        "time" => {
+            serde_json::json!({"command": path(".venv/bin/mcp-server-time"), "args": ["--local-timezone", "UTC"]})
+        }
+        "memory" => {
+            let file = std::env::temp_dir().join(format!("airlock-memory-{}.jsonl", std::process::id()));
+            serde_json::json!({"command": path("node/node_modules/.bin/mcp-server-memory"),
+                               "env": {"MEMORY_FILE_PATH": file.to_string_lossy()}})
+        }
+        "everything" => {
+            serde_json::json!({"command": path("node/node_modules/.bin/mcp-server-everything"), "args": ["stdio"]})
+        }
+        other => panic!("no test server '{other}'"),
+    }
+}
+
+/// A config with the named test servers and optional `airlock` settings.
+pub fn config_with(servers: &[&str], settings: serde_json::Value) -> airlock::Config {
+    let servers: serde_json::Map<String, serde_json::Value> =
+        servers.iter().map(|name| (name.to_string(), server_config(name))).collect();
+    let mut document = serde_json::json!({ "mcpServers": servers });
+    if !settings.is_null() {
+        document["airlock"] = settings;
+    }
+    airlock::Config::from_json(&document.to_string()).expect("a valid test config")
+}
+
+/// A runtime over the named test servers.
+pub async fn runtime_with(servers: &[&str], settings: serde_json::Value) -> Runtime {
+    builder().config(&config_with(servers, settings)).build().await.expect("runtime")
 }

@@ -219,14 +219,11 @@ impl Resolver for SandboxResolver {
             return Ok(path);
         }
         match modules::load(&path) {
-            Some(found) => {
+            Ok(found) => {
                 FETCHED.with(|f| f.borrow_mut().insert(found.path.clone(), found.source));
                 Ok(found.path)
             }
-            None => Err(throw(
-                ctx,
-                format!("cannot import '{name}': nothing is served at {path}"),
-            )),
+            Err(why) => Err(throw(ctx, format!("cannot import '{name}': {why}"))),
         }
     }
 }

@@ -41,30 +41,20 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
     let limits = Limits::default();
     // Warm the pool slots and caches.
     for _ in 0..100 {
-        check(
-            session
-                .execute_with_limits(TRIVIAL, Language::JavaScript, &limits)
-                .await?,
-        )?;
+        check(session.execute_with_limits(TRIVIAL, Language::JavaScript, &limits).await?)?;
     }
 
     let mut latencies = Vec::with_capacity(args.executions);
     let mut peak_memory = 0;
     for _ in 0..args.executions {
         let started = Instant::now();
-        let result = check(
-            session
-                .execute_with_limits(TRIVIAL, Language::JavaScript, &limits)
-                .await?,
-        )?;
+        let result = check(session.execute_with_limits(TRIVIAL, Language::JavaScript, &limits).await?)?;
         latencies.push(started.elapsed());
         peak_memory = peak_memory.max(result.stats.peak_memory);
     }
     latencies.sort_unstable();
 
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let throughput = throughput(&runtime, cores * 2, Duration::from_secs_f64(args.seconds)).await?;
     let per_call = host_call_overhead(&runtime).await?;
     let filter = filter_records(&runtime).await?;
@@ -73,44 +63,17 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
     println!("Airlock core runtime benchmark ({cores} cores)");
     println!("{:<58} {:>14}", "figure", "value");
     let row = |name: &str, value: String| println!("{name:<58} {value:>14}");
-    row(
-        "cold execution, fresh instance, console.log(1+1): p50",
-        micros(percentile(&latencies, 50)),
-    );
-    row(
-        "cold execution, fresh instance, console.log(1+1): p99",
-        micros(percentile(&latencies, 99)),
-    );
-    row(
-        &format!("trivial executions per second ({cores} cores)"),
-        format!("{throughput:.0}/s"),
-    );
-    row(
-        "per host call overhead (in-process echo tool)",
-        micros(per_call),
-    );
-    row(
-        &format!("filter {RECORDS} records of an in-process tool result (p50)"),
-        millis(filter),
-    );
-    row(
-        "peak guest memory, trivial script",
-        format!("{:.2} MiB", peak_memory as f64 / (1 << 20) as f64),
-    );
-    row(
-        "`airlock run hello.js`, whole process (p50)",
-        millis(airlock_process),
-    );
+    row("cold execution, fresh instance, console.log(1+1): p50", micros(percentile(&latencies, 50)));
+    row("cold execution, fresh instance, console.log(1+1): p99", micros(percentile(&latencies, 99)));
+    row(&format!("trivial executions per second ({cores} cores)"), format!("{throughput:.0}/s"));
+    row("per host call overhead (in-process echo tool)", micros(per_call));
+    row(&format!("filter {RECORDS} records of an in-process tool result (p50)"), millis(filter));
+    row("peak guest memory, trivial script", format!("{:.2} MiB", peak_memory as f64 / (1 << 20) as f64));
+    row("`airlock run hello.js`, whole process (p50)", millis(airlock_process));
     match node_process {
         Some(node) => {
-            row(
-                "`node -e \"console.log(1+1)\"`, whole process (p50)",
-                millis(node),
-            );
-            row(
-                "ratio airlock / node",
-                format!("{:.2}", airlock_process.as_secs_f64() / node.as_secs_f64()),
-            );
+            row("`node -e \"console.log(1+1)\"`, whole process (p50)", millis(node));
+            row("ratio airlock / node", format!("{:.2}", airlock_process.as_secs_f64() / node.as_secs_f64()));
         }
         None => row("`node -e \"console.log(1+1)\"`", "node not found".into()),
     }
@@ -188,23 +151,12 @@ async fn host_call_overhead(runtime: &Runtime) -> anyhow::Result<Duration> {
         "import {{ callTool }} from 'airlock'; for (let i = 0; i < {CALLS}; i++) await callTool('bench', 'echo', {{ i }});"
     );
     let without = format!("for (let i = 0; i < {CALLS}; i++) await Promise.resolve({{ i }});");
-    let limits = Limits {
-        tool_calls: CALLS,
-        ..Limits::default()
-    };
+    let limits = Limits { tool_calls: CALLS, ..Limits::default() };
     let session = runtime.session()?;
     let mut best = Duration::MAX;
     for _ in 0..5 {
-        let calls = check(
-            session
-                .execute_with_limits(&with_calls, Language::JavaScript, &limits)
-                .await?,
-        )?;
-        let base = check(
-            session
-                .execute_with_limits(&without, Language::JavaScript, &limits)
-                .await?,
-        )?;
+        let calls = check(session.execute_with_limits(&with_calls, Language::JavaScript, &limits).await?)?;
+        let base = check(session.execute_with_limits(&without, Language::JavaScript, &limits).await?)?;
         best = best.min(calls.stats.wall_time.saturating_sub(base.stats.wall_time) / CALLS);
     }
     Ok(best)
@@ -236,31 +188,16 @@ fn whole_process(runs: usize) -> anyhow::Result<(Duration, Option<Duration>)> {
     let dir = tempfile::tempdir()?;
     let hello = dir.path().join("hello.js");
     std::fs::write(&hello, TRIVIAL)?;
-    let airlock_run = |exe: &Path| {
-        Command::new(exe)
-            .arg("run")
-            .arg(&hello)
-            .stdout(Stdio::null())
-            .status()
-    };
+    let airlock_run = |exe: &Path| Command::new(exe).arg("run").arg(&hello).stdout(Stdio::null()).status();
     // Once to be sure the artifact is cached.
     airlock_run(&exe)?;
     let mut airlock_times = Vec::new();
     let mut node_times = Vec::new();
-    let node_present = Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok();
+    let node_present = Command::new("node").arg("--version").stdout(Stdio::null()).status().is_ok();
     for _ in 0..runs {
         airlock_times.push(time(|| airlock_run(&exe))?);
         if node_present {
-            node_times.push(time(|| {
-                Command::new("node")
-                    .args(["-e", TRIVIAL])
-                    .stdout(Stdio::null())
-                    .status()
-            })?);
+            node_times.push(time(|| Command::new("node").args(["-e", TRIVIAL]).stdout(Stdio::null()).status())?);
         }
     }
     airlock_times.sort_unstable();
@@ -269,9 +206,7 @@ fn whole_process(runs: usize) -> anyhow::Result<(Duration, Option<Duration>)> {
     Ok((percentile(&airlock_times, 50), node))
 }
 
-fn time(
-    run: impl FnOnce() -> std::io::Result<std::process::ExitStatus>,
-) -> anyhow::Result<Duration> {
+fn time(run: impl FnOnce() -> std::io::Result<std::process::ExitStatus>) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let status = run()?;
     let elapsed = started.elapsed();

@@ -2,6 +2,7 @@
 
 mod bench;
 mod run;
+mod servers;
 
 use clap::{Parser, Subcommand};
 
@@ -34,16 +35,21 @@ pub enum Command {
     Run(run::RunArgs),
     /// Measure latency, throughput and memory, and print the figures.
     Bench(bench::BenchArgs),
+    /// The configured MCP servers.
+    #[command(subcommand)]
+    Servers(servers::ServersCommand),
+    /// The tools the configured servers offer.
+    #[command(subcommand)]
+    Tools(servers::ToolsCommand),
+    /// Print the WIT interface generated for a server's tools.
+    Wit(servers::WitArgs),
 }
 
 /// Logs go to stderr; stdout belongs to the code's output.
 pub fn init_logging(level: Option<&str>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level.unwrap_or("warn")));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 /// Runs a subcommand and returns the process exit status.
@@ -51,5 +57,24 @@ pub async fn dispatch(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Run(args) => run::run(args).await,
         Command::Bench(args) => bench::bench(args).await,
+        Command::Servers(command) => servers::servers(command).await,
+        Command::Tools(command) => servers::tools(command).await,
+        Command::Wit(args) => servers::wit(args).await,
+    }
+}
+
+/// Reads the config file (`--config`, else `$AIRLOCK_CONFIG`, else none);
+/// prints the error and returns `None` when it is malformed.
+pub fn load_config(path: Option<&std::path::Path>) -> Option<airlock::Config> {
+    let from_env = std::env::var_os("AIRLOCK_CONFIG").map(std::path::PathBuf::from);
+    match path.map(std::path::Path::to_path_buf).or(from_env) {
+        None => Some(airlock::Config::default()),
+        Some(path) => match airlock::Config::from_file(&path) {
+            Ok(config) => Some(config),
+            Err(e) => {
+                eprintln!("error: {e}");
+                None
+            }
+        },
     }
 }

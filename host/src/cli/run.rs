@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use airlock::{Config, ExecutionError, ExecutionResult, Language, Limits, Runtime};
+use airlock::{ExecutionError, ExecutionResult, Language, Limits, Runtime};
 use anyhow::Context;
 use clap::Args;
 
@@ -41,15 +41,8 @@ fn parse_language(text: &str) -> Result<Language, String> {
 
 /// Runs the file and returns the exit status.
 pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
-    let config = match &args.config {
-        Some(path) => match Config::from_file(path) {
-            Ok(config) => config,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(EXIT_USAGE);
-            }
-        },
-        None => Config::default(),
+    let Some(config) = super::load_config(args.config.as_deref()) else {
+        return Ok(EXIT_USAGE);
     };
     let code = match read_code(&args.file) {
         Ok(code) => code,
@@ -58,9 +51,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_USAGE);
         }
     };
-    let language = args
-        .language
-        .unwrap_or_else(|| Language::from_path(&args.file));
+    let language = args.language.unwrap_or_else(|| Language::from_path(&args.file));
     let limits = Limits {
         timeout: args.timeout.unwrap_or(config.airlock.limits.timeout),
         memory_bytes: args.memory.unwrap_or(config.airlock.limits.memory_bytes),
@@ -68,9 +59,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         ..config.airlock.limits.clone()
     };
 
-    let runtime = Runtime::builder().limits(limits).build().await?;
+    let runtime = Runtime::builder().config(&config).limits(limits).build().await?;
     let session = runtime.session()?;
-    let result = session.execute(&code, language).await?;
+    let result = session.execute(&code, language).await;
+    runtime.shutdown().await;
+    let result = result?;
     print_result(&result, args.json)?;
     Ok(exit_status(&result))
 }
@@ -78,9 +71,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
 fn read_code(file: &PathBuf) -> anyhow::Result<String> {
     if file.as_os_str() == "-" {
         let mut code = String::new();
-        std::io::stdin()
-            .read_to_string(&mut code)
-            .context("cannot read the code from stdin")?;
+        std::io::stdin().read_to_string(&mut code).context("cannot read the code from stdin")?;
         Ok(code)
     } else {
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
@@ -100,9 +91,7 @@ fn print_result(result: &ExecutionResult, json: bool) -> anyhow::Result<()> {
     stderr.write_all(result.stderr.as_bytes())?;
     if let Some(error) = &result.error {
         match error {
-            ExecutionError::Exception {
-                stack: Some(stack), ..
-            } => writeln!(stderr, "{error}\n{}", stack.trim_end())?,
+            ExecutionError::Exception { stack: Some(stack), .. } => writeln!(stderr, "{error}\n{}", stack.trim_end())?,
             _ => writeln!(stderr, "error: {error}")?,
         }
     }

@@ -39,12 +39,7 @@ struct MemoryLimiter {
 const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         if desired > self.cap {
             self.hit = true;
             return Err(wasmtime::Error::new(LimitTrap(Limit::Memory)));
@@ -53,12 +48,7 @@ impl ResourceLimiter for MemoryLimiter {
         Ok(true)
     }
 
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
     }
 }
@@ -77,10 +67,7 @@ pub(crate) struct StoreState {
 
 impl WasiView for StoreState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
@@ -125,11 +112,7 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
 /// A store for pre-initialisation: no limits that could cut it short, no
 /// tools, no filesystem.
 pub(crate) fn preinit_store(engine: &Engine) -> wasmtime::Result<Store<StoreState>> {
-    let limits = Limits {
-        memory_bytes: u64::MAX,
-        tool_calls: 0,
-        ..Limits::default()
-    };
+    let limits = Limits { memory_bytes: u64::MAX, tool_calls: 0, ..Limits::default() };
     let state = StoreState::new(WasiCtxBuilder::new().build(), &limits, Arc::default());
     let mut store = Store::new(engine, state);
     store.set_fuel(u64::MAX)?;
@@ -167,9 +150,7 @@ pub(crate) async fn execute(
 
     let mut store = Store::new(engine, StoreState::new(wasi, limits, tools));
     store.limiter(|state| &mut state.memory);
-    store
-        .set_fuel(limits.fuel)
-        .map_err(crate::Error::internal)?;
+    store.set_fuel(limits.fuel).map_err(crate::Error::internal)?;
     let deadline = started + limits.timeout;
     store.epoch_deadline_callback(move |mut ctx| {
         if Instant::now() >= deadline {
@@ -192,17 +173,10 @@ pub(crate) async fn execute(
         Err(_elapsed) => (None, Some(limit_error(Limit::Timeout, limits))),
         Ok(Ok(Ok(json))) => (Some(json), None),
         Ok(Ok(Err(thrown))) => {
-            let error = ExecutionError::Exception {
-                name: thrown.name,
-                message: thrown.message,
-                stack: thrown.stack,
-            };
+            let error = ExecutionError::Exception { name: thrown.name, message: thrown.message, stack: thrown.stack };
             (None, Some(error))
         }
-        Ok(Err(trap)) => (
-            None,
-            Some(classify_trap(&trap, state, &stdout, &stderr, limits)),
-        ),
+        Ok(Err(trap)) => (None, Some(classify_trap(&trap, state, &stdout, &stderr, limits))),
     };
     let fuel_left = store.get_fuel().unwrap_or(0);
     let state = store.data();
@@ -212,13 +186,7 @@ pub(crate) async fn execute(
         peak_memory: state.memory.peak as u64,
         tool_calls: state.tool_calls,
     };
-    Ok(RawOutcome {
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        value,
-        error,
-        stats,
-    })
+    Ok(RawOutcome { stdout: stdout.text(), stderr: stderr.text(), value, error, stats })
 }
 
 /// Names the limit behind a trap, or reports the trap itself.
@@ -233,10 +201,7 @@ fn classify_trap(
         Some(Limit::Fuel)
     } else if let Some(LimitTrap(limit)) = trap.downcast_ref::<LimitTrap>() {
         Some(*limit)
-    } else if trap.downcast_ref::<OutputLimitExceeded>().is_some()
-        || stdout.truncated()
-        || stderr.truncated()
-    {
+    } else if trap.downcast_ref::<OutputLimitExceeded>().is_some() || stdout.truncated() || stderr.truncated() {
         Some(Limit::Output)
     } else if state.memory.hit {
         Some(Limit::Memory)
@@ -245,9 +210,7 @@ fn classify_trap(
     };
     match limit {
         Some(limit) => limit_error(limit, limits),
-        None => ExecutionError::Trap {
-            message: trap_message(trap),
-        },
+        None => ExecutionError::Trap { message: trap_message(trap) },
     }
 }
 
@@ -255,8 +218,7 @@ fn trap_message(trap: &wasmtime::Error) -> String {
     match trap.downcast_ref::<Trap>() {
         Some(Trap::StackOverflow) => "stack overflow: the code recursed too deeply".to_string(),
         Some(Trap::MemoryOutOfBounds) => {
-            "out-of-bounds memory access in the guest (deep recursion exhausts its stack this way)"
-                .to_string()
+            "out-of-bounds memory access in the guest (deep recursion exhausts its stack this way)".to_string()
         }
         Some(other) => other.to_string(),
         None => format!("{trap:#}"),
@@ -266,14 +228,8 @@ fn trap_message(trap: &wasmtime::Error) -> String {
 fn limit_error(limit: Limit, limits: &Limits) -> ExecutionError {
     let message = match limit {
         Limit::Fuel => format!("the execution ran out of fuel ({} units)", limits.fuel),
-        Limit::Timeout => format!(
-            "the execution ran past its deadline of {:?}",
-            limits.timeout
-        ),
-        Limit::Memory => format!(
-            "the guest tried to grow its memory past {} bytes",
-            limits.memory_bytes
-        ),
+        Limit::Timeout => format!("the execution ran past its deadline of {:?}", limits.timeout),
+        Limit::Memory => format!("the guest tried to grow its memory past {} bytes", limits.memory_bytes),
         Limit::Output => format!(
             "output went past its cap (stdout {} bytes, stderr {} bytes)",
             limits.stdout_bytes, limits.stderr_bytes
@@ -294,9 +250,7 @@ fn tool_error_to_wit(error: ToolError) -> types::ToolError {
 }
 
 fn to_wit(outcome: Result<serde_json::Value, ToolError>) -> Result<String, types::ToolError> {
-    outcome
-        .map(|value| value.to_string())
-        .map_err(tool_error_to_wit)
+    outcome.map(|value| value.to_string()).map_err(tool_error_to_wit)
 }
 
 impl types::Host for StoreState {}
@@ -310,11 +264,7 @@ impl tools::Host for StoreState {
     ) -> wasmtime::Result<Result<String, types::ToolError>> {
         self.count_tool_calls(1)?;
         let span = tracing::debug_span!("tool_call", %server, %tool);
-        let outcome = self
-            .tools
-            .call(&server, &tool, &arguments)
-            .instrument(span)
-            .await;
+        let outcome = self.tools.call(&server, &tool, &arguments).instrument(span).await;
         Ok(to_wit(outcome))
     }
 
@@ -325,9 +275,7 @@ impl tools::Host for StoreState {
         self.count_tool_calls(calls.len())?;
         let pending = calls.iter().map(|call| {
             let span = tracing::debug_span!("tool_call", server = %call.server, tool = %call.tool);
-            self.tools
-                .call(&call.server, &call.tool, &call.arguments)
-                .instrument(span)
+            self.tools.call(&call.server, &call.tool, &call.arguments).instrument(span)
         });
         let outcomes = futures::future::join_all(pending).await;
         Ok(outcomes.into_iter().map(to_wit).collect())
@@ -335,10 +283,9 @@ impl tools::Host for StoreState {
 }
 
 impl modules::Host for StoreState {
-    async fn load(&mut self, _path: String) -> wasmtime::Result<Option<modules::ModuleSource>> {
-        // No modules are served yet: the guest reports the import it
-        // could not resolve.
-        Ok(None)
+    async fn load(&mut self, path: String) -> wasmtime::Result<Result<modules::ModuleSource, String>> {
+        let served = self.tools.module(&path).await;
+        Ok(served.map(|m| modules::ModuleSource { path: m.path, source: m.source }))
     }
 }
 

@@ -41,26 +41,18 @@ pub struct CappedOutput {
 impl CappedOutput {
     /// A capture named `name` (`stdout` or `stderr`) keeping at most `cap` bytes.
     pub fn new(name: &'static str, cap: u64) -> Self {
-        CappedOutput {
-            name,
-            cap,
-            buffer: Arc::default(),
-        }
+        CappedOutput { name, cap, buffer: Arc::default() }
     }
 
     fn lock(&self) -> MutexGuard<'_, Buffer> {
         // A poisoned lock only means a writer panicked; the bytes are intact.
-        self.buffer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Appends `bytes`, or keeps what fits and reports the limit.
     fn append(&self, bytes: &[u8]) -> Result<(), OutputLimitExceeded> {
         let mut buffer = self.lock();
-        let room = usize::try_from(self.cap)
-            .unwrap_or(usize::MAX)
-            .saturating_sub(buffer.bytes.len());
+        let room = usize::try_from(self.cap).unwrap_or(usize::MAX).saturating_sub(buffer.bytes.len());
         if bytes.len() <= room && !buffer.truncated {
             buffer.bytes.extend_from_slice(bytes);
             return Ok(());
@@ -68,10 +60,7 @@ impl CappedOutput {
         let keep = room.min(bytes.len());
         buffer.bytes.extend_from_slice(&bytes[..keep]);
         buffer.truncated = true;
-        Err(OutputLimitExceeded {
-            stream: self.name,
-            cap: self.cap,
-        })
+        Err(OutputLimitExceeded { stream: self.name, cap: self.cap })
     }
 
     /// Whether output was cut at the cap.
@@ -88,10 +77,7 @@ impl CappedOutput {
             if !text.ends_with('\n') && !text.is_empty() {
                 text.push('\n');
             }
-            text.push_str(&format!(
-                "[airlock: {} truncated at {} bytes]\n",
-                self.name, self.cap
-            ));
+            text.push_str(&format!("[airlock: {} truncated at {} bytes]\n", self.name, self.cap));
         }
         text
     }
@@ -120,8 +106,7 @@ impl Pollable for CappedOutput {
 
 impl OutputStream for CappedOutput {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.append(&bytes)
-            .map_err(|e| StreamError::Trap(wasmtime::Error::new(e)))
+        self.append(&bytes).map_err(|e| StreamError::Trap(wasmtime::Error::new(e)))
     }
 
     fn flush(&mut self) -> StreamResult<()> {
@@ -136,16 +121,8 @@ impl OutputStream for CappedOutput {
 }
 
 impl tokio::io::AsyncWrite for CappedOutput {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        bytes: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Poll::Ready(
-            self.append(bytes)
-                .map(|()| bytes.len())
-                .map_err(io::Error::other),
-        )
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, bytes: &[u8]) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.append(bytes).map(|()| bytes.len()).map_err(io::Error::other))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -168,10 +145,7 @@ mod tests {
         let err = out.append(b"world!").unwrap_err();
         assert_eq!(err.cap, 10);
         assert!(out.truncated());
-        assert_eq!(
-            out.text(),
-            "hello worl\n[airlock: stdout truncated at 10 bytes]\n"
-        );
+        assert_eq!(out.text(), "hello worl\n[airlock: stdout truncated at 10 bytes]\n");
         // Nothing is appended after the cut.
         assert!(out.append(b"x").is_err());
         assert!(out.text().starts_with("hello worl\n"));

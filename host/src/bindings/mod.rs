@@ -1,0 +1,155 @@
+//! Bindings generated from MCP tool definitions (JSON Schema): the JS
+//! modules served at `./servers/<server>`, the TypeScript declarations a
+//! model reads, and the WIT interface of each server.
+//!
+//! Everything here is deterministic (same tools → byte-identical text) and
+//! total: tool definitions come from untrusted upstream servers, so a
+//! schema this code does not understand degrades to `unknown` (TS) or
+//! `json` (WIT) instead of failing.
+
+// Parts of this API (the WIT mapping, the naming helpers) are for callers
+// still being written.
+#![allow(dead_code, unused_imports)]
+
+mod javascript;
+mod naming;
+mod schema;
+mod typescript;
+mod wit;
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::tools::ToolDefinition;
+
+pub use javascript::{js_module, js_names, js_tool_module};
+pub use naming::{is_js_identifier, lower_camel_case, unique_names, wit_identifier};
+pub use typescript::{ts_declarations, ts_tool_declaration};
+pub use wit::{WitFunction, WitType, wit_functions, wit_interface};
+
+/// The tools sorted by name; equal names keep their input order.
+fn sorted(tools: &[ToolDefinition]) -> Vec<&ToolDefinition> {
+    let mut tools: Vec<&ToolDefinition> = tools.iter().collect();
+    tools.sort_by(|a, b| a.name.cmp(&b.name));
+    tools
+}
+
+/// The lines of a description, fit for a doc comment: control,
+/// bidirectional-override and deprecated codepoints become spaces (the WIT
+/// lexer rejects them, and they can make text read differently from how it
+/// parses); blank lines at either end go.
+fn comment_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.lines().map(clean_line).skip_while(|line| line.trim().is_empty()).collect();
+    while lines.last().is_some_and(|line| line.trim().is_empty()) {
+        lines.pop();
+    }
+    if let Some(first) = lines.first_mut() {
+        *first = first.trim_start().to_string();
+    }
+    lines
+}
+
+/// One line with unfit codepoints replaced and trailing blanks removed.
+fn clean_line(line: &str) -> String {
+    let clean: String = line.chars().map(|c| if unfit_for_comment(c) { ' ' } else { c }).collect();
+    clean.trim_end().to_string()
+}
+
+/// Codepoints the WIT lexer rejects anywhere in a document.
+fn unfit_for_comment(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{149}' | '\u{673}' | '\u{f77}' | '\u{f79}' | '\u{17a3}' | '\u{17a4}' | '\u{17b4}' | '\u{17b5}'
+        )
+}
+
+/// Hex SHA-256 of the canonical JSON of the tool list sorted by name: a
+/// cache key for everything generated from that list.
+pub fn tool_list_digest(tools: &[ToolDefinition]) -> String {
+    let mut canonical = String::new();
+    let list: Vec<Value> = sorted(tools).into_iter().map(tool_json).collect();
+    write_canonical(&Value::Array(list), &mut canonical);
+    let digest = Sha256::digest(canonical.as_bytes());
+    digest.iter().fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
+}
+
+/// The MCP `tools/list` shape of one tool.
+fn tool_json(tool: &ToolDefinition) -> Value {
+    json!({
+        "name": tool.name,
+        "description": tool.description,
+        "inputSchema": tool.input_schema,
+        "outputSchema": tool.output_schema,
+    })
+}
+
+/// JSON with object keys sorted at every level, whatever order the map
+/// keeps, so equal values always give equal text.
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(item, out);
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_ignores_tool_order_and_tracks_content() {
+        let a = ToolDefinition::new("a").description("A");
+        let b = ToolDefinition::new("b");
+        let digest = tool_list_digest(&[a.clone(), b.clone()]);
+        assert_eq!(digest.len(), 64);
+        assert!(digest.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(digest, tool_list_digest(&[b.clone(), a.clone()]));
+        let changed = b.input_schema(json!({"type": "object", "properties": {"x": {}}}));
+        assert_ne!(digest, tool_list_digest(&[a, changed]));
+        assert_ne!(digest, tool_list_digest(&[]));
+    }
+
+    #[test]
+    fn comment_lines_are_clean() {
+        let text = "\n  first\u{202e}line\u{7}\r\n\n  second  \n\u{1b}\n";
+        assert_eq!(comment_lines(text), ["first line", "", "  second"]);
+        assert!(comment_lines("\u{7}\n \t").is_empty());
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys() {
+        let mut out = String::new();
+        write_canonical(&json!({"b": [1, {"d": null, "c": "x"}], "a": true}), &mut out);
+        assert_eq!(out, r#"{"a":true,"b":[1,{"c":"x","d":null}]}"#);
+    }
+}
