@@ -31,4 +31,4 @@ demo:
 
 # Print the benchmark figures (release build).
 bench:
-    cargo run --release -p airlock --bin airlock -- bench
+    cargo run --release -p airlock --bin airlock -- bench --upstream bench/mcp.json

@@ -189,11 +189,15 @@ impl ToolRegistry {
             let source = bindings::js_module(server, &tools);
             return Ok(ServedModule { path: format!("/servers/{server}/index.js"), source });
         }
-        let tool = tools
+        // By the exact MCP name, else by the name the module exports it as.
+        let exported = bindings::js_names(&tools);
+        let name = exported
             .iter()
-            .find(|t| t.name == stem)
-            .or_else(|| tools.iter().find(|t| bindings::lower_camel_case(&t.name) == stem))
+            .find(|(mcp, js)| mcp == stem || js == stem)
+            .map(|(mcp, _)| mcp.as_str())
             .ok_or_else(|| format!("server '{server}' has no tool '{stem}'"))?;
+        let tool =
+            tools.iter().find(|t| t.name == name).ok_or_else(|| format!("server '{server}' has no tool '{stem}'"))?;
         let source = bindings::js_tool_module(server, tool);
         Ok(ServedModule { path: format!("/servers/{server}/{}.js", tool.name), source })
     }

@@ -155,20 +155,6 @@ pub fn lower_camel_case(name: &str) -> String {
     out
 }
 
-/// `listCustomers` → `ListCustomers`, for TypeScript type names.
-pub fn upper_camel_case(name: &str) -> String {
-    capitalise_first(&lower_camel_case(name))
-}
-
-/// Uppercases only the first character.
-fn capitalise_first(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-        None => String::new(),
-    }
-}
-
 /// Whether `name` has the shape of an ASCII identifier (letters, digits,
 /// `$`, `_`; no leading digit). Reserved words pass: they are valid as
 /// property names.
@@ -293,7 +279,6 @@ mod tests {
         assert_eq!(lower_camel_case(""), "_");
         assert_eq!(lower_camel_case("__"), "_");
         assert_eq!(lower_camel_case("héllo wörld"), "hLloWRld");
-        assert_eq!(upper_camel_case("list_customers"), "ListCustomers");
     }
 
     #[test]

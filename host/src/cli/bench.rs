@@ -24,6 +24,10 @@ pub struct BenchArgs {
     /// Whole-process runs of `airlock run` and `node -e`.
     #[arg(long, default_value_t = 30)]
     process_runs: usize,
+    /// Also measure upstream tool calls against the `records` server of
+    /// this config (`bench/mcp.json`).
+    #[arg(long)]
+    upstream: Option<std::path::PathBuf>,
 }
 
 const TRIVIAL: &str = "console.log(1+1)";
@@ -76,6 +80,10 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
             row("ratio airlock / node", format!("{:.2}", airlock_process.as_secs_f64() / node.as_secs_f64()));
         }
         None => row("`node -e \"console.log(1+1)\"`", "node not found".into()),
+    }
+    if let Some(path) = &args.upstream {
+        let config = airlock::Config::from_file(path)?;
+        super::bench_upstream::bench_upstream(&config).await?;
     }
     Ok(super::EXIT_OK)
 }

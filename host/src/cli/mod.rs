@@ -1,6 +1,7 @@
 //! Command-line front end: argument parsing and the subcommands.
 
 mod bench;
+mod bench_upstream;
 mod run;
 mod servers;
 

@@ -152,13 +152,21 @@ pub(crate) async fn execute(
     store.limiter(|state| &mut state.memory);
     store.set_fuel(limits.fuel).map_err(crate::Error::internal)?;
     let deadline = started + limits.timeout;
+    let mut last_yield = started;
     store.epoch_deadline_callback(move |mut ctx| {
-        if Instant::now() >= deadline {
+        let now = Instant::now();
+        if now >= deadline {
             ctx.data_mut().limit_hit = Some(Limit::Timeout);
             return Err(wasmtime::Error::new(LimitTrap(Limit::Timeout)));
         }
-        // Yield so that the deadline timer (and other tasks) can run.
-        Ok(UpdateDeadline::Yield(1))
+        // Yield now and then so that the deadline timer and other tasks
+        // run; not at every tick, which would add a scheduler round trip
+        // to every tool call that spanned one.
+        if now.duration_since(last_yield) >= YIELD_INTERVAL {
+            last_yield = now;
+            return Ok(UpdateDeadline::Yield(1));
+        }
+        Ok(UpdateDeadline::Continue(1))
     });
     store.set_epoch_deadline(1);
 
@@ -291,3 +299,6 @@ impl modules::Host for StoreState {
 
 /// How long an idle epoch tick lasts; also the granularity of deadlines.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// How often a running guest yields to the async executor.
+const YIELD_INTERVAL: Duration = Duration::from_millis(5);
