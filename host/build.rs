@@ -20,7 +20,13 @@ fn main() {
 
     let wasm = match env::var_os("AIRLOCK_JS_GUEST_WASM") {
         Some(prebuilt) => PathBuf::from(prebuilt),
-        None => build_guests(&root, &out_dir),
+        None => {
+            let js = build_guests(&root, &out_dir);
+            // Test components built beside it, for the tests crate.
+            let typed_records = js.with_file_name("typed_records.wasm");
+            println!("cargo:typed_records_wasm={}", typed_records.display());
+            js
+        }
     };
     let bytes =
         fs::read(&wasm).unwrap_or_else(|e| fail(&format!("cannot read the JS guest at {}: {e}", wasm.display())));

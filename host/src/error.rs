@@ -11,6 +11,10 @@ pub enum Error {
     /// instantiated.
     #[error("guest component: {0}")]
     Guest(String),
+    /// A component's imports do not match what the host offers (a tool it
+    /// calls is gone, or its types no longer match the server's schema).
+    #[error("cannot link the component: {0}")]
+    Link(String),
     /// The artifact cache could not be read or written.
     #[error("artifact cache at {path}: {message}")]
     Cache {

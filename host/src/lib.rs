@@ -43,6 +43,7 @@ mod runtime;
 mod sandbox;
 mod session;
 mod tools;
+mod typed;
 mod typescript;
 mod upstream;
 mod wit;

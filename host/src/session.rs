@@ -128,6 +128,40 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Runs a precompiled component of the `skill` world (`run(input:
+    /// json) -> result<json, string>`) under the runtime's default limits.
+    /// Its typed imports of server interfaces (`airlock-servers:<server>/
+    /// tools`) are linked to the servers now; a type that no longer matches
+    /// a server's schema fails here, before anything runs, naming the tool
+    /// and the field.
+    pub async fn run_component(&self, wasm: &[u8], input: &serde_json::Value) -> Result<ExecutionResult, Error> {
+        let limits = self.runtime.limits().clone();
+        let engine = self.runtime.engine();
+        let component = wasmtime::component::Component::new(engine, wasm)
+            .map_err(|e| Error::Guest(format!("not a valid component: {e:#}")))?;
+        let mut linker = sandbox::linker(engine).map_err(Error::internal)?;
+        let tools = self.runtime.tool_registry();
+        crate::typed::link_server_imports(engine, &component, &mut linker, &tools).await.map_err(Error::Link)?;
+        let pre = linker.instantiate_pre(&component).map_err(|e| Error::Link(format!("{e:#}")))?;
+        let _slot =
+            self.runtime.slots().acquire().await.map_err(|_| Error::internal("the runtime is shutting down"))?;
+        let mut sandbox = sandbox::Sandbox::new(engine, tools, self.workspace(), &limits)?;
+        let input = input.to_string();
+        let store = &mut sandbox.store;
+        let run = async {
+            let instance = pre.instantiate_async(&mut *store).await?;
+            let run = instance.get_typed_func::<(String,), (Result<String, String>,)>(&mut *store, "run")?;
+            let (returned,) = run.call_async(&mut *store, (input,)).await?;
+            Ok(returned.map_err(|message| ExecutionError::Exception { name: "Error".into(), message, stack: None }))
+        };
+        let finished = tokio::time::timeout(limits.timeout, run).await;
+        let raw = sandbox.finish(finished);
+        let value = raw.value.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or(serde_json::Value::Null);
+        Ok(ExecutionResult { stdout: raw.stdout, stderr: raw.stderr, value, error: raw.error, stats: raw.stats })
+    }
+}
+
 fn compile_error(message: String) -> ExecutionResult {
     ExecutionResult {
         stdout: String::new(),

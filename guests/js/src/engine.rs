@@ -8,8 +8,7 @@ use rquickjs::loader::{ImportAttributes, Loader, Resolver};
 use rquickjs::module::Declared;
 use rquickjs::promise::PromiseState;
 use rquickjs::{
-    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Promise,
-    Runtime, Value,
+    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Promise, Runtime, Value,
 };
 
 use crate::airlock::runtime::modules;
@@ -47,21 +46,13 @@ impl Engine {
         // stack limit ends runaway recursion instead.
         runtime.set_gc_threshold(GC_THRESHOLD);
         runtime.set_loader(SandboxResolver, SandboxLoader);
-        let context =
-            Context::full(&runtime).map_err(|e| format!("cannot create a context: {e}"))?;
+        let context = Context::full(&runtime).map_err(|e| format!("cannot create a context: {e}"))?;
         context.with(|ctx| -> Result<(), String> {
             let native = native::install(&ctx).map_err(|e| e.to_string())?;
-            ctx.globals()
-                .set("__airlock_native", native)
-                .map_err(|e| e.to_string())?;
-            ctx.eval::<(), _>(PRELUDE)
-                .catch(&ctx)
-                .map_err(|e| format!("prelude failed: {e}"))?;
+            ctx.globals().set("__airlock_native", native).map_err(|e| e.to_string())?;
+            ctx.eval::<(), _>(PRELUDE).catch(&ctx).map_err(|e| format!("prelude failed: {e}"))?;
             // Compile the built-in modules now so that importing them is free.
-            for (name, source) in [
-                (paths::BUILTIN_AIRLOCK, AIRLOCK_MODULE),
-                (paths::BUILTIN_FS, FS_MODULE),
-            ] {
+            for (name, source) in [(paths::BUILTIN_AIRLOCK, AIRLOCK_MODULE), (paths::BUILTIN_FS, FS_MODULE)] {
                 Module::declare(ctx.clone(), name, source)
                     .and_then(Module::eval)
                     .catch(&ctx)
@@ -70,10 +61,7 @@ impl Engine {
             Ok(())
         })?;
         // Settle the module evaluation above before the snapshot is taken.
-        while runtime
-            .execute_pending_job()
-            .map_err(|_| "prelude job failed".to_string())?
-        {}
+        while runtime.execute_pending_job().map_err(|_| "prelude job failed".to_string())? {}
         Ok(Engine { runtime, context })
     }
 
@@ -83,23 +71,14 @@ impl Engine {
         native::reseed_random();
         let (promise, namespace) = self.context.with(|ctx| {
             let declared = Module::declare(ctx.clone(), paths::MAIN_MODULE, code).catch(&ctx);
-            let (module, promise) = declared
-                .and_then(|m| m.eval().catch(&ctx))
-                .map_err(guest_error)?;
+            let (module, promise) = declared.and_then(|m| m.eval().catch(&ctx)).map_err(guest_error)?;
             let namespace = module.namespace().catch(&ctx).map_err(guest_error)?;
-            Ok((
-                Persistent::save(&ctx, promise),
-                Persistent::save(&ctx, namespace),
-            ))
+            Ok((Persistent::save(&ctx, promise), Persistent::save(&ctx, namespace)))
         })?;
         loop {
             self.drain_jobs()?;
             let settled = self.context.with(|ctx| {
-                let promise = promise
-                    .clone()
-                    .restore(&ctx)
-                    .catch(&ctx)
-                    .map_err(guest_error)?;
+                let promise = promise.clone().restore(&ctx).catch(&ctx).map_err(guest_error)?;
                 match promise.state() {
                     PromiseState::Pending => Ok(None),
                     PromiseState::Resolved => Ok(Some(default_export(&ctx, namespace.clone()))),
@@ -121,9 +100,7 @@ impl Engine {
             self.context.with(|ctx| {
                 outcomes
                     .into_iter()
-                    .try_for_each(|(settle, outcome)| {
-                        tool_queue::settle(&ctx, settle, outcome).catch(&ctx)
-                    })
+                    .try_for_each(|(settle, outcome)| tool_queue::settle(&ctx, settle, outcome).catch(&ctx))
                     .map_err(guest_error)
             })?;
         }
@@ -135,9 +112,8 @@ impl Engine {
                 Ok(true) => continue,
                 Ok(false) => return Ok(()),
                 Err(job) => {
-                    let error = job.0.with(|ctx| {
-                        guest_error(CaughtError::from_error(&ctx, rquickjs::Error::Exception))
-                    });
+                    let error =
+                        job.0.with(|ctx| guest_error(CaughtError::from_error(&ctx, rquickjs::Error::Exception)));
                     return Err(error);
                 }
             }
@@ -146,11 +122,8 @@ impl Engine {
 }
 
 fn default_export(ctx: &Ctx<'_>, namespace: Persistent<Object<'static>>) -> String {
-    let value: Option<Value> = namespace
-        .restore(ctx)
-        .ok()
-        .and_then(|ns| ns.get::<_, Value>("default").ok())
-        .filter(|v| !v.is_undefined());
+    let value: Option<Value> =
+        namespace.restore(ctx).ok().and_then(|ns| ns.get::<_, Value>("default").ok()).filter(|v| !v.is_undefined());
     value
         .and_then(|v| ctx.json_stringify(v).ok().flatten())
         .and_then(|s| s.to_string().ok())
@@ -169,27 +142,17 @@ fn rejection<'js>(ctx: &Ctx<'js>, promise: &Promise<'js>) -> GuestError {
 fn guest_error(caught: CaughtError<'_>) -> GuestError {
     match caught {
         CaughtError::Exception(exception) => {
-            let name = exception
-                .get::<_, Option<String>>("name")
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| "Error".into());
+            let name = exception.get::<_, Option<String>>("name").ok().flatten().unwrap_or_else(|| "Error".into());
             GuestError {
                 name,
                 message: exception.message().unwrap_or_default(),
                 stack: exception.stack().filter(|s| !s.trim().is_empty()),
             }
         }
-        CaughtError::Value(value) => GuestError {
-            name: String::new(),
-            message: value_text(&value),
-            stack: None,
-        },
-        CaughtError::Error(error) => GuestError {
-            name: "InternalError".into(),
-            message: error.to_string(),
-            stack: None,
-        },
+        CaughtError::Value(value) => GuestError { name: String::new(), message: value_text(&value), stack: None },
+        CaughtError::Error(error) => {
+            GuestError { name: "InternalError".into(), message: error.to_string(), stack: None }
+        }
     }
 }
 
@@ -240,10 +203,7 @@ impl Loader for SandboxLoader {
         let source = FETCHED.with(|f| f.borrow_mut().remove(name));
         match source {
             Some(source) => Module::declare(ctx.clone(), name, source),
-            None => Err(throw(
-                ctx,
-                format!("module {name} was not resolved by the sandbox"),
-            )),
+            None => Err(throw(ctx, format!("module {name} was not resolved by the sandbox"))),
         }
     }
 }

@@ -29,12 +29,7 @@ fn workspace_path(path: &str) -> Result<String, (&'static str, String)> {
     if absolute == WORKSPACE || absolute.starts_with("/workspace/") {
         Ok(absolute)
     } else {
-        Err((
-            "EACCES",
-            format!(
-                "'{path}' is outside the workspace: code can read and write only under ./workspace/"
-            ),
-        ))
+        Err(("EACCES", format!("'{path}' is outside the workspace: code can read and write only under ./workspace/")))
     }
 }
 
@@ -66,13 +61,8 @@ fn io_code(error: &std::io::Error) -> &'static str {
 }
 
 /// Runs `op` on the resolved path, turning failures into JS errors.
-fn with_path<'js, T>(
-    ctx: &Ctx<'js>,
-    path: &str,
-    op: impl FnOnce(&str) -> std::io::Result<T>,
-) -> rquickjs::Result<T> {
-    let resolved =
-        workspace_path(path).map_err(|(code, message)| throw(ctx, code, message, path))?;
+fn with_path<'js, T>(ctx: &Ctx<'js>, path: &str, op: impl FnOnce(&str) -> std::io::Result<T>) -> rquickjs::Result<T> {
+    let resolved = workspace_path(path).map_err(|(code, message)| throw(ctx, code, message, path))?;
     op(&resolved).map_err(|e| throw(ctx, io_code(&e), format!("{e}, '{path}'"), path))
 }
 
@@ -81,19 +71,9 @@ fn read_file<'js>(ctx: Ctx<'js>, path: String) -> rquickjs::Result<String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn write_file<'js>(
-    ctx: Ctx<'js>,
-    path: String,
-    data: String,
-    append: bool,
-) -> rquickjs::Result<()> {
+fn write_file<'js>(ctx: Ctx<'js>, path: String, data: String, append: bool) -> rquickjs::Result<()> {
     with_path(&ctx, &path, |p| {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .append(append)
-            .truncate(!append)
-            .open(p)?;
+        let mut file = std::fs::OpenOptions::new().create(true).write(true).append(append).truncate(!append).open(p)?;
         file.write_all(data.as_bytes())
     })
 }
@@ -128,13 +108,7 @@ fn exists<'js>(_ctx: Ctx<'js>, path: String) -> bool {
 }
 
 fn mkdir<'js>(ctx: Ctx<'js>, path: String, recursive: bool) -> rquickjs::Result<()> {
-    with_path(&ctx, &path, |p| {
-        if recursive {
-            std::fs::create_dir_all(p)
-        } else {
-            std::fs::create_dir(p)
-        }
-    })
+    with_path(&ctx, &path, |p| if recursive { std::fs::create_dir_all(p) } else { std::fs::create_dir(p) })
 }
 
 fn remove<'js>(ctx: Ctx<'js>, path: String, recursive: bool) -> rquickjs::Result<()> {

@@ -53,21 +53,12 @@ pub fn install<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     native.set("write", Function::new(ctx.clone(), write)?)?;
     native.set("random", Function::new(ctx.clone(), next_random)?)?;
     native.set("fs", fs::install(ctx)?)?;
-    native.set(
-        "env",
-        Function::new(ctx.clone(), || {
-            std::env::vars().collect::<BTreeMap<String, String>>()
-        })?,
-    )?;
+    native.set("env", Function::new(ctx.clone(), || std::env::vars().collect::<BTreeMap<String, String>>())?)?;
     native.set(
         "enqueue",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>,
-             server: String,
-             tool: String,
-             arguments: String,
-             settle: Function<'js>| {
+            |ctx: Ctx<'js>, server: String, tool: String, arguments: String, settle: Function<'js>| {
                 tool_queue::enqueue(server, tool, arguments, Persistent::save(&ctx, settle));
             },
         )?,

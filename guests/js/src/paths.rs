@@ -39,14 +39,10 @@ pub fn resolve(base: &str, specifier: &str) -> Result<String, String> {
              helpers from 'airlock', or the workspace through 'fs'"
         ));
     };
-    let path = normalise(&joined).ok_or_else(|| {
-        format!("cannot import '{specifier}': the path leaves the sandbox's tree")
-    })?;
+    let path =
+        normalise(&joined).ok_or_else(|| format!("cannot import '{specifier}': the path leaves the sandbox's tree"))?;
     let dir = format!("{path}/");
-    if SERVED_ROOTS
-        .iter()
-        .any(|root| dir.starts_with(root) && dir.len() > root.len())
-    {
+    if SERVED_ROOTS.iter().any(|root| dir.starts_with(root) && dir.len() > root.len()) {
         Ok(path)
     } else {
         Err(format!(

@@ -23,17 +23,8 @@ thread_local! {
 }
 
 /// Queues a call; `settle(kind, payload)` is called once it completes.
-pub fn enqueue(
-    server: String,
-    tool: String,
-    arguments: String,
-    settle: Persistent<Function<'static>>,
-) {
-    let call = ToolCall {
-        server,
-        tool,
-        arguments,
-    };
+pub fn enqueue(server: String, tool: String, arguments: String, settle: Persistent<Function<'static>>) {
+    let call = ToolCall { server, tool, arguments };
     QUEUE.with(|q| q.borrow_mut().push(Pending { call, settle }));
 }
 
@@ -44,11 +35,8 @@ pub fn take() -> Vec<Pending> {
 
 /// Sends `calls` to the host and returns each one's outcome beside its
 /// settle callback.
-pub fn send(
-    calls: Vec<Pending>,
-) -> Vec<(Persistent<Function<'static>>, Result<String, ToolError>)> {
-    let (requests, settles): (Vec<ToolCall>, Vec<_>) =
-        calls.into_iter().map(|p| (p.call, p.settle)).unzip();
+pub fn send(calls: Vec<Pending>) -> Vec<(Persistent<Function<'static>>, Result<String, ToolError>)> {
+    let (requests, settles): (Vec<ToolCall>, Vec<_>) = calls.into_iter().map(|p| (p.call, p.settle)).unzip();
     let results = match requests.as_slice() {
         [one] => vec![tools::call(&one.server, &one.tool, &one.arguments)],
         many => tools::call_batch(many),

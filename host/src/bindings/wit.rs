@@ -363,6 +363,23 @@ pub fn wit_interface(server: &str, tools: &[ToolDefinition]) -> String {
     out + "}\n"
 }
 
+impl WitType {
+    /// The type as WIT writes it, for messages (`option<s64>`, `record get-args`).
+    pub fn describe(&self) -> String {
+        match self {
+            WitType::S64 => "s64".into(),
+            WitType::F64 => "f64".into(),
+            WitType::Bool => "bool".into(),
+            WitType::String => "string".into(),
+            WitType::Json => "json".into(),
+            WitType::Option(inner) => format!("option<{}>", inner.describe()),
+            WitType::List(inner) => format!("list<{}>", inner.describe()),
+            WitType::Record { name, .. } => format!("record {name}"),
+            WitType::Enum { name, .. } => format!("enum {name}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -89,7 +89,7 @@ impl StoreState {
     }
 
     /// Counts `n` more tool calls, trapping once the cap would be passed.
-    fn count_tool_calls(&mut self, n: usize) -> wasmtime::Result<()> {
+    pub(crate) fn count_tool_calls(&mut self, n: usize) -> wasmtime::Result<()> {
         let total = u64::from(self.tool_calls) + n as u64;
         if total > u64::from(self.max_tool_calls) {
             self.limit_hit = Some(Limit::ToolCalls);
@@ -129,6 +129,83 @@ pub(crate) struct RawOutcome {
     pub stats: Stats,
 }
 
+/// One execution's store with its captured output, before and after the
+/// guest runs.
+pub(crate) struct Sandbox {
+    pub store: Store<StoreState>,
+    stdout: CappedOutput,
+    stderr: CappedOutput,
+    started: Instant,
+    limits: Limits,
+}
+
+/// How a guest call ended: timed out, trapped, threw, or returned JSON.
+pub(crate) type Finished = Result<wasmtime::Result<Result<String, ExecutionError>>, tokio::time::error::Elapsed>;
+
+impl Sandbox {
+    /// A fresh store with WASI (captured stdout/stderr, the workspace, nothing
+    /// else), the memory limiter, fuel and the deadline.
+    pub(crate) fn new(
+        engine: &Engine,
+        tools: Arc<ToolRegistry>,
+        workspace: &Path,
+        limits: &Limits,
+    ) -> Result<Self, crate::Error> {
+        let started = Instant::now();
+        let stdout = CappedOutput::new("stdout", limits.stdout_bytes);
+        let stderr = CappedOutput::new("stderr", limits.stderr_bytes);
+        let wasi = WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .preopened_dir(workspace, WORKSPACE_GUEST_PATH, FsPerms::ReadWrite)
+            .map_err(|e| crate::Error::Workspace(format!("cannot open {}: {e}", workspace.display())))?
+            .build();
+
+        let mut store = Store::new(engine, StoreState::new(wasi, limits, tools));
+        store.limiter(|state| &mut state.memory);
+        store.set_fuel(limits.fuel).map_err(crate::Error::internal)?;
+        let deadline = started + limits.timeout;
+        let mut last_yield = started;
+        store.epoch_deadline_callback(move |mut ctx| {
+            let now = Instant::now();
+            if now >= deadline {
+                ctx.data_mut().limit_hit = Some(Limit::Timeout);
+                return Err(wasmtime::Error::new(LimitTrap(Limit::Timeout)));
+            }
+            // Yield now and then so that the deadline timer and other tasks
+            // run; not at every tick, which would add a scheduler round trip
+            // to every tool call that spanned one.
+            if now.duration_since(last_yield) >= YIELD_INTERVAL {
+                last_yield = now;
+                return Ok(UpdateDeadline::Yield(1));
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
+        store.set_epoch_deadline(1);
+        Ok(Sandbox { store, stdout, stderr, started, limits: limits.clone() })
+    }
+
+    /// Shapes how the guest call ended into an outcome with stats.
+    pub(crate) fn finish(self, finished: Finished) -> RawOutcome {
+        let limits = &self.limits;
+        let state = self.store.data();
+        let (value, error) = match finished {
+            Err(_elapsed) => (None, Some(limit_error(Limit::Timeout, limits))),
+            Ok(Ok(Ok(json))) => (Some(json), None),
+            Ok(Ok(Err(thrown))) => (None, Some(thrown)),
+            Ok(Err(trap)) => (None, Some(classify_trap(&trap, state, &self.stdout, &self.stderr, limits))),
+        };
+        let fuel_left = self.store.get_fuel().unwrap_or(0);
+        let stats = Stats {
+            fuel_used: limits.fuel.saturating_sub(fuel_left),
+            wall_time: self.started.elapsed(),
+            peak_memory: state.memory.peak as u64,
+            tool_calls: state.tool_calls,
+        };
+        RawOutcome { stdout: self.stdout.text(), stderr: self.stderr.text(), value, error, stats }
+    }
+}
+
 /// Runs `code` in a fresh instance of `pre` under `limits`.
 pub(crate) async fn execute(
     engine: &Engine,
@@ -138,63 +215,19 @@ pub(crate) async fn execute(
     limits: &Limits,
     code: &str,
 ) -> Result<RawOutcome, crate::Error> {
-    let started = Instant::now();
-    let stdout = CappedOutput::new("stdout", limits.stdout_bytes);
-    let stderr = CappedOutput::new("stderr", limits.stderr_bytes);
-    let wasi = WasiCtxBuilder::new()
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .preopened_dir(workspace, WORKSPACE_GUEST_PATH, FsPerms::ReadWrite)
-        .map_err(|e| crate::Error::Workspace(format!("cannot open {}: {e}", workspace.display())))?
-        .build();
-
-    let mut store = Store::new(engine, StoreState::new(wasi, limits, tools));
-    store.limiter(|state| &mut state.memory);
-    store.set_fuel(limits.fuel).map_err(crate::Error::internal)?;
-    let deadline = started + limits.timeout;
-    let mut last_yield = started;
-    store.epoch_deadline_callback(move |mut ctx| {
-        let now = Instant::now();
-        if now >= deadline {
-            ctx.data_mut().limit_hit = Some(Limit::Timeout);
-            return Err(wasmtime::Error::new(LimitTrap(Limit::Timeout)));
-        }
-        // Yield now and then so that the deadline timer and other tasks
-        // run; not at every tick, which would add a scheduler round trip
-        // to every tool call that spanned one.
-        if now.duration_since(last_yield) >= YIELD_INTERVAL {
-            last_yield = now;
-            return Ok(UpdateDeadline::Yield(1));
-        }
-        Ok(UpdateDeadline::Continue(1))
-    });
-    store.set_epoch_deadline(1);
-
+    let mut sandbox = Sandbox::new(engine, tools, workspace, limits)?;
+    let store = &mut sandbox.store;
     let run = async {
-        let agent = pre.instantiate_async(&mut store).await?;
-        agent.call_run(&mut store, code).await
+        let agent = pre.instantiate_async(&mut *store).await?;
+        let returned = agent.call_run(&mut *store, code).await?;
+        Ok(returned.map_err(|thrown| ExecutionError::Exception {
+            name: thrown.name,
+            message: thrown.message,
+            stack: thrown.stack,
+        }))
     };
     let finished = tokio::time::timeout(limits.timeout, run).await;
-
-    let state = store.data();
-    let (value, error) = match finished {
-        Err(_elapsed) => (None, Some(limit_error(Limit::Timeout, limits))),
-        Ok(Ok(Ok(json))) => (Some(json), None),
-        Ok(Ok(Err(thrown))) => {
-            let error = ExecutionError::Exception { name: thrown.name, message: thrown.message, stack: thrown.stack };
-            (None, Some(error))
-        }
-        Ok(Err(trap)) => (None, Some(classify_trap(&trap, state, &stdout, &stderr, limits))),
-    };
-    let fuel_left = store.get_fuel().unwrap_or(0);
-    let state = store.data();
-    let stats = Stats {
-        fuel_used: limits.fuel.saturating_sub(fuel_left),
-        wall_time: started.elapsed(),
-        peak_memory: state.memory.peak as u64,
-        tool_calls: state.tool_calls,
-    };
-    Ok(RawOutcome { stdout: stdout.text(), stderr: stderr.text(), value, error, stats })
+    Ok(sandbox.finish(finished))
 }
 
 /// Names the limit behind a trap, or reports the trap itself.
