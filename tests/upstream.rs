@@ -257,3 +257,18 @@ async fn an_unreachable_server_fails_the_import_with_the_reason() {
     let next = run_js(&runtime, "console.log('fine')", &Limits::default()).await;
     assert_ok(&next);
 }
+
+#[tokio::test]
+async fn shutdown_leaves_no_server_process_behind() {
+    let runtime = runtime_with(&["records"], json!(null)).await;
+    let result =
+        run_js(&runtime, r#"import { pid } from "./servers/records"; console.log(await pid({}));"#, &Limits::default())
+            .await;
+    assert_ok(&result);
+    let pid: u32 = result.stdout.trim().parse().unwrap();
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+    assert!(proc_dir.exists(), "the server runs while the runtime serves");
+    runtime.shutdown().await;
+    // Shutdown waits for the exit; a zombie would still have /proc/<pid>.
+    assert!(!proc_dir.exists(), "server process {pid} outlived the shutdown");
+}

@@ -183,12 +183,20 @@ impl ToolRegistry {
     pub(crate) async fn module(&self, path: &str) -> Result<ServedModule, String> {
         let rest = path.strip_prefix("/servers/").ok_or_else(|| format!("nothing is served at {path}"))?;
         let (server, file) = rest.split_once('/').unwrap_or((rest, ""));
-        let tools = self.tools(server).await.map_err(|e| e.to_string())?;
         let stem = file.strip_suffix(".ts").or_else(|| file.strip_suffix(".js")).unwrap_or(file);
         if stem.is_empty() || stem == "index" {
-            let source = bindings::js_module(server, &tools);
-            return Ok(ServedModule { path: format!("/servers/{server}/index.js"), source });
+            let path = format!("/servers/{server}/index.js");
+            // Upstream servers keep their generated module with their tools.
+            if let Some(pool) =
+                self.upstream.as_ref().filter(|p| p.contains(server) && !self.servers.contains_key(server))
+            {
+                let tools = pool.tools(server).await.map_err(|e| e.to_string())?;
+                return Ok(ServedModule { path, source: tools.js_module.to_string() });
+            }
+            let tools = self.tools(server).await.map_err(|e| e.to_string())?;
+            return Ok(ServedModule { path, source: bindings::js_module(server, &tools) });
         }
+        let tools = self.tools(server).await.map_err(|e| e.to_string())?;
         // By the exact MCP name, else by the name the module exports it as.
         let exported = bindings::js_names(&tools);
         let name = exported

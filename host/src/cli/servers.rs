@@ -32,6 +32,9 @@ pub enum ToolsCommand {
     List {
         /// Only this server.
         server: Option<String>,
+        /// Print the TypeScript declarations agent code is written against.
+        #[arg(long)]
+        declarations: bool,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -81,7 +84,7 @@ pub async fn servers(command: ServersCommand) -> anyhow::Result<u8> {
 
 /// Runs `airlock tools ...`.
 pub async fn tools(command: ToolsCommand) -> anyhow::Result<u8> {
-    let ToolsCommand::List { server, config } = command;
+    let ToolsCommand::List { server, declarations, config } = command;
     let Some(runtime) = runtime(config.config.as_deref()).await? else { return Ok(EXIT_USAGE) };
     let names: Vec<String> = match server {
         Some(server) => vec![server],
@@ -99,7 +102,11 @@ pub async fn tools(command: ToolsCommand) -> anyhow::Result<u8> {
         }
     }
     runtime.shutdown().await;
-    if config.json {
+    if declarations {
+        for (server, tools) in &listed {
+            println!("// ./servers/{server}\n{}", airlock::ts_declarations(server, tools));
+        }
+    } else if config.json {
         let map: serde_json::Map<String, serde_json::Value> =
             listed.into_iter().map(|(name, tools)| (name, serde_json::to_value(tools).unwrap_or_default())).collect();
         println!("{}", serde_json::to_string_pretty(&map)?);

@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use crate::bindings;
 use crate::config::{Config, ServerConfig};
 use crate::tools::{ToolDefinition, ToolError};
 use connection::Connection;
@@ -46,13 +47,29 @@ struct Upstream {
     connection: Mutex<Option<Arc<Connection>>>,
     /// The tool list, with a validator per tool; cleared by list_changed.
     tools: Mutex<Option<Arc<ToolSet>>>,
+    modules: ModuleCache,
 }
 
 /// A server's tools as last listed.
 pub(crate) struct ToolSet {
     /// Sorted by name.
     pub definitions: Vec<ToolDefinition>,
+    /// The JS module served at `./servers/<server>`.
+    pub js_module: Arc<str>,
     validators: Validators,
+}
+
+/// Generated server modules by (server, sha256 of the tool list): a server
+/// that restarts or re-lists the same tools costs no regeneration.
+#[derive(Default)]
+struct ModuleCache(std::sync::Mutex<BTreeMap<(String, String), Arc<str>>>);
+
+impl ModuleCache {
+    fn module(&self, server: &str, tools: &[ToolDefinition]) -> Arc<str> {
+        let key = (server.to_string(), bindings::tool_list_digest(tools));
+        let mut cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.entry(key).or_insert_with(|| bindings::js_module(server, tools).into()).clone()
+    }
 }
 
 impl UpstreamPool {
@@ -70,6 +87,7 @@ impl UpstreamPool {
                     startup_timeout: config.airlock.startup_timeout,
                     connection: Mutex::new(None),
                     tools: Mutex::new(None),
+                    modules: ModuleCache::default(),
                 };
                 (name.clone(), Arc::new(upstream))
             })
@@ -162,7 +180,11 @@ impl Upstream {
             return Ok(tools.clone());
         }
         let definitions = connection.list_tools(self.tool_timeout).await?;
-        let tools = Arc::new(ToolSet { validators: Validators::new(&definitions), definitions });
+        let tools = Arc::new(ToolSet {
+            validators: Validators::new(&definitions),
+            js_module: self.modules.module(&self.name, &definitions),
+            definitions,
+        });
         *cached = Some(tools.clone());
         Ok(tools)
     }
