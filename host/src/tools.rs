@@ -39,6 +39,31 @@ pub enum ToolError {
     Unavailable(String),
 }
 
+impl ToolError {
+    /// The kind as agent code sees it (`ToolError.kind`): `not-found`,
+    /// `denied`, `invalid-arguments`, `failed` or `unavailable`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ToolError::NotFound(_) => "not-found",
+            ToolError::Denied(_) => "denied",
+            ToolError::InvalidArguments(_) => "invalid-arguments",
+            ToolError::Failed(_) => "failed",
+            ToolError::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// The message, without the kind.
+    pub fn message(&self) -> &str {
+        match self {
+            ToolError::NotFound(m)
+            | ToolError::Denied(m)
+            | ToolError::InvalidArguments(m)
+            | ToolError::Failed(m)
+            | ToolError::Unavailable(m) => m,
+        }
+    }
+}
+
 /// What a tool is: its name, description and JSON Schemas, as MCP's
 /// `tools/list` describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

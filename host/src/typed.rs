@@ -170,14 +170,8 @@ fn result_val(outcome: Result<Value, ToolError>, func: &ComponentFunc, function:
     match converted {
         Ok(val) => Val::Result(Ok(Some(Box::new(val)))),
         Err(error) => {
-            let (case, message) = match error {
-                ToolError::NotFound(m) => ("not-found", m),
-                ToolError::Denied(m) => ("denied", m),
-                ToolError::InvalidArguments(m) => ("invalid-arguments", m),
-                ToolError::Failed(m) => ("failed", m),
-                ToolError::Unavailable(m) => ("unavailable", m),
-            };
-            Val::Result(Err(Some(Box::new(Val::Variant(case.into(), Some(Box::new(Val::String(message))))))))
+            let (case, message) = (error.kind().to_string(), error.message().to_string());
+            Val::Result(Err(Some(Box::new(Val::Variant(case, Some(Box::new(Val::String(message))))))))
         }
     }
 }

@@ -120,7 +120,7 @@ fn records_result() -> Value {
     json!({ "records": rows })
 }
 
-fn check(result: airlock::ExecutionResult) -> anyhow::Result<airlock::ExecutionResult> {
+pub(super) fn check(result: airlock::ExecutionResult) -> anyhow::Result<airlock::ExecutionResult> {
     if let Some(error) = &result.error {
         bail!("a benchmark execution failed: {error}");
     }
@@ -231,10 +231,10 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
 }
 
-fn micros(d: Duration) -> String {
+pub(super) fn micros(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }
 
-fn millis(d: Duration) -> String {
+pub(super) fn millis(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }

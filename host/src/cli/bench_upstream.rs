@@ -5,6 +5,8 @@
 use std::time::{Duration, Instant};
 
 use airlock::{Config, Language, Limits, Runtime};
+
+use super::bench::{check, micros, millis};
 use anyhow::{Context, bail};
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
@@ -106,22 +108,7 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check(result: airlock::ExecutionResult) -> anyhow::Result<airlock::ExecutionResult> {
-    match &result.error {
-        Some(error) => bail!("a benchmark execution failed: {error}"),
-        None => Ok(result),
-    }
-}
-
 fn median(values: &mut [Duration]) -> Duration {
     values.sort_unstable();
     values.get(values.len() / 2).copied().unwrap_or_default()
-}
-
-fn micros(d: Duration) -> String {
-    format!("{:.1} µs", d.as_secs_f64() * 1e6)
-}
-
-fn millis(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
