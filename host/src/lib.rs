@@ -39,6 +39,7 @@ mod engine;
 mod error;
 mod execution;
 mod limits;
+pub mod pii;
 mod runtime;
 mod sandbox;
 mod session;

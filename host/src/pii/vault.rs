@@ -1,0 +1,668 @@
+//! The per-session vault: mints tokens for personal data and turns them
+//! back into the values they stand for.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use regex::{Regex, RegexBuilder};
+use serde_json::{Map, Number, Value};
+
+use super::detect::{Detector, Match, select_leftmost_longest};
+use super::kinds::PiiKind;
+
+/// Kind name of token-shaped text found in the input (`[EMAIL_1]` typed by
+/// a user): it is tokenized like a value so that it round-trips.
+const LOOKALIKE: &str = "TOKEN";
+
+/// Known values shorter than this (in characters) are tokenized where they
+/// are detected but not searched for elsewhere.
+const MIN_PROPAGATED_CHARS: usize = 3;
+
+/// What a token stands for.
+#[derive(Debug, Clone)]
+enum Original {
+    Text(String),
+    Number(Number),
+}
+
+/// A minted token's kind and value.
+#[derive(Debug, Clone)]
+struct Entry {
+    kind: PiiKind,
+    original: Original,
+}
+
+/// What phase one decided for one JSON string or number.
+#[derive(Debug)]
+enum Plan {
+    /// A number left as it is.
+    Keep,
+    /// A number replaced by this token.
+    NumberToken(String),
+    /// A string that is personal data as a whole.
+    Whole,
+    /// A string with token lookalikes and detections inside.
+    Spans { lookalikes: Vec<Match>, detected: Vec<Match> },
+}
+
+/// Tokens and values of one session, in memory only; dropped with it.
+///
+/// Tokens are `[KIND_N]` with `N` counting from 1 per kind in this vault;
+/// the same value always gets the same token. A vault resolves only the
+/// tokens it minted, so a token from another session's vault passes
+/// through [`detokenize_text`](Vault::detokenize_text) unchanged.
+#[derive(Debug)]
+pub struct Vault {
+    id: u64,
+    entries: HashMap<String, Entry>,
+    text_tokens: HashMap<String, String>,
+    number_tokens: HashMap<String, String>,
+    counters: HashMap<String, u64>,
+    known: HashMap<String, PiiKind>,
+    known_regex: Option<Regex>,
+    known_dirty: bool,
+}
+
+impl Default for Vault {
+    fn default() -> Self {
+        Vault::new()
+    }
+}
+
+/// A random 64-bit id (std's per-process random hash keys, a counter and
+/// the clock).
+fn random_id() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    hasher.finish()
+}
+
+/// The spans of token-shaped text `[KIND_N]` (`KIND` is `[A-Z][A-Z0-9_]*`,
+/// `N` is digits) in `text`.
+fn token_spans(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(offset) = bytes.get(from..).and_then(|rest| rest.iter().position(|&b| b == b'[')) {
+        let open = from + offset;
+        let inner_start = open + 1;
+        let inner_len = bytes[inner_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+            .count();
+        let close = inner_start + inner_len;
+        if bytes.get(close) == Some(&b']') && is_token_inner(&text[inner_start..close]) {
+            spans.push((open, close + 1));
+            from = close + 1;
+        } else {
+            from = inner_start;
+        }
+    }
+    spans
+}
+
+/// Whether `inner` is `KIND_N`.
+fn is_token_inner(inner: &str) -> bool {
+    let Some((kind, number)) = inner.rsplit_once('_') else { return false };
+    kind.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `value` found at `start..end` is not part of a longer word.
+fn known_boundary(text: &str, start: usize, end: usize) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let value = &text[start..end];
+    let first_word = value.chars().next().is_some_and(word);
+    let last_word = value.chars().next_back().is_some_and(word);
+    let before_ok = !first_word || !text[..start].chars().next_back().is_some_and(word);
+    let after_ok = !last_word || !text[end..].chars().next().is_some_and(word);
+    before_ok && after_ok
+}
+
+/// The spans to replace: every lookalike, then leftmost-longest among the
+/// detections and known values that do not touch a lookalike.
+fn merge(lookalikes: &[Match], detected: &[Match], known: Vec<Match>) -> Vec<Match> {
+    let overlaps = |m: &Match| lookalikes.iter().any(|l| m.start < l.end && l.start < m.end);
+    let candidates: Vec<Match> = detected.iter().cloned().chain(known).filter(|m| !overlaps(m)).collect();
+    let mut spans = select_leftmost_longest(candidates);
+    spans.extend(lookalikes.iter().cloned());
+    spans.sort_by_key(|m| m.start);
+    spans
+}
+
+impl Vault {
+    /// An empty vault with a fresh random id.
+    pub fn new() -> Vault {
+        Vault {
+            id: random_id(),
+            entries: HashMap::new(),
+            text_tokens: HashMap::new(),
+            number_tokens: HashMap::new(),
+            counters: HashMap::new(),
+            known: HashMap::new(),
+            known_regex: None,
+            known_dirty: false,
+        }
+    }
+
+    /// This vault's random id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// How many tokens this vault has minted.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether this vault has minted no token yet.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The next token for `kind`.
+    fn next_token(&mut self, kind: &PiiKind) -> String {
+        let counter = self.counters.entry(kind.as_str().to_owned()).or_insert(0);
+        *counter += 1;
+        format!("[{}_{}]", kind.as_str(), counter)
+    }
+
+    /// The token for the string `value`, minted as `kind` if new.
+    fn mint_text(&mut self, kind: &PiiKind, value: &str) -> String {
+        if let Some(token) = self.text_tokens.get(value) {
+            return token.clone();
+        }
+        let token = self.next_token(kind);
+        self.entries.insert(token.clone(), Entry { kind: kind.clone(), original: Original::Text(value.to_owned()) });
+        self.text_tokens.insert(value.to_owned(), token.clone());
+        if kind.as_str() != LOOKALIKE && value.chars().count() >= MIN_PROPAGATED_CHARS {
+            self.remember(kind, value);
+        }
+        token
+    }
+
+    /// The token for the JSON number `value`, minted as `kind` if new.
+    fn mint_number(&mut self, kind: &PiiKind, value: &Number) -> String {
+        let text = value.to_string();
+        if let Some(token) = self.number_tokens.get(&text) {
+            return token.clone();
+        }
+        let token = self.next_token(kind);
+        self.entries.insert(token.clone(), Entry { kind: kind.clone(), original: Original::Number(value.clone()) });
+        self.number_tokens.insert(text.clone(), token.clone());
+        if text.chars().count() >= MIN_PROPAGATED_CHARS {
+            self.remember(kind, &text);
+        }
+        token
+    }
+
+    /// Records `value` to be tokenized wherever it occurs later.
+    fn remember(&mut self, kind: &PiiKind, value: &str) {
+        if !self.known.contains_key(value) {
+            self.known.insert(value.to_owned(), kind.clone());
+            self.known_dirty = true;
+        }
+    }
+
+    /// One regex over all known values, longest first; `None` if too big.
+    fn build_known_regex(&self) -> Option<Regex> {
+        let mut values: Vec<&String> = self.known.keys().collect();
+        values.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        let pattern = values.iter().map(|v| regex::escape(v)).collect::<Vec<_>>().join("|");
+        RegexBuilder::new(&pattern).size_limit(64 << 20).build().ok()
+    }
+
+    /// Occurrences of known values in `text` that are not inside a longer
+    /// word, leftmost-longest.
+    fn known_occurrences(&mut self, text: &str) -> Vec<Match> {
+        if self.known.is_empty() {
+            return Vec::new();
+        }
+        if self.known_dirty {
+            self.known_regex = self.build_known_regex();
+            self.known_dirty = false;
+        }
+        match &self.known_regex {
+            Some(regex) => {
+                let mut found = Vec::new();
+                let mut at = 0;
+                while let Some(m) = regex.find_at(text, at) {
+                    if m.start() < m.end() && known_boundary(text, m.start(), m.end()) {
+                        if let Some(kind) = self.known.get(m.as_str()) {
+                            found.push(Match { start: m.start(), end: m.end(), kind: kind.clone() });
+                        }
+                        at = m.end();
+                    } else {
+                        at = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
+                    }
+                    if at > text.len() {
+                        break;
+                    }
+                }
+                found
+            }
+            None => self.known_occurrences_naive(text),
+        }
+    }
+
+    /// [`known_occurrences`](Self::known_occurrences) without a regex, for
+    /// when there are too many known values for one.
+    fn known_occurrences_naive(&self, text: &str) -> Vec<Match> {
+        let mut found = Vec::new();
+        for (value, kind) in &self.known {
+            for (start, _) in text.match_indices(value.as_str()) {
+                let end = start + value.len();
+                if known_boundary(text, start, end) {
+                    found.push(Match { start, end, kind: kind.clone() });
+                }
+            }
+        }
+        select_leftmost_longest(found)
+    }
+
+    /// Phase one for a string: decides and mints, without known values.
+    fn plan_string(&mut self, detector: &Detector, key: Option<&str>, text: &str) -> Plan {
+        if let Some(kind) = detector.classify_value(key, text) {
+            self.mint_text(&kind, text);
+            return Plan::Whole;
+        }
+        let lookalike_kind = PiiKind::Custom(LOOKALIKE.to_owned());
+        let lookalikes: Vec<Match> = token_spans(text)
+            .into_iter()
+            .map(|(start, end)| Match { start, end, kind: lookalike_kind.clone() })
+            .collect();
+        let detected = detector.find(text);
+        for m in &detected {
+            self.mint_text(&m.kind, &text[m.start..m.end]);
+        }
+        Plan::Spans { lookalikes, detected }
+    }
+
+    /// Phase one for a number: a token if it is an identifier.
+    fn plan_number(&mut self, detector: &Detector, key: Option<&str>, number: &Number) -> Plan {
+        let text = number.to_string();
+        let kind = detector.classify_value(key, &text).or_else(|| {
+            let found = detector.find(&text);
+            match found.as_slice() {
+                [m] if m.start == 0 && m.end == text.len() => Some(m.kind.clone()),
+                _ => None,
+            }
+        });
+        match kind {
+            Some(kind) => Plan::NumberToken(self.mint_number(&kind, number)),
+            None => Plan::Keep,
+        }
+    }
+
+    /// Phase two for a string: replaces what phase one found and every
+    /// known value.
+    fn render_string<'t>(&mut self, text: &'t str, plan: Option<Plan>) -> Cow<'t, str> {
+        let (lookalikes, detected) = match plan {
+            Some(Plan::Whole) => {
+                let token = self.text_tokens.get(text).cloned();
+                return token.map_or(Cow::Borrowed(text), Cow::Owned);
+            }
+            Some(Plan::Spans { lookalikes, detected }) => (lookalikes, detected),
+            _ => (Vec::new(), Vec::new()),
+        };
+        let known = self.known_occurrences(text);
+        if lookalikes.is_empty() && detected.is_empty() && known.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let spans = merge(&lookalikes, &detected, known);
+        let mut out = String::with_capacity(text.len() + 16 * spans.len());
+        let mut last = 0;
+        for m in spans {
+            out.push_str(&text[last..m.start]);
+            let token = self.mint_text(&m.kind, &text[m.start..m.end]);
+            out.push_str(&token);
+            last = m.end;
+        }
+        out.push_str(&text[last..]);
+        Cow::Owned(out)
+    }
+
+    /// Replaces the personal data in free `text` with tokens: detections,
+    /// token-shaped text already there, and every value this vault knows
+    /// (longest first). Borrows `text` when nothing is replaced.
+    pub fn tokenize_text<'t>(&mut self, detector: &Detector, text: &'t str) -> Cow<'t, str> {
+        let plan = self.plan_string(detector, None, text);
+        self.render_string(text, Some(plan))
+    }
+
+    /// Tokenizes every string (keys too) of a JSON document: a string under
+    /// a person, address or secret key as a whole, others like
+    /// [`tokenize_text`](Self::tokenize_text); numbers that are identifiers
+    /// (a card, an INN, a SNILS, a credential under a secret key) become
+    /// token strings. Values found anywhere in the document are tokenized
+    /// everywhere in it.
+    pub fn tokenize_json(&mut self, detector: &Detector, value: &Value) -> Value {
+        let mut plans = Vec::new();
+        self.plan_value(detector, None, value, &mut plans);
+        let mut plans = plans.into_iter();
+        self.render_value(value, &mut plans)
+    }
+
+    /// Phase one over a JSON value, in document order.
+    fn plan_value(&mut self, detector: &Detector, key: Option<&str>, value: &Value, plans: &mut Vec<Plan>) {
+        match value {
+            Value::String(s) => {
+                let plan = self.plan_string(detector, key, s);
+                plans.push(plan);
+            }
+            Value::Number(n) => {
+                let plan = self.plan_number(detector, key, n);
+                plans.push(plan);
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.plan_value(detector, key, item, plans);
+                }
+            }
+            Value::Object(map) => {
+                for (k, item) in map {
+                    let plan = self.plan_string(detector, None, k);
+                    plans.push(plan);
+                    self.plan_value(detector, Some(k), item, plans);
+                }
+            }
+            Value::Null | Value::Bool(_) => {}
+        }
+    }
+
+    /// Phase two over a JSON value, in the same order as phase one.
+    fn render_value(&mut self, value: &Value, plans: &mut std::vec::IntoIter<Plan>) -> Value {
+        match value {
+            Value::String(s) => {
+                let plan = plans.next();
+                Value::String(self.render_string(s, plan).into_owned())
+            }
+            Value::Number(_) => match plans.next() {
+                Some(Plan::NumberToken(token)) => Value::String(token),
+                _ => value.clone(),
+            },
+            Value::Array(items) => Value::Array(items.iter().map(|item| self.render_value(item, plans)).collect()),
+            Value::Object(map) => {
+                let mut out = Map::new();
+                for (k, item) in map {
+                    let plan = plans.next();
+                    let key = self.render_string(k, plan).into_owned();
+                    let item = self.render_value(item, plans);
+                    out.insert(key, item);
+                }
+                Value::Object(out)
+            }
+            Value::Null | Value::Bool(_) => value.clone(),
+        }
+    }
+
+    /// Replaces the tokens this vault minted in `text` with their values
+    /// (a number's as its JSON text); other token-shaped text is kept.
+    /// Borrows `text` when nothing is replaced.
+    pub fn detokenize_text<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let mut out: Option<String> = None;
+        let mut last = 0;
+        for (start, end) in token_spans(text) {
+            let Some(entry) = self.entries.get(&text[start..end]) else { continue };
+            let buf = out.get_or_insert_with(|| String::with_capacity(text.len() + 32));
+            buf.push_str(&text[last..start]);
+            match &entry.original {
+                Original::Text(s) => buf.push_str(s),
+                Original::Number(n) => buf.push_str(&n.to_string()),
+            }
+            last = end;
+        }
+        match out {
+            Some(mut buf) => {
+                buf.push_str(&text[last..]);
+                Cow::Owned(buf)
+            }
+            None => Cow::Borrowed(text),
+        }
+    }
+
+    /// The inverse of [`tokenize_json`](Self::tokenize_json) at any depth:
+    /// tokens in strings and keys are replaced; a string that is exactly the
+    /// token of a number becomes that number again.
+    pub fn detokenize_json(&self, value: &Value) -> Value {
+        match value {
+            Value::String(s) => match self.entries.get(s.as_str()) {
+                Some(Entry { original: Original::Number(n), .. }) => Value::Number(n.clone()),
+                _ => Value::String(self.detokenize_text(s).into_owned()),
+            },
+            Value::Array(items) => Value::Array(items.iter().map(|item| self.detokenize_json(item)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, item)| (self.detokenize_text(k).into_owned(), self.detokenize_json(item)))
+                    .collect(),
+            ),
+            Value::Null | Value::Bool(_) | Value::Number(_) => value.clone(),
+        }
+    }
+
+    /// The kinds of the tokens of this vault in `text`, each once, in order
+    /// of first appearance (re-tokenized token lookalikes are left out).
+    pub fn kinds_in(&self, text: &str) -> Vec<PiiKind> {
+        let mut kinds: Vec<PiiKind> = Vec::new();
+        for (start, end) in token_spans(text) {
+            if let Some(entry) = self.entries.get(&text[start..end])
+                && entry.kind.as_str() != LOOKALIKE
+                && !kinds.contains(&entry.kind)
+            {
+                kinds.push(entry.kind.clone());
+            }
+        }
+        kinds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pii::PiiConfig;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn detector() -> Detector {
+        Detector::new(&PiiConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn token_shapes() {
+        assert_eq!(token_spans("[EMAIL_1] x [CREDIT_CARD_12][A_B_3]"), [(0, 9), (12, 28), (28, 35)]);
+        assert_eq!(token_spans("[[EMAIL_1]] [email_1] [EMAIL_] [_1] [EMAIL_1x] [1_2] [EMAIL 1]"), [(1, 10)]);
+        assert_eq!(token_spans("[ÄÖ_1] [X_1"), []);
+        assert!(is_token_inner("X_1_2"));
+        assert!(!is_token_inner("X1"));
+    }
+
+    #[test]
+    fn same_value_same_token_and_counters_per_kind() {
+        let d = detector();
+        let mut vault = Vault::new();
+        assert!(vault.is_empty());
+        let out = vault.tokenize_text(&d, "a@b.io, c@d.io, a@b.io, +7 912 345 67 89");
+        assert_eq!(out, "[EMAIL_1], [EMAIL_2], [EMAIL_1], [PHONE_1]");
+        assert_eq!(vault.tokenize_text(&d, "again a@b.io"), "again [EMAIL_1]");
+        assert_eq!(vault.len(), 3);
+        assert!(matches!(vault.tokenize_text(&d, "nothing here"), Cow::Borrowed(_)));
+        assert!(matches!(vault.detokenize_text("nothing [EMAIL_9] here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn known_values_propagate_into_text() {
+        let d = detector();
+        let mut vault = Vault::new();
+        let doc =
+            json!({"customer": {"full_name": "Ivan Petrov", "note": "call Ivan Petrov"}, "log": "Ivan Petrovich"});
+        let out = vault.tokenize_json(&d, &doc);
+        assert_eq!(
+            out,
+            json!({"customer": {"full_name": "[PERSON_1]", "note": "call [PERSON_1]"}, "log": "Ivan Petrovich"})
+        );
+        assert_eq!(vault.tokenize_text(&d, "Ivan Petrov wrote"), "[PERSON_1] wrote");
+        assert_eq!(vault.kinds_in("[PERSON_1] and [PERSON_1], [EMAIL_1]"), [PiiKind::Person]);
+        // Short values are tokenized where found but not searched for.
+        let out = vault.tokenize_json(&d, &json!({"name": "Li", "text": "Li Na"}));
+        assert_eq!(out, json!({"name": "[PERSON_2]", "text": "Li Na"}));
+    }
+
+    #[test]
+    fn numbers_that_are_identifiers() {
+        let d = detector();
+        let mut vault = Vault::new();
+        let doc = json!({"card": 4111111111111111u64, "order": 1234567812345678u64, "inn": 7707083893u64,
+            "id": 1234567890u64, "price": 1234.56, "password": 1234, "count": 3, "copy": "4111111111111111"});
+        let out = vault.tokenize_json(&d, &doc);
+        assert_eq!(
+            out,
+            json!({"card": "[CREDIT_CARD_1]", "order": 1234567812345678u64, "inn": "[RU_INN_1]",
+                "id": 1234567890u64, "price": 1234.56, "password": "[SECRET_1]", "count": 3, "copy": "[CREDIT_CARD_2]"})
+        );
+        assert_eq!(vault.detokenize_json(&out), doc);
+        assert_eq!(vault.detokenize_text("[CREDIT_CARD_1] [CREDIT_CARD_2]"), "4111111111111111 4111111111111111");
+        assert_eq!(vault.kinds_in("[RU_INN_1] [SECRET_1]"), [PiiKind::RuInn, PiiKind::Secret]);
+    }
+
+    #[test]
+    fn keys_and_arrays() {
+        let d = detector();
+        let mut vault = Vault::new();
+        let doc =
+            json!({"a@b.io": {"names": ["x"], "name": ["Anna Smith", "Bob Stone"]}, "ip": ["10.0.0.1", null, true]});
+        let out = vault.tokenize_json(&d, &doc);
+        assert_eq!(
+            out,
+            json!({"[EMAIL_1]": {"names": ["x"], "name": ["[PERSON_1]", "[PERSON_2]"]}, "ip": ["[IP_1]", null, true]})
+        );
+        assert_eq!(vault.detokenize_json(&out), doc);
+    }
+
+    #[test]
+    fn lookalikes_round_trip() {
+        let d = detector();
+        let mut vault = Vault::new();
+        let first = vault.tokenize_text(&d, "mail a@b.io").into_owned();
+        assert_eq!(first, "mail [EMAIL_1]");
+        let typed = "user typed [EMAIL_1] and [EMAIL_7] and [EMAIL_1]";
+        let out = vault.tokenize_text(&d, typed).into_owned();
+        assert_eq!(out, "user typed [TOKEN_1] and [TOKEN_2] and [TOKEN_1]");
+        assert_eq!(vault.detokenize_text(&out), typed);
+        assert_eq!(vault.kinds_in(&out), []);
+        let doc = json!({"name": "[EMAIL_1]", "[PHONE_1]": "x [EMAIL_1]y"});
+        let out = vault.tokenize_json(&d, &doc);
+        assert_eq!(vault.detokenize_json(&out), doc);
+    }
+
+    #[test]
+    fn vaults_resolve_only_their_own_tokens() {
+        let d = detector();
+        let mut a = Vault::new();
+        let mut b = Vault::new();
+        assert_ne!(a.id(), b.id());
+        assert_eq!(a.tokenize_text(&d, "alice@a.io"), "[EMAIL_1]");
+        assert_eq!(b.tokenize_text(&d, "bob@b.io"), "[EMAIL_1]");
+        assert_eq!(a.detokenize_text("[EMAIL_1]"), "alice@a.io");
+        assert_eq!(b.detokenize_text("[EMAIL_1]"), "bob@b.io");
+        assert_eq!(b.detokenize_text("[EMAIL_2] [PHONE_1]"), "[EMAIL_2] [PHONE_1]");
+        assert!(!b.detokenize_text("[EMAIL_1]").contains("alice"));
+        assert_eq!(Vault::default().detokenize_json(&json!(["[EMAIL_1]"])), json!(["[EMAIL_1]"]));
+    }
+
+    #[test]
+    fn naive_known_search_matches_regex() {
+        let d = detector();
+        let mut vault = Vault::new();
+        vault.tokenize_json(&d, &json!({"name": "Anna Maria", "fio": "Anna", "address": "Maria Street 5"}));
+        let text = "Anna Maria Street 5, Anna, Annabel, Maria Street 5x";
+        let via_regex = vault.known_occurrences(text);
+        assert_eq!(vault.known_occurrences_naive(text), via_regex);
+        let spans: Vec<&str> = via_regex.iter().map(|m| &text[m.start..m.end]).collect();
+        assert_eq!(spans, ["Anna Maria", "Anna"]);
+    }
+
+    #[test]
+    fn merge_prefers_lookalikes() {
+        let look = Match { start: 4, end: 9, kind: PiiKind::custom("TOKEN") };
+        let det = Match { start: 0, end: 6, kind: PiiKind::Email };
+        let other = Match { start: 10, end: 12, kind: PiiKind::Ip };
+        assert_eq!(merge(std::slice::from_ref(&look), &[det], vec![other.clone()]), [look, other]);
+        assert!(known_boundary("x Ann y", 2, 5));
+        assert!(!known_boundary("Annabel", 0, 3));
+        assert!(known_boundary("+7 1", 0, 2) && known_boundary("a+7", 1, 3) && !known_boundary("a+7b", 1, 3));
+    }
+
+    /// Strings mixing noise with personal data and token lookalikes.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[ a-zA-Z0-9.,:@_+\\-\\[\\]()/]{0,12}",
+            "\\PC{0,8}",
+            Just("ivan@example.com".to_owned()),
+            Just("4111 1111 1111 1111".to_owned()),
+            Just("+7 (912) 345-67-89".to_owned()),
+            Just("[EMAIL_1]".to_owned()),
+            Just("[PERSON_2]".to_owned()),
+            Just("[TOKEN_1]".to_owned()),
+            Just("7707083893".to_owned()),
+            Just("192.168.0.1".to_owned()),
+            Just("Anna Smith".to_owned()),
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(piece(), 0..6).prop_map(|parts| parts.concat())
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![Just("name".to_owned()), Just("password".to_owned()), Just("note".to_owned()), text()]
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            prop_oneof![Just(4111111111111111u64), Just(7707083893u64), Just(500100732259u64)].prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+            text().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((key(), inner), 0..6)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn json_round_trip(docs in prop::collection::vec(json_value(), 1..4)) {
+            let d = detector();
+            let mut vault = Vault::new();
+            for doc in &docs {
+                let tokenized = vault.tokenize_json(&d, doc);
+                let restored = vault.detokenize_json(&tokenized);
+                prop_assert_eq!(serde_json::to_string(&restored).unwrap(), serde_json::to_string(doc).unwrap());
+            }
+        }
+
+        #[test]
+        fn text_round_trip(texts in prop::collection::vec(text(), 1..5)) {
+            let d = detector();
+            let mut vault = Vault::new();
+            for t in &texts {
+                let tokenized = vault.tokenize_text(&d, t).into_owned();
+                prop_assert_eq!(vault.detokenize_text(&tokenized), t.as_str());
+                prop_assert!(!tokenized.contains("ivan@example.com"));
+            }
+        }
+    }
+}
