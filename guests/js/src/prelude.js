@@ -91,7 +91,7 @@
     return new Promise((resolve, reject) =>
       enqueue(server, tool, json, (kind, payload) => {
         if (kind) reject(new ToolError(kind, payload, server, tool));
-        else resolve(JSON.parse(payload));
+        else resolve(payload);
       }),
     );
   }

@@ -52,7 +52,15 @@ pub fn settle<'js>(
 ) -> rquickjs::Result<()> {
     let settle = settle.restore(ctx)?;
     match outcome {
-        Ok(json) => settle.call::<_, ()>((rquickjs::Undefined, json)),
+        // Parsed straight from the Rust string: no intermediate JS string
+        // for results that can be megabytes long.
+        Ok(json) => match ctx.json_parse(json) {
+            Ok(value) => settle.call::<_, ()>((rquickjs::Undefined, value)),
+            Err(_) => {
+                let message = "the host returned a result that is not valid JSON".to_string();
+                settle.call::<_, ()>(("failed", message))
+            }
+        },
         Err(error) => {
             let (kind, message) = error_parts(error);
             settle.call::<_, ()>((kind, message))
