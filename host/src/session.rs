@@ -118,10 +118,10 @@ impl Session {
                 &source,
             )
             .await?;
-            let value = raw.value.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or(serde_json::Value::Null);
-            let error = raw.error.map(|e| map_to_source(e, line_map.as_ref()));
-            tracing::debug!(error = ?error.as_ref().map(ToString::to_string), stats = ?raw.stats, "execution finished");
-            Ok(ExecutionResult { stdout: raw.stdout, stderr: raw.stderr, value, error, stats: raw.stats })
+            let mut result = raw.into_result();
+            result.error = result.error.map(|e| map_to_source(e, line_map.as_ref()));
+            tracing::debug!(error = ?result.error.as_ref().map(ToString::to_string), stats = ?result.stats, "execution finished");
+            Ok(result)
         }
         .instrument(span)
         .await
@@ -156,9 +156,7 @@ impl Session {
             Ok(returned.map_err(|message| ExecutionError::Exception { name: "Error".into(), message, stack: None }))
         };
         let finished = tokio::time::timeout(limits.timeout, run).await;
-        let raw = sandbox.finish(finished);
-        let value = raw.value.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or(serde_json::Value::Null);
-        Ok(ExecutionResult { stdout: raw.stdout, stderr: raw.stderr, value, error: raw.error, stats: raw.stats })
+        Ok(sandbox.finish(finished).into_result())
     }
 }
 

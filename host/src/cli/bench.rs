@@ -224,7 +224,7 @@ fn time(run: impl FnOnce() -> std::io::Result<std::process::ExitStatus>) -> anyh
     Ok(elapsed)
 }
 
-fn percentile(sorted: &[Duration], p: usize) -> Duration {
+pub(super) fn percentile(sorted: &[Duration], p: usize) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use airlock::{Config, Language, Limits, Runtime};
 
-use super::bench::{check, micros, millis};
+use super::bench::{check, micros, millis, percentile};
 use anyhow::{Context, bail};
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
@@ -110,5 +110,5 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
 
 fn median(values: &mut [Duration]) -> Duration {
     values.sort_unstable();
-    values.get(values.len() / 2).copied().unwrap_or_default()
+    percentile(values, 50)
 }

@@ -129,6 +129,15 @@ pub(crate) struct RawOutcome {
     pub stats: Stats,
 }
 
+impl RawOutcome {
+    /// The result as the embedding API returns it (the default export
+    /// parsed as JSON; `null` when absent or not JSON).
+    pub(crate) fn into_result(self) -> crate::ExecutionResult {
+        let value = self.value.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or(serde_json::Value::Null);
+        crate::ExecutionResult { stdout: self.stdout, stderr: self.stderr, value, error: self.error, stats: self.stats }
+    }
+}
+
 /// One execution's store with its captured output, before and after the
 /// guest runs.
 pub(crate) struct Sandbox {

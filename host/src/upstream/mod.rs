@@ -175,6 +175,12 @@ impl Upstream {
 
     async fn tools(&self) -> Result<Arc<ToolSet>, ToolError> {
         let connection = self.connection().await?;
+        self.tools_on(&connection).await
+    }
+
+    /// The tool list as `connection` last reported it, re-listed after
+    /// list_changed.
+    async fn tools_on(&self, connection: &Connection) -> Result<Arc<ToolSet>, ToolError> {
         let mut cached = self.tools.lock().await;
         if let Some(tools) = cached.as_ref().filter(|_| !connection.take_tools_changed()) {
             return Ok(tools.clone());
@@ -190,12 +196,12 @@ impl Upstream {
     }
 
     async fn call(&self, tool: &str, arguments: Value) -> Result<Value, ToolError> {
-        let tools = self.tools().await?;
+        let connection = self.connection().await?;
+        let tools = self.tools_on(&connection).await?;
         if tools.definitions.binary_search_by(|d| d.name.as_str().cmp(tool)).is_err() {
             return Err(ToolError::NotFound(format!("server '{}' has no tool '{tool}'", self.name)));
         }
         tools.validators.check(tool, &arguments)?;
-        let connection = self.connection().await?;
         let outcome = connection.call_tool(tool, arguments, self.tool_timeout).await;
         if matches!(outcome, Err(ToolError::Unavailable(_))) && !connection.is_alive() {
             // Drop the dead connection now; the next call starts a new one.
