@@ -35,11 +35,13 @@
 
 mod bindings;
 pub mod config;
+/// The PII engine (the `airlock-pii` crate): detectors, vault, tokens.
+pub use airlock_pii as pii;
 mod engine;
 mod error;
 mod execution;
 mod limits;
-pub mod pii;
+
 mod runtime;
 mod sandbox;
 mod session;

@@ -466,7 +466,7 @@ impl Vault {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pii::PiiConfig;
+    use crate::PiiConfig;
     use proptest::prelude::*;
     use serde_json::json;
 

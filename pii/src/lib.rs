@@ -12,7 +12,7 @@
 //!   `detokenize_json(tokenize_json(x)) == x` for any JSON value.
 //!
 //! ```
-//! use airlock::pii::{Detector, PiiConfig, Vault};
+//! use airlock_pii::{Detector, PiiConfig, Vault};
 //!
 //! let detector = Detector::new(&PiiConfig::default()).unwrap();
 //! let mut vault = Vault::new();
