@@ -1,7 +1,7 @@
 //! Detection: where personal data sits in a text, and whether a JSON value
 //! is personal data because of the key it is stored under.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::Ipv6Addr;
 
 use regex::{Regex, RegexSet};
@@ -29,9 +29,10 @@ pub struct PiiConfig {
     /// no whitespace after an optional `Bearer `/`Basic `/`Token ` scheme,
     /// at least 3 bits of entropy per character).
     pub secret_keys: Vec<String>,
-    /// Custom recognizers: kind name (upper-cased, `[A-Z][A-Z0-9_]*`) and
-    /// regular expression (Rust `regex` syntax).
-    pub custom: Vec<(String, String)>,
+    /// Custom recognizers: kind name (upper-cased, `[A-Z][A-Z0-9_]*`) →
+    /// regular expression (Rust `regex` syntax), e.g.
+    /// `{"EMPLOYEE_ID": "EMP-[0-9]{6}"}`.
+    pub custom: BTreeMap<String, String>,
     /// Values never tokenized, compared exactly with the whole match.
     pub allow: Vec<String>,
 }
@@ -86,7 +87,7 @@ impl Default for PiiConfig {
                 "credential",
                 "credentials",
             ]),
-            custom: Vec::new(),
+            custom: BTreeMap::new(),
             allow: Vec::new(),
         }
     }
@@ -296,6 +297,27 @@ impl Detector {
             }
         }
         select_leftmost_longest(found)
+    }
+
+    /// `text` with every detection replaced by its kind in brackets
+    /// (`[EMAIL]`): for logs, where no vault is at hand and nothing needs
+    /// to be turned back. Borrows `text` when nothing is found.
+    pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        let found = self.find(text);
+        if found.is_empty() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for m in found {
+            out.push_str(&text[last..m.start]);
+            out.push('[');
+            out.push_str(m.kind.as_str());
+            out.push(']');
+            last = m.end;
+        }
+        out.push_str(&text[last..]);
+        std::borrow::Cow::Owned(out)
     }
 
     /// The kind a JSON value is by context: the value of a person or
@@ -561,6 +583,13 @@ mod tests {
     }
 
     #[test]
+    fn redact_names_kinds_only() {
+        let d = Detector::new(&PiiConfig::default()).unwrap();
+        assert_eq!(d.redact("mail a@b.io from 10.0.0.1"), "mail [EMAIL] from [IP]");
+        assert!(matches!(d.redact("nothing"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
     fn emails() {
         assert_one(
             "write to ivan.petrov+crm@mail.example.co.uk.",
@@ -698,7 +727,7 @@ mod tests {
     fn config_enable_custom_allow() {
         let config = PiiConfig {
             enabled: vec![PiiKind::Email],
-            custom: vec![("employee_id".into(), r"EMP-[0-9]{6}".into())],
+            custom: [("employee_id".into(), r"EMP-[0-9]{6}".into())].into(),
             allow: vec!["support@example.com".into()],
             ..PiiConfig::default()
         };
@@ -714,10 +743,10 @@ mod tests {
             [("EMP-000001".to_owned(), PiiKind::custom("EMPLOYEE_ID"))]
         );
         for name in ["EMAIL", "token", "1X", "a b", ""] {
-            let bad = PiiConfig { custom: vec![(name.into(), "x".into())], ..PiiConfig::default() };
+            let bad = PiiConfig { custom: [(name.into(), "x".into())].into(), ..PiiConfig::default() };
             assert!(matches!(Detector::new(&bad), Err(PiiConfigError::InvalidName(_))), "{name}");
         }
-        let bad = PiiConfig { custom: vec![("X".into(), "(".into())], ..PiiConfig::default() };
+        let bad = PiiConfig { custom: [("X".into(), "(".into())].into(), ..PiiConfig::default() };
         assert!(matches!(Detector::new(&bad), Err(PiiConfigError::Regex { .. })));
     }
 

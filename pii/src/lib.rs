@@ -10,6 +10,8 @@
 //!   the same value the same token, tokenizes every later occurrence of a
 //!   known value, and turns its own tokens back into values losslessly:
 //!   `detokenize_json(tokenize_json(x)) == x` for any JSON value.
+//! - [`FlowPolicy`] says which servers may receive which kinds;
+//!   [`PiiSettings`] bundles it with the [`PiiConfig`] and the on switch.
 //!
 //! ```
 //! use airlock_pii::{Detector, PiiConfig, Vault};
@@ -25,8 +27,10 @@
 pub mod checksums;
 mod detect;
 mod kinds;
+mod policy;
 mod vault;
 
 pub use detect::{Detector, Match, PiiConfig, PiiConfigError};
 pub use kinds::PiiKind;
+pub use policy::{ANY_SERVER, FlowPolicy, FlowRule, PiiSettings};
 pub use vault::Vault;

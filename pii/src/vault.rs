@@ -29,6 +29,16 @@ enum Original {
     Number(Number),
 }
 
+/// What to do with token-shaped text (`[EMAIL_1]`) found in the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tokens {
+    /// Tokenize it like a value (kind `TOKEN`), so that detokenizing gives
+    /// back exactly the input: for data entering the sandbox.
+    Escape,
+    /// Keep it as it is: for output leaving the sandbox.
+    Keep,
+}
+
 /// A minted token's kind and value.
 #[derive(Debug, Clone)]
 struct Entry {
@@ -268,16 +278,19 @@ impl Vault {
     }
 
     /// Phase one for a string: decides and mints, without known values.
-    fn plan_string(&mut self, detector: &Detector, key: Option<&str>, text: &str) -> Plan {
-        if let Some(kind) = detector.classify_value(key, text) {
+    /// In [`Tokens::Keep`] mode a string holding tokens is never taken as
+    /// a whole.
+    fn plan_string(&mut self, detector: &Detector, key: Option<&str>, text: &str, tokens: Tokens) -> Plan {
+        let spans = token_spans(text);
+        if let Some(kind) = detector.classify_value(key, text)
+            && (tokens == Tokens::Escape || spans.is_empty())
+        {
             self.mint_text(&kind, text);
             return Plan::Whole;
         }
         let lookalike_kind = PiiKind::Custom(LOOKALIKE.to_owned());
-        let lookalikes: Vec<Match> = token_spans(text)
-            .into_iter()
-            .map(|(start, end)| Match { start, end, kind: lookalike_kind.clone() })
-            .collect();
+        let lookalikes: Vec<Match> =
+            spans.into_iter().map(|(start, end)| Match { start, end, kind: lookalike_kind.clone() }).collect();
         let detected = detector.find(text);
         for m in &detected {
             self.mint_text(&m.kind, &text[m.start..m.end]);
@@ -303,7 +316,7 @@ impl Vault {
 
     /// Phase two for a string: replaces what phase one found and every
     /// known value.
-    fn render_string<'t>(&mut self, text: &'t str, plan: Option<Plan>) -> Cow<'t, str> {
+    fn render_string<'t>(&mut self, text: &'t str, plan: Option<Plan>, tokens: Tokens) -> Cow<'t, str> {
         let (lookalikes, detected) = match plan {
             Some(Plan::Whole) => {
                 let token = self.text_tokens.get(text).cloned();
@@ -321,8 +334,13 @@ impl Vault {
         let mut last = 0;
         for m in spans {
             out.push_str(&text[last..m.start]);
-            let token = self.mint_text(&m.kind, &text[m.start..m.end]);
-            out.push_str(&token);
+            let value = &text[m.start..m.end];
+            if tokens == Tokens::Keep && m.kind.as_str() == LOOKALIKE {
+                out.push_str(value);
+            } else {
+                let token = self.mint_text(&m.kind, value);
+                out.push_str(&token);
+            }
             last = m.end;
         }
         out.push_str(&text[last..]);
@@ -333,8 +351,17 @@ impl Vault {
     /// token-shaped text already there, and every value this vault knows
     /// (longest first). Borrows `text` when nothing is replaced.
     pub fn tokenize_text<'t>(&mut self, detector: &Detector, text: &'t str) -> Cow<'t, str> {
-        let plan = self.plan_string(detector, None, text);
-        self.render_string(text, Some(plan))
+        let plan = self.plan_string(detector, None, text, Tokens::Escape);
+        self.render_string(text, Some(plan), Tokens::Escape)
+    }
+
+    /// Like [`tokenize_text`](Self::tokenize_text) for text leaving the
+    /// sandbox (an execution's output): token-shaped text is kept as it is
+    /// rather than escaped, since it is already safe and the reader must
+    /// see the tokens the code printed. Not reversible.
+    pub fn tokenize_output<'t>(&mut self, detector: &Detector, text: &'t str) -> Cow<'t, str> {
+        let plan = self.plan_string(detector, None, text, Tokens::Keep);
+        self.render_string(text, Some(plan), Tokens::Keep)
     }
 
     /// Tokenizes every string (keys too) of a JSON document: a string under
@@ -344,17 +371,35 @@ impl Vault {
     /// token strings. Values found anywhere in the document are tokenized
     /// everywhere in it.
     pub fn tokenize_json(&mut self, detector: &Detector, value: &Value) -> Value {
+        self.tokenize_json_as(detector, value, Tokens::Escape)
+    }
+
+    /// Like [`tokenize_json`](Self::tokenize_json) for a value leaving the
+    /// sandbox, keeping token-shaped text as
+    /// [`tokenize_output`](Self::tokenize_output) does.
+    pub fn tokenize_output_json(&mut self, detector: &Detector, value: &Value) -> Value {
+        self.tokenize_json_as(detector, value, Tokens::Keep)
+    }
+
+    fn tokenize_json_as(&mut self, detector: &Detector, value: &Value, tokens: Tokens) -> Value {
         let mut plans = Vec::new();
-        self.plan_value(detector, None, value, &mut plans);
+        self.plan_value(detector, None, value, tokens, &mut plans);
         let mut plans = plans.into_iter();
-        self.render_value(value, &mut plans)
+        self.render_value(value, &mut plans, tokens)
     }
 
     /// Phase one over a JSON value, in document order.
-    fn plan_value(&mut self, detector: &Detector, key: Option<&str>, value: &Value, plans: &mut Vec<Plan>) {
+    fn plan_value(
+        &mut self,
+        detector: &Detector,
+        key: Option<&str>,
+        value: &Value,
+        tokens: Tokens,
+        plans: &mut Vec<Plan>,
+    ) {
         match value {
             Value::String(s) => {
-                let plan = self.plan_string(detector, key, s);
+                let plan = self.plan_string(detector, key, s, tokens);
                 plans.push(plan);
             }
             Value::Number(n) => {
@@ -363,14 +408,14 @@ impl Vault {
             }
             Value::Array(items) => {
                 for item in items {
-                    self.plan_value(detector, key, item, plans);
+                    self.plan_value(detector, key, item, tokens, plans);
                 }
             }
             Value::Object(map) => {
                 for (k, item) in map {
-                    let plan = self.plan_string(detector, None, k);
+                    let plan = self.plan_string(detector, None, k, tokens);
                     plans.push(plan);
-                    self.plan_value(detector, Some(k), item, plans);
+                    self.plan_value(detector, Some(k), item, tokens, plans);
                 }
             }
             Value::Null | Value::Bool(_) => {}
@@ -378,23 +423,25 @@ impl Vault {
     }
 
     /// Phase two over a JSON value, in the same order as phase one.
-    fn render_value(&mut self, value: &Value, plans: &mut std::vec::IntoIter<Plan>) -> Value {
+    fn render_value(&mut self, value: &Value, plans: &mut std::vec::IntoIter<Plan>, tokens: Tokens) -> Value {
         match value {
             Value::String(s) => {
                 let plan = plans.next();
-                Value::String(self.render_string(s, plan).into_owned())
+                Value::String(self.render_string(s, plan, tokens).into_owned())
             }
             Value::Number(_) => match plans.next() {
                 Some(Plan::NumberToken(token)) => Value::String(token),
                 _ => value.clone(),
             },
-            Value::Array(items) => Value::Array(items.iter().map(|item| self.render_value(item, plans)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|item| self.render_value(item, plans, tokens)).collect())
+            }
             Value::Object(map) => {
                 let mut out = Map::new();
                 for (k, item) in map {
                     let plan = plans.next();
-                    let key = self.render_string(k, plan).into_owned();
-                    let item = self.render_value(item, plans);
+                    let key = self.render_string(k, plan, tokens).into_owned();
+                    let item = self.render_value(item, plans, tokens);
                     out.insert(key, item);
                 }
                 Value::Object(out)
@@ -445,6 +492,19 @@ impl Vault {
             ),
             Value::Null | Value::Bool(_) | Value::Number(_) => value.clone(),
         }
+    }
+
+    /// The kinds of personal data `text` would hand to a tool: the kinds of
+    /// this vault's tokens in it and of the real values it knows that
+    /// appear verbatim (code may have reassembled one). Each kind once.
+    pub fn flowing_kinds(&mut self, text: &str) -> Vec<PiiKind> {
+        let mut kinds = self.kinds_in(text);
+        for m in self.known_occurrences(text) {
+            if !kinds.contains(&m.kind) {
+                kinds.push(m.kind);
+            }
+        }
+        kinds
     }
 
     /// The kinds of the tokens of this vault in `text`, each once, in order
@@ -559,6 +619,31 @@ mod tests {
         let doc = json!({"name": "[EMAIL_1]", "[PHONE_1]": "x [EMAIL_1]y"});
         let out = vault.tokenize_json(&d, &doc);
         assert_eq!(vault.detokenize_json(&out), doc);
+    }
+
+    #[test]
+    fn output_keeps_tokens_and_catches_reassembled_values() {
+        let d = detector();
+        let mut vault = Vault::new();
+        vault.tokenize_json(&d, &json!({"name": "Ivan Petrov", "email": "ivan@example.com"}));
+        let printed = "[PERSON_1] <[EMAIL_1]> [EMAIL_9] wrote from ivan@example.com and bob@b.io; Ivan Petrov";
+        let out = vault.tokenize_output(&d, printed);
+        assert_eq!(out, "[PERSON_1] <[EMAIL_1]> [EMAIL_9] wrote from [EMAIL_1] and [EMAIL_2]; [PERSON_1]");
+        let value = json!({"name": "[PERSON_1]", "full_name": "Ivan Petrov", "to": ["ivan@example.com"]});
+        assert_eq!(
+            vault.tokenize_output_json(&d, &value),
+            json!({"name": "[PERSON_1]", "full_name": "[PERSON_1]", "to": ["[EMAIL_1]"]})
+        );
+    }
+
+    #[test]
+    fn flowing_kinds_see_tokens_and_known_values() {
+        let d = detector();
+        let mut vault = Vault::new();
+        vault.tokenize_json(&d, &json!({"email": "ivan@example.com", "card": "4111 1111 1111 1111"}));
+        assert_eq!(vault.flowing_kinds("to [EMAIL_1]"), [PiiKind::Email]);
+        assert_eq!(vault.flowing_kinds("pay 4111 1111 1111 1111 for [EMAIL_1]"), [PiiKind::Email, PiiKind::CreditCard]);
+        assert_eq!(vault.flowing_kinds("[EMAIL_7] unknown, nothing known"), []);
     }
 
     #[test]

@@ -1,0 +1,134 @@
+//! Which servers may receive which kinds of personal data, and the PII
+//! settings as a whole.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::PiiConfig;
+use crate::kinds::PiiKind;
+
+/// The rule for one server: it may receive a kind if `allow` is absent or
+/// lists it, and `deny` does not list it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlowRule {
+    /// The only kinds the server may receive; absent means every kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<PiiKind>>,
+    /// Kinds the server may never receive.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deny: Vec<PiiKind>,
+}
+
+impl FlowRule {
+    /// Whether this rule lets `kind` through.
+    pub fn permits(&self, kind: &PiiKind) -> bool {
+        self.allow.as_ref().is_none_or(|allowed| allowed.contains(kind)) && !self.deny.contains(kind)
+    }
+}
+
+/// Flow rules by server name. A server without a rule of its own follows
+/// the rule under `"*"`; without that either, it may receive every kind.
+///
+/// ```
+/// use airlock_pii::{FlowPolicy, PiiKind};
+///
+/// let policy: FlowPolicy = serde_json::from_str(
+///     r#"{"mailer": {"allow": ["EMAIL"]}, "*": {"deny": ["CREDIT_CARD"]}}"#,
+/// ).unwrap();
+/// assert!(policy.permits("mailer", &PiiKind::Email));
+/// assert!(!policy.permits("mailer", &PiiKind::Phone));
+/// assert!(!policy.permits("crm", &PiiKind::CreditCard));
+/// assert!(policy.permits("crm", &PiiKind::Phone));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FlowPolicy {
+    /// The rules, by server name or `"*"`.
+    pub rules: BTreeMap<String, FlowRule>,
+}
+
+/// The key of the rule for servers without one of their own.
+pub const ANY_SERVER: &str = "*";
+
+impl FlowPolicy {
+    /// Whether `server` may receive values of `kind`.
+    pub fn permits(&self, server: &str, kind: &PiiKind) -> bool {
+        self.rules.get(server).or_else(|| self.rules.get(ANY_SERVER)).is_none_or(|rule| rule.permits(kind))
+    }
+
+    /// The first of `kinds` that `server` may not receive.
+    pub fn first_denied<'k>(&self, server: &str, kinds: &'k [PiiKind]) -> Option<&'k PiiKind> {
+        kinds.iter().find(|kind| !self.permits(server, kind))
+    }
+
+    /// Server names the rules mention, other than `"*"`.
+    pub fn servers(&self) -> impl Iterator<Item = &str> {
+        self.rules.keys().map(String::as_str).filter(|name| *name != ANY_SERVER)
+    }
+}
+
+/// Everything about PII handling: whether it is on, what is detected and
+/// where values may flow (the `"pii"` key of Airlock's settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PiiSettings {
+    /// Tokenize tool results and output (default `true`).
+    pub enabled: bool,
+    /// What is detected.
+    pub detect: PiiConfig,
+    /// Which servers may receive which kinds.
+    pub flows: FlowPolicy,
+}
+
+impl Default for PiiSettings {
+    fn default() -> Self {
+        PiiSettings { enabled: true, detect: PiiConfig::default(), flows: FlowPolicy::default() }
+    }
+}
+
+impl PiiSettings {
+    /// Settings with PII handling switched off.
+    pub fn disabled() -> Self {
+        PiiSettings { enabled: false, ..PiiSettings::default() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_and_deny_combine() {
+        let rule = FlowRule { allow: Some(vec![PiiKind::Email, PiiKind::Phone]), deny: vec![PiiKind::Phone] };
+        assert!(rule.permits(&PiiKind::Email));
+        assert!(!rule.permits(&PiiKind::Phone));
+        assert!(!rule.permits(&PiiKind::Ip));
+        assert!(FlowRule::default().permits(&PiiKind::custom("EMPLOYEE_ID")));
+    }
+
+    #[test]
+    fn servers_without_rules_receive_everything() {
+        let policy = FlowPolicy::default();
+        assert!(policy.permits("any", &PiiKind::CreditCard));
+        let kinds = [PiiKind::Email, PiiKind::CreditCard];
+        let policy: FlowPolicy = serde_json::from_str(r#"{"mailer": {"deny": ["credit_card"]}}"#).unwrap();
+        assert_eq!(policy.first_denied("mailer", &kinds), Some(&PiiKind::CreditCard));
+        assert_eq!(policy.first_denied("crm", &kinds), None);
+        assert_eq!(policy.servers().collect::<Vec<_>>(), ["mailer"]);
+    }
+
+    #[test]
+    fn settings_parse_strictly() {
+        let settings: PiiSettings =
+            serde_json::from_str(r#"{"detect": {"allow": ["ops@example.com"]}, "flows": {"*": {"deny": ["SECRET"]}}}"#)
+                .unwrap();
+        assert!(settings.enabled);
+        assert_eq!(settings.detect.allow, ["ops@example.com"]);
+        assert!(!settings.flows.permits("x", &PiiKind::Secret));
+        assert!(serde_json::from_str::<PiiSettings>(r#"{"enable": false}"#).is_err());
+        assert!(serde_json::from_str::<FlowPolicy>(r#"{"a": {"alow": []}}"#).is_err());
+        assert!(!PiiSettings::disabled().enabled);
+    }
+}
