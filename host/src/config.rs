@@ -8,7 +8,10 @@
 //!     "memory": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"] },
 //!     "docs": { "url": "http://127.0.0.1:8080/mcp", "headers": { "Authorization": "Bearer ${DOCS_TOKEN}" } }
 //!   },
-//!   "airlock": { "limits": { "timeout": "10s", "memory_bytes": 134217728 } }
+//!   "airlock": {
+//!     "limits": { "timeout": "10s", "memory_bytes": 134217728 },
+//!     "pii": { "flows": { "docs": { "deny": ["CREDIT_CARD", "SECRET"] } } }
+//!   }
 //! }
 //! ```
 
@@ -19,6 +22,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
+use crate::pii::{Detector, PiiSettings};
 
 /// A parsed and validated configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -44,6 +48,9 @@ pub struct Settings {
     /// Default: 60 s (`npx` may download the server first).
     #[serde(with = "crate::limits::duration_text")]
     pub startup_timeout: Duration,
+    /// PII handling: on by default; what is detected and which servers may
+    /// receive which kinds.
+    pub pii: PiiSettings,
 }
 
 impl Default for Settings {
@@ -52,6 +59,7 @@ impl Default for Settings {
             limits: Limits::default(),
             tool_timeout: Duration::from_secs(60),
             startup_timeout: Duration::from_secs(60),
+            pii: PiiSettings::default(),
         }
     }
 }
@@ -217,6 +225,28 @@ impl Config {
                 return Err(error(at(".headers"), "`headers` belong to HTTP servers (with `url`)"));
             }
         }
+        self.validate_pii()
+    }
+
+    /// A flow rule for a server that does not exist would protect nothing:
+    /// most likely a typo, so it is an error, as is a custom recognizer
+    /// that does not compile.
+    fn validate_pii(&self) -> Result<(), ConfigError> {
+        let pii = &self.airlock.pii;
+        for server in pii.flows.servers() {
+            if !self.servers.contains_key(server) {
+                return Err(ConfigError {
+                    file: None,
+                    field: format!("airlock.pii.flows.{server}"),
+                    message: format!("no server '{server}' in mcpServers (use \"*\" for every server)"),
+                });
+            }
+        }
+        Detector::new(&pii.detect).map_err(|e| ConfigError {
+            file: None,
+            field: "airlock.pii.detect.custom".into(),
+            message: e.to_string(),
+        })?;
         Ok(())
     }
 }
@@ -278,6 +308,9 @@ mod tests {
             (r#"{"mcpServers": {"a": {"command": "x", "type": "http"}}}"#, "mcpServers.a.type"),
             (r#"{"airlock": {"limits": {"timeout": "soon"}}}"#, "airlock.limits.timeout"),
             (r#"{"airlock": {"limitz": {}}}"#, "airlock.limitz"),
+            (r#"{"airlock": {"pii": {"flows": {"nope": {"deny": ["EMAIL"]}}}}}"#, "airlock.pii.flows.nope"),
+            (r#"{"airlock": {"pii": {"detect": {"custom": {"X": "("}}}}}"#, "airlock.pii.detect.custom"),
+            (r#"{"airlock": {"pii": {"flows": {"*": {"alow": []}}}}}"#, "airlock.pii.flows.*.alow"),
         ];
         for (text, field) in cases {
             let error = Config::from_json(text).unwrap_err();

@@ -34,6 +34,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod bindings;
+mod boundary;
 pub mod config;
 /// The PII engine (the `airlock-pii` crate): detectors, vault, tokens.
 pub use airlock_pii as pii;

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use wasmtime::Engine;
 
+use crate::boundary::PiiEngine;
 use crate::engine::{self, EngineSettings, EpochTicker};
+use crate::pii::PiiSettings;
 use crate::sandbox::StoreState;
 use crate::session::Session;
 use crate::tools::{ToolDefinition, ToolHandler, ToolRegistry};
@@ -38,6 +40,7 @@ struct Inner {
     engine: Engine,
     js: AgentPre<StoreState>,
     tools: Arc<ToolRegistry>,
+    pii: Option<Arc<PiiEngine>>,
     limits: Limits,
     slots: Semaphore,
     _ticker: EpochTicker,
@@ -46,6 +49,7 @@ struct Inner {
 /// Configures a [`Runtime`].
 pub struct RuntimeBuilder {
     limits: Limits,
+    pii: PiiSettings,
     tools: ToolRegistry,
     cache_dir: Option<PathBuf>,
     max_instances: u32,
@@ -55,6 +59,7 @@ impl Default for RuntimeBuilder {
     fn default() -> Self {
         RuntimeBuilder {
             limits: Limits::default(),
+            pii: PiiSettings::default(),
             tools: ToolRegistry::default(),
             cache_dir: engine::default_cache_dir(),
             max_instances: 256,
@@ -69,11 +74,21 @@ impl RuntimeBuilder {
         self
     }
 
+    /// PII handling: what is detected and where values may flow, or
+    /// [`PiiSettings::disabled`]. Default: on, every kind detected, every
+    /// server may receive every kind.
+    pub fn pii(mut self, settings: PiiSettings) -> Self {
+        self.pii = settings;
+        self
+    }
+
     /// Takes the servers and settings of a configuration file: its
-    /// `mcpServers` become callable (started lazily, on first use) and its
-    /// `airlock.limits` become the default limits.
+    /// `mcpServers` become callable (started lazily, on first use), its
+    /// `airlock.limits` the default limits and `airlock.pii` the PII
+    /// settings.
     pub fn config(mut self, config: &Config) -> Self {
         self.limits = config.airlock.limits.clone();
+        self.pii = config.airlock.pii.clone();
         self.tools.set_upstream(Arc::new(UpstreamPool::new(config)));
         self
     }
@@ -108,11 +123,13 @@ impl RuntimeBuilder {
         let engine = engine::new_engine(&settings)?;
         let js = engine::load_js_guest(&engine, self.cache_dir.as_deref()).await?;
         let ticker = EpochTicker::start(&engine)?;
+        let pii = PiiEngine::new(&self.pii)?;
         Ok(Runtime {
             inner: Arc::new(Inner {
                 engine,
                 js,
                 tools: Arc::new(self.tools),
+                pii,
                 limits: self.limits,
                 slots: Semaphore::new(self.max_instances as usize),
                 _ticker: ticker,
@@ -167,6 +184,10 @@ impl Runtime {
 
     pub(crate) fn tool_registry(&self) -> Arc<ToolRegistry> {
         self.inner.tools.clone()
+    }
+
+    pub(crate) fn pii(&self) -> Option<&Arc<PiiEngine>> {
+        self.inner.pii.as_ref()
     }
 
     pub(crate) fn slots(&self) -> &Semaphore {

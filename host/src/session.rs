@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use tracing::Instrument;
 
+use crate::boundary::Boundary;
 use crate::execution::{ExecutionError, ExecutionResult, Stats};
 use crate::typescript::{LineMap, transpile};
 use crate::{Error, Limits, Runtime, sandbox};
@@ -55,12 +56,14 @@ enum Workspace {
     Pinned(PathBuf),
 }
 
-/// A sequence of executions that share a workspace folder (and, with the
-/// PII layer, a vault). Each execution runs in a fresh guest instance:
-/// nothing else carries over from one to the next.
+/// A sequence of executions that share a workspace folder and a PII vault
+/// (a token minted in one execution resolves in the next, never in another
+/// session). Each execution runs in a fresh guest instance: nothing else
+/// carries over from one to the next.
 pub struct Session {
     runtime: Runtime,
     workspace: Workspace,
+    boundary: Boundary,
 }
 
 impl Session {
@@ -69,12 +72,17 @@ impl Session {
             .prefix("airlock-workspace-")
             .tempdir()
             .map_err(|e| Error::Workspace(format!("cannot create a temporary workspace: {e}")))?;
-        Ok(Session { runtime, workspace: Workspace::Temporary(dir) })
+        Ok(Session::new(runtime, Workspace::Temporary(dir)))
     }
 
     pub(crate) fn pinned(runtime: Runtime, dir: PathBuf) -> Result<Session, Error> {
         std::fs::create_dir_all(&dir).map_err(|e| Error::Workspace(format!("cannot create {}: {e}", dir.display())))?;
-        Ok(Session { runtime, workspace: Workspace::Pinned(dir) })
+        Ok(Session::new(runtime, Workspace::Pinned(dir)))
+    }
+
+    fn new(runtime: Runtime, workspace: Workspace) -> Session {
+        let boundary = Boundary::new(runtime.tool_registry(), runtime.pii());
+        Session { runtime, workspace, boundary }
     }
 
     /// The host folder the code sees as `./workspace/`.
@@ -112,7 +120,7 @@ impl Session {
             let raw = sandbox::execute(
                 self.runtime.engine(),
                 self.runtime.js_guest(),
-                self.runtime.tool_registry(),
+                self.boundary.clone(),
                 self.workspace(),
                 limits,
                 &source,
@@ -120,6 +128,7 @@ impl Session {
             .await?;
             let mut result = raw.into_result();
             result.error = result.error.map(|e| map_to_source(e, line_map.as_ref()));
+            let result = self.boundary.output(result);
             tracing::debug!(error = ?result.error.as_ref().map(ToString::to_string), stats = ?result.stats, "execution finished");
             Ok(result)
         }
@@ -146,7 +155,7 @@ impl Session {
         let pre = linker.instantiate_pre(&component).map_err(|e| Error::Link(format!("{e:#}")))?;
         let _slot =
             self.runtime.slots().acquire().await.map_err(|_| Error::internal("the runtime is shutting down"))?;
-        let mut sandbox = sandbox::Sandbox::new(engine, tools, self.workspace(), &limits)?;
+        let mut sandbox = sandbox::Sandbox::new(engine, self.boundary.clone(), self.workspace(), &limits)?;
         let input = input.to_string();
         let store = &mut sandbox.store;
         let run = async {
@@ -156,7 +165,7 @@ impl Session {
             Ok(returned.map_err(|message| ExecutionError::Exception { name: "Error".into(), message, stack: None }))
         };
         let finished = tokio::time::timeout(limits.timeout, run).await;
-        Ok(sandbox.finish(finished).into_result())
+        Ok(self.boundary.output(sandbox.finish(finished).into_result()))
     }
 }
 

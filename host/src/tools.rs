@@ -180,13 +180,11 @@ impl ToolRegistry {
         }
     }
 
-    /// Calls `server`'s `tool` with JSON `arguments` as the guest sent them.
-    pub(crate) fn call(&self, server: &str, tool: &str, arguments: &str) -> ToolFuture {
-        let arguments = match serde_json::from_str::<Value>(arguments) {
-            Ok(value @ Value::Object(_)) => value,
-            Ok(_) => return ready_error(ToolError::InvalidArguments("arguments must be a JSON object".into())),
-            Err(e) => return ready_error(ToolError::InvalidArguments(format!("arguments are not valid JSON: {e}"))),
-        };
+    /// Calls `server`'s `tool` with `arguments` (a JSON object).
+    pub(crate) fn call(&self, server: &str, tool: &str, arguments: Value) -> ToolFuture {
+        if !arguments.is_object() {
+            return ready_error(ToolError::InvalidArguments("arguments must be a JSON object".into()));
+        }
         if let Some(tools) = self.servers.get(server) {
             return match tools.get(tool) {
                 Some(entry) => entry.handler.call(arguments),
@@ -261,24 +259,24 @@ mod tests {
 
     #[tokio::test]
     async fn calls_reach_the_handler_with_parsed_arguments() {
-        let result = registry().call("local", "echo", r#"{"a":[1,2]}"#).await;
+        let result = registry().call("local", "echo", serde_json::json!({"a": [1, 2]})).await;
         assert_eq!(result, Ok(serde_json::json!({"a": [1, 2]})));
     }
 
     #[tokio::test]
     async fn unknown_servers_and_tools_are_not_found() {
         let registry = registry();
-        let no_server = registry.call("nope", "echo", "{}").await.unwrap_err();
+        let no_server = registry.call("nope", "echo", serde_json::json!({})).await.unwrap_err();
         assert!(matches!(&no_server, ToolError::NotFound(m) if m.contains("configured: local")), "{no_server}");
-        let no_tool = registry.call("local", "nope", "{}").await.unwrap_err();
+        let no_tool = registry.call("local", "nope", serde_json::json!({})).await.unwrap_err();
         assert!(matches!(no_tool, ToolError::NotFound(_)));
     }
 
     #[tokio::test]
     async fn arguments_must_be_a_json_object() {
         let registry = registry();
-        for bad in ["[1]", "not json", "3"] {
-            let error = registry.call("local", "echo", bad).await.unwrap_err();
+        for bad in [serde_json::json!([1]), serde_json::json!("text"), serde_json::json!(3)] {
+            let error = registry.call("local", "echo", bad.clone()).await.unwrap_err();
             assert!(matches!(error, ToolError::InvalidArguments(_)), "{bad}: {error}");
         }
     }

@@ -12,6 +12,7 @@ use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, Linker, Val};
 
 use crate::bindings::{WitFunction, WitType, wit_functions};
+use crate::boundary::Boundary;
 use crate::sandbox::StoreState;
 use crate::tools::{ToolError, ToolRegistry};
 
@@ -51,13 +52,15 @@ pub(crate) async fn link_server_imports(
                 .find(|f| f.wit_name == name)
                 .ok_or_else(|| format!("{server}.{name}: the server no longer offers this tool"))?;
             check_function(server, function, &func)?;
-            let (function, tools, server) = (Arc::new(function.clone()), tools.clone(), server_name.clone());
+            let (function, server) = (Arc::new(function.clone()), server_name.clone());
             scope
                 .func_new_async(name, move |mut store, func, params, results| {
-                    let (function, tools, server) = (function.clone(), tools.clone(), server.clone());
+                    let (function, server) = (function.clone(), server.clone());
                     Box::new(async move {
                         store.data_mut().count_tool_calls(1)?;
-                        let outcome = call(&tools, &server, &function, params).await;
+                        // Through the session's boundary, like calls from JS.
+                        let boundary = store.data().boundary().clone();
+                        let outcome = call(&boundary, &server, &function, params).await;
                         results[0] = result_val(outcome, &func, &function);
                         Ok(())
                     })
@@ -148,12 +151,12 @@ fn describe(ty: &Type) -> String {
 }
 
 /// Runs the tool with the component's arguments converted to JSON.
-async fn call(tools: &ToolRegistry, server: &str, function: &WitFunction, params: &[Val]) -> Result<Value, ToolError> {
+async fn call(boundary: &Boundary, server: &str, function: &WitFunction, params: &[Val]) -> Result<Value, ToolError> {
     let arguments = match (&function.params, params.first()) {
         (Some(ty), Some(val)) => to_json(val, ty),
         _ => Value::Object(Map::new()),
     };
-    tools.call(server, &function.tool, &arguments.to_string()).await
+    boundary.call(server, &function.tool, arguments).await
 }
 
 /// The component's `result<T, tool-error>` for an outcome.

@@ -4,7 +4,6 @@
 pub(crate) mod output;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::Instrument;
@@ -12,9 +11,10 @@ use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use crate::boundary::Boundary;
 use crate::execution::{ExecutionError, Stats};
 use crate::limits::{Limit, Limits};
-use crate::tools::{ToolError, ToolRegistry};
+use crate::tools::ToolError;
 use crate::wit::airlock::runtime::{modules, tools, types};
 use crate::wit::{Agent, AgentPre};
 use output::{CappedOutput, OutputLimitExceeded};
@@ -58,7 +58,7 @@ pub(crate) struct StoreState {
     wasi: WasiCtx,
     table: ResourceTable,
     memory: MemoryLimiter,
-    tools: Arc<ToolRegistry>,
+    boundary: Boundary,
     tool_calls: u32,
     max_tool_calls: u32,
     /// A limit enforced by the host, recorded before it traps.
@@ -72,7 +72,7 @@ impl WasiView for StoreState {
 }
 
 impl StoreState {
-    fn new(wasi: WasiCtx, limits: &Limits, tools: Arc<ToolRegistry>) -> Self {
+    fn new(wasi: WasiCtx, limits: &Limits, boundary: Boundary) -> Self {
         StoreState {
             wasi,
             table: ResourceTable::new(),
@@ -81,11 +81,16 @@ impl StoreState {
                 peak: 0,
                 hit: false,
             },
-            tools,
+            boundary,
             tool_calls: 0,
             max_tool_calls: limits.tool_calls,
             limit_hit: None,
         }
+    }
+
+    /// The session's capability boundary.
+    pub(crate) fn boundary(&self) -> &Boundary {
+        &self.boundary
     }
 
     /// Counts `n` more tool calls, trapping once the cap would be passed.
@@ -113,7 +118,7 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
 /// tools, no filesystem.
 pub(crate) fn preinit_store(engine: &Engine) -> wasmtime::Result<Store<StoreState>> {
     let limits = Limits { memory_bytes: u64::MAX, tool_calls: 0, ..Limits::default() };
-    let state = StoreState::new(WasiCtxBuilder::new().build(), &limits, Arc::default());
+    let state = StoreState::new(WasiCtxBuilder::new().build(), &limits, Boundary::default());
     let mut store = Store::new(engine, state);
     store.set_fuel(u64::MAX)?;
     store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Continue(1)));
@@ -156,7 +161,7 @@ impl Sandbox {
     /// else), the memory limiter, fuel and the deadline.
     pub(crate) fn new(
         engine: &Engine,
-        tools: Arc<ToolRegistry>,
+        boundary: Boundary,
         workspace: &Path,
         limits: &Limits,
     ) -> Result<Self, crate::Error> {
@@ -170,7 +175,7 @@ impl Sandbox {
             .map_err(|e| crate::Error::Workspace(format!("cannot open {}: {e}", workspace.display())))?
             .build();
 
-        let mut store = Store::new(engine, StoreState::new(wasi, limits, tools));
+        let mut store = Store::new(engine, StoreState::new(wasi, limits, boundary));
         store.limiter(|state| &mut state.memory);
         store.set_fuel(limits.fuel).map_err(crate::Error::internal)?;
         let deadline = started + limits.timeout;
@@ -219,12 +224,12 @@ impl Sandbox {
 pub(crate) async fn execute(
     engine: &Engine,
     pre: &AgentPre<StoreState>,
-    tools: Arc<ToolRegistry>,
+    boundary: Boundary,
     workspace: &Path,
     limits: &Limits,
     code: &str,
 ) -> Result<RawOutcome, crate::Error> {
-    let mut sandbox = Sandbox::new(engine, tools, workspace, limits)?;
+    let mut sandbox = Sandbox::new(engine, boundary, workspace, limits)?;
     let store = &mut sandbox.store;
     let run = async {
         let agent = pre.instantiate_async(&mut *store).await?;
@@ -314,7 +319,7 @@ impl tools::Host for StoreState {
     ) -> wasmtime::Result<Result<String, types::ToolError>> {
         self.count_tool_calls(1)?;
         let span = tracing::debug_span!("tool_call", %server, %tool);
-        let outcome = self.tools.call(&server, &tool, &arguments).instrument(span).await;
+        let outcome = self.boundary.call_json(&server, &tool, &arguments).instrument(span).await;
         Ok(to_wit(outcome))
     }
 
@@ -325,7 +330,7 @@ impl tools::Host for StoreState {
         self.count_tool_calls(calls.len())?;
         let pending = calls.iter().map(|call| {
             let span = tracing::debug_span!("tool_call", server = %call.server, tool = %call.tool);
-            self.tools.call(&call.server, &call.tool, &call.arguments).instrument(span)
+            self.boundary.call_json(&call.server, &call.tool, &call.arguments).instrument(span)
         });
         let outcomes = futures::future::join_all(pending).await;
         Ok(outcomes.into_iter().map(to_wit).collect())
@@ -334,7 +339,7 @@ impl tools::Host for StoreState {
 
 impl modules::Host for StoreState {
     async fn load(&mut self, path: String) -> wasmtime::Result<Result<modules::ModuleSource, String>> {
-        let served = self.tools.module(&path).await;
+        let served = self.boundary.tools().module(&path).await;
         Ok(served.map(|m| modules::ModuleSource { path: m.path, source: m.source }))
     }
 }

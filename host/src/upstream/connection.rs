@@ -19,6 +19,7 @@ use tokio::sync::Mutex;
 
 use super::results;
 use crate::config::ServerConfig;
+use crate::pii::Detector;
 use crate::tools::{ToolDefinition, ToolError};
 
 /// Variables a stdio server inherits from Airlock's environment, as MCP
@@ -68,13 +69,20 @@ pub struct Connection {
 
 impl Connection {
     /// Starts (stdio) or connects to (HTTP) the server and initialises it.
-    pub async fn open(server: &str, config: &ServerConfig, startup: Duration) -> Result<Connection, ToolError> {
+    /// Personal data found in the server's stderr is replaced by its kind
+    /// (`[EMAIL]`) before it is logged, when `redact` is given.
+    pub async fn open(
+        server: &str,
+        config: &ServerConfig,
+        startup: Duration,
+        redact: Option<Arc<Detector>>,
+    ) -> Result<Connection, ToolError> {
         let tools_changed = Arc::new(AtomicBool::new(false));
         let hooks = Hooks { server: server.to_string(), tools_changed: tools_changed.clone() };
         let unavailable = |what: String| ToolError::Unavailable(format!("server '{server}': {what}"));
         let started = match (&config.command, &config.url) {
             (Some(command), _) => {
-                let transport = spawn_stdio(server, command, config)
+                let transport = spawn_stdio(server, command, config, redact)
                     .map_err(|e| unavailable(format!("cannot start '{command}': {e}")))?;
                 tokio::time::timeout(startup, hooks.serve(transport)).await
             }
@@ -164,8 +172,13 @@ impl Connection {
 }
 
 /// Starts a stdio server with a minimal environment; its stderr goes to
-/// the log, never to the guest.
-fn spawn_stdio(server: &str, command: &str, config: &ServerConfig) -> std::io::Result<TokioChildProcess> {
+/// the log (redacted), never to the guest.
+fn spawn_stdio(
+    server: &str,
+    command: &str,
+    config: &ServerConfig,
+    redact: Option<Arc<Detector>>,
+) -> std::io::Result<TokioChildProcess> {
     let mut cmd = tokio::process::Command::new(command);
     cmd.args(&config.args).env_clear().kill_on_drop(true);
     for name in INHERITED_ENV {
@@ -183,6 +196,10 @@ fn spawn_stdio(server: &str, command: &str, config: &ServerConfig) -> std::io::R
         tokio::spawn(async move {
             let mut lines = tokio::io::BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
+                let line = match &redact {
+                    Some(detector) => detector.redact(&line),
+                    None => line.as_str().into(),
+                };
                 tracing::info!(target: "airlock::upstream::stderr", server = %server, "{line}");
             }
         });

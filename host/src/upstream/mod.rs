@@ -16,6 +16,7 @@ use tokio::sync::Mutex;
 
 use crate::bindings;
 use crate::config::{Config, ServerConfig};
+use crate::pii::Detector;
 use crate::tools::{ToolDefinition, ToolError};
 use connection::Connection;
 use validation::Validators;
@@ -43,6 +44,8 @@ struct Upstream {
     config: ServerConfig,
     tool_timeout: Duration,
     startup_timeout: Duration,
+    /// Redacts personal data from the server's stderr before it is logged.
+    redact: Option<Arc<Detector>>,
     /// The live connection, if any; replaced after a crash.
     connection: Mutex<Option<Arc<Connection>>>,
     /// The tool list, with a validator per tool; cleared by list_changed.
@@ -73,8 +76,11 @@ impl ModuleCache {
 }
 
 impl UpstreamPool {
-    /// A pool for the servers of `config` (nothing starts yet).
+    /// A pool for the servers of `config` (nothing starts yet). With PII
+    /// handling on, the servers' stderr is redacted before it is logged.
     pub fn new(config: &Config) -> Self {
+        let pii = &config.airlock.pii;
+        let redact = pii.enabled.then(|| Detector::new(&pii.detect).ok().map(Arc::new)).flatten();
         let servers = config
             .servers
             .iter()
@@ -85,6 +91,7 @@ impl UpstreamPool {
                     config: server.clone(),
                     tool_timeout: config.airlock.tool_timeout,
                     startup_timeout: config.airlock.startup_timeout,
+                    redact: redact.clone(),
                     connection: Mutex::new(None),
                     tools: Mutex::new(None),
                     modules: ModuleCache::default(),
@@ -168,7 +175,8 @@ impl Upstream {
             // Its tools may have changed with it.
             *self.tools.lock().await = None;
         }
-        let connection = Arc::new(Connection::open(&self.name, &self.config, self.startup_timeout).await?);
+        let connection =
+            Arc::new(Connection::open(&self.name, &self.config, self.startup_timeout, self.redact.clone()).await?);
         *slot = Some(connection.clone());
         Ok(connection)
     }

@@ -1,0 +1,286 @@
+//! The capability boundary: every tool call guest code makes passes here.
+//!
+//! With PII handling on, a session's [`PiiGuard`] holds its vault: tool
+//! results and tool errors are tokenized before the guest sees them;
+//! arguments are checked against the flow policy and detokenized before a
+//! tool (and its schema validation) sees them; an execution's output is
+//! tokenized again before it leaves the host.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+
+use crate::execution::{ExecutionError, ExecutionResult};
+use crate::pii::{Detector, FlowPolicy, PiiKind, PiiSettings, Vault};
+use crate::tools::{ToolError, ToolRegistry};
+
+/// What every session of a runtime shares for PII handling.
+pub(crate) struct PiiEngine {
+    detector: Detector,
+    flows: FlowPolicy,
+}
+
+impl PiiEngine {
+    /// The engine for `settings`, or `None` when PII handling is off.
+    pub(crate) fn new(settings: &PiiSettings) -> Result<Option<Arc<PiiEngine>>, crate::Error> {
+        if !settings.enabled {
+            return Ok(None);
+        }
+        let detector = Detector::new(&settings.detect).map_err(|e| {
+            crate::Error::Config(crate::ConfigError {
+                file: None,
+                field: "airlock.pii.detect.custom".into(),
+                message: e.to_string(),
+            })
+        })?;
+        Ok(Some(Arc::new(PiiEngine { detector, flows: settings.flows.clone() })))
+    }
+}
+
+/// One session's PII state: the shared engine and the session's vault.
+pub(crate) struct PiiGuard {
+    engine: Arc<PiiEngine>,
+    vault: Mutex<Vault>,
+}
+
+impl PiiGuard {
+    fn vault(&self) -> MutexGuard<'_, Vault> {
+        // A panic while tokenizing leaves the vault consistent: entries
+        // are only ever added whole.
+        self.vault.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Checks where `arguments` may go and gives back the real values.
+    fn outbound(&self, server: &str, tool: &str, arguments: Value) -> Result<Value, ToolError> {
+        let mut vault = self.vault();
+        let mut kinds: Vec<PiiKind> = Vec::new();
+        for_each_text(&arguments, &mut |text| {
+            for kind in vault.flowing_kinds(text) {
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+        });
+        if let Some(kind) = self.engine.flows.first_denied(server, &kinds) {
+            tracing::info!(%server, %tool, %kind, "PII flow denied");
+            return Err(ToolError::Denied(format!(
+                "the arguments hold {kind} data, which server '{server}' may not receive (airlock.pii.flows)"
+            )));
+        }
+        if !kinds.is_empty() {
+            let kinds: Vec<&str> = kinds.iter().map(PiiKind::as_str).collect();
+            tracing::debug!(%server, %tool, kinds = ?kinds, "PII flows to a tool");
+        }
+        Ok(vault.detokenize_json(&arguments))
+    }
+
+    /// Tokenizes what a tool gave back, errors included (a schema error or
+    /// a server's message may quote a value).
+    fn inbound(&self, outcome: Result<Value, ToolError>) -> Result<Value, ToolError> {
+        let detector = &self.engine.detector;
+        let mut vault = self.vault();
+        match outcome {
+            Ok(value) => Ok(vault.tokenize_json(detector, &value)),
+            Err(error) => Err(map_message(error, |m| vault.tokenize_output(detector, m).into_owned())),
+        }
+    }
+
+    /// Tokenizes everything an execution hands back.
+    fn output(&self, mut result: ExecutionResult) -> ExecutionResult {
+        let detector = &self.engine.detector;
+        let mut vault = self.vault();
+        let mut text = |s: &mut String| {
+            if let std::borrow::Cow::Owned(safe) = vault.tokenize_output(detector, s) {
+                *s = safe;
+            }
+        };
+        text(&mut result.stdout);
+        text(&mut result.stderr);
+        match &mut result.error {
+            Some(ExecutionError::Exception { message, stack, .. }) => {
+                text(message);
+                if let Some(stack) = stack {
+                    text(stack);
+                }
+            }
+            Some(ExecutionError::Trap { message }) => text(message),
+            Some(ExecutionError::Limit { .. }) | None => {}
+        }
+        if !result.value.is_null() {
+            result.value = vault.tokenize_output_json(detector, &result.value);
+        }
+        result
+    }
+}
+
+/// Calls `visit` on every string and key of a JSON value, and on the text
+/// of every number (a card number can travel as one).
+fn for_each_text(value: &Value, visit: &mut impl FnMut(&str)) {
+    match value {
+        Value::String(s) => visit(s),
+        Value::Number(n) => visit(&n.to_string()),
+        Value::Array(items) => items.iter().for_each(|item| for_each_text(item, visit)),
+        Value::Object(map) => {
+            for (key, item) in map {
+                visit(key);
+                for_each_text(item, visit);
+            }
+        }
+        Value::Null | Value::Bool(_) => {}
+    }
+}
+
+fn map_message(error: ToolError, map: impl FnOnce(&str) -> String) -> ToolError {
+    match error {
+        ToolError::NotFound(m) => ToolError::NotFound(map(&m)),
+        ToolError::Denied(m) => ToolError::Denied(map(&m)),
+        ToolError::InvalidArguments(m) => ToolError::InvalidArguments(map(&m)),
+        ToolError::Failed(m) => ToolError::Failed(map(&m)),
+        ToolError::Unavailable(m) => ToolError::Unavailable(map(&m)),
+    }
+}
+
+/// The tools one session's executions reach, with its PII guard.
+#[derive(Clone, Default)]
+pub(crate) struct Boundary {
+    tools: Arc<ToolRegistry>,
+    pii: Option<Arc<PiiGuard>>,
+}
+
+impl Boundary {
+    /// A boundary with a fresh vault (when PII handling is on).
+    pub(crate) fn new(tools: Arc<ToolRegistry>, pii: Option<&Arc<PiiEngine>>) -> Self {
+        let pii = pii.map(|engine| Arc::new(PiiGuard { engine: engine.clone(), vault: Mutex::new(Vault::new()) }));
+        Boundary { tools, pii }
+    }
+
+    /// The tools behind the boundary.
+    pub(crate) fn tools(&self) -> &Arc<ToolRegistry> {
+        &self.tools
+    }
+
+    /// Calls a tool with arguments as the guest wrote them (JSON text).
+    pub(crate) async fn call_json(&self, server: &str, tool: &str, arguments: &str) -> Result<Value, ToolError> {
+        let arguments = match serde_json::from_str::<Value>(arguments) {
+            Ok(value) => value,
+            Err(e) => return Err(ToolError::InvalidArguments(format!("arguments are not valid JSON: {e}"))),
+        };
+        self.call(server, tool, arguments).await
+    }
+
+    /// Calls a tool: detokenizes and checks the arguments on the way out,
+    /// tokenizes the result on the way in.
+    pub(crate) async fn call(&self, server: &str, tool: &str, arguments: Value) -> Result<Value, ToolError> {
+        let Some(pii) = &self.pii else { return self.tools.call(server, tool, arguments).await };
+        let arguments = pii.outbound(server, tool, arguments)?;
+        let outcome = self.tools.call(server, tool, arguments).await;
+        pii.inbound(outcome)
+    }
+
+    /// Tokenizes what an execution hands back (output, error, value).
+    pub(crate) fn output(&self, result: ExecutionResult) -> ExecutionResult {
+        match &self.pii {
+            Some(pii) => pii.output(result),
+            None => result,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::ToolDefinition;
+    use serde_json::json;
+
+    /// A registry whose `crm.get` returns a customer and whose `mail.send`
+    /// and `crm.note` echo their arguments.
+    fn boundary(flows: &str) -> Boundary {
+        let mut tools = ToolRegistry::default();
+        let customer = |_: Value| async { Ok(json!({"name": "Ivan Petrov", "email": "ivan@example.com"})) };
+        let echo = |args: Value| async move { Ok(args) };
+        let reject = |args: Value| async move { Err(ToolError::Failed(format!("bad address {}", args["to"]))) };
+        tools.insert("crm", ToolDefinition::new("get"), Arc::new(customer));
+        tools.insert("crm", ToolDefinition::new("note"), Arc::new(echo));
+        tools.insert("mail", ToolDefinition::new("send"), Arc::new(echo));
+        tools.insert("mail", ToolDefinition::new("reject"), Arc::new(reject));
+        let settings = PiiSettings { flows: serde_json::from_str(flows).unwrap(), ..PiiSettings::default() };
+        let engine = PiiEngine::new(&settings).unwrap();
+        Boundary::new(Arc::new(tools), engine.as_ref())
+    }
+
+    #[tokio::test]
+    async fn results_are_tokenized_and_arguments_detokenized() {
+        let b = boundary("{}");
+        let customer = b.call("crm", "get", json!({})).await.unwrap();
+        assert_eq!(customer, json!({"name": "[PERSON_1]", "email": "[EMAIL_1]"}));
+        // The tool receives real values, the guest gets tokens back.
+        let args =
+            json!({"to": "[EMAIL_1]", "text": "Dear [PERSON_1], unknown [EMAIL_9]", "n": {"deep": ["[EMAIL_1]"]}});
+        let pii = b.pii.as_ref().unwrap();
+        let sent = pii.outbound("mail", "send", args.clone()).unwrap();
+        assert_eq!(
+            sent,
+            json!({"to": "ivan@example.com", "text": "Dear Ivan Petrov, unknown [EMAIL_9]", "n": {"deep": ["ivan@example.com"]}})
+        );
+        // Back in the guest, the tokens are the same; token-shaped text the
+        // vault did not mint comes back escaped, so that it round-trips.
+        let echoed = b.call("mail", "send", args.clone()).await.unwrap();
+        assert_eq!(echoed["to"], "[EMAIL_1]");
+        assert_eq!(echoed["text"], "Dear [PERSON_1], unknown [TOKEN_1]");
+        assert_eq!(pii.outbound("mail", "send", echoed).unwrap(), sent);
+    }
+
+    #[tokio::test]
+    async fn denied_flows_never_reach_the_tool() {
+        let b = boundary(r#"{"mail": {"deny": ["PERSON"]}}"#);
+        b.call("crm", "get", json!({})).await.unwrap();
+        let error = b.call("mail", "send", json!({"to": "[EMAIL_1]", "text": "for [PERSON_1]"})).await.unwrap_err();
+        assert_eq!(error.kind(), "denied");
+        assert!(error.message().contains("PERSON") && error.message().contains("'mail'"), "{error}");
+        assert!(!error.message().contains("Ivan"), "{error}");
+        // A real value the code put back together is caught too.
+        let error = b.call("mail", "send", json!({"text": "Ivan Petrov"})).await.unwrap_err();
+        assert_eq!(error.kind(), "denied");
+        // Other servers and other kinds pass.
+        assert!(b.call("mail", "send", json!({"to": "[EMAIL_1]"})).await.is_ok());
+        assert!(b.call("crm", "note", json!({"text": "[PERSON_1]"})).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn errors_and_output_are_tokenized() {
+        let b = boundary("{}");
+        b.call("crm", "get", json!({})).await.unwrap();
+        let error = b.call("mail", "reject", json!({"to": "[EMAIL_1]"})).await.unwrap_err();
+        assert_eq!(error, ToolError::Failed("bad address \"[EMAIL_1]\"".into()));
+        let result = ExecutionResult {
+            stdout: "[PERSON_1] is ivan@example.com; new: bob@b.io\n".into(),
+            stderr: "Ivan Petrov".into(),
+            value: json!({"who": "ivan@example.com"}),
+            error: Some(ExecutionError::Exception {
+                name: "Error".into(),
+                message: "no ivan@example.com".into(),
+                stack: None,
+            }),
+            stats: Default::default(),
+        };
+        let safe = b.output(result);
+        assert_eq!(safe.stdout, "[PERSON_1] is [EMAIL_1]; new: [EMAIL_2]\n");
+        assert_eq!(safe.stderr, "[PERSON_1]");
+        assert_eq!(safe.value, json!({"who": "[EMAIL_1]"}));
+        assert!(matches!(safe.error, Some(ExecutionError::Exception { message, .. }) if message == "no [EMAIL_1]"));
+    }
+
+    #[tokio::test]
+    async fn sessions_do_not_share_vaults() {
+        let settings = PiiSettings::default();
+        let engine = PiiEngine::new(&settings).unwrap();
+        let mut tools = ToolRegistry::default();
+        tools.insert("s", ToolDefinition::new("echo"), Arc::new(|args: Value| async move { Ok(args) }));
+        let tools = Arc::new(tools);
+        let (one, two) = (Boundary::new(tools.clone(), engine.as_ref()), Boundary::new(tools, engine.as_ref()));
+        assert_eq!(one.call("s", "echo", json!({"a": "x@y.io"})).await.unwrap(), json!({"a": "[EMAIL_1]"}));
+        let pii = two.pii.as_ref().unwrap();
+        assert_eq!(pii.outbound("s", "echo", json!({"a": "[EMAIL_1]"})).unwrap(), json!({"a": "[EMAIL_1]"}));
+        assert!(PiiEngine::new(&PiiSettings::disabled()).unwrap().is_none());
+    }
+}
