@@ -211,6 +211,19 @@ fn normalize_key(key: &str) -> String {
     key.chars().filter(|c| !matches!(c, '_' | '-' | '.' | ' ')).flat_map(char::to_lowercase).collect()
 }
 
+/// Person keys that also name documents, products, tools and files: their
+/// values count as people only if they look like a person's name.
+const AMBIGUOUS_PERSON_KEYS: &[&str] = &["name", "displayname"];
+
+/// Whether `value` is shaped like a person's name: one to six words of
+/// letters (and `'`, `-`, `.`), at least one of them capitalised.
+fn looks_like_person_name(value: &str) -> bool {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    (1..=6).contains(&words.len())
+        && words.iter().all(|w| w.chars().all(|c| c.is_alphabetic() || matches!(c, '\'' | '-' | '.' | ',')))
+        && words.iter().any(|w| w.chars().next().is_some_and(char::is_uppercase))
+}
+
 /// Whether `name` can be a custom kind name.
 fn valid_custom_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -333,7 +346,11 @@ impl Detector {
             return Some(PiiKind::Secret);
         }
         let has_letter = value.chars().any(char::is_alphabetic);
-        if has_letter && self.enabled.contains(&PiiKind::Person) && self.person_keys.contains(&key) {
+        if has_letter
+            && self.enabled.contains(&PiiKind::Person)
+            && self.person_keys.contains(&key)
+            && (!AMBIGUOUS_PERSON_KEYS.contains(&key.as_str()) || looks_like_person_name(value))
+        {
             return Some(PiiKind::Person);
         }
         if has_letter && self.enabled.contains(&PiiKind::Address) && self.address_keys.contains(&key) {
@@ -580,6 +597,19 @@ mod tests {
     fn assert_none(text: &str) {
         let d = detector();
         assert_eq!(found(&d, text), vec![], "in {text:?}");
+    }
+
+    #[test]
+    fn the_generic_name_key_needs_a_name_shaped_value() {
+        let d = Detector::new(&PiiConfig::default()).unwrap();
+        for person in ["Ivan Petrov", "Guido van Rossum", "Anne-Marie O'Neil", "Иван Петров", "Li"] {
+            assert_eq!(d.classify_value(Some("name"), person), Some(PiiKind::Person), "{person}");
+        }
+        for thing in ["review", "report-2024.pdf", "list_customers", "Q3 budget 2024", "get user by id"] {
+            assert_eq!(d.classify_value(Some("name"), thing), None, "{thing}");
+        }
+        // Specific keys take any value with a letter.
+        assert_eq!(d.classify_value(Some("full_name"), "ivan petrov"), Some(PiiKind::Person));
     }
 
     #[test]
