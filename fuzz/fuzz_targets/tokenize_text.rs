@@ -56,8 +56,8 @@ fn replaced_ranges(vault: &Vault, input: &str, output: &str) -> Vec<Range<usize>
         assert!(input[at_in..].starts_with(literal), "literal {literal:?} not at byte {at_in} of the input");
         at_in += literal.len();
         let token = &output[span.clone()];
+        // A lookalike `[TOKEN_1]` in the input may get the token `[TOKEN_1]`.
         let original = vault.detokenize_text(token);
-        assert_ne!(original, token, "token-shaped {token:?} in the output is not this vault's");
         assert!(input[at_in..].starts_with(&*original), "token {token:?} stands for {original:?}, not at byte {at_in}");
         ranges.push(at_in..at_in + original.len());
         at_in += original.len();
@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
     let detector = detector();
     let mut vault = Vault::new();
     for piece in data.split(|&b| b == 0) {
-        let Ok(text) = std::str::from_utf8(piece) else { continue };
+        let text = &*String::from_utf8_lossy(piece);
         let tokenized = vault.tokenize_text(detector, text).into_owned();
         assert_eq!(vault.detokenize_text(&tokenized), text, "round trip failed; tokenized: {tokenized:?}");
         let replaced = replaced_ranges(&vault, text, &tokenized);
