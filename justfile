@@ -32,3 +32,11 @@ demo:
 # Print the benchmark figures (release build).
 bench:
     cargo run --release -p airlock --bin airlock -- bench --upstream bench/mcp.json
+
+# Compare the PII engine with Presidio on a labelled corpus (installs Presidio into bench/pii/.venv).
+bench-pii:
+    bash scripts/bench-pii.sh
+
+# Fuzz the PII engine (nightly + cargo-fuzz; FUZZ_SECONDS per target, default 60).
+fuzz:
+    bash scripts/fuzz.sh

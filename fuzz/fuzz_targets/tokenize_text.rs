@@ -4,9 +4,9 @@
 //!
 //! "No detected value appears verbatim in the output" is not a property:
 //! `4111111111111111 a4111111111111111` keeps the second, undetected copy.
-//! Nor is "every detected byte is replaced": a known value overlapping a
-//! detection from the left wins (leftmost-longest), so the detection's tail
-//! stays (`+7 912 345 67 89 and +7 912 345 67 89.x@ab.io` keeps `.x@ab.io`).
+//! Nor was "every detected byte is replaced" until the vault learnt to rescan
+//! the gaps: a known value overlapping a detection from the left won and the
+//! tail stayed (`... 89.x@ab.io` kept `x@ab.io`); the target asserts the weaker form.
 
 #![no_main]
 

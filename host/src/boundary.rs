@@ -55,7 +55,7 @@ impl PiiGuard {
         let mut vault = self.vault();
         let mut kinds: Vec<PiiKind> = Vec::new();
         for_each_text(&arguments, &mut |text| {
-            for kind in vault.flowing_kinds(text) {
+            for kind in vault.flowing_kinds(&self.engine.detector, text) {
                 if !kinds.contains(&kind) {
                     kinds.push(kind);
                 }

@@ -171,3 +171,52 @@ fn with_pii_off_values_pass_untouched() {
     );
     assert_eq!(ok_stdout(&out), "ivan.1@example.com\n");
 }
+
+/// Runs `airlock pii redact` with `args` on `input`.
+fn redact(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["pii", "redact"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn redact_json_keeps_structure() {
+    let input = r#"{"z": 1, "name": "Ivan Petrov", "contact": {"email": "ivan@example.com", "card": 4111111111111111},
+        "note": "write to ivan@example.com, order 1234567812345678 on 2024-05-01, v1.2.3"}"#;
+    let out = redact(&["--report"], input);
+    let stdout = ok_stdout(&out);
+    assert_eq!(
+        stdout,
+        "{\"contact\":{\"card\":\"[CREDIT_CARD_1]\",\"email\":\"[EMAIL_1]\"},\"name\":\"[PERSON_1]\",\
+         \"note\":\"write to [EMAIL_1], order 1234567812345678 on 2024-05-01, v1.2.3\",\"z\":1}\n"
+    );
+    let report = String::from_utf8_lossy(&out.stderr);
+    let email_line = report.lines().find(|l| l.starts_with("EMAIL")).unwrap_or_default();
+    assert_eq!(email_line.split_whitespace().collect::<Vec<_>>(), ["EMAIL", "2", "1"], "{report}");
+    assert!(report.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["total", "4", "3"]), "{report}");
+}
+
+#[test]
+fn redact_jsonl_shares_tokens_across_lines_and_text_passes_through() {
+    let stdout = ok_stdout(&redact(&["--format", "jsonl"], "{\"a\": \"x@y.io\"}\n\n[\"x@y.io\", \"z@y.io\"]\n"));
+    assert_eq!(stdout, "{\"a\":\"[EMAIL_1]\"}\n\n[\"[EMAIL_1]\",\"[EMAIL_2]\"]\n");
+    let stdout = ok_stdout(&redact(&["--format", "text"], "call +44 20 7946 0958\nor 10.0.0.1\n"));
+    assert_eq!(stdout, "call [PHONE_1]\nor [IP_1]\n");
+}
+
+#[test]
+fn redact_rejects_invalid_json_with_the_line() {
+    let out = redact(&["--format", "jsonl"], "{\"a\": 1}\n{oops\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = redact(&[], "not json");
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -27,6 +27,7 @@
 pub mod checksums;
 mod detect;
 mod kinds;
+mod known;
 mod policy;
 mod vault;
 

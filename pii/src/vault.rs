@@ -2,17 +2,17 @@
 //! back into the values they stand for.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use regex::{Regex, RegexBuilder};
 use serde_json::{Map, Number, Value};
 
 use super::detect::{Detector, Match, select_leftmost_longest};
 use super::kinds::PiiKind;
+use crate::known::KnownValues;
 
 /// Kind name of token-shaped text found in the input (`[EMAIL_1]` typed by
 /// a user): it is tokenized like a value so that it round-trips.
@@ -72,9 +72,7 @@ pub struct Vault {
     text_tokens: HashMap<String, String>,
     number_tokens: HashMap<String, String>,
     counters: HashMap<String, u64>,
-    known: HashMap<String, PiiKind>,
-    known_regex: Option<Regex>,
-    known_dirty: bool,
+    known: KnownValues,
 }
 
 impl Default for Vault {
@@ -125,26 +123,32 @@ fn is_token_inner(inner: &str) -> bool {
         && number.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Whether `value` found at `start..end` is not part of a longer word.
-fn known_boundary(text: &str, start: usize, end: usize) -> bool {
-    let word = |c: char| c.is_alphanumeric() || c == '_';
-    let value = &text[start..end];
-    let first_word = value.chars().next().is_some_and(word);
-    let last_word = value.chars().next_back().is_some_and(word);
-    let before_ok = !first_word || !text[..start].chars().next_back().is_some_and(word);
-    let after_ok = !last_word || !text[end..].chars().next().is_some_and(word);
-    before_ok && after_ok
-}
-
 /// The spans to replace: every lookalike, then leftmost-longest among the
 /// detections and known values that do not touch a lookalike.
-fn merge(lookalikes: &[Match], detected: &[Match], known: Vec<Match>) -> Vec<Match> {
+fn merge(lookalikes: &[Match], detected: &[Match], known: &[Match]) -> Vec<Match> {
     let overlaps = |m: &Match| lookalikes.iter().any(|l| m.start < l.end && l.start < m.end);
-    let candidates: Vec<Match> = detected.iter().cloned().chain(known).filter(|m| !overlaps(m)).collect();
+    let candidates: Vec<Match> = detected.iter().chain(known).filter(|m| !overlaps(m)).cloned().collect();
     let mut spans = select_leftmost_longest(candidates);
     spans.extend(lookalikes.iter().cloned());
     spans.sort_by_key(|m| m.start);
     spans
+}
+
+/// `spans` plus the detections in the text between them, in order.
+fn with_gaps_rescanned(detector: &Detector, text: &str, spans: Vec<Match>) -> Vec<Match> {
+    let found_in = |from: usize, to: usize| {
+        let shift = move |m: Match| Match { start: m.start + from, end: m.end + from, kind: m.kind };
+        detector.find(&text[from..to]).into_iter().map(shift)
+    };
+    let mut out = Vec::with_capacity(spans.len() + 1);
+    let mut last = 0;
+    for span in spans {
+        out.extend(found_in(last, span.start));
+        last = span.end;
+        out.push(span);
+    }
+    out.extend(found_in(last, text.len()));
+    out
 }
 
 impl Vault {
@@ -156,9 +160,7 @@ impl Vault {
             text_tokens: HashMap::new(),
             number_tokens: HashMap::new(),
             counters: HashMap::new(),
-            known: HashMap::new(),
-            known_regex: None,
-            known_dirty: false,
+            known: KnownValues::default(),
         }
     }
 
@@ -215,66 +217,13 @@ impl Vault {
 
     /// Records `value` to be tokenized wherever it occurs later.
     fn remember(&mut self, kind: &PiiKind, value: &str) {
-        if !self.known.contains_key(value) {
-            self.known.insert(value.to_owned(), kind.clone());
-            self.known_dirty = true;
-        }
-    }
-
-    /// One regex over all known values, longest first; `None` if too big.
-    fn build_known_regex(&self) -> Option<Regex> {
-        let mut values: Vec<&String> = self.known.keys().collect();
-        values.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-        let pattern = values.iter().map(|v| regex::escape(v)).collect::<Vec<_>>().join("|");
-        RegexBuilder::new(&pattern).size_limit(64 << 20).build().ok()
+        self.known.insert(value, kind);
     }
 
     /// Occurrences of known values in `text` that are not inside a longer
     /// word, leftmost-longest.
-    fn known_occurrences(&mut self, text: &str) -> Vec<Match> {
-        if self.known.is_empty() {
-            return Vec::new();
-        }
-        if self.known_dirty {
-            self.known_regex = self.build_known_regex();
-            self.known_dirty = false;
-        }
-        match &self.known_regex {
-            Some(regex) => {
-                let mut found = Vec::new();
-                let mut at = 0;
-                while let Some(m) = regex.find_at(text, at) {
-                    if m.start() < m.end() && known_boundary(text, m.start(), m.end()) {
-                        if let Some(kind) = self.known.get(m.as_str()) {
-                            found.push(Match { start: m.start(), end: m.end(), kind: kind.clone() });
-                        }
-                        at = m.end();
-                    } else {
-                        at = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
-                    }
-                    if at > text.len() {
-                        break;
-                    }
-                }
-                found
-            }
-            None => self.known_occurrences_naive(text),
-        }
-    }
-
-    /// [`known_occurrences`](Self::known_occurrences) without a regex, for
-    /// when there are too many known values for one.
-    fn known_occurrences_naive(&self, text: &str) -> Vec<Match> {
-        let mut found = Vec::new();
-        for (value, kind) in &self.known {
-            for (start, _) in text.match_indices(value.as_str()) {
-                let end = start + value.len();
-                if known_boundary(text, start, end) {
-                    found.push(Match { start, end, kind: kind.clone() });
-                }
-            }
-        }
-        select_leftmost_longest(found)
+    fn known_occurrences(&self, text: &str) -> Vec<Match> {
+        self.known.find(text)
     }
 
     /// Phase one for a string: decides and mints, without known values.
@@ -301,22 +250,24 @@ impl Vault {
     /// Phase one for a number: a token if it is an identifier.
     fn plan_number(&mut self, detector: &Detector, key: Option<&str>, number: &Number) -> Plan {
         let text = number.to_string();
-        let kind = detector.classify_value(key, &text).or_else(|| {
-            let found = detector.find(&text);
-            match found.as_slice() {
-                [m] if m.start == 0 && m.end == text.len() => Some(m.kind.clone()),
-                _ => None,
-            }
-        });
-        match kind {
-            Some(kind) => Plan::NumberToken(self.mint_number(&kind, number)),
-            None => Plan::Keep,
+        if let Some(kind) = detector.classify_value(key, &text) {
+            return Plan::NumberToken(self.mint_number(&kind, number));
+        }
+        match detector.find(&text).as_slice() {
+            [m] if m.start == 0 && m.end == text.len() => Plan::NumberToken(self.mint_number(&m.kind, number)),
+            _ => Plan::Keep,
         }
     }
 
     /// Phase two for a string: replaces what phase one found and every
     /// known value.
-    fn render_string<'t>(&mut self, text: &'t str, plan: Option<Plan>, tokens: Tokens) -> Cow<'t, str> {
+    fn render_string<'t>(
+        &mut self,
+        detector: &Detector,
+        text: &'t str,
+        plan: Option<Plan>,
+        tokens: Tokens,
+    ) -> Cow<'t, str> {
         let (lookalikes, detected) = match plan {
             Some(Plan::Whole) => {
                 let token = self.text_tokens.get(text).cloned();
@@ -329,7 +280,12 @@ impl Vault {
         if lookalikes.is_empty() && detected.is_empty() && known.is_empty() {
             return Cow::Borrowed(text);
         }
-        let spans = merge(&lookalikes, &detected, known);
+        let mut spans = merge(&lookalikes, &detected, &known);
+        if detected.iter().chain(&known).any(|c| !spans.iter().any(|s| s.start <= c.start && c.end <= s.end)) {
+            // A value lost to an overlapping one may leave personal data in
+            // the text between the chosen spans: look there again.
+            spans = with_gaps_rescanned(detector, text, spans);
+        }
         let mut out = String::with_capacity(text.len() + 16 * spans.len());
         let mut last = 0;
         for m in spans {
@@ -352,7 +308,7 @@ impl Vault {
     /// (longest first). Borrows `text` when nothing is replaced.
     pub fn tokenize_text<'t>(&mut self, detector: &Detector, text: &'t str) -> Cow<'t, str> {
         let plan = self.plan_string(detector, None, text, Tokens::Escape);
-        self.render_string(text, Some(plan), Tokens::Escape)
+        self.render_string(detector, text, Some(plan), Tokens::Escape)
     }
 
     /// Like [`tokenize_text`](Self::tokenize_text) for text leaving the
@@ -361,7 +317,7 @@ impl Vault {
     /// see the tokens the code printed. Not reversible.
     pub fn tokenize_output<'t>(&mut self, detector: &Detector, text: &'t str) -> Cow<'t, str> {
         let plan = self.plan_string(detector, None, text, Tokens::Keep);
-        self.render_string(text, Some(plan), Tokens::Keep)
+        self.render_string(detector, text, Some(plan), Tokens::Keep)
     }
 
     /// Tokenizes every string (keys too) of a JSON document: a string under
@@ -385,7 +341,7 @@ impl Vault {
         let mut plans = Vec::new();
         self.plan_value(detector, None, value, tokens, &mut plans);
         let mut plans = plans.into_iter();
-        self.render_value(value, &mut plans, tokens)
+        self.render_value(detector, value, &mut plans, tokens)
     }
 
     /// Phase one over a JSON value, in document order.
@@ -423,25 +379,31 @@ impl Vault {
     }
 
     /// Phase two over a JSON value, in the same order as phase one.
-    fn render_value(&mut self, value: &Value, plans: &mut std::vec::IntoIter<Plan>, tokens: Tokens) -> Value {
+    fn render_value(
+        &mut self,
+        detector: &Detector,
+        value: &Value,
+        plans: &mut std::vec::IntoIter<Plan>,
+        tokens: Tokens,
+    ) -> Value {
         match value {
             Value::String(s) => {
                 let plan = plans.next();
-                Value::String(self.render_string(s, plan, tokens).into_owned())
+                Value::String(self.render_string(detector, s, plan, tokens).into_owned())
             }
             Value::Number(_) => match plans.next() {
                 Some(Plan::NumberToken(token)) => Value::String(token),
                 _ => value.clone(),
             },
             Value::Array(items) => {
-                Value::Array(items.iter().map(|item| self.render_value(item, plans, tokens)).collect())
+                Value::Array(items.iter().map(|item| self.render_value(detector, item, plans, tokens)).collect())
             }
             Value::Object(map) => {
                 let mut out = Map::new();
                 for (k, item) in map {
                     let plan = plans.next();
-                    let key = self.render_string(k, plan, tokens).into_owned();
-                    let item = self.render_value(item, plans, tokens);
+                    let key = self.render_string(detector, k, plan, tokens).into_owned();
+                    let item = self.render_value(detector, item, plans, tokens);
                     out.insert(key, item);
                 }
                 Value::Object(out)
@@ -495,16 +457,38 @@ impl Vault {
     }
 
     /// The kinds of personal data `text` would hand to a tool: the kinds of
-    /// this vault's tokens in it and of the real values it knows that
-    /// appear verbatim (code may have reassembled one). Each kind once.
-    pub fn flowing_kinds(&mut self, text: &str) -> Vec<PiiKind> {
+    /// this vault's tokens in it, of the values it knows that appear
+    /// verbatim (code may have reassembled one), and of what the detector
+    /// finds in it. Each kind once.
+    pub fn flowing_kinds(&self, detector: &Detector, text: &str) -> Vec<PiiKind> {
         let mut kinds = self.kinds_in(text);
-        for m in self.known_occurrences(text) {
+        for m in self.known_occurrences(text).into_iter().chain(detector.find(text)) {
             if !kinds.contains(&m.kind) {
                 kinds.push(m.kind);
             }
         }
         kinds
+    }
+
+    /// How many of this vault's tokens `text` holds, by kind name (escaped
+    /// token lookalikes count under `TOKEN`).
+    pub fn count_tokens(&self, text: &str) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for (start, end) in token_spans(text) {
+            if let Some(entry) = self.entries.get(&text[start..end]) {
+                *counts.entry(entry.kind.as_str().to_owned()).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
+    /// How many distinct values this vault holds, by kind name.
+    pub fn values_per_kind(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for entry in self.entries.values() {
+            *counts.entry(entry.kind.as_str().to_owned()).or_insert(0) += 1;
+        }
+        counts
     }
 
     /// The kinds of the tokens of this vault in `text`, each once, in order
@@ -641,9 +625,33 @@ mod tests {
         let d = detector();
         let mut vault = Vault::new();
         vault.tokenize_json(&d, &json!({"email": "ivan@example.com", "card": "4111 1111 1111 1111"}));
-        assert_eq!(vault.flowing_kinds("to [EMAIL_1]"), [PiiKind::Email]);
-        assert_eq!(vault.flowing_kinds("pay 4111 1111 1111 1111 for [EMAIL_1]"), [PiiKind::Email, PiiKind::CreditCard]);
-        assert_eq!(vault.flowing_kinds("[EMAIL_7] unknown, nothing known"), []);
+        assert_eq!(vault.flowing_kinds(&d, "to [EMAIL_1]"), [PiiKind::Email]);
+        let kinds = vault.flowing_kinds(&d, "pay 4111 1111 1111 1111 for [EMAIL_1]");
+        assert_eq!(kinds, [PiiKind::Email, PiiKind::CreditCard]);
+        vault.tokenize_json(&d, &json!({"full_name": "Ivan Petrov"}));
+        assert_eq!(vault.flowing_kinds(&d, "dear Ivan Petrov"), [PiiKind::Person]);
+        assert_eq!(vault.flowing_kinds(&d, "[EMAIL_7] unknown, nothing known"), []);
+    }
+
+    #[test]
+    fn a_detection_lost_to_an_overlapping_known_value_leaves_nothing_behind() {
+        let d = detector();
+        let mut vault = Vault::new();
+        let out = vault.tokenize_text(&d, "+7 912 345 67 89 and +7 912 345 67 89.x@ab.io").into_owned();
+        assert!(d.find(&out).is_empty(), "{out}");
+        assert!(!out.contains("x@ab.io"), "{out}");
+        assert_eq!(vault.detokenize_text(&out), "+7 912 345 67 89 and +7 912 345 67 89.x@ab.io");
+    }
+
+    #[test]
+    fn counts_by_kind() {
+        let d = detector();
+        let mut vault = Vault::new();
+        let out = vault.tokenize_text(&d, "a@b.io a@b.io c@d.io 10.0.0.1 [EMAIL_7]").into_owned();
+        let counts = vault.count_tokens(&out);
+        assert_eq!(counts, BTreeMap::from([("EMAIL".into(), 3), ("IP".into(), 1), ("TOKEN".into(), 1)]));
+        let values = vault.values_per_kind();
+        assert_eq!(values, BTreeMap::from([("EMAIL".into(), 2), ("IP".into(), 1), ("TOKEN".into(), 1)]));
     }
 
     #[test]
@@ -662,26 +670,11 @@ mod tests {
     }
 
     #[test]
-    fn naive_known_search_matches_regex() {
-        let d = detector();
-        let mut vault = Vault::new();
-        vault.tokenize_json(&d, &json!({"name": "Anna Maria", "fio": "Anna", "address": "Maria Street 5"}));
-        let text = "Anna Maria Street 5, Anna, Annabel, Maria Street 5x";
-        let via_regex = vault.known_occurrences(text);
-        assert_eq!(vault.known_occurrences_naive(text), via_regex);
-        let spans: Vec<&str> = via_regex.iter().map(|m| &text[m.start..m.end]).collect();
-        assert_eq!(spans, ["Anna Maria", "Anna"]);
-    }
-
-    #[test]
     fn merge_prefers_lookalikes() {
         let look = Match { start: 4, end: 9, kind: PiiKind::custom("TOKEN") };
         let det = Match { start: 0, end: 6, kind: PiiKind::Email };
         let other = Match { start: 10, end: 12, kind: PiiKind::Ip };
-        assert_eq!(merge(std::slice::from_ref(&look), &[det], vec![other.clone()]), [look, other]);
-        assert!(known_boundary("x Ann y", 2, 5));
-        assert!(!known_boundary("Annabel", 0, 3));
-        assert!(known_boundary("+7 1", 0, 2) && known_boundary("a+7", 1, 3) && !known_boundary("a+7b", 1, 3));
+        assert_eq!(merge(std::slice::from_ref(&look), &[det], std::slice::from_ref(&other)), [look, other]);
     }
 
     /// Strings mixing noise with personal data and token lookalikes.

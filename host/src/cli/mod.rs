@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_upstream;
+mod pii;
 mod run;
 mod servers;
 
@@ -44,6 +45,9 @@ pub enum Command {
     Tools(servers::ToolsCommand),
     /// Print the WIT interface generated for a server's tools.
     Wit(servers::WitArgs),
+    /// The PII engine on its own.
+    #[command(subcommand)]
+    Pii(pii::PiiCommand),
 }
 
 /// Logs go to stderr; stdout belongs to the code's output.
@@ -61,6 +65,7 @@ pub async fn dispatch(command: Command) -> anyhow::Result<u8> {
         Command::Servers(command) => servers::servers(command).await,
         Command::Tools(command) => servers::tools(command).await,
         Command::Wit(args) => servers::wit(args).await,
+        Command::Pii(command) => pii::pii(command),
     }
 }
 
