@@ -52,7 +52,7 @@ impl PiiGuard {
 
     /// Checks where `arguments` may go and gives back the real values.
     fn outbound(&self, server: &str, tool: &str, arguments: Value) -> Result<Value, ToolError> {
-        let mut vault = self.vault();
+        let vault = self.vault();
         let mut kinds: Vec<PiiKind> = Vec::new();
         for_each_text(&arguments, &mut |text| {
             for kind in vault.flowing_kinds(&self.engine.detector, text) {
