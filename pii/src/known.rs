@@ -72,6 +72,14 @@ impl KnownValues {
         self.kinds.insert(value.to_owned(), kind.clone());
         self.pending.push(value.to_owned());
         if self.pending.len() >= PENDING {
+            self.seal();
+        }
+    }
+
+    /// Moves the newest values into an automaton, so that searches do not
+    /// look for them one by one; worth it before many searches in a row.
+    pub(crate) fn seal(&mut self) {
+        if !self.pending.is_empty() {
             let mut values = std::mem::take(&mut self.pending);
             // Merge while the newest level is no bigger than the new one.
             while self.levels.last().is_some_and(|level| level.values.len() <= values.len()) {
