@@ -161,11 +161,11 @@ const BUILTIN: &[(PiiKind, Check, &str)] = &[
     ),
     (PiiKind::Iban, Check::Iban, r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}"),
     (PiiKind::CreditCard, Check::Card, r"(?-u:\b)[1-9](?:[ -]?[0-9]){12,18}(?-u:\b)"),
-    (PiiKind::Phone, Check::PhoneIntl, r"\+[0-9]{1,3}(?:[ .-]?\([0-9]{1,4}\))?(?:[ .-]?[0-9]{2,5}){1,6}"),
+    (PiiKind::Phone, Check::PhoneIntl, r"\+[0-9]{1,3}(?:[ .-]?\([0-9]{1,4}\))?(?:[ .-]?[0-9]{1,6}){1,6}"),
     (
         PiiKind::Phone,
         Check::PhoneNational,
-        r"(?-u:\b)8[ -]?(?:\(9[0-9]{2}\)|9[0-9]{2})[ -]?[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{2}(?-u:\b)",
+        r"(?-u:\b)8[ -]?(?:\([3-9][0-9]{2}\)|9[0-9]{2})[ -]?[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{2}(?-u:\b)",
     ),
     (
         PiiKind::Phone,
@@ -597,6 +597,18 @@ mod tests {
     fn assert_none(text: &str) {
         let d = detector();
         assert_eq!(found(&d, text), vec![], "in {text:?}");
+    }
+
+    #[test]
+    fn phones_with_short_and_long_groups() {
+        let d = Detector::new(&PiiConfig::default()).unwrap();
+        for phone in ["+33 6 28 46 95 05", "+44 7471 526318", "+81 3-7406-8052", "+31 6 52882251", "8 (495) 672-04-95"]
+        {
+            let text = format!("call {phone} today");
+            let found = d.find(&text);
+            assert_eq!(found.len(), 1, "{phone}: {found:?}");
+            assert_eq!((&text[found[0].start..found[0].end], &found[0].kind), (phone, &PiiKind::Phone));
+        }
     }
 
     #[test]
