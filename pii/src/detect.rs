@@ -130,6 +130,7 @@ enum Check {
     Card,
     Iban,
     Ssn,
+    SsnPlain,
     Ipv4,
     Ipv6,
     Inn,
@@ -147,7 +148,9 @@ struct Recognizer {
 }
 
 /// Built-in recognizers: kind, check, pattern. ASCII-only classes and word
-/// boundaries keep the regex engine on its fast paths.
+/// boundaries keep the regex engine on its fast paths. Where two find the
+/// same span, the earlier wins: the checksummed SSN and SNILS shapes come
+/// before the looser national phone patterns.
 const BUILTIN: &[(PiiKind, Check, &str)] = &[
     (
         PiiKind::Secret,
@@ -161,6 +164,13 @@ const BUILTIN: &[(PiiKind, Check, &str)] = &[
     ),
     (PiiKind::Iban, Check::Iban, r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}"),
     (PiiKind::CreditCard, Check::Card, r"(?-u:\b)[1-9](?:[ -]?[0-9]){12,18}(?-u:\b)"),
+    (PiiKind::UsSsn, Check::Ssn, r"(?-u:\b)(?:[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4})(?-u:\b)"),
+    (PiiKind::UsSsn, Check::SsnPlain, r"(?-u:\b)[0-9]{9}(?-u:\b)"),
+    (
+        PiiKind::RuSnils,
+        Check::Snils,
+        r"(?-u:\b)(?:[0-9]{3}-[0-9]{3}-[0-9]{3}[ -][0-9]{2}|[0-9]{3} [0-9]{3} [0-9]{3} [0-9]{2}|[0-9]{11})(?-u:\b)",
+    ),
     (PiiKind::Phone, Check::PhoneIntl, r"\+[0-9]{1,3}(?:[ .-]?\([0-9]{1,4}\))?(?:[ .-]?[0-9]{1,6}){1,6}"),
     (
         PiiKind::Phone,
@@ -176,12 +186,6 @@ const BUILTIN: &[(PiiKind, Check, &str)] = &[
         PiiKind::Phone,
         Check::PhoneNational,
         r"(?:\(0[1-9][0-9]{1,4}\) ?|(?-u:\b)0[1-9][0-9]{1,4}[ /-])[0-9]{2,8}(?:[ -][0-9]{2,5}){0,2}(?-u:\b)",
-    ),
-    (PiiKind::UsSsn, Check::Ssn, r"(?-u:\b)(?:[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4})(?-u:\b)"),
-    (
-        PiiKind::RuSnils,
-        Check::Snils,
-        r"(?-u:\b)(?:[0-9]{3}-[0-9]{3}-[0-9]{3}[ -][0-9]{2}|[0-9]{3} [0-9]{3} [0-9]{3} [0-9]{2}|[0-9]{11})(?-u:\b)",
     ),
     (PiiKind::RuInn, Check::Inn, r"(?-u:\b)(?:[0-9]{12}|[0-9]{10})(?-u:\b)"),
     (PiiKind::Ip, Check::Ipv4, r"(?-u:\b)(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?-u:\b)"),
@@ -345,6 +349,9 @@ impl Detector {
         if self.enabled.contains(&PiiKind::Secret) && self.is_secret(&key, value) {
             return Some(PiiKind::Secret);
         }
+        if self.enabled.contains(&PiiKind::UsSsn) && is_ssn_key(&key) && is_plain_ssn(value) {
+            return Some(PiiKind::UsSsn);
+        }
         let has_letter = value.chars().any(char::is_alphabetic);
         if has_letter
             && self.enabled.contains(&PiiKind::Person)
@@ -357,6 +364,12 @@ impl Detector {
             return Some(PiiKind::Address);
         }
         None
+    }
+
+    /// Whether numbers under `key` may be identifiers (not under a time key
+    /// such as `created_at`, where a Unix time can pass a checksum by luck).
+    pub fn numbers_may_identify(&self, key: Option<&str>) -> bool {
+        key.is_none_or(|key| !is_time_key(&normalize_key(key)))
     }
 
     /// Whether `value` under the normalised `key` is a credential.
@@ -416,6 +429,50 @@ pub(crate) fn select_leftmost_longest(mut found: Vec<Match>) -> Vec<Match> {
         }
     }
     chosen
+}
+
+/// Whether a normalised key names a US social security or taxpayer number.
+fn is_ssn_key(key: &str) -> bool {
+    key.contains("ssn") || key.contains("socialsecurity") || key == "taxid" || key == "tin"
+}
+
+/// Whether `value` is nine digits (dashes or spaces allowed) in valid SSN
+/// ranges.
+fn is_plain_ssn(value: &str) -> bool {
+    let digits: String = value.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+    digits.len() == 9
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && checksums::us_ssn(&digits[..3], &digits[3..5], &digits[5..])
+}
+
+/// Whether a normalised key holds a time (`created_at`, `ts`,
+/// `timestamp`, `updated`): numbers under it are not identifiers, however
+/// their digits happen to check out.
+pub(crate) fn is_time_key(key: &str) -> bool {
+    key == "ts"
+        || key.ends_with("at")
+        || ["time", "date", "created", "updated", "modified", "expires", "epoch"].iter().any(|w| key.contains(w))
+}
+
+/// Whether `start..end` continues a run of digit groups (`9592 0766 2305
+/// 2669`): a space or dash with a digit on its far side on either end.
+fn inside_digit_groups(text: &str, start: usize, end: usize) -> bool {
+    let spacer = |c: Option<char>| matches!(c, Some(' ' | '-'));
+    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+    let before = char_before(text, start);
+    let after = char_at(text, end);
+    (spacer(before) && digit(char_before(text, start - 1))) || (spacer(after) && digit(char_at(text, end + 1)))
+}
+
+/// Whether "SSN" or "social security" stands shortly before byte `start`:
+/// nine plain digits are an SSN only when the text says so.
+fn mentions_ssn_before(text: &str, start: usize) -> bool {
+    let mut from = start.saturating_sub(48);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let window = text[from..start].to_ascii_lowercase();
+    window.contains("ssn") || window.contains("social security")
 }
 
 /// The character before byte `i`.
@@ -490,7 +547,7 @@ fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize
         Check::PhoneNational => {
             let digits = digit_count(s);
             let ok = (9..=12).contains(&digits) && s.matches('(').count() == s.matches(')').count();
-            let ok = ok && standalone(text, start, end);
+            let ok = ok && standalone(text, start, end) && !inside_digit_groups(text, start, end);
             ok.then_some((start, end))
         }
         Check::Card => validate_card(text, start, end),
@@ -499,6 +556,12 @@ fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize
             let mut parts = s.split(['-', ' ']);
             let (area, group, serial) = (parts.next()?, parts.next()?, parts.next()?);
             (checksums::us_ssn(area, group, serial) && standalone(text, start, end)).then_some((start, end))
+        }
+        Check::SsnPlain => {
+            let ok = checksums::us_ssn(&s[..3], &s[3..5], &s[5..])
+                && standalone(text, start, end)
+                && mentions_ssn_before(text, start);
+            ok.then_some((start, end))
         }
         Check::Snils => {
             let digits: String = s.chars().filter(char::is_ascii_digit).collect();
@@ -609,6 +672,24 @@ mod tests {
             assert_eq!(found.len(), 1, "{phone}: {found:?}");
             assert_eq!((&text[found[0].start..found[0].end], &found[0].kind), (phone, &PiiKind::Phone));
         }
+    }
+
+    #[test]
+    fn ssns_by_shape_context_and_key() {
+        let d = Detector::new(&PiiConfig::default()).unwrap();
+        let kinds = |text: &str| d.find(text).into_iter().map(|m| m.kind).collect::<Vec<_>>();
+        assert_eq!(kinds("SSN: 097-69-4761"), [PiiKind::UsSsn]);
+        assert_eq!(kinds("social security number is 137072464."), [PiiKind::UsSsn]);
+        assert_eq!(kinds("order 137072464 shipped"), []);
+        assert_eq!(kinds("SSN 666072464 or 000123456"), []);
+        assert_eq!(kinds("SNILS 077-712-710 82"), [PiiKind::RuSnils]);
+        assert_eq!(kinds("order 9592 0766 2305 2669"), []);
+        assert_eq!(kinds("Tel. 030 1234567"), [PiiKind::Phone]);
+        assert_eq!(d.classify_value(Some("ssn"), "137072464"), Some(PiiKind::UsSsn));
+        assert_eq!(d.classify_value(Some("social_security_number"), "137-07-2464"), Some(PiiKind::UsSsn));
+        assert_eq!(d.classify_value(Some("order_id"), "137072464"), None);
+        assert!(!d.numbers_may_identify(Some("created_at")) && !d.numbers_may_identify(Some("ts")));
+        assert!(d.numbers_may_identify(Some("inn")) && d.numbers_may_identify(None));
     }
 
     #[test]

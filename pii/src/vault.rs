@@ -253,6 +253,9 @@ impl Vault {
         if let Some(kind) = detector.classify_value(key, &text) {
             return Plan::NumberToken(self.mint_number(&kind, number));
         }
+        if !detector.numbers_may_identify(key) {
+            return Plan::Keep;
+        }
         match detector.find(&text).as_slice() {
             [m] if m.start == 0 && m.end == text.len() => Plan::NumberToken(self.mint_number(&m.kind, number)),
             _ => Plan::Keep,
