@@ -1,15 +1,14 @@
 //! Values a session already knows as personal data, found again wherever
 //! they occur as whole words.
 //!
-//! The values sit in Aho-Corasick automata of doubling sizes (merged like
-//! a binary counter), plus a short list of the newest: adding a value costs
-//! amortised O(log n) rebuilding, and a search scans the text once per
-//! automaton, however many values are known. One automaton over all values
-//! would have to be rebuilt at every new value.
+//! Indexed by one word of each value, so that adding a value costs O(1)
+//! and searching a text costs one hash lookup per word in it, however many
+//! values are known (an automaton over all of them would have to be
+//! rebuilt as values come). The word is the one whose bucket is smallest
+//! when the value arrives, so values that share a domain or a country code
+//! spread over their other words.
 
 use std::collections::HashMap;
-
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use crate::detect::{Match, select_leftmost_longest};
 use crate::kinds::PiiKind;
@@ -30,89 +29,78 @@ pub(crate) fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     before_ok && after_ok
 }
 
-/// Values not yet in an automaton: searched one by one, so kept few.
-const PENDING: usize = 16;
-
-/// One automaton and the values it holds, by pattern id.
-#[derive(Debug)]
-struct Level {
-    automaton: AhoCorasick,
-    values: Vec<String>,
+/// The byte ranges of the words of `text`.
+fn words(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let (start, _) = chars.by_ref().find(|(_, c)| is_word_char(*c))?;
+        let mut end = text.len();
+        while let Some(&(i, c)) = chars.peek() {
+            if !is_word_char(c) {
+                end = i;
+                break;
+            }
+            chars.next();
+        }
+        Some((start, end))
+    })
 }
 
-impl Level {
-    fn new(values: Vec<String>) -> Level {
-        // A set of plain strings always compiles (the size limits of the
-        // default builder are far above what a session holds).
-        // A contiguous NFA: quick to build, which matters more here than
-        // the DFA's faster scans, as levels are rebuilt while values come.
-        let automaton = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&values)
-            .expect("an automaton over plain strings");
-        Level { automaton, values }
-    }
+/// A known value: the whole text, where its key word starts in it, and its
+/// kind.
+#[derive(Debug, Clone)]
+struct Entry {
+    value: String,
+    key_at: usize,
+    kind: PiiKind,
 }
 
-/// The known values and their kinds.
+/// The known values, by longest word.
 #[derive(Debug, Default)]
 pub(crate) struct KnownValues {
-    kinds: HashMap<String, PiiKind>,
-    levels: Vec<Level>,
-    pending: Vec<String>,
+    by_word: HashMap<String, Vec<Entry>>,
+    count: usize,
 }
 
 impl KnownValues {
-    /// Remembers `value` as `kind`; a value known already keeps its first
-    /// kind.
+    /// Remembers `value` as `kind`; values without a word character cannot
+    /// be told apart from their surroundings and are not kept. A value known
+    /// already keeps its first kind.
     pub(crate) fn insert(&mut self, value: &str, kind: &PiiKind) {
-        if value.is_empty() || self.kinds.contains_key(value) {
+        // Key on the word whose bucket is smallest now (the longest among
+        // equals): values that share a domain or a country code spread out.
+        let bucket = |(start, end): (usize, usize)| self.by_word.get(&value[start..end]).map_or(0, Vec::len);
+        let Some((start, end)) =
+            words(value).min_by_key(|&(start, end)| (bucket((start, end)), std::cmp::Reverse(end - start)))
+        else {
+            return;
+        };
+        if self.by_word.get(&value[start..end]).is_some_and(|entries| entries.iter().any(|e| e.value == value)) {
             return;
         }
-        self.kinds.insert(value.to_owned(), kind.clone());
-        self.pending.push(value.to_owned());
-        if self.pending.len() >= PENDING {
-            self.seal();
-        }
-    }
-
-    /// Moves the newest values into an automaton, so that searches do not
-    /// look for them one by one; worth it before many searches in a row.
-    pub(crate) fn seal(&mut self) {
-        if !self.pending.is_empty() {
-            let mut values = std::mem::take(&mut self.pending);
-            // Merge while the newest level is no bigger than the new one.
-            while self.levels.last().is_some_and(|level| level.values.len() <= values.len()) {
-                let level = self.levels.pop().expect("checked");
-                values.extend(level.values);
-            }
-            self.levels.push(Level::new(values));
-        }
+        self.by_word.entry(value[start..end].to_owned()).or_default().push(Entry {
+            value: value.to_owned(),
+            key_at: start,
+            kind: kind.clone(),
+        });
+        self.count += 1;
     }
 
     /// Occurrences of known values in `text` on word boundaries,
     /// leftmost-longest, without overlaps.
     pub(crate) fn find(&self, text: &str) -> Vec<Match> {
-        if self.kinds.is_empty() {
+        if self.count == 0 {
             return Vec::new();
         }
         let mut found = Vec::new();
-        let mut keep = |start: usize, value: &str| {
-            let end = start + value.len();
-            if on_word_boundaries(text, start, end)
-                && let Some(kind) = self.kinds.get(value)
-            {
-                found.push(Match { start, end, kind: kind.clone() });
-            }
-        };
-        for level in &self.levels {
-            for m in level.automaton.find_overlapping_iter(text) {
-                keep(m.start(), &level.values[m.pattern().as_usize()]);
-            }
-        }
-        for value in &self.pending {
-            for (start, _) in text.match_indices(value.as_str()) {
-                keep(start, value);
+        for (word_start, word_end) in words(text) {
+            let Some(entries) = self.by_word.get(&text[word_start..word_end]) else { continue };
+            for entry in entries {
+                let Some(start) = word_start.checked_sub(entry.key_at) else { continue };
+                let end = start + entry.value.len();
+                if text.get(start..end) == Some(entry.value.as_str()) && on_word_boundaries(text, start, end) {
+                    found.push(Match { start, end, kind: entry.kind.clone() });
+                }
             }
         }
         select_leftmost_longest(found)
@@ -152,16 +140,24 @@ mod tests {
     }
 
     #[test]
-    fn many_values_across_levels() {
+    fn many_values_sharing_words() {
         let mut known = KnownValues::default();
-        let values: Vec<String> = (0..1000).map(|i| format!("user{i}@example.com")).collect();
+        let values: Vec<String> = (0..1000).map(|i| format!("+7 912 {i:03} 67 89")).collect();
         for value in &values {
-            known.insert(value, &PiiKind::Email);
+            known.insert(value, &PiiKind::Phone);
         }
-        assert!(known.levels.len() < 12 && known.pending.len() < PENDING, "{}", known.levels.len());
-        for i in [0, 15, 16, 500, 999] {
-            let text = format!("to {} and user{i}@example.community", values[i]);
+        assert_eq!(known.count, 1000);
+        let largest = known.by_word.values().map(Vec::len).max().unwrap();
+        assert!(largest <= 10, "a bucket of {largest}");
+        for i in [0, 15, 500, 999] {
+            let text = format!("to {} and +7 912 {i:03} 67 890", values[i]);
             assert_eq!(spans(&known, &text), [values[i].as_str()], "{text}");
         }
+    }
+
+    #[test]
+    fn word_ranges() {
+        let found: Vec<(usize, usize)> = words("  ab-c дом_1 ").collect();
+        assert_eq!(found, [(2, 4), (5, 6), (7, 15)]);
     }
 }

@@ -343,8 +343,6 @@ impl Vault {
     fn tokenize_json_as(&mut self, detector: &Detector, value: &Value, tokens: Tokens) -> Value {
         let mut plans = Vec::new();
         self.plan_value(detector, None, value, tokens, &mut plans);
-        // Every string of the document is searched for known values next.
-        self.known.seal();
         let mut plans = plans.into_iter();
         self.render_value(detector, value, &mut plans, tokens)
     }
