@@ -188,15 +188,15 @@ fn redact(args: &[&str], input: &str) -> Output {
 }
 
 #[test]
-fn redact_json_keeps_structure() {
+fn redact_json_keeps_layout_and_key_order() {
     let input = r#"{"z": 1, "name": "Ivan Petrov", "contact": {"email": "ivan@example.com", "card": 4111111111111111},
         "note": "write to ivan@example.com, order 1234567812345678 on 2024-05-01, v1.2.3"}"#;
     let out = redact(&["--report"], input);
     let stdout = ok_stdout(&out);
     assert_eq!(
         stdout,
-        "{\"contact\":{\"card\":\"[CREDIT_CARD_1]\",\"email\":\"[EMAIL_1]\"},\"name\":\"[PERSON_1]\",\
-         \"note\":\"write to [EMAIL_1], order 1234567812345678 on 2024-05-01, v1.2.3\",\"z\":1}\n"
+        r#"{"z": 1, "name": "[PERSON_1]", "contact": {"email": "[EMAIL_1]", "card": "[CREDIT_CARD_1]"},
+        "note": "write to [EMAIL_1], order 1234567812345678 on 2024-05-01, v1.2.3"}"#
     );
     let report = String::from_utf8_lossy(&out.stderr);
     let email_line = report.lines().find(|l| l.starts_with("EMAIL")).unwrap_or_default();
@@ -207,7 +207,7 @@ fn redact_json_keeps_structure() {
 #[test]
 fn redact_jsonl_shares_tokens_across_lines_and_text_passes_through() {
     let stdout = ok_stdout(&redact(&["--format", "jsonl"], "{\"a\": \"x@y.io\"}\n\n[\"x@y.io\", \"z@y.io\"]\n"));
-    assert_eq!(stdout, "{\"a\":\"[EMAIL_1]\"}\n\n[\"[EMAIL_1]\",\"[EMAIL_2]\"]\n");
+    assert_eq!(stdout, "{\"a\": \"[EMAIL_1]\"}\n\n[\"[EMAIL_1]\", \"[EMAIL_2]\"]\n");
     let stdout = ok_stdout(&redact(&["--format", "text"], "call +44 20 7946 0958\nor 10.0.0.1\n"));
     assert_eq!(stdout, "call [PHONE_1]\nor [IP_1]\n");
 }

@@ -29,6 +29,7 @@ mod detect;
 mod kinds;
 mod known;
 mod policy;
+mod stream;
 mod vault;
 
 pub use detect::{Detector, Match, PiiConfig, PiiConfigError};

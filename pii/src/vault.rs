@@ -31,7 +31,7 @@ enum Original {
 
 /// What to do with token-shaped text (`[EMAIL_1]`) found in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tokens {
+pub(crate) enum Tokens {
     /// Tokenize it like a value (kind `TOKEN`), so that detokenizing gives
     /// back exactly the input: for data entering the sandbox.
     Escape,
@@ -48,7 +48,7 @@ struct Entry {
 
 /// What phase one decided for one JSON string or number.
 #[derive(Debug)]
-enum Plan {
+pub(crate) enum Plan {
     /// A number left as it is.
     Keep,
     /// A number replaced by this token.
@@ -229,7 +229,7 @@ impl Vault {
     /// Phase one for a string: decides and mints, without known values.
     /// In [`Tokens::Keep`] mode a string holding tokens is never taken as
     /// a whole.
-    fn plan_string(&mut self, detector: &Detector, key: Option<&str>, text: &str, tokens: Tokens) -> Plan {
+    pub(crate) fn plan_string(&mut self, detector: &Detector, key: Option<&str>, text: &str, tokens: Tokens) -> Plan {
         let spans = token_spans(text);
         if let Some(kind) = detector.classify_value(key, text)
             && (tokens == Tokens::Escape || spans.is_empty())
@@ -248,7 +248,7 @@ impl Vault {
     }
 
     /// Phase one for a number: a token if it is an identifier.
-    fn plan_number(&mut self, detector: &Detector, key: Option<&str>, number: &Number) -> Plan {
+    pub(crate) fn plan_number(&mut self, detector: &Detector, key: Option<&str>, number: &Number) -> Plan {
         let text = number.to_string();
         if let Some(kind) = detector.classify_value(key, &text) {
             return Plan::NumberToken(self.mint_number(&kind, number));
@@ -264,7 +264,7 @@ impl Vault {
 
     /// Phase two for a string: replaces what phase one found and every
     /// known value.
-    fn render_string<'t>(
+    pub(crate) fn render_string<'t>(
         &mut self,
         detector: &Detector,
         text: &'t str,

@@ -23,8 +23,8 @@ pub enum PiiCommand {
 #[derive(Args)]
 pub struct RedactArgs {
     /// What stdin holds: one JSON document, JSON Lines (one document per
-    /// line, written back one per line) or plain text. JSON is written
-    /// compact, with object keys sorted.
+    /// line, written back one per line) or plain text. JSON keeps its
+    /// layout: only the replaced strings and numbers change.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
     /// Print how many values of each kind were replaced to stderr.
@@ -62,18 +62,16 @@ fn redact(args: RedactArgs) -> anyhow::Result<u8> {
     let mut report = Report::default();
     match args.format {
         Format::Json => {
-            let input = read_all(stdin)?;
-            let document: serde_json::Value = match serde_json::from_slice(&input) {
-                Ok(document) => document,
+            let input = String::from_utf8(read_all(stdin)?).context("stdin is not UTF-8 text")?;
+            let redacted = match vault.tokenize_json_text(&detector, &input) {
+                Ok(redacted) => redacted,
                 Err(e) => {
                     eprintln!("error: stdin is not a JSON document: {e}");
                     return Ok(EXIT_USAGE);
                 }
             };
-            let redacted = serde_json::to_string(&vault.tokenize_json(&detector, &document))?;
             report.count(&vault, &redacted, args.report);
             out.write_all(redacted.as_bytes())?;
-            out.write_all(b"\n")?;
         }
         Format::Jsonl => {
             for (number, line) in stdin.lines().enumerate() {
@@ -82,14 +80,13 @@ fn redact(args: RedactArgs) -> anyhow::Result<u8> {
                     out.write_all(b"\n")?;
                     continue;
                 }
-                let document: serde_json::Value = match serde_json::from_str(&line) {
-                    Ok(document) => document,
+                let redacted = match vault.tokenize_json_text(&detector, &line) {
+                    Ok(redacted) => redacted,
                     Err(e) => {
                         eprintln!("error: line {} is not a JSON document: {e}", number + 1);
                         return Ok(EXIT_USAGE);
                     }
                 };
-                let redacted = serde_json::to_string(&vault.tokenize_json(&detector, &document))?;
                 report.count(&vault, &redacted, args.report);
                 out.write_all(redacted.as_bytes())?;
                 out.write_all(b"\n")?;

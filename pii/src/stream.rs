@@ -1,0 +1,265 @@
+//! Tokenizing JSON text as it stands: strings and numbers are visited in
+//! place and everything between them is copied, so no document tree is
+//! built and the output keeps the input's layout, key order and escapes
+//! wherever nothing was replaced.
+
+use std::borrow::Cow;
+
+use serde_json::Number;
+
+use crate::detect::Detector;
+use crate::vault::{Plan, Tokens, Vault};
+
+/// Where a string or number stands.
+enum Role<'k> {
+    /// An object key.
+    Key,
+    /// A value, under the key of the nearest enclosing object (arrays pass
+    /// their key on to their items).
+    Value(Option<&'k str>),
+}
+
+/// A string or number of the document.
+enum Item<'t, 'k> {
+    Str { span: (usize, usize), text: Cow<'t, str>, role: Role<'k> },
+    Num { span: (usize, usize), number: Option<Number>, key: Option<&'k str> },
+}
+
+/// An open object or array, with the key its values stand under.
+enum Frame<'t> {
+    Object { key: Option<Cow<'t, str>>, expecting_key: bool },
+    Array { key: Option<Cow<'t, str>> },
+}
+
+/// The key values at the top of `stack` stand under.
+fn value_key<'a>(stack: &'a [Frame<'_>]) -> Option<&'a str> {
+    match stack.last()? {
+        Frame::Object { key, .. } | Frame::Array { key } => key.as_deref(),
+    }
+}
+
+/// The end (exclusive, past the closing quote) of the string whose opening
+/// quote is at `open`, and whether it holds escapes.
+fn string_end(bytes: &[u8], open: usize) -> (usize, bool) {
+    let mut i = open + 1;
+    let mut escaped = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => return (i + 1, escaped),
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    (bytes.len(), escaped)
+}
+
+/// Calls `visit` on every string and number of `json` (valid JSON), in
+/// document order.
+fn walk<'t>(json: &'t str, mut visit: impl FnMut(Item<'t, '_>)) {
+    let bytes = json.as_bytes();
+    let mut stack: Vec<Frame<'t>> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' => {
+                stack.push(Frame::Object { key: None, expecting_key: true });
+                i += 1;
+            }
+            b'[' => {
+                let key = value_key(&stack).map(|k| Cow::Owned(k.to_owned()));
+                stack.push(Frame::Array { key });
+                i += 1;
+            }
+            b'}' | b']' => {
+                stack.pop();
+                i += 1;
+            }
+            b',' => {
+                if let Some(Frame::Object { expecting_key, .. }) = stack.last_mut() {
+                    *expecting_key = true;
+                }
+                i += 1;
+            }
+            b':' => {
+                if let Some(Frame::Object { expecting_key, .. }) = stack.last_mut() {
+                    *expecting_key = false;
+                }
+                i += 1;
+            }
+            b'"' => {
+                let (end, escaped) = string_end(bytes, i);
+                let text: Cow<'t, str> = if escaped {
+                    // Valid JSON: the string literal always decodes.
+                    Cow::Owned(serde_json::from_str(&json[i..end]).unwrap_or_default())
+                } else {
+                    Cow::Borrowed(&json[i + 1..end - 1])
+                };
+                let span = (i, end);
+                let is_key = matches!(stack.last(), Some(Frame::Object { expecting_key: true, .. }));
+                if is_key {
+                    visit(Item::Str { span, text: text.clone(), role: Role::Key });
+                    if let Some(Frame::Object { key, .. }) = stack.last_mut() {
+                        *key = Some(text);
+                    }
+                } else {
+                    visit(Item::Str { span, text, role: Role::Value(value_key(&stack)) });
+                }
+                i = end;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+                    i += 1;
+                }
+                let number = serde_json::from_str::<Number>(&json[start..i]).ok();
+                visit(Item::Num { span: (start, i), number, key: value_key(&stack) });
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+impl Vault {
+    /// [`tokenize_json`](Vault::tokenize_json) on JSON text, without
+    /// building a document: the output is the input with personal data in
+    /// strings (keys too) and identifying numbers replaced by tokens, its
+    /// layout, key order, duplicate keys and escapes kept as they are
+    /// wherever nothing was replaced. Fails only if `json` is not JSON.
+    pub fn tokenize_json_text(&mut self, detector: &Detector, json: &str) -> Result<String, serde_json::Error> {
+        serde_json::from_str::<serde::de::IgnoredAny>(json)?;
+        let mut plans = Vec::new();
+        walk(json, |item| {
+            let plan = match item {
+                Item::Str { text, role: Role::Key, .. } => self.plan_string(detector, None, &text, Tokens::Escape),
+                Item::Str { text, role: Role::Value(key), .. } => {
+                    self.plan_string(detector, key, &text, Tokens::Escape)
+                }
+                Item::Num { number: Some(number), key, .. } => self.plan_number(detector, key, &number),
+                Item::Num { number: None, .. } => Plan::Keep,
+            };
+            plans.push(plan);
+        });
+        let mut plans = plans.into_iter();
+        let mut out = String::with_capacity(json.len() + json.len() / 8);
+        let mut copied = 0;
+        walk(json, |item| {
+            let plan = plans.next();
+            match item {
+                Item::Str { span, text, .. } => {
+                    if let Cow::Owned(replaced) = self.render_string(detector, &text, plan, Tokens::Escape) {
+                        out.push_str(&json[copied..span.0]);
+                        push_json_string(&mut out, &replaced);
+                        copied = span.1;
+                    }
+                }
+                Item::Num { span, .. } => {
+                    if let Some(Plan::NumberToken(token)) = plan {
+                        out.push_str(&json[copied..span.0]);
+                        push_json_string(&mut out, &token);
+                        copied = span.1;
+                    }
+                }
+            }
+        });
+        out.push_str(&json[copied..]);
+        Ok(out)
+    }
+}
+
+/// Appends `text` as a JSON string literal.
+fn push_json_string(out: &mut String, text: &str) {
+    // Writing JSON for a string into a String cannot fail.
+    out.push_str(&serde_json::to_string(text).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PiiConfig;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn detector() -> Detector {
+        Detector::new(&PiiConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn keeps_layout_and_replaces_in_place() {
+        let d = detector();
+        let mut vault = Vault::new();
+        let input = "{\n  \"z\": 1,  \"name\" : \"Ivan Petrov\",\n  \"list\": [\"a@b.io\", 4111111111111111, 2.50],\n  \
+                     \"esc\": \"tab\\there \\u00e9\", \"a@b.io\": {\"note\": \"Ivan Petrov wrote\"}, \"z\": true }";
+        let out = vault.tokenize_json_text(&d, input).unwrap();
+        assert_eq!(
+            out,
+            "{\n  \"z\": 1,  \"name\" : \"[PERSON_1]\",\n  \"list\": [\"[EMAIL_1]\", \"[CREDIT_CARD_1]\", 2.50],\n  \
+             \"esc\": \"tab\\there \\u00e9\", \"[EMAIL_1]\": {\"note\": \"[PERSON_1] wrote\"}, \"z\": true }"
+        );
+        assert!(vault.tokenize_json_text(&d, "{\"a\": ").is_err());
+        assert_eq!(vault.tokenize_json_text(&d, " \"x@y.io\" ").unwrap(), " \"[EMAIL_2]\" ");
+    }
+
+    #[test]
+    fn keys_pass_to_array_items_and_reset_in_nested_objects() {
+        let d = detector();
+        let mut vault = Vault::new();
+        let input = r#"{"name": ["Anna Smith", {"title": "Chief Officer"}], "x": "Anna Smith"}"#;
+        let out = vault.tokenize_json_text(&d, input).unwrap();
+        assert_eq!(out, r#"{"name": ["[PERSON_1]", {"title": "Chief Officer"}], "x": "[PERSON_1]"}"#);
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let text = prop_oneof![
+            "[ a-zA-Z0-9.,:@_+\\-\\[\\]()/\"\\\\\t]{0,12}",
+            Just("ivan@example.com".to_owned()),
+            Just("Anna Smith".to_owned()),
+            Just("+7 912 345-67-89".to_owned()),
+            Just("[EMAIL_1]".to_owned()),
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            prop_oneof![Just(4111111111111111u64), Just(7707083893u64)].prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+            text.clone().prop_map(Value::String),
+        ];
+        let key = prop_oneof![Just("name".to_owned()), Just("password".to_owned()), text];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((key.clone(), inner), 0..6)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The text path gives what the tree path gives, and round-trips.
+        #[test]
+        fn same_as_the_tree_path(doc in json_value(), pretty in any::<bool>()) {
+            let d = detector();
+            let text = if pretty { serde_json::to_string_pretty(&doc) } else { serde_json::to_string(&doc) }.unwrap();
+            let mut by_text = Vault::new();
+            let out: Value = serde_json::from_str(&by_text.tokenize_json_text(&d, &text).unwrap()).unwrap();
+            // Both sides pass through the same float parsing.
+            let mut by_tree = Vault::new();
+            let tree = by_tree.tokenize_json(&d, &doc);
+            prop_assert_eq!(&out, &serde_json::from_str::<Value>(&tree.to_string()).unwrap());
+            let parsed: Value = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(by_text.detokenize_json(&out), parsed);
+        }
+    }
+
+    #[test]
+    fn strings_with_escapes_are_decoded_before_detection() {
+        let d = detector();
+        let mut vault = Vault::new();
+        let out = vault.tokenize_json_text(&d, r#"["ivan\u0040example.com", "say \"hi\""]"#).unwrap();
+        assert_eq!(out, r#"["[EMAIL_1]", "say \"hi\""]"#);
+        assert_eq!(vault.detokenize_json(&json!("[EMAIL_1]")), json!("ivan@example.com"));
+    }
+}
