@@ -211,7 +211,10 @@ pub struct Detector {
 
 /// A key as compared with the configured lists: lower case without `_`,
 /// `-`, `.` and spaces.
-fn normalize_key(key: &str) -> String {
+fn normalize_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+        return std::borrow::Cow::Borrowed(key);
+    }
     key.chars().filter(|c| !matches!(c, '_' | '-' | '.' | ' ')).flat_map(char::to_lowercase).collect()
 }
 
@@ -266,9 +269,14 @@ impl Detector {
             set,
             has_custom,
             enabled,
-            person_keys: config.context_keys_person.iter().map(|k| normalize_key(k)).collect(),
-            address_keys: config.context_keys_address.iter().map(|k| normalize_key(k)).collect(),
-            secret_keys: config.secret_keys.iter().map(|k| normalize_key(k)).filter(|k| !k.is_empty()).collect(),
+            person_keys: config.context_keys_person.iter().map(|k| normalize_key(k).into_owned()).collect(),
+            address_keys: config.context_keys_address.iter().map(|k| normalize_key(k).into_owned()).collect(),
+            secret_keys: config
+                .secret_keys
+                .iter()
+                .map(|k| normalize_key(k).into_owned())
+                .filter(|k| !k.is_empty())
+                .collect(),
             allow: config.allow.iter().cloned().collect(),
         })
     }
@@ -342,7 +350,8 @@ impl Detector {
     /// key (see [`PiiConfig::secret_keys`]). `None` without a key, for
     /// allow-listed values, and for disabled kinds.
     pub fn classify_value(&self, key: Option<&str>, value: &str) -> Option<PiiKind> {
-        let key = normalize_key(key?);
+        let normalized = normalize_key(key?);
+        let key: &str = &normalized;
         if value.is_empty() || self.is_allowed(value) {
             return None;
         }
@@ -355,12 +364,12 @@ impl Detector {
         let has_letter = value.chars().any(char::is_alphabetic);
         if has_letter
             && self.enabled.contains(&PiiKind::Person)
-            && self.person_keys.contains(&key)
-            && (!AMBIGUOUS_PERSON_KEYS.contains(&key.as_str()) || looks_like_person_name(value))
+            && self.person_keys.contains(key)
+            && (!AMBIGUOUS_PERSON_KEYS.contains(&key) || looks_like_person_name(value))
         {
             return Some(PiiKind::Person);
         }
-        if has_letter && self.enabled.contains(&PiiKind::Address) && self.address_keys.contains(&key) {
+        if has_letter && self.enabled.contains(&PiiKind::Address) && self.address_keys.contains(key) {
             return Some(PiiKind::Address);
         }
         None

@@ -55,29 +55,59 @@ struct Entry {
     kind: PiiKind,
 }
 
-/// The known values, by longest word.
+/// A bucket this small is cheap to scan at every occurrence of its word.
+const SMALL_BUCKET: usize = 8;
+
+/// Which (first byte, length) pairs the index words have: most words of a
+/// text are ruled out by one bit test instead of a hash lookup.
+#[derive(Debug)]
+struct WordFilter {
+    bits: Box<[u64; 256]>,
+}
+
+impl Default for WordFilter {
+    fn default() -> Self {
+        WordFilter { bits: Box::new([0; 256]) }
+    }
+}
+
+impl WordFilter {
+    fn slot(word: &str) -> (usize, u64) {
+        let first = word.as_bytes().first().copied().unwrap_or(0);
+        (usize::from(first), 1 << word.len().min(63))
+    }
+
+    fn insert(&mut self, word: &str) {
+        let (row, bit) = WordFilter::slot(word);
+        self.bits[row] |= bit;
+    }
+
+    fn may_hold(&self, word: &str) -> bool {
+        let (row, bit) = WordFilter::slot(word);
+        self.bits[row] & bit != 0
+    }
+}
+
+/// The known values, by one of their words.
 #[derive(Debug, Default)]
 pub(crate) struct KnownValues {
     by_word: HashMap<String, Vec<Entry>>,
+    filter: WordFilter,
     count: usize,
 }
 
 impl KnownValues {
-    /// Remembers `value` as `kind`; values without a word character cannot
-    /// be told apart from their surroundings and are not kept. A value known
-    /// already keeps its first kind.
+    /// Remembers `value` as `kind` (callers add each value once); values
+    /// without a word character cannot be told apart from their
+    /// surroundings and are not kept.
     pub(crate) fn insert(&mut self, value: &str, kind: &PiiKind) {
-        // Key on the word whose bucket is smallest now (the longest among
-        // equals): values that share a domain or a country code spread out.
+        // Key on the first word of three or more characters whose bucket
+        // is still small, else on the word whose bucket is smallest: values
+        // that share a domain or a country code spread out.
         let bucket = |(start, end): (usize, usize)| self.by_word.get(&value[start..end]).map_or(0, Vec::len);
-        let Some((start, end)) =
-            words(value).min_by_key(|&(start, end)| (bucket((start, end)), std::cmp::Reverse(end - start)))
-        else {
-            return;
-        };
-        if self.by_word.get(&value[start..end]).is_some_and(|entries| entries.iter().any(|e| e.value == value)) {
-            return;
-        }
+        let roomy = words(value).find(|&(start, end)| end - start >= 3 && bucket((start, end)) < SMALL_BUCKET);
+        let Some((start, end)) = roomy.or_else(|| words(value).min_by_key(|&word| bucket(word))) else { return };
+        self.filter.insert(&value[start..end]);
         self.by_word.entry(value[start..end].to_owned()).or_default().push(Entry {
             value: value.to_owned(),
             key_at: start,
@@ -94,6 +124,9 @@ impl KnownValues {
         }
         let mut found = Vec::new();
         for (word_start, word_end) in words(text) {
+            if !self.filter.may_hold(&text[word_start..word_end]) {
+                continue;
+            }
             let Some(entries) = self.by_word.get(&text[word_start..word_end]) else { continue };
             for entry in entries {
                 let Some(start) = word_start.checked_sub(entry.key_at) else { continue };

@@ -71,7 +71,7 @@ pub struct Vault {
     entries: HashMap<String, Entry>,
     text_tokens: HashMap<String, String>,
     number_tokens: HashMap<String, String>,
-    counters: HashMap<String, u64>,
+    counters: HashMap<PiiKind, u64>,
     known: KnownValues,
 }
 
@@ -134,6 +134,20 @@ fn merge(lookalikes: &[Match], detected: &[Match], known: &[Match]) -> Vec<Match
     spans
 }
 
+/// Whether `text` has a word character outside the sorted, disjoint
+/// `spans`.
+fn leaves_words(text: &str, spans: &[Match]) -> bool {
+    let word = |part: &str| part.chars().any(|c| c.is_alphanumeric() || c == '_');
+    let mut last = 0;
+    for span in spans {
+        if word(&text[last..span.start]) {
+            return true;
+        }
+        last = span.end;
+    }
+    word(&text[last..])
+}
+
 /// `spans` plus the detections in the text between them, in order.
 fn with_gaps_rescanned(detector: &Detector, text: &str, spans: Vec<Match>) -> Vec<Match> {
     let found_in = |from: usize, to: usize| {
@@ -181,15 +195,18 @@ impl Vault {
 
     /// The next token for `kind`.
     fn next_token(&mut self, kind: &PiiKind) -> String {
-        let counter = self.counters.entry(kind.as_str().to_owned()).or_insert(0);
+        let counter = match self.counters.get_mut(kind) {
+            Some(counter) => counter,
+            None => self.counters.entry(kind.clone()).or_insert(0),
+        };
         *counter += 1;
         format!("[{}_{}]", kind.as_str(), counter)
     }
 
     /// The token for the string `value`, minted as `kind` if new.
-    fn mint_text(&mut self, kind: &PiiKind, value: &str) -> String {
-        if let Some(token) = self.text_tokens.get(value) {
-            return token.clone();
+    fn mint_text(&mut self, kind: &PiiKind, value: &str) {
+        if self.text_tokens.contains_key(value) {
+            return;
         }
         let token = self.next_token(kind);
         self.entries.insert(token.clone(), Entry { kind: kind.clone(), original: Original::Text(value.to_owned()) });
@@ -197,7 +214,15 @@ impl Vault {
         if kind.as_str() != LOOKALIKE && value.chars().count() >= MIN_PROPAGATED_CHARS {
             self.remember(kind, value);
         }
-        token
+    }
+
+    /// Appends the token of the string `value` to `out`, minting it as
+    /// `kind` if new.
+    fn push_token(&mut self, kind: &PiiKind, value: &str, out: &mut String) {
+        self.mint_text(kind, value);
+        if let Some(token) = self.text_tokens.get(value) {
+            out.push_str(token);
+        }
     }
 
     /// The token for the JSON number `value`, minted as `kind` if new.
@@ -279,7 +304,9 @@ impl Vault {
             Some(Plan::Spans { lookalikes, detected }) => (lookalikes, detected),
             _ => (Vec::new(), Vec::new()),
         };
-        let known = self.known_occurrences(text);
+        // A string that detections cover but for separators (an e-mail or
+        // phone field) holds no other value: skip the search.
+        let known = if leaves_words(text, &detected) { self.known_occurrences(text) } else { Vec::new() };
         if lookalikes.is_empty() && detected.is_empty() && known.is_empty() {
             return Cow::Borrowed(text);
         }
@@ -297,8 +324,7 @@ impl Vault {
             if tokens == Tokens::Keep && m.kind.as_str() == LOOKALIKE {
                 out.push_str(value);
             } else {
-                let token = self.mint_text(&m.kind, value);
-                out.push_str(&token);
+                self.push_token(&m.kind, value, &mut out);
             }
             last = m.end;
         }
