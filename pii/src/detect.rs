@@ -355,10 +355,10 @@ impl Detector {
         if value.is_empty() || self.is_allowed(value) {
             return None;
         }
-        if self.enabled.contains(&PiiKind::Secret) && self.is_secret(&key, value) {
+        if self.enabled.contains(&PiiKind::Secret) && self.is_secret(key, value) {
             return Some(PiiKind::Secret);
         }
-        if self.enabled.contains(&PiiKind::UsSsn) && is_ssn_key(&key) && is_plain_ssn(value) {
+        if self.enabled.contains(&PiiKind::UsSsn) && is_ssn_key(key) && is_plain_ssn(value) {
             return Some(PiiKind::UsSsn);
         }
         let has_letter = value.chars().any(char::is_alphabetic);
@@ -473,15 +473,32 @@ fn inside_digit_groups(text: &str, start: usize, end: usize) -> bool {
     (spacer(before) && digit(char_before(text, start - 1))) || (spacer(after) && digit(char_at(text, end + 1)))
 }
 
-/// Whether "SSN" or "social security" stands shortly before byte `start`:
-/// nine plain digits are an SSN only when the text says so.
-fn mentions_ssn_before(text: &str, start: usize) -> bool {
+/// Whether "SSN" or "social security" stands near `start..end` (48 bytes
+/// before, 32 after): nine plain digits are an SSN only when the text says
+/// so.
+fn mentions_ssn_near(text: &str, start: usize, end: usize) -> bool {
     let mut from = start.saturating_sub(48);
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    let window = text[from..start].to_ascii_lowercase();
-    window.contains("ssn") || window.contains("social security")
+    let mut to = (end + 32).min(text.len());
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let says = |part: &str| {
+        let part = part.to_ascii_lowercase();
+        part.contains("ssn") || part.contains("social security")
+    };
+    says(&text[from..start]) || says(&text[end..to])
+}
+
+/// Whether `s` is laid out like an SSN (`NNN-NN-NNNN`, `NNN NN NNNN`):
+/// such a number that fails the SSN ranges is no phone number either.
+fn ssn_shaped(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(['-', ' ']).collect();
+    parts.len() == 3
+        && parts.iter().map(|p| p.len()).eq([3, 2, 4])
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The character before byte `i`.
@@ -556,7 +573,7 @@ fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize
         Check::PhoneNational => {
             let digits = digit_count(s);
             let ok = (9..=12).contains(&digits) && s.matches('(').count() == s.matches(')').count();
-            let ok = ok && standalone(text, start, end) && !inside_digit_groups(text, start, end);
+            let ok = ok && standalone(text, start, end) && !inside_digit_groups(text, start, end) && !ssn_shaped(s);
             ok.then_some((start, end))
         }
         Check::Card => validate_card(text, start, end),
@@ -569,7 +586,7 @@ fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize
         Check::SsnPlain => {
             let ok = checksums::us_ssn(&s[..3], &s[3..5], &s[5..])
                 && standalone(text, start, end)
-                && mentions_ssn_before(text, start);
+                && mentions_ssn_near(text, start, end);
             ok.then_some((start, end))
         }
         Check::Snils => {
@@ -690,6 +707,8 @@ mod tests {
         assert_eq!(kinds("SSN: 097-69-4761"), [PiiKind::UsSsn]);
         assert_eq!(kinds("social security number is 137072464."), [PiiKind::UsSsn]);
         assert_eq!(kinds("order 137072464 shipped"), []);
+        assert_eq!(kinds("The form lists 137072464 as the SSN."), [PiiKind::UsSsn]);
+        assert_eq!(kinds("SSN 064-00-0598 is invalid"), []);
         assert_eq!(kinds("SSN 666072464 or 000123456"), []);
         assert_eq!(kinds("SNILS 077-712-710 82"), [PiiKind::RuSnils]);
         assert_eq!(kinds("order 9592 0766 2305 2669"), []);
