@@ -1087,6 +1087,38 @@ class Corpus:
             f.write("\n]\n")
         return i
 
+    def write_sparse_json(self, path: str, megabytes: float) -> int:
+        """An API-like document (issue-tracker records) where personal data is
+        rare: one record in twenty carries a reporter's e-mail address."""
+        r = self.r
+        words = ("build test deploy merge review branch commit release version crash fix flaky "
+                 "timeout cache index query parser worker queue retry config docs").split()
+        target = int(megabytes * 1024 * 1024)
+        size = 0
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("[")
+            i = 0
+            while size < target:
+                record = {
+                    "id": i,
+                    "sha": "%040x" % r.getrandbits(160),
+                    "title": " ".join(r.choice(words) for _ in range(8)),
+                    "state": r.choice(["open", "closed"]),
+                    "labels": [r.choice(words) for _ in range(3)],
+                    "comments": r.randrange(100),
+                    "created_at": f"2024-{r.randrange(1, 13):02d}-{r.randrange(1, 29):02d}T10:00:00Z",
+                    "author": {"login": r.choice(words) + str(r.randrange(1000)), "site_admin": False},
+                    "body": " ".join(r.choice(words) for _ in range(24)),
+                }
+                if i % 20 == 0:
+                    record["reporter_email"] = f"user{i}@example.org"
+                chunk = json.dumps(record)
+                f.write(("," if i else "") + "\n" + chunk)
+                size += len(chunk.encode()) + 2
+                i += 1
+            f.write("\n]\n")
+        return i
+
 
 # ---------------------------------------------------------------------------
 # Self-check: generated values valid, decoys invalid, by the rules above.
