@@ -45,6 +45,7 @@ mod limits;
 
 mod runtime;
 mod sandbox;
+pub mod serve;
 mod session;
 mod tools;
 mod typed;

@@ -4,6 +4,7 @@ mod bench;
 mod bench_upstream;
 mod pii;
 mod run;
+mod serve;
 mod servers;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a JavaScript or TypeScript file (or `-` for stdin) in the sandbox.
     Run(run::RunArgs),
+    /// Serve MCP on stdio: code-mode tools over the configured servers.
+    Serve(serve::ServeArgs),
     /// Measure latency, throughput and memory, and print the figures.
     Bench(bench::BenchArgs),
     /// The configured MCP servers.
@@ -61,6 +64,7 @@ pub fn init_logging(level: Option<&str>) {
 pub async fn dispatch(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Run(args) => run::run(args).await,
+        Command::Serve(args) => serve::serve(args).await,
         Command::Bench(args) => bench::bench(args).await,
         Command::Servers(command) => servers::servers(command).await,
         Command::Tools(command) => servers::tools(command).await,

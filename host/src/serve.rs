@@ -1,0 +1,261 @@
+//! Airlock as an MCP server: instead of every upstream tool, the model gets
+//! three code-mode tools (`execute_code`, `list_servers`,
+//! `describe_tools`). One MCP connection is one [`Session`]: its workspace
+//! and its PII vault.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmcp::handler::server::ServerHandler;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, InitializeResult,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer};
+use serde_json::{Value, json};
+
+use crate::execution::ExecutionResult;
+use crate::{Language, Limits, Runtime, Session};
+
+/// How long `tools/list` waits for the upstream servers' tool lists, to
+/// name their tools in `execute_code`'s description.
+const DESCRIBE_WAIT: Duration = Duration::from_secs(10);
+
+/// Tools named in a server's line of the description, at most.
+const TOOLS_PER_LINE: usize = 12;
+
+/// The MCP server for one client connection.
+#[derive(Clone)]
+pub struct CodeModeServer {
+    runtime: Runtime,
+    session: Arc<Session>,
+}
+
+impl CodeModeServer {
+    /// A server whose executions run in `session` of `runtime`.
+    pub fn new(runtime: Runtime, session: Session) -> Self {
+        CodeModeServer { runtime, session: Arc::new(session) }
+    }
+
+    /// One line per server: its name and (when it answers in time) its
+    /// tools' names.
+    async fn server_lines(&self) -> String {
+        let tools = self.runtime.tools();
+        let servers = tools.servers();
+        let listed = futures::future::join_all(
+            servers.iter().map(|server| tokio::time::timeout(DESCRIBE_WAIT, tools.tools(server))),
+        )
+        .await;
+        let mut lines = String::new();
+        for (server, listed) in servers.iter().zip(listed) {
+            let line = match listed {
+                Ok(Ok(definitions)) => {
+                    let names: Vec<&str> =
+                        definitions.iter().take(TOOLS_PER_LINE).map(|tool| tool.name.as_str()).collect();
+                    let more = definitions.len().saturating_sub(TOOLS_PER_LINE);
+                    let more = if more > 0 { format!(", … {more} more") } else { String::new() };
+                    format!("- {server} ({} tools): {}{more}\n", definitions.len(), names.join(", "))
+                }
+                Ok(Err(error)) => format!("- {server}: unavailable ({})\n", error.message()),
+                Err(_) => format!("- {server}: still starting; call describe_tools\n"),
+            };
+            lines.push_str(&line);
+        }
+        if lines.is_empty() {
+            lines.push_str("- (no servers configured)\n");
+        }
+        lines
+    }
+
+    async fn tool_list(&self) -> Vec<Tool> {
+        let limits = self.runtime.limits();
+        let description = format!(
+            "Run JavaScript or TypeScript in a sandbox against the MCP servers below; only what the code \
+             prints comes back, so filter and join data in the code and print just the answer.\n\
+             - ES module with top-level await. `import * as crm from \"./servers/crm\"` gives one async \
+             function per tool (lowerCamelCase of its name) taking the arguments object and resolving to \
+             the parsed result; `describe_tools` shows their TypeScript types.\n\
+             - console.log/info → stdout, console.warn/error → stderr. A failing tool throws ToolError \
+             with .kind (not-found, denied, invalid-arguments, failed, unavailable) and .message.\n\
+             - Personal data arrives as tokens such as [EMAIL_1]: pass them to tools as they are, the \
+             tool receives the real value.\n\
+             - Files under ./workspace/ (import fs from \"fs\") persist between calls of this session; \
+             nothing else does. No network.\n\
+             - Limits per call: {:?} wall time, {} MiB memory, {} KiB stdout, {} tool calls.\n\
+             Servers:\n{}",
+            limits.timeout,
+            limits.memory_bytes >> 20,
+            limits.stdout_bytes >> 10,
+            limits.tool_calls,
+            self.server_lines().await
+        );
+        vec![
+            Tool::new(
+                "execute_code",
+                description,
+                schema(json!({
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string", "description": "The program: an ES module."},
+                        "language": {"type": "string", "enum": ["javascript", "typescript"],
+                                     "description": "Default: javascript."},
+                        "timeout_ms": {"type": "integer", "minimum": 1,
+                                       "description": "A shorter deadline than the server's limit."}
+                    },
+                    "required": ["code"],
+                    "additionalProperties": false
+                })),
+            ),
+            Tool::new(
+                "list_servers",
+                "List the MCP servers the code can import from ./servers/<name>, with their tool names.",
+                schema(json!({"type": "object", "properties": {}, "additionalProperties": false})),
+            ),
+            Tool::new(
+                "describe_tools",
+                "TypeScript declarations of a server's tools (all, or the named ones): the functions \
+                 `./servers/<server>` exports, with argument and result types and descriptions.",
+                schema(json!({
+                    "type": "object",
+                    "properties": {
+                        "server": {"type": "string"},
+                        "tools": {"type": "array", "items": {"type": "string"},
+                                  "description": "Tool names; default: every tool."}
+                    },
+                    "required": ["server"],
+                    "additionalProperties": false
+                })),
+            ),
+        ]
+    }
+
+    async fn execute_code(&self, arguments: &JsonObject) -> CallToolResult {
+        let Some(code) = arguments.get("code").and_then(Value::as_str) else {
+            return text_error("`code` (a string) is required");
+        };
+        let language = match arguments.get("language").and_then(Value::as_str) {
+            None => Language::JavaScript,
+            Some(name) => match name.parse() {
+                Ok(language) => language,
+                Err(message) => return text_error(message),
+            },
+        };
+        let mut limits: Limits = self.runtime.limits().clone();
+        if let Some(ms) = arguments.get("timeout_ms").and_then(Value::as_u64) {
+            limits.timeout = limits.timeout.min(Duration::from_millis(ms.max(1)));
+        }
+        match self.session.execute_with_limits(code, language, &limits).await {
+            Ok(result) => execution_result(&result),
+            Err(error) => text_error(format!("the execution could not run: {error}")),
+        }
+    }
+
+    async fn list_servers(&self) -> CallToolResult {
+        CallToolResult::success(vec![ContentBlock::text(self.server_lines().await)])
+    }
+
+    async fn describe_tools(&self, arguments: &JsonObject) -> CallToolResult {
+        let Some(server) = arguments.get("server").and_then(Value::as_str) else {
+            return text_error("`server` (a string) is required");
+        };
+        let mut definitions = match self.runtime.tools().tools(server).await {
+            Ok(definitions) => definitions,
+            Err(error) => return text_error(error.to_string()),
+        };
+        if let Some(wanted) = arguments.get("tools").and_then(Value::as_array) {
+            let wanted: Vec<&str> = wanted.iter().filter_map(Value::as_str).collect();
+            let unknown: Vec<&str> =
+                wanted.iter().copied().filter(|name| !definitions.iter().any(|t| t.name == *name)).collect();
+            if !unknown.is_empty() {
+                return text_error(format!("server '{server}' has no tool {}", unknown.join(", ")));
+            }
+            definitions.retain(|tool| wanted.contains(&tool.name.as_str()));
+        }
+        CallToolResult::success(vec![ContentBlock::text(crate::ts_declarations(server, &definitions))])
+    }
+}
+
+fn schema(value: Value) -> JsonObject {
+    match value {
+        Value::Object(map) => map,
+        _ => JsonObject::new(),
+    }
+}
+
+fn text_error(message: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+/// An execution as a tool result: stdout, then stderr and the error when
+/// there are any, as text; stats and the error as structured content.
+fn execution_result(result: &ExecutionResult) -> CallToolResult {
+    let mut text = result.stdout.clone();
+    let section = |text: &mut String, part: String| {
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&part);
+    };
+    if !result.stderr.is_empty() {
+        section(&mut text, format!("[stderr]\n{}", result.stderr));
+    }
+    if let Some(error) = &result.error {
+        section(&mut text, format!("[error] {error}"));
+        if let crate::ExecutionError::Exception { stack: Some(stack), .. } = error {
+            section(&mut text, stack.trim_end().to_string());
+        }
+    }
+    if text.is_empty() {
+        text.push_str("(no output)");
+    }
+    let mut outcome = if result.error.is_some() {
+        CallToolResult::error(vec![ContentBlock::text(text)])
+    } else {
+        CallToolResult::success(vec![ContentBlock::text(text)])
+    };
+    outcome.structured_content = Some(json!({
+        "ok": result.error.is_none(),
+        "error": result.error,
+        "stats": result.stats,
+    }));
+    outcome
+}
+
+impl ServerHandler for CodeModeServer {
+    fn get_info(&self) -> InitializeResult {
+        let mut info = InitializeResult::new(ServerCapabilities::builder().enable_tools().build());
+        info.server_info = Implementation::new("airlock", env!("CARGO_PKG_VERSION"));
+        info.instructions = Some(
+            "Write code against the user's MCP servers with execute_code instead of calling their tools \
+             one by one; list_servers and describe_tools show what is available."
+                .into(),
+        );
+        info
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult { tools: self.tool_list().await, ..Default::default() })
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let arguments = request.arguments.unwrap_or_default();
+        let result = match request.name.as_ref() {
+            "execute_code" => self.execute_code(&arguments).await,
+            "list_servers" => self.list_servers().await,
+            "describe_tools" => self.describe_tools(&arguments).await,
+            other => {
+                return Err(McpError::invalid_params(format!("no tool '{other}'"), None));
+            }
+        };
+        Ok(result.into())
+    }
+}
