@@ -1,27 +1,40 @@
 //! `airlock serve` driven by a real MCP client: the official Python SDK
-//! (tests/servers/python/serve_client.py) over stdio, with the Python
-//! "records" server behind Airlock.
+//! (tests/servers/python/serve_client.py) over stdio and over Streamable
+//! HTTP, with the Python "records" server behind Airlock.
 
-use std::path::Path;
-use std::process::Command;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-/// Runs the client's scenario and returns what it saw.
-fn scenario() -> Value {
-    let servers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/servers");
-    let dir = tempfile::tempdir().unwrap();
+fn servers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/servers")
+}
+
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("airlock-cache")
+}
+
+/// A config with the records server, in `dir`.
+fn config_file(dir: &Path) -> PathBuf {
+    let servers = servers_dir();
     let config = serde_json::json!({"mcpServers": {"records": {
         "command": servers.join(".venv/bin/python"),
         "args": [servers.join("python/records_server.py")]
     }}});
-    let config_path = dir.path().join("mcp.json");
-    std::fs::write(&config_path, config.to_string()).unwrap();
+    let path = dir.join("mcp.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    path
+}
+
+/// Runs the Python client with `args` and returns what it saw.
+fn client(args: &[&str]) -> Value {
+    let servers = servers_dir();
     let out = Command::new(servers.join(".venv/bin/python"))
         .arg(servers.join("python/serve_client.py"))
-        .arg(env!("CARGO_BIN_EXE_airlock"))
-        .arg(&config_path)
-        .env("AIRLOCK_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("airlock-cache"))
+        .args(args)
+        .env("AIRLOCK_CACHE_DIR", cache_dir())
         .output()
         .expect("the Python client runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -30,8 +43,59 @@ fn scenario() -> Value {
 }
 
 #[test]
-fn a_python_sdk_client_runs_code_against_upstream_servers() {
-    let seen = scenario();
+fn a_python_sdk_client_over_stdio() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(dir.path());
+    let seen = client(&["stdio", env!("CARGO_BIN_EXE_airlock"), config.to_str().unwrap()]);
+    check_scenario(&seen);
+}
+
+#[test]
+fn a_python_sdk_client_over_streamable_http_with_isolated_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(dir.path());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["serve", "--http", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .env("AIRLOCK_CACHE_DIR", cache_dir())
+        .env("AIRLOCK_TOKEN", "t0ken")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{line}");
+
+    // Without the token: 401, before any MCP processing.
+    let authority = url.trim_start_matches("http://").trim_end_matches("/mcp");
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    write!(stream, "POST /mcp HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+
+    let seen = client(&["http", &url, "t0ken"]);
+    check_scenario(&seen);
+    let isolation = &seen["isolation"];
+    assert_eq!(isolation["one_write"]["text"], "[EMAIL_1]\n");
+    assert_eq!(isolation["two_read"]["text"], "false\n", "a session saw another's workspace");
+    // The token resolves in the session that minted it (the server echoes the
+    // real address, which comes back as the same token); in the other it is
+    // plain text, escaped on the way back.
+    assert_eq!(isolation["one_echo"]["text"], "[EMAIL_1]\n");
+    assert_eq!(isolation["two_echo"]["text"], "[TOKEN_1]\n");
+
+    // SIGTERM: a clean stop.
+    Command::new("kill").arg(server.id().to_string()).status().unwrap();
+    let status = server.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+/// What both transports must show.
+fn check_scenario(seen: &Value) {
     assert_eq!(seen["server_name"], "airlock");
     assert_eq!(seen["tools"], serde_json::json!(["describe_tools", "execute_code", "list_servers"]));
     let description = seen["execute_description"].as_str().unwrap();

@@ -1,13 +1,22 @@
-//! `airlock serve`: Airlock as an MCP server over stdio, for Claude
-//! Desktop, Claude Code, Cursor or any agent.
+//! `airlock serve`: Airlock as an MCP server over stdio or Streamable
+//! HTTP, for Claude Desktop, Claude Code, Cursor or any agent.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use airlock::Runtime;
 use airlock::serve::CodeModeServer;
+use airlock::{Runtime, Session};
 use anyhow::Context;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use clap::Args;
 use rmcp::ServiceExt;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
 use super::{EXIT_OK, EXIT_USAGE};
 
@@ -18,11 +27,24 @@ pub struct ServeArgs {
     /// default: `$AIRLOCK_CONFIG`.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Keep the session's workspace in this folder (default: a temporary
-    /// folder, removed when the client disconnects).
+    /// Keep session workspaces in this folder (stdio: the folder itself;
+    /// HTTP: a subfolder per session). Default: temporary folders, removed
+    /// when their session ends.
     #[arg(long)]
     workspace: Option<PathBuf>,
+    /// Serve Streamable HTTP at this address (`127.0.0.1:8765`; port 0
+    /// picks one) instead of stdio. The endpoint is `/mcp`. Binding beyond
+    /// loopback requires a bearer token in `$AIRLOCK_TOKEN`.
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
+    /// Host names (or `host:port`) accepted in the `Host` header besides
+    /// loopback, for a server reached under a public name.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allow_hosts: Vec<String>,
 }
+
+/// The environment variable holding the bearer token HTTP clients must send.
+const TOKEN_VAR: &str = "AIRLOCK_TOKEN";
 
 /// Serves one MCP client on stdin/stdout until it disconnects or the
 /// process is asked to stop (SIGINT, SIGTERM).
@@ -30,7 +52,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     let Some(config) = super::load_config(args.config.as_deref()) else {
         return Ok(EXIT_USAGE);
     };
+    let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
+    if let Some(addr) = args.http
+        && !addr.ip().is_loopback()
+        && token.is_none()
+    {
+        eprintln!("error: serving on {addr}, beyond loopback, needs a bearer token in ${TOKEN_VAR}");
+        return Ok(EXIT_USAGE);
+    }
     let runtime = Runtime::builder().config(&config).build().await?;
+    if let Some(addr) = args.http {
+        serve_http(runtime.clone(), addr, &args, token).await?;
+        runtime.shutdown().await;
+        return Ok(EXIT_OK);
+    }
     let session = match &args.workspace {
         Some(dir) => runtime.session_in(dir)?,
         None => runtime.session()?,
@@ -52,6 +87,79 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     }
     runtime.shutdown().await;
     Ok(EXIT_OK)
+}
+
+/// Serves Streamable HTTP until SIGINT or SIGTERM: each MCP session gets
+/// its own Airlock session.
+async fn serve_http(runtime: Runtime, addr: SocketAddr, args: &ServeArgs, token: Option<String>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    hosts.extend(args.allow_hosts.iter().cloned());
+    let config = StreamableHttpServerConfig::default().with_allowed_hosts(hosts);
+    let cancel = config.cancellation_token.clone();
+    let workspaces = args.workspace.clone();
+    let counter = Arc::new(AtomicU64::new(0));
+    let factory_runtime = runtime.clone();
+    let service = StreamableHttpService::new(
+        move || {
+            let session =
+                new_session(&factory_runtime, workspaces.as_deref(), &counter).map_err(std::io::Error::other)?;
+            Ok(CodeModeServer::new(factory_runtime.clone(), session))
+        },
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    let token = token.map(Arc::new);
+    let router = axum::Router::new().nest_service("/mcp", service).layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            let token = token.clone();
+            async move { authorize(token.as_deref().map(String::as_str), request, next).await }
+        },
+    ));
+    // The address on stderr, for whoever started us with port 0.
+    eprintln!("airlock: serving MCP at http://{bound}/mcp");
+    axum::serve(listener, router).with_graceful_shutdown(stop_signal()).await?;
+    cancel.cancel();
+    Ok(())
+}
+
+/// A session for a new MCP client: in a numbered subfolder of `dir`, or
+/// in a temporary folder.
+fn new_session(
+    runtime: &Runtime,
+    dir: Option<&std::path::Path>,
+    counter: &AtomicU64,
+) -> Result<Session, airlock::Error> {
+    match dir {
+        Some(dir) => {
+            let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
+            runtime.session_in(dir.join(format!("session-{n}")))
+        }
+        None => runtime.session(),
+    }
+}
+
+/// Lets a request through when no token is set or it carries
+/// `Authorization: Bearer <token>`.
+async fn authorize(token: Option<&str>, request: Request, next: Next) -> Response {
+    let Some(token) = token else { return next.run(request).await };
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    if presented.is_some_and(|presented| same_secret(presented, token)) {
+        next.run(request).await
+    } else {
+        (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "a bearer token is required\n")
+            .into_response()
+    }
+}
+
+/// Compares in time that does not depend on where the strings differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Resolves on SIGINT or SIGTERM.
