@@ -7,9 +7,12 @@
 //! tokenized again before it leaves the host.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
+use sha2::Digest;
 
+use crate::audit::AuditLog;
 use crate::execution::{ExecutionError, ExecutionResult};
 use crate::pii::{Detector, FlowPolicy, PiiKind, PiiSettings, Vault};
 use crate::tools::{ToolError, ToolRegistry};
@@ -50,8 +53,9 @@ impl PiiGuard {
         self.vault.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Checks where `arguments` may go and gives back the real values.
-    fn outbound(&self, server: &str, tool: &str, arguments: Value) -> Result<Value, ToolError> {
+    /// Checks where `arguments` may go and gives back the real values, with
+    /// the kinds and tokens that flow (for the audit log).
+    fn outbound(&self, server: &str, tool: &str, arguments: Value) -> (Result<Value, ToolError>, Flow) {
         let vault = self.vault();
         let mut kinds: Vec<PiiKind> = Vec::new();
         for_each_text(&arguments, &mut |text| {
@@ -61,17 +65,21 @@ impl PiiGuard {
                 }
             }
         });
+        let flow = Flow {
+            kinds: kinds.iter().map(|kind| kind.as_str().to_owned()).collect(),
+            tokens: vault.tokens_in(&arguments.to_string()),
+        };
         if let Some(kind) = self.engine.flows.first_denied(server, &kinds) {
             tracing::info!(%server, %tool, %kind, "PII flow denied");
-            return Err(ToolError::Denied(format!(
+            let denied = ToolError::Denied(format!(
                 "the arguments hold {kind} data, which server '{server}' may not receive (airlock.pii.flows)"
-            )));
+            ));
+            return (Err(denied), flow);
         }
         if !kinds.is_empty() {
-            let kinds: Vec<&str> = kinds.iter().map(PiiKind::as_str).collect();
-            tracing::debug!(%server, %tool, kinds = ?kinds, "PII flows to a tool");
+            tracing::debug!(%server, %tool, kinds = ?flow.kinds, "PII flows to a tool");
         }
-        Ok(vault.detokenize_json(&arguments))
+        (Ok(vault.detokenize_json(&arguments)), flow)
     }
 
     /// Tokenizes what a tool gave back, errors included (a schema error or
@@ -130,6 +138,31 @@ fn for_each_text(value: &Value, visit: &mut impl FnMut(&str)) {
     }
 }
 
+fn audit_tool_call(
+    audit: &Audit,
+    server: &str,
+    tool: &str,
+    outcome: &Result<Value, ToolError>,
+    took: Duration,
+    flow: Flow,
+) {
+    let outcome = match outcome {
+        Ok(_) => "ok",
+        Err(error) => error.kind(),
+    };
+    audit.record(
+        "tool_call",
+        json!({
+            "server": server,
+            "tool": tool,
+            "outcome": outcome,
+            "duration_us": took.as_micros() as u64,
+            "pii_kinds": flow.kinds,
+            "pii_tokens": flow.tokens,
+        }),
+    );
+}
+
 fn map_message(error: ToolError, map: impl FnOnce(&str) -> String) -> ToolError {
     match error {
         ToolError::NotFound(m) => ToolError::NotFound(map(&m)),
@@ -140,18 +173,46 @@ fn map_message(error: ToolError, map: impl FnOnce(&str) -> String) -> ToolError 
     }
 }
 
-/// The tools one session's executions reach, with its PII guard.
+/// The PII kinds and tokens that a call's arguments carry.
+#[derive(Debug, Default)]
+struct Flow {
+    kinds: Vec<String>,
+    tokens: Vec<String>,
+}
+
+/// Where a session's audit records go.
+#[derive(Clone)]
+pub(crate) struct Audit {
+    pub log: Arc<AuditLog>,
+    pub session: String,
+}
+
+impl Audit {
+    fn record(&self, event: &str, fields: Value) {
+        let mut record = Map::new();
+        record.insert("event".into(), Value::String(event.into()));
+        record.insert("session".into(), Value::String(self.session.clone()));
+        if let Value::Object(fields) = fields {
+            record.extend(fields);
+        }
+        self.log.append(record);
+    }
+}
+
+/// The tools one session's executions reach, with its PII guard and its
+/// audit log.
 #[derive(Clone, Default)]
 pub(crate) struct Boundary {
     tools: Arc<ToolRegistry>,
     pii: Option<Arc<PiiGuard>>,
+    audit: Option<Audit>,
 }
 
 impl Boundary {
     /// A boundary with a fresh vault (when PII handling is on).
-    pub(crate) fn new(tools: Arc<ToolRegistry>, pii: Option<&Arc<PiiEngine>>) -> Self {
+    pub(crate) fn new(tools: Arc<ToolRegistry>, pii: Option<&Arc<PiiEngine>>, audit: Option<Audit>) -> Self {
         let pii = pii.map(|engine| Arc::new(PiiGuard { engine: engine.clone(), vault: Mutex::new(Vault::new()) }));
-        Boundary { tools, pii }
+        Boundary { tools, pii, audit }
     }
 
     /// The tools behind the boundary.
@@ -171,10 +232,51 @@ impl Boundary {
     /// Calls a tool: detokenizes and checks the arguments on the way out,
     /// tokenizes the result on the way in.
     pub(crate) async fn call(&self, server: &str, tool: &str, arguments: Value) -> Result<Value, ToolError> {
-        let Some(pii) = &self.pii else { return self.tools.call(server, tool, arguments).await };
-        let arguments = pii.outbound(server, tool, arguments)?;
-        let outcome = self.tools.call(server, tool, arguments).await;
-        pii.inbound(outcome)
+        let started = Instant::now();
+        let (outcome, flow) = match &self.pii {
+            None => (self.tools.call(server, tool, arguments).await, Flow::default()),
+            Some(pii) => match pii.outbound(server, tool, arguments) {
+                (Ok(arguments), flow) => (pii.inbound(self.tools.call(server, tool, arguments).await), flow),
+                (Err(denied), flow) => (Err(denied), flow),
+            },
+        };
+        if let Some(audit) = &self.audit {
+            audit_tool_call(audit, server, tool, &outcome, started.elapsed(), flow);
+        }
+        outcome
+    }
+
+    /// Records a finished execution in the audit log, if there is one.
+    pub(crate) fn audit_execution(&self, code: &[u8], language: &str, result: &ExecutionResult) {
+        let Some(audit) = &self.audit else { return };
+        let (kinds, tokens) = match &self.pii {
+            Some(pii) => {
+                let vault = pii.vault();
+                let shown = format!("{}{}", result.stdout, result.stderr);
+                let kinds: Vec<String> = vault.kinds_in(&shown).iter().map(|k| k.as_str().to_owned()).collect();
+                (kinds, vault.tokens_in(&shown))
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let outcome = match &result.error {
+            None => "ok".to_string(),
+            Some(ExecutionError::Limit { limit, .. }) => format!("limit:{limit}"),
+            Some(ExecutionError::Exception { .. }) => "exception".to_string(),
+            Some(ExecutionError::Trap { .. }) => "trap".to_string(),
+        };
+        audit.record(
+            "execution",
+            json!({
+                "code_sha256": crate::engine::hex(&sha2::Sha256::digest(code)),
+                "language": language,
+                "outcome": outcome,
+                "duration_us": result.stats.wall_time.as_micros() as u64,
+                "tool_calls": result.stats.tool_calls,
+                "fuel_used": result.stats.fuel_used,
+                "pii_kinds": kinds,
+                "pii_tokens": tokens,
+            }),
+        );
     }
 
     /// Tokenizes what an execution hands back (output, error, value).
@@ -205,7 +307,7 @@ mod tests {
         tools.insert("mail", ToolDefinition::new("reject"), Arc::new(reject));
         let settings = PiiSettings { flows: serde_json::from_str(flows).unwrap(), ..PiiSettings::default() };
         let engine = PiiEngine::new(&settings).unwrap();
-        Boundary::new(Arc::new(tools), engine.as_ref())
+        Boundary::new(Arc::new(tools), engine.as_ref(), None)
     }
 
     #[tokio::test]
@@ -217,7 +319,7 @@ mod tests {
         let args =
             json!({"to": "[EMAIL_1]", "text": "Dear [PERSON_1], unknown [EMAIL_9]", "n": {"deep": ["[EMAIL_1]"]}});
         let pii = b.pii.as_ref().unwrap();
-        let sent = pii.outbound("mail", "send", args.clone()).unwrap();
+        let sent = pii.outbound("mail", "send", args.clone()).0.unwrap();
         assert_eq!(
             sent,
             json!({"to": "ivan@example.com", "text": "Dear Ivan Petrov, unknown [EMAIL_9]", "n": {"deep": ["ivan@example.com"]}})
@@ -227,7 +329,7 @@ mod tests {
         let echoed = b.call("mail", "send", args.clone()).await.unwrap();
         assert_eq!(echoed["to"], "[EMAIL_1]");
         assert_eq!(echoed["text"], "Dear [PERSON_1], unknown [TOKEN_1]");
-        assert_eq!(pii.outbound("mail", "send", echoed).unwrap(), sent);
+        assert_eq!(pii.outbound("mail", "send", echoed).0.unwrap(), sent);
     }
 
     #[tokio::test]
@@ -277,10 +379,11 @@ mod tests {
         let mut tools = ToolRegistry::default();
         tools.insert("s", ToolDefinition::new("echo"), Arc::new(|args: Value| async move { Ok(args) }));
         let tools = Arc::new(tools);
-        let (one, two) = (Boundary::new(tools.clone(), engine.as_ref()), Boundary::new(tools, engine.as_ref()));
+        let (one, two) =
+            (Boundary::new(tools.clone(), engine.as_ref(), None), Boundary::new(tools, engine.as_ref(), None));
         assert_eq!(one.call("s", "echo", json!({"a": "x@y.io"})).await.unwrap(), json!({"a": "[EMAIL_1]"}));
         let pii = two.pii.as_ref().unwrap();
-        assert_eq!(pii.outbound("s", "echo", json!({"a": "[EMAIL_1]"})).unwrap(), json!({"a": "[EMAIL_1]"}));
+        assert_eq!(pii.outbound("s", "echo", json!({"a": "[EMAIL_1]"})).0.unwrap(), json!({"a": "[EMAIL_1]"}));
         assert!(PiiEngine::new(&PiiSettings::disabled()).unwrap().is_none());
     }
 }

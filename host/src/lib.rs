@@ -33,6 +33,7 @@
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod audit;
 mod bindings;
 mod boundary;
 pub mod config;
@@ -53,6 +54,7 @@ mod typescript;
 mod upstream;
 mod wit;
 
+pub use audit::AuditLog;
 pub use bindings::{ts_declarations, wit_interface};
 pub use config::{Config, ConfigError};
 pub use error::Error;

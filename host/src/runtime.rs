@@ -15,7 +15,7 @@ use crate::session::Session;
 use crate::tools::{ToolDefinition, ToolHandler, ToolRegistry};
 use crate::upstream::UpstreamPool;
 use crate::wit::AgentPre;
-use crate::{Config, Error, Limits};
+use crate::{AuditLog, Config, Error, Limits};
 
 /// The Airlock runtime: one wasmtime engine, the pre-initialised and
 /// precompiled JS guest, the tools executions can call and default limits.
@@ -41,6 +41,7 @@ struct Inner {
     js: AgentPre<StoreState>,
     tools: Arc<ToolRegistry>,
     pii: Option<Arc<PiiEngine>>,
+    audit: Option<Arc<AuditLog>>,
     limits: Limits,
     slots: Semaphore,
     _ticker: EpochTicker,
@@ -50,6 +51,7 @@ struct Inner {
 pub struct RuntimeBuilder {
     limits: Limits,
     pii: PiiSettings,
+    audit: Option<Arc<AuditLog>>,
     tools: ToolRegistry,
     cache_dir: Option<PathBuf>,
     max_instances: u32,
@@ -60,6 +62,7 @@ impl Default for RuntimeBuilder {
         RuntimeBuilder {
             limits: Limits::default(),
             pii: PiiSettings::default(),
+            audit: None,
             tools: ToolRegistry::default(),
             cache_dir: engine::default_cache_dir(),
             max_instances: 256,
@@ -79,6 +82,13 @@ impl RuntimeBuilder {
     /// server may receive every kind.
     pub fn pii(mut self, settings: PiiSettings) -> Self {
         self.pii = settings;
+        self
+    }
+
+    /// Records every execution and tool call in `log` (kinds and tokens of
+    /// personal data, never values).
+    pub fn audit(mut self, log: Arc<AuditLog>) -> Self {
+        self.audit = Some(log);
         self
     }
 
@@ -130,6 +140,7 @@ impl RuntimeBuilder {
                 js,
                 tools: Arc::new(self.tools),
                 pii,
+                audit: self.audit,
                 limits: self.limits,
                 slots: Semaphore::new(self.max_instances as usize),
                 _ticker: ticker,
@@ -184,6 +195,10 @@ impl Runtime {
 
     pub(crate) fn tool_registry(&self) -> Arc<ToolRegistry> {
         self.inner.tools.clone()
+    }
+
+    pub(crate) fn audit(&self) -> Option<&Arc<AuditLog>> {
+        self.inner.audit.as_ref()
     }
 
     pub(crate) fn pii(&self) -> Option<&Arc<PiiEngine>> {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use tracing::Instrument;
 
-use crate::boundary::Boundary;
+use crate::boundary::{Audit, Boundary};
 use crate::execution::{ExecutionError, ExecutionResult, Stats};
 use crate::typescript::{LineMap, transpile};
 use crate::{Error, Limits, Runtime, sandbox};
@@ -28,6 +28,14 @@ impl Language {
         match path.extension().and_then(|e| e.to_str()) {
             Some("ts" | "mts" | "cts") => Language::TypeScript,
             _ => Language::JavaScript,
+        }
+    }
+
+    /// `javascript` or `typescript`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::JavaScript => "javascript",
+            Language::TypeScript => "typescript",
         }
     }
 
@@ -64,6 +72,7 @@ pub struct Session {
     runtime: Runtime,
     workspace: Workspace,
     boundary: Boundary,
+    id: String,
 }
 
 impl Session {
@@ -81,8 +90,15 @@ impl Session {
     }
 
     fn new(runtime: Runtime, workspace: Workspace) -> Session {
-        let boundary = Boundary::new(runtime.tool_registry(), runtime.pii());
-        Session { runtime, workspace, boundary }
+        let id = session_id();
+        let audit = runtime.audit().map(|log| Audit { log: log.clone(), session: id.clone() });
+        let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit);
+        Session { runtime, workspace, boundary, id }
+    }
+
+    /// This session's random id (as the audit log names it).
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     /// The host folder the code sees as `./workspace/`.
@@ -129,6 +145,7 @@ impl Session {
             let mut result = raw.into_result();
             result.error = result.error.map(|e| map_to_source(e, line_map.as_ref()));
             let result = self.boundary.output(result);
+            self.boundary.audit_execution(code.as_bytes(), language.name(), &result);
             tracing::debug!(error = ?result.error.as_ref().map(ToString::to_string), stats = ?result.stats, "execution finished");
             Ok(result)
         }
@@ -165,7 +182,9 @@ impl Session {
             Ok(returned.map_err(|message| ExecutionError::Exception { name: "Error".into(), message, stack: None }))
         };
         let finished = tokio::time::timeout(limits.timeout, run).await;
-        Ok(self.boundary.output(sandbox.finish(finished).into_result()))
+        let result = self.boundary.output(sandbox.finish(finished).into_result());
+        self.boundary.audit_execution(wasm, "component", &result);
+        Ok(result)
     }
 }
 
@@ -192,4 +211,16 @@ fn map_to_source(error: ExecutionError, line_map: Option<&LineMap>) -> Execution
         },
         error => error,
     }
+}
+
+/// 16 random hex digits (std's per-process random hash keys, a counter and
+/// the clock).
+fn session_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos());
+    hasher.write_u128(now.unwrap_or(0));
+    format!("{:016x}", hasher.finish())
 }

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn servers_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/servers")
@@ -43,11 +43,43 @@ fn client(args: &[&str]) -> Value {
 }
 
 #[test]
-fn a_python_sdk_client_over_stdio() {
+fn a_python_sdk_client_over_stdio_with_an_audit_log() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_file(dir.path());
-    let seen = client(&["stdio", env!("CARGO_BIN_EXE_airlock"), config.to_str().unwrap()]);
+    let audit = dir.path().join("audit.jsonl");
+    let airlock = env!("CARGO_BIN_EXE_airlock");
+    let seen = client(&["stdio", airlock, config.to_str().unwrap(), "--audit", audit.to_str().unwrap()]);
     check_scenario(&seen);
+
+    // One line per execution and per tool call, with kinds and tokens only.
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let records: Vec<Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let executions = records.iter().filter(|r| r["event"] == "execution").count();
+    assert_eq!(executions, 8, "{text}");
+    let record_call = records.iter().find(|r| r["event"] == "tool_call" && r["tool"] == "get_record").unwrap();
+    assert_eq!(record_call["server"], "records");
+    assert_eq!(record_call["outcome"], "ok");
+    let printed = records.iter().find(|r| r["event"] == "execution" && r["pii_tokens"] == json!(["[EMAIL_1]"]));
+    assert_eq!(printed.unwrap()["pii_kinds"], json!(["EMAIL"]));
+    assert!(records.iter().any(|r| r["outcome"] == "limit:timeout"));
+    assert!(records.iter().any(|r| r["tool"] == "crash" && r["outcome"] == "unavailable"));
+    assert!(!text.contains("@example."), "a real address reached the audit log");
+    let sessions: std::collections::BTreeSet<&str> = records.iter().map(|r| r["session"].as_str().unwrap()).collect();
+    assert_eq!(sessions.len(), 1);
+
+    let verify = |path: &Path| Command::new(airlock).args(["audit", "verify"]).arg(path).output().unwrap();
+    let intact = verify(&audit);
+    assert_eq!(intact.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&intact.stdout), format!("ok: {} records, chain intact\n", records.len()));
+
+    // Edit one line: verification fails at that line.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[2] = lines[2].replacen("\"duration_us\":", "\"duration_us\":1", 1);
+    std::fs::write(&audit, lines.join("\n") + "\n").unwrap();
+    let broken = verify(&audit);
+    assert_eq!(broken.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&broken.stdout);
+    assert!(report.contains("line 3:") && report.contains("was changed"), "{report}");
 }
 
 #[test]

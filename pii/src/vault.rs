@@ -520,6 +520,21 @@ impl Vault {
         counts
     }
 
+    /// The tokens of this vault in `text` (escaped lookalikes left out), each
+    /// once, in order of first appearance: what an audit record may name.
+    pub fn tokens_in(&self, text: &str) -> Vec<String> {
+        let mut tokens: Vec<String> = Vec::new();
+        for (start, end) in token_spans(text) {
+            let token = &text[start..end];
+            if self.entries.get(token).is_some_and(|e| e.kind.as_str() != LOOKALIKE)
+                && !tokens.iter().any(|t| t == token)
+            {
+                tokens.push(token.to_owned());
+            }
+        }
+        tokens
+    }
+
     /// The kinds of the tokens of this vault in `text`, each once, in order
     /// of first appearance (re-tokenized token lookalikes are left out).
     pub fn kinds_in(&self, text: &str) -> Vec<PiiKind> {
@@ -582,6 +597,7 @@ mod tests {
         );
         assert_eq!(vault.tokenize_text(&d, "Ivan Petrov wrote"), "[PERSON_1] wrote");
         assert_eq!(vault.kinds_in("[PERSON_1] and [PERSON_1], [EMAIL_1]"), [PiiKind::Person]);
+        assert_eq!(vault.tokens_in("[PERSON_1] and [PERSON_1], [EMAIL_1]"), ["[PERSON_1]"]);
         // Short values are tokenized where found but not searched for.
         let out = vault.tokenize_json(&d, &json!({"name": "Li", "text": "Li Na"}));
         assert_eq!(out, json!({"name": "[PERSON_2]", "text": "Li Na"}));

@@ -1,5 +1,6 @@
 //! Command-line front end: argument parsing and the subcommands.
 
+mod audit;
 mod bench;
 mod bench_upstream;
 mod pii;
@@ -51,6 +52,9 @@ pub enum Command {
     /// The PII engine on its own.
     #[command(subcommand)]
     Pii(pii::PiiCommand),
+    /// Audit logs.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Logs go to stderr; stdout belongs to the code's output.
@@ -70,6 +74,7 @@ pub async fn dispatch(command: Command) -> anyhow::Result<u8> {
         Command::Tools(command) => servers::tools(command).await,
         Command::Wit(args) => servers::wit(args).await,
         Command::Pii(command) => pii::pii(command),
+        Command::Audit(command) => audit::audit(command),
     }
 }
 

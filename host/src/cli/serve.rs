@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use airlock::serve::CodeModeServer;
-use airlock::{Runtime, Session};
+use airlock::{AuditLog, Runtime, Session};
 use anyhow::Context;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// loopback requires a bearer token in `$AIRLOCK_TOKEN`.
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
+    /// Append a hash-chained audit record for every execution and tool
+    /// call to this file (`airlock audit verify` checks it).
+    #[arg(long, value_name = "FILE")]
+    audit: Option<PathBuf>,
     /// Host names (or `host:port`) accepted in the `Host` header besides
     /// loopback, for a server reached under a public name.
     #[arg(long = "allow-host", value_name = "HOST")]
@@ -60,10 +64,31 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         eprintln!("error: serving on {addr}, beyond loopback, needs a bearer token in ${TOKEN_VAR}");
         return Ok(EXIT_USAGE);
     }
-    let runtime = Runtime::builder().config(&config).build().await?;
+    let mut builder = Runtime::builder().config(&config);
+    let audit = match &args.audit {
+        Some(path) => {
+            let log = AuditLog::open(path).with_context(|| format!("cannot open the audit log {}", path.display()))?;
+            Some(Arc::new(log))
+        }
+        None => None,
+    };
+    if let Some(log) = &audit {
+        builder = builder.audit(log.clone());
+    }
+    let runtime = builder.build().await?;
+    let result = serve_on(&runtime, &args, token).await;
+    runtime.shutdown().await;
+    if let Some(log) = &audit {
+        log.sync();
+    }
+    result
+}
+
+/// Serves on the transport `args` choose until the client leaves or a stop
+/// signal comes.
+async fn serve_on(runtime: &Runtime, args: &ServeArgs, token: Option<String>) -> anyhow::Result<u8> {
     if let Some(addr) = args.http {
-        serve_http(runtime.clone(), addr, &args, token).await?;
-        runtime.shutdown().await;
+        serve_http(runtime.clone(), addr, args, token).await?;
         return Ok(EXIT_OK);
     }
     let session = match &args.workspace {
@@ -85,7 +110,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
             cancel.cancel();
         }
     }
-    runtime.shutdown().await;
     Ok(EXIT_OK)
 }
 

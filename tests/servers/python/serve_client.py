@@ -1,6 +1,6 @@
 """A real MCP client (the official Python SDK) driving `airlock serve`.
 
-    serve_client.py stdio AIRLOCK_BINARY CONFIG_FILE
+    serve_client.py stdio AIRLOCK_BINARY CONFIG_FILE [SERVE_ARGS...]
     serve_client.py http URL [TOKEN]
 
 Over stdio it starts `AIRLOCK_BINARY serve --config CONFIG_FILE`; over HTTP it connects
@@ -33,7 +33,7 @@ def text_of(result) -> str:
 async def connect(argv: list[str]):
     """A ClientSession over the transport `argv` names."""
     if argv[0] == "stdio":
-        params = StdioServerParameters(command=argv[1], args=["serve", "--config", argv[2]])
+        params = StdioServerParameters(command=argv[1], args=["serve", "--config", argv[2], *argv[3:]])
         async with stdio_client(params) as (read, write):
             async with ClientSession(read, write) as session:
                 yield session
