@@ -14,6 +14,7 @@ use sha2::Digest;
 
 use crate::audit::AuditLog;
 use crate::execution::{ExecutionError, ExecutionResult};
+use crate::metrics::Metrics;
 use crate::pii::{Detector, FlowPolicy, PiiKind, PiiSettings, Vault};
 use crate::tools::{ToolError, ToolRegistry};
 
@@ -44,6 +45,8 @@ impl PiiEngine {
 pub(crate) struct PiiGuard {
     engine: Arc<PiiEngine>,
     vault: Mutex<Vault>,
+    /// Tokens per kind already counted in the metrics.
+    counted: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl PiiGuard {
@@ -206,13 +209,21 @@ pub(crate) struct Boundary {
     tools: Arc<ToolRegistry>,
     pii: Option<Arc<PiiGuard>>,
     audit: Option<Audit>,
+    metrics: Arc<Metrics>,
 }
 
 impl Boundary {
     /// A boundary with a fresh vault (when PII handling is on).
-    pub(crate) fn new(tools: Arc<ToolRegistry>, pii: Option<&Arc<PiiEngine>>, audit: Option<Audit>) -> Self {
-        let pii = pii.map(|engine| Arc::new(PiiGuard { engine: engine.clone(), vault: Mutex::new(Vault::new()) }));
-        Boundary { tools, pii, audit }
+    pub(crate) fn new(
+        tools: Arc<ToolRegistry>,
+        pii: Option<&Arc<PiiEngine>>,
+        audit: Option<Audit>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let pii = pii.map(|engine| {
+            Arc::new(PiiGuard { engine: engine.clone(), vault: Mutex::new(Vault::new()), counted: Mutex::default() })
+        });
+        Boundary { tools, pii, audit, metrics }
     }
 
     /// The tools behind the boundary.
@@ -240,14 +251,33 @@ impl Boundary {
                 (Err(denied), flow) => (Err(denied), flow),
             },
         };
+        let took = started.elapsed();
+        self.metrics.tool_call(server, outcome.as_ref().err().map_or("ok", ToolError::kind), took);
         if let Some(audit) = &self.audit {
-            audit_tool_call(audit, server, tool, &outcome, started.elapsed(), flow);
+            audit_tool_call(audit, server, tool, &outcome, took, flow);
         }
         outcome
     }
 
-    /// Records a finished execution in the audit log, if there is one.
-    pub(crate) fn audit_execution(&self, code: &[u8], language: &str, result: &ExecutionResult) {
+    /// Records a finished execution in the metrics and the audit log.
+    pub(crate) fn record_execution(&self, code: &[u8], language: &str, result: &ExecutionResult) {
+        let outcome = match &result.error {
+            None => "ok".to_string(),
+            Some(ExecutionError::Limit { limit, .. }) => format!("limit:{limit}"),
+            Some(ExecutionError::Exception { .. }) => "exception".to_string(),
+            Some(ExecutionError::Trap { .. }) => "trap".to_string(),
+        };
+        self.metrics.execution(&outcome, result.stats.wall_time);
+        if let Some(pii) = &self.pii {
+            let minted = pii.vault().minted_per_kind();
+            let mut counted = pii.counted.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            for (kind, total) in minted {
+                let before = counted.insert(kind.clone(), total).unwrap_or(0);
+                if total > before {
+                    self.metrics.tokens_minted(&kind, total - before);
+                }
+            }
+        }
         let Some(audit) = &self.audit else { return };
         let (kinds, tokens) = match &self.pii {
             Some(pii) => {
@@ -257,12 +287,6 @@ impl Boundary {
                 (kinds, vault.tokens_in(&shown))
             }
             None => (Vec::new(), Vec::new()),
-        };
-        let outcome = match &result.error {
-            None => "ok".to_string(),
-            Some(ExecutionError::Limit { limit, .. }) => format!("limit:{limit}"),
-            Some(ExecutionError::Exception { .. }) => "exception".to_string(),
-            Some(ExecutionError::Trap { .. }) => "trap".to_string(),
         };
         audit.record(
             "execution",
@@ -307,7 +331,7 @@ mod tests {
         tools.insert("mail", ToolDefinition::new("reject"), Arc::new(reject));
         let settings = PiiSettings { flows: serde_json::from_str(flows).unwrap(), ..PiiSettings::default() };
         let engine = PiiEngine::new(&settings).unwrap();
-        Boundary::new(Arc::new(tools), engine.as_ref(), None)
+        Boundary::new(Arc::new(tools), engine.as_ref(), None, Arc::default())
     }
 
     #[tokio::test]
@@ -379,8 +403,10 @@ mod tests {
         let mut tools = ToolRegistry::default();
         tools.insert("s", ToolDefinition::new("echo"), Arc::new(|args: Value| async move { Ok(args) }));
         let tools = Arc::new(tools);
-        let (one, two) =
-            (Boundary::new(tools.clone(), engine.as_ref(), None), Boundary::new(tools, engine.as_ref(), None));
+        let (one, two) = (
+            Boundary::new(tools.clone(), engine.as_ref(), None, Arc::default()),
+            Boundary::new(tools, engine.as_ref(), None, Arc::default()),
+        );
         assert_eq!(one.call("s", "echo", json!({"a": "x@y.io"})).await.unwrap(), json!({"a": "[EMAIL_1]"}));
         let pii = two.pii.as_ref().unwrap();
         assert_eq!(pii.outbound("s", "echo", json!({"a": "[EMAIL_1]"})).0.unwrap(), json!({"a": "[EMAIL_1]"}));

@@ -43,6 +43,7 @@ mod engine;
 mod error;
 mod execution;
 mod limits;
+mod metrics;
 
 mod runtime;
 mod sandbox;
@@ -60,6 +61,7 @@ pub use config::{Config, ConfigError};
 pub use error::Error;
 pub use execution::{ExecutionError, ExecutionResult, Stats};
 pub use limits::{Limit, Limits, parse_size};
+pub use metrics::Metrics;
 pub use runtime::{Runtime, RuntimeBuilder};
 pub use session::{Language, Session};
 pub use tools::{ToolDefinition, ToolError, ToolFuture, ToolHandler, ToolRegistry};

@@ -9,6 +9,7 @@ use wasmtime::Engine;
 
 use crate::boundary::PiiEngine;
 use crate::engine::{self, EngineSettings, EpochTicker};
+use crate::metrics::Metrics;
 use crate::pii::PiiSettings;
 use crate::sandbox::StoreState;
 use crate::session::Session;
@@ -42,6 +43,7 @@ struct Inner {
     tools: Arc<ToolRegistry>,
     pii: Option<Arc<PiiEngine>>,
     audit: Option<Arc<AuditLog>>,
+    metrics: Arc<Metrics>,
     limits: Limits,
     slots: Semaphore,
     _ticker: EpochTicker,
@@ -141,6 +143,7 @@ impl RuntimeBuilder {
                 tools: Arc::new(self.tools),
                 pii,
                 audit: self.audit,
+                metrics: Arc::default(),
                 limits: self.limits,
                 slots: Semaphore::new(self.max_instances as usize),
                 _ticker: ticker,
@@ -195,6 +198,16 @@ impl Runtime {
 
     pub(crate) fn tool_registry(&self) -> Arc<ToolRegistry> {
         self.inner.tools.clone()
+    }
+
+    /// Counters and histograms of executions, tool calls, PII tokens and
+    /// sessions; [`Metrics::encode`] gives the Prometheus text format.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub(crate) fn metrics_handle(&self) -> Arc<Metrics> {
+        self.inner.metrics.clone()
     }
 
     pub(crate) fn audit(&self) -> Option<&Arc<AuditLog>> {

@@ -92,7 +92,8 @@ impl Session {
     fn new(runtime: Runtime, workspace: Workspace) -> Session {
         let id = session_id();
         let audit = runtime.audit().map(|log| Audit { log: log.clone(), session: id.clone() });
-        let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit);
+        let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit, runtime.metrics_handle());
+        runtime.metrics().session_opened();
         Session { runtime, workspace, boundary, id }
     }
 
@@ -145,12 +146,18 @@ impl Session {
             let mut result = raw.into_result();
             result.error = result.error.map(|e| map_to_source(e, line_map.as_ref()));
             let result = self.boundary.output(result);
-            self.boundary.audit_execution(code.as_bytes(), language.name(), &result);
+            self.boundary.record_execution(code.as_bytes(), language.name(), &result);
             tracing::debug!(error = ?result.error.as_ref().map(ToString::to_string), stats = ?result.stats, "execution finished");
             Ok(result)
         }
         .instrument(span)
         .await
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.runtime.metrics().session_closed();
     }
 }
 
@@ -183,7 +190,7 @@ impl Session {
         };
         let finished = tokio::time::timeout(limits.timeout, run).await;
         let result = self.boundary.output(sandbox.finish(finished).into_result());
-        self.boundary.audit_execution(wasm, "component", &result);
+        self.boundary.record_execution(wasm, "component", &result);
         Ok(result)
     }
 }

@@ -120,6 +120,21 @@ fn a_python_sdk_client_over_streamable_http_with_isolated_sessions() {
     assert_eq!(isolation["one_echo"]["text"], "[EMAIL_1]\n");
     assert_eq!(isolation["two_echo"]["text"], "[TOKEN_1]\n");
 
+    // /metrics parses as OpenMetrics (by the Prometheus client) and moves.
+    let before = &seen["metrics_before"]["samples"];
+    let after = &seen["metrics_after"]["samples"];
+    assert!(seen["metrics_after"]["content_type"].as_str().unwrap().starts_with("application/openmetrics-text"));
+    let value = |samples: &Value, key: &str| samples[key].as_f64().unwrap_or(0.0);
+    assert_eq!(value(before, "airlock_executions_total{outcome=ok}"), 0.0);
+    assert_eq!(value(after, "airlock_executions_total{outcome=ok}"), 10.0, "{after}");
+    assert_eq!(value(after, "airlock_executions_total{outcome=exception}"), 1.0);
+    assert_eq!(value(after, "airlock_executions_total{outcome=limit:timeout}"), 1.0);
+    assert_eq!(value(after, "airlock_tool_calls_total{outcome=ok,server=records}"), 5.0, "{after}");
+    assert_eq!(value(after, "airlock_tool_calls_total{outcome=unavailable,server=records}"), 1.0);
+    assert!(value(after, "airlock_pii_tokens_minted_total{kind=EMAIL}") >= 2.0, "{after}");
+    assert_eq!(value(after, "airlock_execution_duration_seconds_count{}"), 12.0);
+    assert!(value(after, "airlock_tool_call_duration_seconds_count{server=records}") >= 6.0);
+
     // SIGTERM: a clean stop.
     Command::new("kill").arg(server.id().to_string()).status().unwrap();
     let status = server.wait().unwrap();

@@ -511,6 +511,16 @@ impl Vault {
         counts
     }
 
+    /// How many tokens this vault has minted, by kind name (escaped
+    /// lookalikes left out).
+    pub fn minted_per_kind(&self) -> BTreeMap<String, u64> {
+        self.counters
+            .iter()
+            .filter(|(kind, _)| kind.as_str() != LOOKALIKE)
+            .map(|(kind, n)| (kind.as_str().to_owned(), *n))
+            .collect()
+    }
+
     /// How many distinct values this vault holds, by kind name.
     pub fn values_per_kind(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();

@@ -33,8 +33,9 @@ pub struct ServeArgs {
     #[arg(long)]
     workspace: Option<PathBuf>,
     /// Serve Streamable HTTP at this address (`127.0.0.1:8765`; port 0
-    /// picks one) instead of stdio. The endpoint is `/mcp`. Binding beyond
-    /// loopback requires a bearer token in `$AIRLOCK_TOKEN`.
+    /// picks one) instead of stdio. The endpoint is `/mcp`, Prometheus
+    /// metrics are at `/metrics`. Binding beyond loopback requires a bearer
+    /// token in `$AIRLOCK_TOKEN`.
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
     /// Append a hash-chained audit record for every execution and tool
@@ -135,12 +136,21 @@ async fn serve_http(runtime: Runtime, addr: SocketAddr, args: &ServeArgs, token:
         config,
     );
     let token = token.map(Arc::new);
-    let router = axum::Router::new().nest_service("/mcp", service).layer(axum::middleware::from_fn(
-        move |request: Request, next: Next| {
+    let metrics_runtime = runtime.clone();
+    let metrics = move || {
+        let runtime = metrics_runtime.clone();
+        async move {
+            let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+            ([(header::CONTENT_TYPE, content_type)], runtime.metrics().encode())
+        }
+    };
+    let router = axum::Router::new()
+        .nest_service("/mcp", service)
+        .route("/metrics", axum::routing::get(metrics))
+        .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
             let token = token.clone();
             async move { authorize(token.as_deref().map(String::as_str), request, next).await }
-        },
-    ));
+        }));
     // The address on stderr, for whoever started us with port 0.
     eprintln!("airlock: serving MCP at http://{bound}/mcp");
     axum::serve(listener, router).with_graceful_shutdown(stop_signal()).await?;

@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 import httpx2
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -71,8 +72,26 @@ async def isolation(argv: list[str]) -> dict:
     return out
 
 
+async def metrics(argv: list[str]) -> dict:
+    """/metrics of the HTTP server, parsed by the official Prometheus client:
+    {"name{label=value,...}": value} for every sample."""
+    url = argv[1].removesuffix("/mcp") + "/metrics"
+    headers = {"Authorization": f"Bearer {argv[2]}"} if len(argv) > 2 else {}
+    async with httpx2.AsyncClient(headers=headers) as http:
+        response = await http.get(url)
+        response.raise_for_status()
+    samples = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            samples[f"{sample.name}{{{labels}}}"] = sample.value
+    return {"content_type": response.headers.get("content-type"), "samples": samples}
+
+
 async def main(argv: list[str]) -> None:
     out: dict = {}
+    if argv[0] == "http":
+        out["metrics_before"] = await metrics(argv)
     async with connect(argv) as session:
         init = await session.initialize()
         out["server_name"] = init.server_info.name
@@ -108,6 +127,7 @@ async def main(argv: list[str]) -> None:
         out["list_servers"] = text_of(listed)
     if argv[0] == "http":
         out["isolation"] = await isolation(argv)
+        out["metrics_after"] = await metrics(argv)
     print(json.dumps(out))
 
 
