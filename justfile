@@ -40,3 +40,8 @@ bench-pii:
 # Fuzz the PII engine (nightly + cargo-fuzz; FUZZ_SECONDS per target, default 60).
 fuzz:
     bash scripts/fuzz.sh
+
+# Load figures for airlock serve (50 HTTP sessions x 20 executions; stdio round trip), from the Python SDK.
+bench-serve:
+    cargo build --release -p airlock --bin airlock
+    tests/servers/.venv/bin/python bench/serve/load.py
