@@ -99,6 +99,8 @@ fn a_python_sdk_client_over_streamable_http_with_isolated_sessions() {
     stderr.read_line(&mut line).unwrap();
     let url = line.trim().rsplit(' ').next().unwrap().to_string();
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{line}");
+    // Keep draining the server's log so that it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
 
     // Without the token: 401, before any MCP processing.
     let authority = url.trim_start_matches("http://").trim_end_matches("/mcp");
