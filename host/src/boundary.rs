@@ -61,17 +61,20 @@ impl PiiGuard {
     fn outbound(&self, server: &str, tool: &str, arguments: Value) -> (Result<Value, ToolError>, Flow) {
         let vault = self.vault();
         let mut kinds: Vec<PiiKind> = Vec::new();
+        let mut tokens: Vec<String> = Vec::new();
         for_each_text(&arguments, &mut |text| {
             for kind in vault.flowing_kinds(&self.engine.detector, text) {
                 if !kinds.contains(&kind) {
                     kinds.push(kind);
                 }
             }
+            for token in vault.tokens_in(text) {
+                if !tokens.contains(&token) {
+                    tokens.push(token);
+                }
+            }
         });
-        let flow = Flow {
-            kinds: kinds.iter().map(|kind| kind.as_str().to_owned()).collect(),
-            tokens: vault.tokens_in(&arguments.to_string()),
-        };
+        let flow = Flow { kinds: kinds.iter().map(|kind| kind.as_str().to_owned()).collect(), tokens };
         if let Some(kind) = self.engine.flows.first_denied(server, &kinds) {
             tracing::info!(%server, %tool, %kind, "PII flow denied");
             let denied = ToolError::Denied(format!(
