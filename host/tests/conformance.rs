@@ -3,9 +3,12 @@
 //! (server mode) and against Airlock's upstream client (client mode), with
 //! the expected failures of tests/conformance/expected-failures.yml.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+
+use common::{cache_dir, records_config, serve_http};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -18,7 +21,7 @@ fn conformance(args: &[&str]) -> Output {
         .arg("--expected-failures")
         .arg(root.join("tests/conformance/expected-failures.yml"))
         .env("AIRLOCK", env!("CARGO_BIN_EXE_airlock"))
-        .env("AIRLOCK_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("airlock-cache"))
+        .env("AIRLOCK_CACHE_DIR", cache_dir())
         .output()
         .expect("the conformance suite runs")
 }
@@ -30,26 +33,7 @@ fn report(out: &Output) -> String {
 #[test]
 fn the_server_passes_every_scenario_but_the_expected_failures() {
     let dir = tempfile::tempdir().unwrap();
-    let servers = repo().join("tests/servers");
-    let config = serde_json::json!({"mcpServers": {"records": {
-        "command": servers.join(".venv/bin/python"),
-        "args": [servers.join("python/records_server.py")]
-    }}});
-    let config_path = dir.path().join("mcp.json");
-    std::fs::write(&config_path, config.to_string()).unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(["serve", "--http", "127.0.0.1:0", "--config"])
-        .arg(&config_path)
-        .env("AIRLOCK_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("airlock-cache"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(server.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_string();
-    // Keep draining the server's log so that it never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let (mut server, url) = serve_http(&records_config(dir.path()), &[]);
 
     let out = conformance(&["server", "--url", &url]);
     server.kill().unwrap();

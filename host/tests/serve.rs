@@ -2,31 +2,14 @@
 //! (tests/servers/python/serve_client.py) over stdio and over Streamable
 //! HTTP, with the Python "records" server behind Airlock.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
 
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Command;
+
+use common::{cache_dir, records_config, serve_http, servers_dir};
 use serde_json::{Value, json};
-
-fn servers_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/servers")
-}
-
-fn cache_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("airlock-cache")
-}
-
-/// A config with the records server, in `dir`.
-fn config_file(dir: &Path) -> PathBuf {
-    let servers = servers_dir();
-    let config = serde_json::json!({"mcpServers": {"records": {
-        "command": servers.join(".venv/bin/python"),
-        "args": [servers.join("python/records_server.py")]
-    }}});
-    let path = dir.join("mcp.json");
-    std::fs::write(&path, config.to_string()).unwrap();
-    path
-}
 
 /// Runs the Python client with `args` and returns what it saw.
 fn client(args: &[&str]) -> Value {
@@ -45,7 +28,7 @@ fn client(args: &[&str]) -> Value {
 #[test]
 fn a_python_sdk_client_over_stdio_with_an_audit_log() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_file(dir.path());
+    let config = records_config(dir.path());
     let audit = dir.path().join("audit.jsonl");
     let airlock = env!("CARGO_BIN_EXE_airlock");
     let seen = client(&["stdio", airlock, config.to_str().unwrap(), "--audit", audit.to_str().unwrap()]);
@@ -85,22 +68,8 @@ fn a_python_sdk_client_over_stdio_with_an_audit_log() {
 #[test]
 fn a_python_sdk_client_over_streamable_http_with_isolated_sessions() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_file(dir.path());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(["serve", "--http", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .env("AIRLOCK_CACHE_DIR", cache_dir())
-        .env("AIRLOCK_TOKEN", "t0ken")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(server.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{line}");
-    // Keep draining the server's log so that it never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let config = records_config(dir.path());
+    let (mut server, url) = serve_http(&config, &[("AIRLOCK_TOKEN", "t0ken")]);
 
     // Without the token: 401, before any MCP processing.
     let authority = url.trim_start_matches("http://").trim_end_matches("/mcp");

@@ -1,0 +1,49 @@
+//! What the `airlock serve` tests share: the records-server config and a
+//! server started on a free loopback port.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The real MCP servers the tests start.
+pub fn servers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/servers")
+}
+
+/// The compiled-guest cache the tests share.
+pub fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("airlock-cache")
+}
+
+/// A config with the Python records server, written into `dir`.
+pub fn records_config(dir: &Path) -> PathBuf {
+    let servers = servers_dir();
+    let config = serde_json::json!({"mcpServers": {"records": {
+        "command": servers.join(".venv/bin/python"),
+        "args": [servers.join("python/records_server.py")]
+    }}});
+    let path = dir.join("mcp.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    path
+}
+
+/// Starts `airlock serve --http 127.0.0.1:0 --config <config>` with `envs`
+/// and returns it with the URL it printed. Its log is drained so that it
+/// never blocks on a full pipe.
+pub fn serve_http(config: &Path, envs: &[(&str, &str)]) -> (Child, String) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["serve", "--http", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .env("AIRLOCK_CACHE_DIR", cache_dir())
+        .envs(envs.iter().copied())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{line}");
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    (server, url)
+}
