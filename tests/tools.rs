@@ -100,3 +100,60 @@ async fn promise_all_runs_tool_calls_concurrently_on_the_host() {
     // All twenty were in flight at once: one batch, run concurrently.
     assert_eq!(peak.load(Ordering::SeqCst), 20);
 }
+
+#[tokio::test]
+async fn draining_lets_running_executions_finish_and_refuses_new_ones() {
+    let entered = Arc::new(tokio::sync::Notify::new());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (on_enter, on_release) = (entered.clone(), release.clone());
+    let runtime = builder()
+        .tool("gate", ToolDefinition::new("wait"), move |_: Value| {
+            let (on_enter, on_release) = (on_enter.clone(), on_release.clone());
+            async move {
+                on_enter.notify_one();
+                on_release.notified().await;
+                Ok(json!("released"))
+            }
+        })
+        .build()
+        .await
+        .unwrap();
+    let session = Arc::new(runtime.session().unwrap());
+    let running = tokio::spawn({
+        let session = session.clone();
+        async move {
+            let code = r#"import { callTool } from "airlock"; console.log(await callTool("gate", "wait", {}));"#;
+            session.execute(code, airlock::Language::JavaScript).await
+        }
+    });
+    entered.notified().await;
+
+    // The drain waits for the running execution; one asked for after it
+    // started waits too, and is then refused.
+    let mut drain = Box::pin(runtime.drain());
+    assert!(futures_poll_once(drain.as_mut()).await.is_none(), "drained while an execution was running");
+    let mut late = Box::pin(session.execute("console.log('late')", airlock::Language::JavaScript));
+    assert!(futures_poll_once(late.as_mut()).await.is_none(), "a new execution started during the drain");
+    release.notify_one();
+    drain.await;
+    let finished = running.await.unwrap().expect("the running execution finishes");
+    assert_ok(&finished);
+    assert_eq!(finished.stdout, "released\n");
+    assert!(matches!(late.await, Err(airlock::Error::ShuttingDown)));
+
+    // The session counted what it ran.
+    let stats = session.stats();
+    assert_eq!((stats.executions, stats.failed, stats.tool_calls), (1, 0, 1));
+}
+
+/// Polls `future` once: `Some` with its output if it was ready.
+async fn futures_poll_once<F: std::future::Future + ?Sized>(future: std::pin::Pin<&mut F>) -> Option<F::Output> {
+    let mut future = future;
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match future.as_mut().poll(cx) {
+            std::task::Poll::Ready(output) => Some(output),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await
+}

@@ -51,6 +51,19 @@ pub struct Settings {
     /// PII handling: on by default; what is detected and which servers may
     /// receive which kinds.
     pub pii: PiiSettings,
+    /// How `airlock serve` serves.
+    pub serve: ServeSettings,
+}
+
+/// Settings of `airlock serve` (the `"airlock.serve"` key).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeSettings {
+    /// The bearer token HTTP clients must send (`${VAR}` is expanded);
+    /// `$AIRLOCK_TOKEN` overrides it. Required when serving beyond
+    /// loopback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 impl Default for Settings {
@@ -60,6 +73,7 @@ impl Default for Settings {
             tool_timeout: Duration::from_secs(60),
             startup_timeout: Duration::from_secs(60),
             pii: PiiSettings::default(),
+            serve: ServeSettings::default(),
         }
     }
 }
@@ -179,6 +193,13 @@ impl Config {
                 one(&mut text, "cwd".into())?;
                 *cwd = PathBuf::from(text);
             }
+        }
+        if let Some(token) = &mut self.airlock.serve.token {
+            *token = expand_vars(token, lookup).map_err(|message| ConfigError {
+                file: None,
+                field: "airlock.serve.token".into(),
+                message,
+            })?;
         }
         Ok(())
     }
@@ -334,6 +355,8 @@ mod tests {
         assert_eq!(config.servers["a"].env["T"], "s3cret");
         assert_eq!(config.servers["b"].url.as_deref(), Some("http://127.0.0.1:8080/mcp"));
         assert_eq!(config.servers["b"].headers["Authorization"], "Bearer s3cret");
+        let serve = Config::from_json_with_env(r#"{"airlock": {"serve": {"token": "${TOKEN}"}}}"#, env).unwrap();
+        assert_eq!(serve.airlock.serve.token.as_deref(), Some("s3cret"));
 
         let missing =
             Config::from_json_with_env(r#"{"mcpServers": {"a": {"command": "x", "args": ["${NOPE}"]}}}"#, env)

@@ -29,6 +29,10 @@ pub enum Error {
     /// A configuration file or value is invalid.
     #[error("{0}")]
     Config(#[from] crate::config::ConfigError),
+    /// The runtime is draining for shutdown ([`crate::Runtime::drain`])
+    /// and takes no new executions.
+    #[error("the runtime is shutting down and takes no new executions")]
+    ShuttingDown,
     /// Anything else wasmtime reported.
     #[error("internal error: {0}")]
     Internal(String),

@@ -63,7 +63,7 @@ pub use execution::{ExecutionError, ExecutionResult, Stats};
 pub use limits::{Limit, Limits, parse_size};
 pub use metrics::Metrics;
 pub use runtime::{Runtime, RuntimeBuilder};
-pub use session::{Language, Session};
+pub use session::{Language, Session, SessionStats};
 pub use tools::{ToolDefinition, ToolError, ToolFuture, ToolHandler, ToolRegistry};
 pub use typescript::{LineMap, Transpiled, TypeScriptError, transpile};
 pub use upstream::{ServerStatus, UpstreamPool};

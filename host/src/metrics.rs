@@ -45,6 +45,7 @@ pub struct Metrics {
     tool_call_seconds: Family<Server, Histogram, fn() -> Histogram>,
     pii_tokens: Family<Kind, Counter>,
     sessions: Gauge,
+    in_flight: Gauge,
 }
 
 impl Default for Metrics {
@@ -67,7 +68,18 @@ impl Default for Metrics {
         registry.register("pii_tokens_minted", "PII tokens minted, by kind", pii_tokens.clone());
         let sessions = Gauge::default();
         registry.register("active_sessions", "Sessions open now", sessions.clone());
-        Metrics { registry, executions, execution_seconds, tool_calls, tool_call_seconds, pii_tokens, sessions }
+        let in_flight = Gauge::default();
+        registry.register("executions_in_flight", "Executions running now", in_flight.clone());
+        Metrics {
+            registry,
+            executions,
+            execution_seconds,
+            tool_calls,
+            tool_call_seconds,
+            pii_tokens,
+            sessions,
+            in_flight,
+        }
     }
 }
 
@@ -85,6 +97,14 @@ impl Metrics {
 
     pub(crate) fn tokens_minted(&self, kind: &str, count: u64) {
         self.pii_tokens.get_or_create(&Kind { kind: kind.to_owned() }).inc_by(count);
+    }
+
+    pub(crate) fn execution_started(&self) {
+        self.in_flight.inc();
+    }
+
+    pub(crate) fn execution_finished(&self) {
+        self.in_flight.dec();
     }
 
     pub(crate) fn session_opened(&self) {

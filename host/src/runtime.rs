@@ -46,6 +46,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     limits: Limits,
     slots: Semaphore,
+    max_instances: u32,
     _ticker: EpochTicker,
 }
 
@@ -146,6 +147,7 @@ impl RuntimeBuilder {
                 metrics: Arc::default(),
                 limits: self.limits,
                 slots: Semaphore::new(self.max_instances as usize),
+                max_instances: self.max_instances,
                 _ticker: ticker,
             }),
         })
@@ -178,6 +180,20 @@ impl Runtime {
     /// The tools executions can call.
     pub fn tools(&self) -> &ToolRegistry {
         &self.inner.tools
+    }
+
+    /// Lets the executions already running (or waiting for a slot) finish,
+    /// each within its own deadline, and refuses new ones with
+    /// [`Error::ShuttingDown`]. Call it before [`Runtime::shutdown`] for a
+    /// graceful stop.
+    pub async fn drain(&self) {
+        let slots = &self.inner.slots;
+        // Holding every slot means nothing runs; the semaphore is fair, so
+        // executions queued before this call still get their turn first.
+        if let Ok(all) = slots.acquire_many(self.inner.max_instances).await {
+            slots.close();
+            drop(all);
+        }
     }
 
     /// Stops the upstream servers this runtime started and waits for them
@@ -218,7 +234,23 @@ impl Runtime {
         self.inner.pii.as_ref()
     }
 
-    pub(crate) fn slots(&self) -> &Semaphore {
-        &self.inner.slots
+    /// Waits for a free execution slot; counted as in flight until the
+    /// returned guard drops.
+    pub(crate) async fn slot(&self) -> Result<ExecutionSlot<'_>, Error> {
+        let permit = self.inner.slots.acquire().await.map_err(|_| Error::ShuttingDown)?;
+        self.inner.metrics.execution_started();
+        Ok(ExecutionSlot { _permit: permit, metrics: &self.inner.metrics })
+    }
+}
+
+/// One running execution's claim on the runtime.
+pub(crate) struct ExecutionSlot<'a> {
+    _permit: tokio::sync::SemaphorePermit<'a>,
+    metrics: &'a Metrics,
+}
+
+impl Drop for ExecutionSlot<'_> {
+    fn drop(&mut self) {
+        self.metrics.execution_finished();
     }
 }

@@ -16,7 +16,7 @@ use rmcp::{ErrorData as McpError, RoleServer};
 use serde_json::{Value, json};
 
 use crate::execution::ExecutionResult;
-use crate::{Language, Limits, Runtime, Session};
+use crate::{Language, Limits, Runtime, Session, SessionStats};
 
 /// How long `tools/list` waits for the upstream servers' tool lists, to
 /// name their tools in `execute_code`'s description.
@@ -146,7 +146,7 @@ impl CodeModeServer {
             limits.timeout = limits.timeout.min(Duration::from_millis(ms.max(1)));
         }
         match self.session.execute_with_limits(code, language, &limits).await {
-            Ok(result) => execution_result(&result),
+            Ok(result) => execution_result(&result, self.session.stats()),
             Err(error) => text_error(format!("the execution could not run: {error}")),
         }
     }
@@ -188,8 +188,9 @@ fn text_error(message: impl Into<String>) -> CallToolResult {
 }
 
 /// An execution as a tool result: stdout, then stderr and the error when
-/// there are any, as text; stats and the error as structured content.
-fn execution_result(result: &ExecutionResult) -> CallToolResult {
+/// there are any, as text; stats, the error and the session's running
+/// totals as structured content.
+fn execution_result(result: &ExecutionResult, session: SessionStats) -> CallToolResult {
     let mut text = result.stdout.clone();
     let section = |text: &mut String, part: String| {
         if !text.is_empty() && !text.ends_with('\n') {
@@ -218,6 +219,7 @@ fn execution_result(result: &ExecutionResult) -> CallToolResult {
         "ok": result.error.is_none(),
         "error": result.error,
         "stats": result.stats,
+        "session": session,
     }));
     outcome
 }

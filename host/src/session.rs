@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tracing::Instrument;
 
@@ -73,6 +74,33 @@ pub struct Session {
     workspace: Workspace,
     boundary: Boundary,
     id: String,
+    counters: Counters,
+}
+
+/// What a session has run so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SessionStats {
+    /// Executions that ran (whatever their outcome).
+    pub executions: u64,
+    /// Executions that ended in an error or hit a limit.
+    pub failed: u64,
+    /// Tool calls its executions made.
+    pub tool_calls: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    executions: AtomicU64,
+    failed: AtomicU64,
+    tool_calls: AtomicU64,
+}
+
+impl Counters {
+    fn count(&self, result: &ExecutionResult) {
+        self.executions.fetch_add(1, Ordering::Relaxed);
+        self.failed.fetch_add(u64::from(result.error.is_some()), Ordering::Relaxed);
+        self.tool_calls.fetch_add(u64::from(result.stats.tool_calls), Ordering::Relaxed);
+    }
 }
 
 impl Session {
@@ -94,12 +122,22 @@ impl Session {
         let audit = runtime.audit().map(|log| Audit { log: log.clone(), session: id.clone() });
         let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit, runtime.metrics_handle());
         runtime.metrics().session_opened();
-        Session { runtime, workspace, boundary, id }
+        Session { runtime, workspace, boundary, id, counters: Counters::default() }
     }
 
     /// This session's random id (as the audit log names it).
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// How many executions and tool calls this session has run.
+    pub fn stats(&self) -> SessionStats {
+        let c = &self.counters;
+        SessionStats {
+            executions: c.executions.load(Ordering::Relaxed),
+            failed: c.failed.load(Ordering::Relaxed),
+            tool_calls: c.tool_calls.load(Ordering::Relaxed),
+        }
     }
 
     /// The host folder the code sees as `./workspace/`.
@@ -133,7 +171,7 @@ impl Session {
                 },
             };
             let _slot =
-                self.runtime.slots().acquire().await.map_err(|_| Error::internal("the runtime is shutting down"))?;
+                self.runtime.slot().await?;
             let raw = sandbox::execute(
                 self.runtime.engine(),
                 self.runtime.js_guest(),
@@ -147,6 +185,7 @@ impl Session {
             result.error = result.error.map(|e| map_to_source(e, line_map.as_ref()));
             let result = self.boundary.output(result);
             self.boundary.record_execution(code.as_bytes(), language.name(), &result);
+            self.counters.count(&result);
             tracing::debug!(error = ?result.error.as_ref().map(ToString::to_string), stats = ?result.stats, "execution finished");
             Ok(result)
         }
@@ -177,8 +216,7 @@ impl Session {
         let tools = self.runtime.tool_registry();
         crate::typed::link_server_imports(engine, &component, &mut linker, &tools).await.map_err(Error::Link)?;
         let pre = linker.instantiate_pre(&component).map_err(|e| Error::Link(format!("{e:#}")))?;
-        let _slot =
-            self.runtime.slots().acquire().await.map_err(|_| Error::internal("the runtime is shutting down"))?;
+        let _slot = self.runtime.slot().await?;
         let mut sandbox = sandbox::Sandbox::new(engine, self.boundary.clone(), self.workspace(), &limits)?;
         let input = input.to_string();
         let store = &mut sandbox.store;
@@ -191,6 +229,7 @@ impl Session {
         let finished = tokio::time::timeout(limits.timeout, run).await;
         let result = self.boundary.output(sandbox.finish(finished).into_result());
         self.boundary.record_execution(wasm, "component", &result);
+        self.counters.count(&result);
         Ok(result)
     }
 }

@@ -112,6 +112,55 @@ fn a_python_sdk_client_over_streamable_http_with_isolated_sessions() {
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
 
+#[test]
+fn a_stop_signal_lets_the_running_execution_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = records_config(dir.path());
+    let (mut server, url) = serve_http(&config, &[]);
+    let seen = client(&["drain", &url, &server.id().to_string()]);
+    assert_eq!(seen["in_flight_before_signal"], 1, "{seen}");
+    // The execution was waiting on a 1.5 s tool call when SIGTERM came: it
+    // finished, and its result reached the client.
+    assert_eq!(seen["running"]["text"], "done 9\n", "{seen}");
+    assert_eq!(seen["running"]["is_error"], false);
+    let status = server.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
+fn the_bearer_token_can_come_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcp.json");
+    std::fs::write(&config, r#"{"airlock": {"serve": {"token": "${SERVE_SECRET}"}}}"#).unwrap();
+    let (mut server, url) = serve_http(&config, &[("SERVE_SECRET", "from-config")]);
+    let authority = url.trim_start_matches("http://").trim_end_matches("/mcp");
+    let get_metrics = |authorization: &str| {
+        let mut stream = std::net::TcpStream::connect(authority).unwrap();
+        write!(stream, "GET /metrics HTTP/1.1\r\nHost: {authority}\r\n{authorization}Connection: close\r\n\r\n")
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    assert!(get_metrics("").starts_with("HTTP/1.1 401"));
+    assert!(get_metrics("Authorization: Bearer wrong\r\n").starts_with("HTTP/1.1 401"));
+    let allowed = get_metrics("Authorization: Bearer from-config\r\n");
+    assert!(allowed.starts_with("HTTP/1.1 200") && allowed.contains("airlock_active_sessions"), "{allowed}");
+    Command::new("kill").arg(server.id().to_string()).status().unwrap();
+    assert_eq!(server.wait().unwrap().code(), Some(0));
+
+    // Beyond loopback, no token at all is a usage error.
+    std::fs::write(&config, "{}").unwrap();
+    let open = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["serve", "--http", "0.0.0.0:0", "--config"])
+        .arg(&config)
+        .env_remove("AIRLOCK_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(open.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&open.stderr).contains("needs a bearer token"));
+}
+
 /// What both transports must show.
 fn check_scenario(seen: &Value) {
     assert_eq!(seen["server_name"], "airlock");
@@ -134,6 +183,10 @@ fn check_scenario(seen: &Value) {
     assert_eq!(seen["timeout"]["structured"]["error"]["limit"], "timeout");
     assert_eq!(seen["crash"]["text"], "unavailable\n");
     assert_eq!(seen["after_crash"]["text"], "5\n");
+    // The session's own running totals: eight executions so far, two of
+    // them failed (the throw and the timeout), three tool calls.
+    let totals = &seen["after_crash"]["structured"]["session"];
+    assert_eq!(totals, &json!({"executions": 8, "failed": 2, "tool_calls": 3}), "{totals}");
 
     // The session's workspace lives across its executions.
     assert_eq!(seen["write"]["text"], "(no output)");

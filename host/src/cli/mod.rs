@@ -1,5 +1,6 @@
 //! Command-line front end: argument parsing and the subcommands.
 
+mod answers;
 mod audit;
 mod bench;
 mod bench_upstream;

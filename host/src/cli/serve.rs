@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use airlock::serve::CodeModeServer;
 use airlock::{AuditLog, Runtime, Session};
@@ -14,10 +15,12 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clap::Args;
-use rmcp::ServiceExt;
+use rmcp::transport::IntoTransport;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{RoleServer, ServiceExt};
 
+use super::answers::{Pending, Tracked};
 use super::{EXIT_OK, EXIT_USAGE};
 
 /// Arguments of `airlock serve`.
@@ -35,7 +38,7 @@ pub struct ServeArgs {
     /// Serve Streamable HTTP at this address (`127.0.0.1:8765`; port 0
     /// picks one) instead of stdio. The endpoint is `/mcp`, Prometheus
     /// metrics are at `/metrics`. Binding beyond loopback requires a bearer
-    /// token in `$AIRLOCK_TOKEN`.
+    /// token, in `$AIRLOCK_TOKEN` or the config's `airlock.serve.token`.
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
     /// Append a hash-chained audit record for every execution and tool
@@ -57,12 +60,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     let Some(config) = super::load_config(args.config.as_deref()) else {
         return Ok(EXIT_USAGE);
     };
-    let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
+    let token = std::env::var(TOKEN_VAR).ok().or_else(|| config.airlock.serve.token.clone()).filter(|t| !t.is_empty());
     if let Some(addr) = args.http
         && !addr.ip().is_loopback()
         && token.is_none()
     {
-        eprintln!("error: serving on {addr}, beyond loopback, needs a bearer token in ${TOKEN_VAR}");
+        eprintln!(
+            "error: serving on {addr}, beyond loopback, needs a bearer token (${TOKEN_VAR} or airlock.serve.token in the config)"
+        );
         return Ok(EXIT_USAGE);
     }
     let mut builder = Runtime::builder().config(&config);
@@ -78,6 +83,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     }
     let runtime = builder.build().await?;
     let result = serve_on(&runtime, &args, token).await;
+    // Stopping: executions still running finish (within their deadlines)
+    // before their upstream servers go away.
+    runtime.drain().await;
     runtime.shutdown().await;
     if let Some(log) = &audit {
         log.sync();
@@ -97,7 +105,10 @@ async fn serve_on(runtime: &Runtime, args: &ServeArgs, token: Option<String>) ->
         None => runtime.session()?,
     };
     let server = CodeModeServer::new(runtime.clone(), session);
-    let service = server.serve(rmcp::transport::stdio()).await.context("the MCP client did not initialise")?;
+    let pending = Pending::new();
+    let stdio = IntoTransport::<RoleServer, std::io::Error, _>::into_transport(rmcp::transport::stdio());
+    let transport = Tracked::new(stdio, pending.clone());
+    let service = server.serve(transport).await.context("the MCP client did not initialise")?;
     tracing::info!("serving on stdio");
     let cancel = service.cancellation_token();
     tokio::select! {
@@ -107,7 +118,7 @@ async fn serve_on(runtime: &Runtime, args: &ServeArgs, token: Option<String>) ->
             }
         }
         () = stop_signal() => {
-            tracing::info!("stopping");
+            finish_running(runtime, &pending).await;
             cancel.cancel();
         }
     }
@@ -136,6 +147,8 @@ async fn serve_http(runtime: Runtime, addr: SocketAddr, args: &ServeArgs, token:
         config,
     );
     let token = token.map(Arc::new);
+    let pending = Pending::new();
+    let tracker = pending.clone();
     let metrics_runtime = runtime.clone();
     let metrics = move || {
         let runtime = metrics_runtime.clone();
@@ -146,6 +159,7 @@ async fn serve_http(runtime: Runtime, addr: SocketAddr, args: &ServeArgs, token:
     };
     let router = axum::Router::new()
         .nest_service("/mcp", service)
+        .layer(axum::middleware::from_fn(move |request: Request, next: Next| tracker.clone().track_http(request, next)))
         .route("/metrics", axum::routing::get(metrics))
         .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
             let token = token.clone();
@@ -153,9 +167,27 @@ async fn serve_http(runtime: Runtime, addr: SocketAddr, args: &ServeArgs, token:
         }));
     // The address on stderr, for whoever started us with port 0.
     eprintln!("airlock: serving MCP at http://{bound}/mcp");
-    axum::serve(listener, router).with_graceful_shutdown(stop_signal()).await?;
-    cancel.cancel();
+    // On a stop signal, running executions finish and their results reach
+    // their clients before the MCP sessions (and their open streams) close.
+    let stopping = async move {
+        stop_signal().await;
+        finish_running(&runtime, &pending).await;
+        cancel.cancel();
+    };
+    axum::serve(listener, router).with_graceful_shutdown(stopping).await?;
     Ok(())
+}
+
+/// How long a stopping server waits, once no execution runs, for the
+/// answers still owed to reach their clients.
+const ANSWER_GRACE: Duration = Duration::from_secs(10);
+
+/// Lets running executions finish (each within its deadline), refusing new
+/// ones, and waits until their results have been sent.
+async fn finish_running(runtime: &Runtime, pending: &Pending) {
+    tracing::info!("stopping: letting running executions finish");
+    runtime.drain().await;
+    pending.settled(ANSWER_GRACE).await;
 }
 
 /// A session for a new MCP client: in a numbered subfolder of `dir`, or

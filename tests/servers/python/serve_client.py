@@ -2,18 +2,22 @@
 
     serve_client.py stdio AIRLOCK_BINARY CONFIG_FILE [SERVE_ARGS...]
     serve_client.py http URL [TOKEN]
+    serve_client.py drain URL SERVER_PID
 
 Over stdio it starts `AIRLOCK_BINARY serve --config CONFIG_FILE`; over HTTP it connects
 to a running `airlock serve --http` (with `Authorization: Bearer TOKEN` when given).
 It initialises, lists the tools and calls them through a fixed scenario, then prints one
 JSON object with what came back, for host/tests/serve.rs to check. Over HTTP it also
-runs two sessions side by side to see that they are isolated. Exits non-zero if a
-session itself fails.
+runs two sessions side by side to see that they are isolated. In `drain` mode it starts
+an execution that waits on a slow tool, sends SIGTERM to the server while it runs, and
+reports what the execution returned. Exits non-zero if a session itself fails.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 
 from contextlib import asynccontextmanager
@@ -88,7 +92,46 @@ async def metrics(argv: list[str]) -> dict:
     return {"content_type": response.headers.get("content-type"), "samples": samples}
 
 
+async def drain(argv: list[str]) -> dict:
+    """SIGTERM while an execution runs: it must still finish and answer."""
+    out: dict = {}
+    try:
+        async with connect(["http", argv[1]]) as session:
+            await session.initialize()
+            # The SDK lists tools (for their output schemas) before the first
+            # result it validates: do it now, while the server is up.
+            await session.list_tools()
+            code = (
+                'import { sleep } from "./servers/records";\n'
+                "const r = await sleep({ ms: 1500, id: 9 });\n"
+                'console.log("done", r.id);'
+            )
+            async with anyio.create_task_group() as group:
+
+                async def run() -> None:
+                    out["running"] = await call_code(session, code)
+
+                group.start_soon(run)
+                # Wait until the server reports the execution in flight, then stop it.
+                for _ in range(1000):
+                    samples = (await metrics(["http", argv[1]]))["samples"]
+                    if samples.get("airlock_executions_in_flight{}") == 1:
+                        break
+                    await anyio.sleep(0.01)
+                out["in_flight_before_signal"] = samples.get("airlock_executions_in_flight{}")
+                os.kill(int(argv[2]), signal.SIGTERM)
+    except Exception:
+        # Hanging up fails once the server is gone; that is expected here,
+        # but only after the execution's result came back.
+        if "running" not in out:
+            raise
+    return out
+
+
 async def main(argv: list[str]) -> None:
+    if argv[0] == "drain":
+        print(json.dumps(await drain(argv)))
+        return
     out: dict = {}
     if argv[0] == "http":
         out["metrics_before"] = await metrics(argv)
