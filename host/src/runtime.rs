@@ -8,6 +8,7 @@ use tokio::sync::Semaphore;
 use wasmtime::Engine;
 
 use crate::boundary::PiiEngine;
+use crate::discovery::{Detail, SearchResults};
 use crate::engine::{self, EngineSettings, EpochTicker};
 use crate::metrics::Metrics;
 use crate::pii::PiiSettings;
@@ -180,6 +181,14 @@ impl Runtime {
     /// The tools executions can call.
     pub fn tools(&self) -> &ToolRegistry {
         &self.inner.tools
+    }
+
+    /// The `limit` tools of every server that best match `query` (BM25
+    /// over names, descriptions and parameters), best first. Servers that
+    /// are not running are started; the index is rebuilt only when a
+    /// server's tool list changed.
+    pub async fn search_tools(&self, query: &str, detail: Detail, limit: usize) -> SearchResults {
+        self.inner.tools.search(query, detail, limit).await
     }
 
     /// Lets the executions already running (or waiting for a slot) finish,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::bindings;
+use crate::discovery::{Detail, SearchResults, ToolCatalog};
 use crate::upstream::UpstreamPool;
 
 /// A future that a tool returns; boxed so tools can be stored side by side.
@@ -121,17 +122,43 @@ where
     }
 }
 
+/// A server's tool definitions as listed at one moment, sorted by name,
+/// with the digest of the list: whatever is built from a listing (modules,
+/// the search index) is rebuilt only when the digest changes.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    /// The definitions, sorted by name.
+    pub definitions: Arc<Vec<ToolDefinition>>,
+    /// Hex SHA-256 of the canonical list.
+    pub digest: Arc<str>,
+}
+
+impl Listing {
+    pub(crate) fn new(mut definitions: Vec<ToolDefinition>) -> Self {
+        definitions.sort_by(|a, b| a.name.cmp(&b.name));
+        let digest = bindings::tool_list_digest(&definitions).into();
+        Listing { definitions: Arc::new(definitions), digest }
+    }
+}
+
 struct RegisteredTool {
     definition: ToolDefinition,
     handler: Arc<dyn ToolHandler>,
+}
+
+/// An in-process server: its handlers and their listing.
+struct LocalServer {
+    tools: BTreeMap<String, RegisteredTool>,
+    listing: Listing,
 }
 
 /// Every tool an execution can reach, by server and tool name: in-process
 /// tools and the upstream MCP servers of the config.
 #[derive(Default)]
 pub struct ToolRegistry {
-    servers: BTreeMap<String, BTreeMap<String, RegisteredTool>>,
+    servers: BTreeMap<String, LocalServer>,
     upstream: Option<Arc<UpstreamPool>>,
+    catalog: ToolCatalog,
 }
 
 /// A module served to the guest's import resolver.
@@ -145,8 +172,12 @@ pub(crate) struct ServedModule {
 impl ToolRegistry {
     /// Adds (or replaces) an in-process tool under `server`.
     pub fn insert(&mut self, server: impl Into<String>, definition: ToolDefinition, handler: Arc<dyn ToolHandler>) {
-        let tools = self.servers.entry(server.into()).or_default();
-        tools.insert(definition.name.clone(), RegisteredTool { definition, handler });
+        let local = self
+            .servers
+            .entry(server.into())
+            .or_insert_with(|| LocalServer { tools: BTreeMap::new(), listing: Listing::new(Vec::new()) });
+        local.tools.insert(definition.name.clone(), RegisteredTool { definition, handler });
+        local.listing = Listing::new(local.tools.values().map(|t| t.definition.clone()).collect());
     }
 
     /// Puts the upstream servers of a config behind this registry.
@@ -171,13 +202,25 @@ impl ToolRegistry {
     /// The definitions of `server`'s tools, sorted by name; starts an
     /// upstream server if it is not running.
     pub async fn tools(&self, server: &str) -> Result<Vec<ToolDefinition>, ToolError> {
-        if let Some(tools) = self.servers.get(server) {
-            return Ok(tools.values().map(|t| t.definition.clone()).collect());
+        Ok(self.listing(server).await?.definitions.to_vec())
+    }
+
+    /// The current listing of `server`'s tools, shared rather than copied;
+    /// starts an upstream server if it is not running.
+    pub async fn listing(&self, server: &str) -> Result<Listing, ToolError> {
+        if let Some(local) = self.servers.get(server) {
+            return Ok(local.listing.clone());
         }
         match &self.upstream {
-            Some(pool) if pool.contains(server) => Ok(pool.tools(server).await?.definitions.clone()),
+            Some(pool) if pool.contains(server) => Ok(pool.tools(server).await?.listing.clone()),
             _ => Err(self.no_server(server)),
         }
+    }
+
+    /// The `limit` tools that best match `query` over every server (see
+    /// [`crate::Runtime::search_tools`]).
+    pub async fn search(&self, query: &str, detail: Detail, limit: usize) -> SearchResults {
+        self.catalog.search(self, query, detail, limit).await
     }
 
     /// Calls `server`'s `tool` with `arguments` (a JSON object).
@@ -185,8 +228,8 @@ impl ToolRegistry {
         if !arguments.is_object() {
             return ready_error(ToolError::InvalidArguments("arguments must be a JSON object".into()));
         }
-        if let Some(tools) = self.servers.get(server) {
-            return match tools.get(tool) {
+        if let Some(local) = self.servers.get(server) {
+            return match local.tools.get(tool) {
                 Some(entry) => entry.handler.call(arguments),
                 None => ready_error(ToolError::NotFound(format!("server '{server}' has no tool '{tool}'"))),
             };

@@ -1,3 +1,4 @@
-// The `airlock` module that agent code imports: `import { callTool } from "airlock"`.
+// The `airlock` module that agent code imports: `import { callTool, searchTools } from "airlock"`.
 export const callTool = globalThis.__airlock.callTool;
+export const searchTools = globalThis.__airlock.searchTools;
 export const ToolError = globalThis.__airlock.ToolError;

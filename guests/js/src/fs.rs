@@ -1,18 +1,38 @@
-//! `fs` for agent code: the session's workspace, reached through WASI.
+//! `fs` for agent code, over the sandbox's tree rooted at `/`:
 //!
-//! Paths are resolved against the sandbox's root (`/`), so the workspace
-//! is `./workspace/...` or `/workspace/...`. Anything outside it is
-//! refused here by name; WASI (cap-std on the host) independently refuses
-//! whatever would leave the preopened folder, symlinks included.
+//! - `./workspace/...`: the session's workspace, read-write, through WASI;
+//! - `./servers/...` (generated declarations) and `./skills/...`: read-only
+//!   files the host serves through `airlock:runtime/tree`;
+//! - `/` itself lists those three folders.
+//!
+//! Paths are normalised here and anything else is refused by name; WASI
+//! (cap-std on the host) independently refuses whatever would leave the
+//! preopened workspace, symlinks included.
 
 use std::io::Write;
 
 use rquickjs::{Ctx, Exception, Function, Object, Value};
 
-const WORKSPACE: &str = "/workspace";
+use crate::airlock::runtime::tree::{self, Node, TreeError};
 
-/// Resolves a guest path into the workspace, or explains why not.
-fn workspace_path(path: &str) -> Result<String, (&'static str, String)> {
+const WORKSPACE: &str = "/workspace";
+/// What `/` holds.
+const ROOT_ENTRIES: [&str; 3] = ["servers", "skills", "workspace"];
+
+/// Where a guest path leads.
+enum Place {
+    /// `/`.
+    Root,
+    /// Under `/workspace`: a WASI path.
+    Workspace(String),
+    /// Under `/servers` or `/skills`: served by the host, read-only.
+    Tree(String),
+}
+
+type Refusal = (&'static str, String);
+
+/// Normalises a guest path and says where it leads, or why nowhere.
+fn place(path: &str) -> Result<Place, Refusal> {
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
@@ -26,11 +46,35 @@ fn workspace_path(path: &str) -> Result<String, (&'static str, String)> {
         }
     }
     let absolute = format!("/{}", parts.join("/"));
-    if absolute == WORKSPACE || absolute.starts_with("/workspace/") {
-        Ok(absolute)
-    } else {
-        Err(("EACCES", format!("'{path}' is outside the workspace: code can read and write only under ./workspace/")))
+    match parts.first() {
+        None => Ok(Place::Root),
+        Some(&"workspace") => Ok(Place::Workspace(absolute)),
+        Some(&("servers" | "skills")) => Ok(Place::Tree(absolute)),
+        Some(_) => Err((
+            "EACCES",
+            format!(
+                "'{path}' is outside the sandbox's tree: ./workspace/ (read-write), ./servers/ and ./skills/ (read-only)"
+            ),
+        )),
     }
+}
+
+/// The workspace path of `path`, or why it cannot be written.
+fn writable(path: &str) -> Result<String, Refusal> {
+    match place(path)? {
+        Place::Workspace(p) => Ok(p),
+        Place::Root | Place::Tree(_) => {
+            Err(("EROFS", format!("'{path}' is read-only: code can write only under ./workspace/")))
+        }
+    }
+}
+
+/// Looks `path` up in the host's read-only tree.
+fn lookup(path: &str, shown: &str) -> Result<Node, Refusal> {
+    tree::lookup(path).map_err(|error| match error {
+        TreeError::NotFound(_) => ("ENOENT", format!("no such file or folder, '{shown}'")),
+        TreeError::Unavailable(message) => ("EIO", message),
+    })
 }
 
 /// Throws a Node-style error (`err.code`, `err.path`).
@@ -60,59 +104,98 @@ fn io_code(error: &std::io::Error) -> &'static str {
     }
 }
 
-/// Runs `op` on the resolved path, turning failures into JS errors.
-fn with_path<'js, T>(ctx: &Ctx<'js>, path: &str, op: impl FnOnce(&str) -> std::io::Result<T>) -> rquickjs::Result<T> {
-    let resolved = workspace_path(path).map_err(|(code, message)| throw(ctx, code, message, path))?;
-    op(&resolved).map_err(|e| throw(ctx, io_code(&e), format!("{e}, '{path}'"), path))
+fn refuse(ctx: &Ctx<'_>, path: &str) -> impl FnOnce(Refusal) -> rquickjs::Error {
+    move |(code, message)| throw(ctx, code, message, path)
+}
+
+/// Runs `op` on a workspace path, turning failures into JS errors.
+fn in_workspace<T>(ctx: &Ctx<'_>, path: &str, op: impl FnOnce(&str) -> std::io::Result<T>) -> rquickjs::Result<T> {
+    let resolved = writable(path).map_err(refuse(ctx, path))?;
+    io(ctx, path, op(&resolved))
+}
+
+fn io<T>(ctx: &Ctx<'_>, path: &str, result: std::io::Result<T>) -> rquickjs::Result<T> {
+    result.map_err(|e| throw(ctx, io_code(&e), format!("{e}, '{path}'"), path))
 }
 
 fn read_file<'js>(ctx: Ctx<'js>, path: String) -> rquickjs::Result<String> {
-    let bytes = with_path(&ctx, &path, |p| std::fs::read(p))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    match place(&path).map_err(refuse(&ctx, &path))? {
+        Place::Workspace(p) => Ok(String::from_utf8_lossy(&io(&ctx, &path, std::fs::read(p))?).into_owned()),
+        Place::Tree(p) => match lookup(&p, &path).map_err(refuse(&ctx, &path))? {
+            Node::File(text) => Ok(text),
+            Node::Folder(_) => {
+                Err(throw(&ctx, "EISDIR", format!("illegal operation on a directory, read '{path}'"), &path))
+            }
+        },
+        Place::Root => Err(throw(&ctx, "EISDIR", format!("illegal operation on a directory, read '{path}'"), &path)),
+    }
 }
 
 fn write_file<'js>(ctx: Ctx<'js>, path: String, data: String, append: bool) -> rquickjs::Result<()> {
-    with_path(&ctx, &path, |p| {
+    in_workspace(&ctx, &path, |p| {
         let mut file = std::fs::OpenOptions::new().create(true).write(true).append(append).truncate(!append).open(p)?;
         file.write_all(data.as_bytes())
     })
 }
 
 fn read_dir<'js>(ctx: Ctx<'js>, path: String) -> rquickjs::Result<Vec<String>> {
-    with_path(&ctx, &path, |p| {
-        let mut names = std::fs::read_dir(p)?
-            .map(|entry| entry.map(|e| e.file_name().to_string_lossy().into_owned()))
-            .collect::<std::io::Result<Vec<_>>>()?;
-        names.sort();
-        Ok(names)
-    })
+    match place(&path).map_err(refuse(&ctx, &path))? {
+        Place::Root => Ok(ROOT_ENTRIES.map(String::from).to_vec()),
+        Place::Workspace(p) => {
+            let listed = std::fs::read_dir(p).and_then(|entries| {
+                entries.map(|entry| entry.map(|e| e.file_name().to_string_lossy().into_owned())).collect()
+            });
+            let mut names: Vec<String> = io(&ctx, &path, listed)?;
+            names.sort();
+            Ok(names)
+        }
+        Place::Tree(p) => match lookup(&p, &path).map_err(refuse(&ctx, &path))? {
+            Node::Folder(names) => Ok(names),
+            Node::File(_) => Err(throw(&ctx, "ENOTDIR", format!("not a directory, scandir '{path}'"), &path)),
+        },
+    }
 }
 
 fn stat<'js>(ctx: Ctx<'js>, path: String) -> rquickjs::Result<Object<'js>> {
-    let meta = with_path(&ctx, &path, |p| std::fs::metadata(p))?;
     let stat = Object::new(ctx.clone())?;
-    stat.set("size", meta.len() as f64)?;
-    stat.set("isFile", meta.is_file())?;
-    stat.set("isDirectory", meta.is_dir())?;
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs_f64() * 1000.0);
+    let (size, is_dir, modified) = match place(&path).map_err(refuse(&ctx, &path))? {
+        Place::Root => (0, true, None),
+        Place::Tree(p) => match lookup(&p, &path).map_err(refuse(&ctx, &path))? {
+            Node::Folder(_) => (0, true, None),
+            Node::File(text) => (text.len() as u64, false, None),
+        },
+        Place::Workspace(p) => {
+            let meta = io(&ctx, &path, std::fs::metadata(p))?;
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs_f64() * 1000.0);
+            (meta.len(), meta.is_dir(), modified)
+        }
+    };
+    stat.set("size", size as f64)?;
+    stat.set("isFile", !is_dir)?;
+    stat.set("isDirectory", is_dir)?;
     stat.set("mtimeMs", modified)?;
     Ok(stat)
 }
 
 fn exists<'js>(_ctx: Ctx<'js>, path: String) -> bool {
-    workspace_path(&path).is_ok_and(|p| std::fs::metadata(p).is_ok())
+    match place(&path) {
+        Ok(Place::Root) => true,
+        Ok(Place::Workspace(p)) => std::fs::metadata(p).is_ok(),
+        Ok(Place::Tree(p)) => lookup(&p, &path).is_ok(),
+        Err(_) => false,
+    }
 }
 
 fn mkdir<'js>(ctx: Ctx<'js>, path: String, recursive: bool) -> rquickjs::Result<()> {
-    with_path(&ctx, &path, |p| if recursive { std::fs::create_dir_all(p) } else { std::fs::create_dir(p) })
+    in_workspace(&ctx, &path, |p| if recursive { std::fs::create_dir_all(p) } else { std::fs::create_dir(p) })
 }
 
 fn remove<'js>(ctx: Ctx<'js>, path: String, recursive: bool) -> rquickjs::Result<()> {
-    with_path(&ctx, &path, |p| {
+    in_workspace(&ctx, &path, |p| {
         if p == WORKSPACE {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::PermissionDenied,

@@ -7,6 +7,7 @@ use std::io::Write;
 
 use rquickjs::{Ctx, Function, Object, Persistent};
 
+use crate::airlock::runtime::tools::{self, Detail};
 use crate::{fs, tool_queue};
 
 thread_local! {
@@ -47,12 +48,44 @@ fn write(fd: i32, text: String) {
     }
 }
 
+/// Searches every server's tools on the host: `[{name, server, tool,
+/// score, description?, declaration?}]`, best first.
+fn search<'js>(ctx: Ctx<'js>, query: String, detail: String, limit: u32) -> rquickjs::Result<Vec<Object<'js>>> {
+    let detail = match detail.as_str() {
+        "name" => Detail::Name,
+        "description" => Detail::Description,
+        "full" => Detail::Full,
+        other => {
+            let message = format!("searchTools: unknown detail '{other}' (use name, description or full)");
+            return Err(rquickjs::Exception::throw_type(&ctx, &message));
+        }
+    };
+    tools::search(&query, detail, limit)
+        .into_iter()
+        .map(|found| {
+            let object = Object::new(ctx.clone())?;
+            object.set("name", format!("{}.{}", found.server, found.tool))?;
+            object.set("server", found.server)?;
+            object.set("tool", found.tool)?;
+            object.set("score", found.score)?;
+            if let Some(description) = found.description {
+                object.set("description", description)?;
+            }
+            if let Some(declaration) = found.declaration {
+                object.set("declaration", declaration)?;
+            }
+            Ok(object)
+        })
+        .collect()
+}
+
 /// Builds the object the prelude receives as `native`.
 pub fn install<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     let native = Object::new(ctx.clone())?;
     native.set("write", Function::new(ctx.clone(), write)?)?;
     native.set("random", Function::new(ctx.clone(), next_random)?)?;
     native.set("fs", fs::install(ctx)?)?;
+    native.set("search", Function::new(ctx.clone(), search)?)?;
     native.set("env", Function::new(ctx.clone(), || std::env::vars().collect::<BTreeMap<String, String>>())?)?;
     native.set(
         "enqueue",

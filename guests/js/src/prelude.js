@@ -96,12 +96,27 @@
     );
   }
 
+  const search = native.search;
+  /** The `limit` tools of every server that best match `query`, best first:
+   *  `[{ name: "server.tool", server, tool, score, description?, declaration? }]`.
+   *  `detail`: "name", "description" (the default) or "full" (adds the
+   *  TypeScript declaration). */
+  async function searchTools(query, detail = "description", limit = 10) {
+    if (typeof query !== "string") throw new TypeError("searchTools(query, detail, limit): query must be a string");
+    const count = Number(limit);
+    if (!Number.isInteger(count) || count < 1) throw new TypeError("searchTools: limit must be a positive integer");
+    return search(query, String(detail), Math.min(count, 1000));
+  }
+
   const define = (name, value) =>
     Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
   define("console", console);
   define("ToolError", ToolError);
   // Read by the `airlock` module; hidden from enumeration.
-  define("__airlock", Object.freeze({ callTool, ToolError, fs: native.fs, inspect: (v) => inspect(v, 0, []) }));
+  define(
+    "__airlock",
+    Object.freeze({ callTool, searchTools, ToolError, fs: native.fs, inspect: (v) => inspect(v, 0, []) }),
+  );
   // Read at access time: the snapshot must not freeze an environment in.
   const env = native.env;
   define("process", Object.freeze({ get env() { return Object.freeze(env()); } }));

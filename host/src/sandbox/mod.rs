@@ -12,10 +12,12 @@ use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::boundary::Boundary;
+use crate::discovery::tree::{Node, TreeError};
+use crate::discovery::{self, Detail};
 use crate::execution::{ExecutionError, Stats};
 use crate::limits::{Limit, Limits};
 use crate::tools::ToolError;
-use crate::wit::airlock::runtime::{modules, tools, types};
+use crate::wit::airlock::runtime::{modules, tools, tree, types};
 use crate::wit::{Agent, AgentPre};
 use output::{CappedOutput, OutputLimitExceeded};
 
@@ -334,6 +336,42 @@ impl tools::Host for StoreState {
         });
         let outcomes = futures::future::join_all(pending).await;
         Ok(outcomes.into_iter().map(to_wit).collect())
+    }
+
+    async fn search(
+        &mut self,
+        query: String,
+        detail: tools::Detail,
+        limit: u32,
+    ) -> wasmtime::Result<Vec<tools::ToolMatch>> {
+        let detail = match detail {
+            tools::Detail::Name => Detail::Name,
+            tools::Detail::Description => Detail::Description,
+            tools::Detail::Full => Detail::Full,
+        };
+        let found = self.boundary.tools().search(&query, detail, limit as usize).await;
+        Ok(found
+            .matches
+            .into_iter()
+            .map(|m| tools::ToolMatch {
+                server: m.server,
+                tool: m.tool,
+                score: m.score,
+                description: m.description,
+                declaration: m.declaration,
+            })
+            .collect())
+    }
+}
+
+impl tree::Host for StoreState {
+    async fn lookup(&mut self, path: String) -> wasmtime::Result<Result<tree::Node, tree::TreeError>> {
+        Ok(match discovery::tree::lookup(self.boundary.tools(), &path).await {
+            Ok(Node::Folder(entries)) => Ok(tree::Node::Folder(entries)),
+            Ok(Node::File(text)) => Ok(tree::Node::File(text)),
+            Err(TreeError::NotFound(message)) => Err(tree::TreeError::NotFound(message)),
+            Err(TreeError::Unavailable(message)) => Err(tree::TreeError::Unavailable(message)),
+        })
     }
 }
 

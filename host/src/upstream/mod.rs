@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 use crate::bindings;
 use crate::config::{Config, ServerConfig};
 use crate::pii::Detector;
-use crate::tools::{ToolDefinition, ToolError};
+use crate::tools::{Listing, ToolError};
 use connection::Connection;
 use validation::Validators;
 
@@ -55,8 +55,8 @@ struct Upstream {
 
 /// A server's tools as last listed.
 pub(crate) struct ToolSet {
-    /// Sorted by name.
-    pub definitions: Vec<ToolDefinition>,
+    /// Sorted by name, with their digest.
+    pub listing: Listing,
     /// The JS module served at `./servers/<server>`.
     pub js_module: Arc<str>,
     validators: Validators,
@@ -68,8 +68,8 @@ pub(crate) struct ToolSet {
 struct ModuleCache(std::sync::Mutex<BTreeMap<(String, String), Arc<str>>>);
 
 impl ModuleCache {
-    fn module(&self, server: &str, tools: &[ToolDefinition]) -> Arc<str> {
-        let key = (server.to_string(), bindings::tool_list_digest(tools));
+    fn module(&self, server: &str, listing: &Listing) -> Arc<str> {
+        let (tools, key) = (&listing.definitions, (server.to_string(), listing.digest.to_string()));
         let mut cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         cache.entry(key).or_insert_with(|| bindings::js_module(server, tools).into()).clone()
     }
@@ -193,11 +193,11 @@ impl Upstream {
         if let Some(tools) = cached.as_ref().filter(|_| !connection.take_tools_changed()) {
             return Ok(tools.clone());
         }
-        let definitions = connection.list_tools(self.tool_timeout).await?;
+        let listing = Listing::new(connection.list_tools(self.tool_timeout).await?);
         let tools = Arc::new(ToolSet {
-            validators: Validators::new(&definitions),
-            js_module: self.modules.module(&self.name, &definitions),
-            definitions,
+            validators: Validators::new(&listing.definitions),
+            js_module: self.modules.module(&self.name, &listing),
+            listing,
         });
         *cached = Some(tools.clone());
         Ok(tools)
@@ -206,7 +206,7 @@ impl Upstream {
     async fn call(&self, tool: &str, arguments: Value) -> Result<Value, ToolError> {
         let connection = self.connection().await?;
         let tools = self.tools_on(&connection).await?;
-        if tools.definitions.binary_search_by(|d| d.name.as_str().cmp(tool)).is_err() {
+        if tools.listing.definitions.binary_search_by(|d| d.name.as_str().cmp(tool)).is_err() {
             return Err(ToolError::NotFound(format!("server '{}' has no tool '{tool}'", self.name)));
         }
         tools.validators.check(tool, &arguments)?;

@@ -1,0 +1,334 @@
+//! [`ToolIndex`]: BM25 search over the tools of every server, and
+//! [`ToolCatalog`], which keeps the index in step with the servers'
+//! current tool lists.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::bm25::Bm25;
+use super::words::Words;
+use crate::tools::{Listing, ToolDefinition, ToolRegistry};
+
+/// How much a search returns about each tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Detail {
+    /// `server.tool` only.
+    #[default]
+    Name,
+    /// Adds the first sentence of the tool's description.
+    Description,
+    /// Adds the TypeScript declaration of the tool's function.
+    Full,
+}
+
+impl std::str::FromStr for Detail {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "name" => Ok(Detail::Name),
+            "description" => Ok(Detail::Description),
+            "full" => Ok(Detail::Full),
+            other => Err(format!("unknown detail '{other}' (use name, description or full)")),
+        }
+    }
+}
+
+/// One tool a search found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ToolMatch {
+    /// `server.tool`.
+    pub name: String,
+    /// The server.
+    pub server: String,
+    /// The tool's MCP name.
+    pub tool: String,
+    /// BM25 relevance; higher is better.
+    pub score: f64,
+    /// The first sentence of its description (detail `description` and
+    /// `full`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The TypeScript declaration of its function (detail `full`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declaration: Option<String>,
+}
+
+/// Field weights: where a word appears says how much it tells about the
+/// tool.
+const SERVER_WEIGHT: f64 = 2.0;
+const NAME_WEIGHT: f64 = 3.0;
+const DESCRIPTION_WEIGHT: f64 = 1.0;
+const PARAMETER_WEIGHT: f64 = 1.0;
+const PARAMETER_DESCRIPTION_WEIGHT: f64 = 0.5;
+
+/// Longest one-line description, in characters.
+const ONE_LINE: usize = 160;
+
+struct Entry {
+    server: String,
+    definition: ToolDefinition,
+}
+
+/// A BM25 index over tool definitions: server name, tool name split into
+/// words, description, parameter names and parameter descriptions.
+pub struct ToolIndex {
+    words: Arc<Words>,
+    entries: Vec<Entry>,
+    bm25: Bm25,
+}
+
+impl ToolIndex {
+    /// Indexes the tools of `servers` (name and listing each).
+    pub fn new(servers: &[(String, Listing)]) -> Self {
+        ToolIndex::with_words(Arc::default(), servers)
+    }
+
+    fn with_words(words: Arc<Words>, servers: &[(String, Listing)]) -> Self {
+        let entries: Vec<Entry> = servers
+            .iter()
+            .flat_map(|(server, listing)| {
+                listing
+                    .definitions
+                    .iter()
+                    .map(|definition| Entry { server: server.clone(), definition: definition.clone() })
+            })
+            .collect();
+        let documents: Vec<Vec<(String, f64)>> = entries.iter().map(|entry| document(&words, entry)).collect();
+        let bm25 = Bm25::new(
+            documents.iter().map(|terms| terms.iter().map(|(term, weight)| (term.as_str(), *weight)).collect()),
+        );
+        ToolIndex { words, entries, bm25 }
+    }
+
+    /// How many tools the index holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the index holds no tool.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The `limit` best matches for `query`, best first; equal scores in
+    /// `server.tool` order, so results are deterministic.
+    pub fn search(&self, query: &str, detail: Detail, limit: usize) -> Vec<ToolMatch> {
+        let terms = self.words.terms(query);
+        let mut scored = self.bm25.scores(&terms);
+        let entries = &self.entries;
+        let key = |id: u32| {
+            let entry = &entries[id as usize];
+            (entry.server.as_str(), entry.definition.name.as_str())
+        };
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| key(a.0).cmp(&key(b.0))));
+        scored.truncate(limit);
+        scored.into_iter().map(|(id, score)| found(&entries[id as usize], score, detail)).collect()
+    }
+}
+
+/// The weighted terms of one tool.
+fn document(words: &Words, entry: &Entry) -> Vec<(String, f64)> {
+    let mut terms = Vec::new();
+    let mut add = |text: &str, weight: f64| terms.extend(words.terms(text).into_iter().map(|term| (term, weight)));
+    add(&entry.server, SERVER_WEIGHT);
+    add(&entry.definition.name, NAME_WEIGHT);
+    add(entry.definition.description.as_deref().unwrap_or(""), DESCRIPTION_WEIGHT);
+    if let Some(properties) = entry.definition.input_schema.get("properties").and_then(Value::as_object) {
+        for (name, schema) in properties {
+            add(name, PARAMETER_WEIGHT);
+            add(schema.get("description").and_then(Value::as_str).unwrap_or(""), PARAMETER_DESCRIPTION_WEIGHT);
+        }
+    }
+    terms
+}
+
+fn found(entry: &Entry, score: f64, detail: Detail) -> ToolMatch {
+    let definition = &entry.definition;
+    ToolMatch {
+        name: format!("{}.{}", entry.server, definition.name),
+        server: entry.server.clone(),
+        tool: definition.name.clone(),
+        score,
+        description: (detail != Detail::Name).then(|| one_line(definition.description.as_deref().unwrap_or(""))),
+        declaration: (detail == Detail::Full).then(|| crate::bindings::ts_tool_declaration(&entry.server, definition)),
+    }
+}
+
+/// The first sentence (or line) of `text`, at most [`ONE_LINE`] characters.
+pub(crate) fn one_line(text: &str) -> String {
+    let text = text.trim();
+    let line = text.lines().next().unwrap_or("");
+    let sentence = line.find(". ").map_or(line, |end| &line[..=end]);
+    if sentence.chars().count() <= ONE_LINE {
+        return sentence.trim_end().to_string();
+    }
+    let cut: String = sentence.chars().take(ONE_LINE - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// What a search over a runtime's servers found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SearchResults {
+    /// The matches, best first.
+    pub matches: Vec<ToolMatch>,
+    /// Servers left out because their tools could not be listed, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unavailable: Vec<(String, String)>,
+}
+
+impl SearchResults {
+    /// The results as text for a model: one tool per line (`server.tool`,
+    /// then ` — description`), declarations below their line.
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        for found in &self.matches {
+            text.push_str(&found.name);
+            if let Some(description) = found.description.as_deref().filter(|d| !d.is_empty()) {
+                text.push_str(" — ");
+                text.push_str(description);
+            }
+            text.push('\n');
+            if let Some(declaration) = &found.declaration {
+                text.push_str(declaration.trim_end());
+                text.push_str("\n\n");
+            }
+        }
+        if self.matches.is_empty() {
+            text.push_str("(no tool matches; try other words, or list_servers)\n");
+        }
+        for (server, reason) in &self.unavailable {
+            text.push_str(&format!("(server '{server}' was not searched: {reason})\n"));
+        }
+        text
+    }
+}
+
+/// The search index over a registry's servers, rebuilt only when a
+/// server's tool list changes (a restart, `tools/list_changed`).
+#[derive(Default)]
+pub struct ToolCatalog {
+    words: Arc<Words>,
+    current: Mutex<Option<Arc<Indexed>>>,
+}
+
+struct Indexed {
+    /// (server, digest of its listing) the index was built from.
+    versions: Vec<(String, Arc<str>)>,
+    index: ToolIndex,
+}
+
+impl ToolCatalog {
+    /// Searches the tools of every server `registry` reaches, starting the
+    /// ones that are not running.
+    pub async fn search(&self, registry: &ToolRegistry, query: &str, detail: Detail, limit: usize) -> SearchResults {
+        let (index, unavailable) = self.index(registry).await;
+        SearchResults { matches: index.index.search(query, detail, limit), unavailable }
+    }
+
+    async fn index(&self, registry: &ToolRegistry) -> (Arc<Indexed>, Vec<(String, String)>) {
+        let servers = registry.servers();
+        let listed = futures::future::join_all(servers.iter().map(|server| registry.listing(server))).await;
+        let mut listings = Vec::new();
+        let mut unavailable = Vec::new();
+        for (server, listed) in servers.into_iter().zip(listed) {
+            match listed {
+                Ok(listing) => listings.push((server.to_string(), listing)),
+                Err(error) => unavailable.push((server.to_string(), error.message().to_string())),
+            }
+        }
+        let versions: Vec<(String, Arc<str>)> =
+            listings.iter().map(|(server, listing)| (server.clone(), listing.digest.clone())).collect();
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(indexed) = current.as_ref().filter(|indexed| indexed.versions == versions) {
+            return (indexed.clone(), unavailable);
+        }
+        let started = std::time::Instant::now();
+        let indexed = Arc::new(Indexed { versions, index: ToolIndex::with_words(self.words.clone(), &listings) });
+        tracing::debug!(tools = indexed.index.len(), took = ?started.elapsed(), "tool index rebuilt");
+        *current = Some(indexed.clone());
+        (indexed, unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tool(name: &str, description: &str, properties: Value) -> ToolDefinition {
+        ToolDefinition::new(name)
+            .description(description)
+            .input_schema(json!({"type": "object", "properties": properties}))
+    }
+
+    fn listings() -> Vec<(String, Listing)> {
+        vec![
+            (
+                "billing".into(),
+                Listing::new(vec![
+                    tool(
+                        "list_invoices",
+                        "List invoices. Filter by status (paid, overdue).",
+                        json!({"status": {"type": "string"}}),
+                    ),
+                    tool("refund_payment", "Refund a captured payment in full or in part.", json!({})),
+                ]),
+            ),
+            (
+                "mail".into(),
+                Listing::new(vec![tool(
+                    "send_email",
+                    "Send an email message.",
+                    json!({"to": {"type": "string", "description": "Recipient address."}}),
+                )]),
+            ),
+        ]
+    }
+
+    #[test]
+    fn finds_tools_by_words_of_their_name_description_and_parameters() {
+        let index = ToolIndex::new(&listings());
+        assert_eq!(index.len(), 3);
+        let names = |query: &str| -> Vec<String> {
+            index.search(query, Detail::Name, 2).into_iter().map(|found| found.name).collect()
+        };
+        assert_eq!(names("which invoices are overdue")[0], "billing.list_invoices");
+        assert_eq!(names("email the customer")[0], "mail.send_email");
+        assert_eq!(names("refunds")[0], "billing.refund_payment");
+        assert_eq!(names("recipient")[0], "mail.send_email");
+        assert!(names("zebra").is_empty());
+    }
+
+    #[test]
+    fn detail_levels_add_description_and_declaration() {
+        let index = ToolIndex::new(&listings());
+        let name = &index.search("refund", Detail::Name, 1)[0];
+        assert_eq!((name.description.as_deref(), name.declaration.as_deref()), (None, None));
+        let described = &index.search("refund", Detail::Description, 1)[0];
+        assert_eq!(described.description.as_deref(), Some("Refund a captured payment in full or in part."));
+        let full = &index.search("refund", Detail::Full, 1)[0];
+        assert!(full.declaration.as_deref().unwrap().contains("refundPayment"), "{full:?}");
+    }
+
+    #[test]
+    fn ties_are_broken_by_name() {
+        let same = |name: &str| tool(name, "Archive a thing.", json!({}));
+        let index = ToolIndex::new(&[(
+            "s".into(),
+            Listing::new(vec![same("b_archive"), same("a_archive"), same("c_archive")]),
+        )]);
+        let names: Vec<String> = index.search("archive", Detail::Name, 3).into_iter().map(|f| f.tool).collect();
+        assert_eq!(names, ["a_archive", "b_archive", "c_archive"]);
+    }
+
+    #[test]
+    fn one_line_takes_the_first_sentence() {
+        assert_eq!(one_line("Lists files. Paginated.\nMore."), "Lists files.");
+        assert_eq!(one_line("  no period here  "), "no period here");
+        assert!(one_line(&"x".repeat(300)).ends_with('…'));
+    }
+}

@@ -1,0 +1,11 @@
+//! Progressive discovery: the agent finds the few tools it needs without
+//! every definition in its context. A BM25 search over every server's
+//! tools ([`ToolCatalog`]), and the read-only file tree of generated
+//! declarations the guest and MCP clients can browse ([`tree`]).
+
+mod bm25;
+mod index;
+pub mod tree;
+mod words;
+
+pub use index::{Detail, SearchResults, ToolCatalog, ToolIndex, ToolMatch};

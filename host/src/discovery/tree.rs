@@ -1,0 +1,130 @@
+//! The read-only part of the guest's file tree, generated from the
+//! servers' tool lists:
+//!
+//! ```text
+//! /servers/                      one folder per server
+//! /servers/<server>/index.ts     the declarations of every tool
+//! /servers/<server>/<tool>.ts    one tool's declaration (its function name)
+//! /skills/                       saved skills (read-only listing)
+//! ```
+//!
+//! The guest's `fs` reads it through `airlock:runtime/tree`; `airlock
+//! serve` offers the same files as `airlock://servers/...` resources.
+//! (`/workspace/` is the session's real folder, reached through WASI.)
+
+use crate::bindings::{js_names, ts_declarations, ts_tool_declaration};
+use crate::tools::{ToolError, ToolRegistry};
+
+/// A folder's entry names, sorted, or a file's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// A folder and the names in it.
+    Folder(Vec<String>),
+    /// A file and its text.
+    File(String),
+}
+
+/// Why nothing can be read at a path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TreeError {
+    /// There is nothing at the path.
+    #[error("{0}")]
+    NotFound(String),
+    /// The server behind the path could not list its tools.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// The declarations file of a whole server.
+const INDEX: &str = "index.ts";
+
+/// What is at `path` (absolute, normalised: `/servers/crm/index.ts`).
+pub async fn lookup(registry: &ToolRegistry, path: &str) -> Result<Node, TreeError> {
+    let parts: Vec<&str> = path.split('/').filter(|part| !part.is_empty()).collect();
+    let missing = || TreeError::NotFound(format!("no such file or folder: {path}"));
+    match parts.as_slice() {
+        ["servers"] => Ok(Node::Folder(registry.servers().into_iter().map(str::to_string).collect())),
+        ["skills"] => Ok(Node::Folder(Vec::new())),
+        ["servers", server, rest @ ..] => {
+            if !registry.servers().contains(server) {
+                return Err(missing());
+            }
+            let listing = registry.listing(server).await.map_err(|error| unavailable(server, error))?;
+            let tools = &listing.definitions;
+            let names = js_names(tools);
+            match rest {
+                [] => {
+                    let mut entries: Vec<String> = names.iter().map(|(_, js)| format!("{js}.ts")).collect();
+                    entries.push(INDEX.to_string());
+                    entries.sort();
+                    Ok(Node::Folder(entries))
+                }
+                [file] if *file == INDEX => Ok(Node::File(ts_declarations(server, tools))),
+                [file] => {
+                    let stem = file.strip_suffix(".ts").ok_or_else(missing)?;
+                    let (mcp, _) = names.iter().find(|(mcp, js)| js == stem || mcp == stem).ok_or_else(missing)?;
+                    let tool = tools.iter().find(|tool| &tool.name == mcp).ok_or_else(missing)?;
+                    Ok(Node::File(ts_tool_declaration(server, tool)))
+                }
+                _ => Err(missing()),
+            }
+        }
+        _ => Err(missing()),
+    }
+}
+
+/// Every file of the tree with its path, server by server (servers that
+/// cannot list their tools are left out).
+pub async fn files(registry: &ToolRegistry) -> Vec<String> {
+    let mut out = Vec::new();
+    for server in registry.servers() {
+        if let Ok(Node::Folder(entries)) = lookup(registry, &format!("/servers/{server}")).await {
+            out.extend(entries.into_iter().map(|entry| format!("/servers/{server}/{entry}")));
+        }
+    }
+    out
+}
+
+fn unavailable(server: &str, error: ToolError) -> TreeError {
+    TreeError::Unavailable(format!("server '{server}' cannot list its tools: {}", error.message()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::ToolDefinition;
+
+    fn registry() -> ToolRegistry {
+        let mut registry = ToolRegistry::default();
+        let echo = |args: serde_json::Value| async move { Ok(args) };
+        registry.insert("crm", ToolDefinition::new("list_customers").description("List them."), Arc::new(echo));
+        registry.insert("crm", ToolDefinition::new("get_customer"), Arc::new(echo));
+        registry
+    }
+
+    #[tokio::test]
+    async fn servers_are_folders_of_declaration_files() {
+        let registry = registry();
+        assert_eq!(lookup(&registry, "/servers").await, Ok(Node::Folder(vec!["crm".into()])));
+        let folder = lookup(&registry, "/servers/crm/").await.unwrap();
+        let expected = ["getCustomer.ts", "index.ts", "listCustomers.ts"].map(String::from).to_vec();
+        assert_eq!(folder, Node::Folder(expected));
+        let Node::File(index) = lookup(&registry, "/servers/crm/index.ts").await.unwrap() else { panic!() };
+        assert!(index.contains("listCustomers") && index.contains("getCustomer"), "{index}");
+        let Node::File(one) = lookup(&registry, "/servers/crm/listCustomers.ts").await.unwrap() else { panic!() };
+        assert!(one.contains("listCustomers") && !one.contains("getCustomer"), "{one}");
+        assert_eq!(lookup(&registry, "/servers/crm/list_customers.ts").await.unwrap(), Node::File(one));
+        assert_eq!(files(&registry).await.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn anything_else_is_not_found() {
+        let registry = registry();
+        for path in ["/", "/etc/passwd", "/servers/nope", "/servers/crm/nope.ts", "/servers/crm/index.ts/x", "/skillz"]
+        {
+            assert!(matches!(lookup(&registry, path).await, Err(TreeError::NotFound(_))), "{path}");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Text → search terms: identifiers split into words (`listCustomers`,
+//! `list_customers` and `list-customers` all give `list`, `custom`),
+//! lowercased, common English words dropped, and stemmed (Snowball), so
+//! that "invoices" finds `get_invoice`.
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// Words too common in tool descriptions and task statements to tell
+/// tools apart.
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been", "by", "can", "could",
+    "do", "does", "each", "for", "from", "get", "give", "has", "have", "how", "i", "if", "in", "into", "is", "it",
+    "its", "just", "me", "my", "need", "of", "on", "one", "or", "our", "please", "should", "so", "some", "than",
+    "that", "the", "their", "them", "then", "there", "these", "this", "those", "to", "us", "use", "used", "using",
+    "want", "was", "we", "were", "what", "when", "which", "who", "will", "with", "would", "you", "your",
+];
+
+/// Splits text and identifiers into stemmed search terms.
+pub struct Words {
+    stemmer: Stemmer,
+}
+
+impl Default for Words {
+    fn default() -> Self {
+        Words { stemmer: Stemmer::create(Algorithm::English) }
+    }
+}
+
+impl Words {
+    /// The terms of `text`, in order, repeats kept.
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for word in split_words(text) {
+            let lower = word.to_lowercase();
+            if lower.len() < 2 && !lower.chars().all(|c| c.is_ascii_digit()) || STOP_WORDS.contains(&lower.as_str()) {
+                continue;
+            }
+            out.push(self.stemmer.stem(&lower).into_owned());
+        }
+        out
+    }
+}
+
+/// Words of `text`: runs of letters and digits, with camelCase humps
+/// (`listCustomers` → `list`, `Customers`; `HTTPServer` → `HTTP`,
+/// `Server`) and letter/digit changes as boundaries.
+fn split_words(text: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    for run in text.split(|c: char| !c.is_alphanumeric()).filter(|run| !run.is_empty()) {
+        let chars: Vec<(usize, char)> = run.char_indices().collect();
+        let mut start = 0;
+        for i in 1..chars.len() {
+            let (prev, here) = (chars[i - 1].1, chars[i].1);
+            let next = chars.get(i + 1).map(|&(_, c)| c);
+            let hump = prev.is_lowercase() && here.is_uppercase();
+            let acronym_end = prev.is_uppercase() && here.is_uppercase() && next.is_some_and(char::is_lowercase);
+            let digits = prev.is_ascii_digit() != here.is_ascii_digit();
+            if hump || acronym_end || digits {
+                words.push(&run[start..chars[i].0]);
+                start = chars[i].0;
+            }
+        }
+        words.push(&run[start..]);
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_split_into_words() {
+        assert_eq!(split_words("listCustomers"), ["list", "Customers"]);
+        assert_eq!(split_words("list_customers-v2"), ["list", "customers", "v", "2"]);
+        assert_eq!(split_words("HTTPServer.getURL"), ["HTTP", "Server", "get", "URL"]);
+        assert_eq!(split_words("créerFacture"), ["créer", "Facture"]);
+    }
+
+    #[test]
+    fn terms_are_lowercased_stemmed_and_filtered() {
+        let words = Words::default();
+        assert_eq!(words.terms("Get the list of overdue invoices"), ["list", "overdu", "invoic"]);
+        assert_eq!(words.terms("get_invoice"), ["invoic"]);
+        assert_eq!(words.terms("sendEmail to 3 customers"), ["send", "email", "3", "custom"]);
+    }
+}
