@@ -40,9 +40,14 @@ fn the_server_passes_every_scenario_but_the_expected_failures() {
     server.wait().unwrap();
     let text = report(&out);
     assert!(out.status.success(), "{text}");
-    for must_pass in
-        ["server-initialize", "ping", "tools-list", "server-sse-multiple-streams", "dns-rebinding-protection"]
-    {
+    for must_pass in [
+        "server-initialize",
+        "ping",
+        "tools-list",
+        "resources-list",
+        "server-sse-multiple-streams",
+        "dns-rebinding-protection",
+    ] {
         assert!(text.contains(&format!("✓ {must_pass}:")), "{must_pass} did not pass:\n{text}");
     }
 }

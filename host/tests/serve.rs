@@ -164,7 +164,7 @@ fn the_bearer_token_can_come_from_the_config() {
 /// What both transports must show.
 fn check_scenario(seen: &Value) {
     assert_eq!(seen["server_name"], "airlock");
-    assert_eq!(seen["tools"], serde_json::json!(["describe_tools", "execute_code", "list_servers"]));
+    assert_eq!(seen["tools"], json!(["describe_tools", "execute_code", "list_servers", "search_tools"]));
     let description = seen["execute_description"].as_str().unwrap();
     assert!(description.contains("- records (12 tools): add, add_tool,"), "{description}");
 
@@ -197,4 +197,25 @@ fn check_scenario(seen: &Value) {
     assert!(!described.contains("listRecords"), "{described}");
     assert_eq!(seen["describe_unknown"]["is_error"], true);
     assert!(seen["list_servers"].as_str().unwrap().starts_with("- records (12 tools)"));
+
+    // Every result says what it costs a model, in o200k_base tokens.
+    let tokens = airlock::tokens::count(seen["record"]["text"].as_str().unwrap());
+    assert!(tokens > 0);
+    assert_eq!(seen["record"]["structured"]["tokens"], tokens, "{}", seen["record"]);
+
+    // Discovery: search, and the declarations as resources.
+    let found = seen["search"]["text"].as_str().unwrap();
+    assert!(found.starts_with("records.get_record — "), "{found}");
+    assert_eq!(seen["search"]["structured"]["matches"][0]["name"], "records.get_record");
+    let full = seen["search_full"].as_str().unwrap();
+    assert!(full.starts_with("records.add — ") && full.contains("export function add("), "{full}");
+    let resources: Vec<&str> = seen["resources"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert_eq!(resources.len(), 13, "{resources:?}");
+    assert!(resources.contains(&"airlock://servers/records/index.ts"));
+    assert!(resources.contains(&"airlock://servers/records/getRecord.ts"));
+    let read = &seen["resource_get_record"][0];
+    assert_eq!(read["uri"], "airlock://servers/records/getRecord.ts");
+    assert_eq!(read["mime_type"], "text/x-typescript");
+    assert!(read["text"].as_str().unwrap().contains("export function getRecord(args: GetRecordArgs)"));
+    assert!(seen["resource_escape"].as_str().unwrap().contains("no resource"), "{}", seen["resource_escape"]);
 }

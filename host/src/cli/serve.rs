@@ -70,6 +70,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_USAGE);
     }
+    // execute_code results report their token counts: load the vocabulary
+    // while the runtime starts.
+    airlock::tokens::warm_up();
     let mut builder = Runtime::builder().config(&config);
     let audit = match &args.audit {
         Some(path) => {

@@ -168,6 +168,21 @@ async def main(argv: list[str]) -> None:
         out["describe_unknown"] = {"text": text_of(unknown), "is_error": bool(unknown.is_error)}
         listed = await session.call_tool("list_servers", {})
         out["list_servers"] = text_of(listed)
+        found = await session.call_tool("search_tools", {"query": "fetch one record by its id", "limit": 3})
+        out["search"] = {"text": text_of(found), "structured": found.structured_content}
+        full = await session.call_tool("search_tools", {"query": "add two numbers", "detail": "full", "limit": 1})
+        out["search_full"] = text_of(full)
+        resources = await session.list_resources()
+        out["resources"] = sorted(str(r.uri) for r in resources.resources)
+        read = await session.read_resource("airlock://servers/records/getRecord.ts")
+        out["resource_get_record"] = [
+            {"uri": str(c.uri), "mime_type": c.mime_type, "text": c.text} for c in read.contents
+        ]
+        try:
+            await session.read_resource("airlock://servers/../etc/passwd")
+            out["resource_escape"] = "read"
+        except Exception as error:  # the SDK raises the JSON-RPC error
+            out["resource_escape"] = str(error)
     if argv[0] == "http":
         out["isolation"] = await isolation(argv)
         out["metrics_after"] = await metrics(argv)

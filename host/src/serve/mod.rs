@@ -1,7 +1,10 @@
 //! Airlock as an MCP server: instead of every upstream tool, the model gets
-//! three code-mode tools (`execute_code`, `list_servers`,
-//! `describe_tools`). One MCP connection is one [`Session`]: its workspace
-//! and its PII vault.
+//! a few code-mode tools (`execute_code`, `search_tools`, `list_servers`,
+//! `describe_tools`) and the generated declarations as resources. One MCP
+//! connection is one [`Session`]: its workspace and its PII vault.
+
+mod catalog;
+mod resources;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,12 +12,14 @@ use std::time::Duration;
 use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, InitializeResult,
-    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, Tool,
+    JsonObject, ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer};
 use serde_json::{Value, json};
 
+use crate::discovery::Detail;
 use crate::execution::ExecutionResult;
 use crate::{Language, Limits, Runtime, Session, SessionStats};
 
@@ -69,65 +74,7 @@ impl CodeModeServer {
     }
 
     async fn tool_list(&self) -> Vec<Tool> {
-        let limits = self.runtime.limits();
-        let description = format!(
-            "Run JavaScript or TypeScript in a sandbox against the MCP servers below; only what the code \
-             prints comes back, so filter and join data in the code and print just the answer.\n\
-             - ES module with top-level await. `import * as crm from \"./servers/crm\"` gives one async \
-             function per tool (lowerCamelCase of its name) taking the arguments object and resolving to \
-             the parsed result; `describe_tools` shows their TypeScript types.\n\
-             - console.log/info → stdout, console.warn/error → stderr. A failing tool throws ToolError \
-             with .kind (not-found, denied, invalid-arguments, failed, unavailable) and .message.\n\
-             - Personal data arrives as tokens such as [EMAIL_1]: pass them to tools as they are, the \
-             tool receives the real value.\n\
-             - Files under ./workspace/ (import fs from \"fs\") persist between calls of this session; \
-             nothing else does. No network.\n\
-             - Limits per call: {:?} wall time, {} MiB memory, {} KiB stdout, {} tool calls.\n\
-             Servers:\n{}",
-            limits.timeout,
-            limits.memory_bytes >> 20,
-            limits.stdout_bytes >> 10,
-            limits.tool_calls,
-            self.server_lines().await
-        );
-        vec![
-            Tool::new(
-                "execute_code",
-                description,
-                schema(json!({
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string", "description": "The program: an ES module."},
-                        "language": {"type": "string", "enum": ["javascript", "typescript"],
-                                     "description": "Default: javascript."},
-                        "timeout_ms": {"type": "integer", "minimum": 1,
-                                       "description": "A shorter deadline than the server's limit."}
-                    },
-                    "required": ["code"],
-                    "additionalProperties": false
-                })),
-            ),
-            Tool::new(
-                "list_servers",
-                "List the MCP servers the code can import from ./servers/<name>, with their tool names.",
-                schema(json!({"type": "object", "properties": {}, "additionalProperties": false})),
-            ),
-            Tool::new(
-                "describe_tools",
-                "TypeScript declarations of a server's tools (all, or the named ones): the functions \
-                 `./servers/<server>` exports, with argument and result types and descriptions.",
-                schema(json!({
-                    "type": "object",
-                    "properties": {
-                        "server": {"type": "string"},
-                        "tools": {"type": "array", "items": {"type": "string"},
-                                  "description": "Tool names; default: every tool."}
-                    },
-                    "required": ["server"],
-                    "additionalProperties": false
-                })),
-            ),
-        ]
+        catalog::tools(&self.server_lines().await, self.runtime.limits())
     }
 
     async fn execute_code(&self, arguments: &JsonObject) -> CallToolResult {
@@ -149,6 +96,24 @@ impl CodeModeServer {
             Ok(result) => execution_result(&result, self.session.stats()),
             Err(error) => text_error(format!("the execution could not run: {error}")),
         }
+    }
+
+    async fn search_tools(&self, arguments: &JsonObject) -> CallToolResult {
+        let Some(query) = arguments.get("query").and_then(Value::as_str) else {
+            return text_error("`query` (a string) is required");
+        };
+        let detail = match arguments.get("detail").and_then(Value::as_str) {
+            None => Detail::Description,
+            Some(name) => match name.parse() {
+                Ok(detail) => detail,
+                Err(message) => return text_error(message),
+            },
+        };
+        let limit = arguments.get("limit").and_then(Value::as_u64).unwrap_or(10).clamp(1, 100) as usize;
+        let found = self.runtime.search_tools(query, detail, limit).await;
+        let mut result = CallToolResult::success(vec![ContentBlock::text(found.to_text())]);
+        result.structured_content = serde_json::to_value(&found).ok();
+        result
     }
 
     async fn list_servers(&self) -> CallToolResult {
@@ -176,20 +141,13 @@ impl CodeModeServer {
     }
 }
 
-fn schema(value: Value) -> JsonObject {
-    match value {
-        Value::Object(map) => map,
-        _ => JsonObject::new(),
-    }
-}
-
 fn text_error(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message.into())])
 }
 
 /// An execution as a tool result: stdout, then stderr and the error when
-/// there are any, as text; stats, the error and the session's running
-/// totals as structured content.
+/// there are any, as text; stats, the error, the session's running totals
+/// and the tokens the text costs a model as structured content.
 fn execution_result(result: &ExecutionResult, session: SessionStats) -> CallToolResult {
     let mut text = result.stdout.clone();
     let section = |text: &mut String, part: String| {
@@ -210,6 +168,7 @@ fn execution_result(result: &ExecutionResult, session: SessionStats) -> CallTool
     if text.is_empty() {
         text.push_str("(no output)");
     }
+    let tokens = crate::tokens::count(&text);
     let mut outcome = if result.error.is_some() {
         CallToolResult::error(vec![ContentBlock::text(text)])
     } else {
@@ -220,17 +179,20 @@ fn execution_result(result: &ExecutionResult, session: SessionStats) -> CallTool
         "error": result.error,
         "stats": result.stats,
         "session": session,
+        "tokens": tokens,
     }));
     outcome
 }
 
 impl ServerHandler for CodeModeServer {
     fn get_info(&self) -> InitializeResult {
-        let mut info = InitializeResult::new(ServerCapabilities::builder().enable_tools().build());
+        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().build();
+        let mut info = InitializeResult::new(capabilities);
         info.server_info = Implementation::new("airlock", env!("CARGO_PKG_VERSION"));
         info.instructions = Some(
             "Write code against the user's MCP servers with execute_code instead of calling their tools \
-             one by one; list_servers and describe_tools show what is available."
+             one by one; search_tools finds the tools a task needs, and the airlock://servers/ resources \
+             hold their TypeScript declarations."
                 .into(),
         );
         info
@@ -252,6 +214,7 @@ impl ServerHandler for CodeModeServer {
         let arguments = request.arguments.unwrap_or_default();
         let result = match request.name.as_ref() {
             "execute_code" => self.execute_code(&arguments).await,
+            "search_tools" => self.search_tools(&arguments).await,
             "list_servers" => self.list_servers().await,
             "describe_tools" => self.describe_tools(&arguments).await,
             other => {
@@ -259,5 +222,21 @@ impl ServerHandler for CodeModeServer {
             }
         };
         Ok(result.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(resources::list(self.runtime.tools()).await)
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        Ok(resources::read(self.runtime.tools(), &request.uri).await?.into())
     }
 }
