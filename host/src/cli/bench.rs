@@ -28,6 +28,34 @@ pub struct BenchArgs {
     /// this config (`bench/mcp.json`).
     #[arg(long)]
     upstream: Option<std::path::PathBuf>,
+    /// A narrower benchmark instead of the runtime's figures.
+    #[command(subcommand)]
+    scenario: Option<BenchScenario>,
+}
+
+/// The benchmarks of `airlock bench <scenario>`.
+#[derive(clap::Subcommand)]
+pub enum BenchScenario {
+    /// Context tokens, direct tool calling vs code mode, on four scenarios
+    /// replayed against real servers.
+    Tokens {
+        /// The servers, with the 500-tool catalog server.
+        #[arg(long, default_value = "bench/discovery.json")]
+        config: std::path::PathBuf,
+    },
+    /// Search quality (recall@5, MRR) on a labelled query set, search
+    /// latency and index rebuild time.
+    Search {
+        /// The servers the queries are labelled against.
+        #[arg(long, default_value = "bench/discovery.json")]
+        config: std::path::PathBuf,
+        /// The labelled queries.
+        #[arg(long, default_value = "bench/search/queries.json")]
+        queries: std::path::PathBuf,
+        /// Also print each query whose tools were not all in the top 5.
+        #[arg(long)]
+        show_misses: bool,
+    },
 }
 
 const TRIVIAL: &str = "console.log(1+1)";
@@ -35,6 +63,19 @@ const RECORDS: u64 = 10_000;
 
 /// Runs the benchmarks and prints a table of figures.
 pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
+    match &args.scenario {
+        Some(BenchScenario::Tokens { config }) => {
+            let config = airlock::Config::from_file(config)?;
+            super::bench_tokens::bench_tokens(&config).await?;
+            return Ok(super::EXIT_OK);
+        }
+        Some(BenchScenario::Search { config, queries, show_misses }) => {
+            let config = airlock::Config::from_file(config)?;
+            super::bench_search::bench_search(&config, queries, *show_misses).await?;
+            return Ok(super::EXIT_OK);
+        }
+        None => {}
+    }
     if cfg!(debug_assertions) {
         eprintln!(
             "warning: this is a debug build; run `cargo run --release -- bench` (or `just bench`) for real figures"

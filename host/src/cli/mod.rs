@@ -3,11 +3,14 @@
 mod answers;
 mod audit;
 mod bench;
+mod bench_search;
+mod bench_tokens;
 mod bench_upstream;
 mod pii;
 mod run;
 mod serve;
 mod servers;
+mod tokens;
 
 use clap::{Parser, Subcommand};
 
@@ -56,6 +59,8 @@ pub enum Command {
     /// Audit logs.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Count the tokens of files as a model sees them (o200k_base).
+    Tokens(tokens::TokensArgs),
 }
 
 /// Logs go to stderr; stdout belongs to the code's output.
@@ -76,6 +81,7 @@ pub async fn dispatch(command: Command) -> anyhow::Result<u8> {
         Command::Wit(args) => servers::wit(args).await,
         Command::Pii(command) => pii::pii(command),
         Command::Audit(command) => audit::audit(command),
+        Command::Tokens(args) => tokens::tokens(args),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `airlock servers list`, `airlock tools list [SERVER]`, `airlock wit SERVER`.
+//! `airlock servers list`, `airlock tools list [SERVER]`, `airlock tools
+//! search QUERY`, `airlock wit SERVER`.
 
 use std::path::PathBuf;
 
@@ -35,6 +36,21 @@ pub enum ToolsCommand {
         /// Print the TypeScript declarations agent code is written against.
         #[arg(long)]
         declarations: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Find the tools a task needs across every server (BM25), as agents
+    /// do with `search_tools`.
+    Search {
+        /// The task or the words to look for.
+        query: String,
+        /// What to print per tool: `name`, `description` or `full` (adds
+        /// the TypeScript declaration).
+        #[arg(long, default_value = "description")]
+        detail: airlock::discovery::Detail,
+        /// How many tools.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -84,7 +100,30 @@ pub async fn servers(command: ServersCommand) -> anyhow::Result<u8> {
 
 /// Runs `airlock tools ...`.
 pub async fn tools(command: ToolsCommand) -> anyhow::Result<u8> {
-    let ToolsCommand::List { server, declarations, config } = command;
+    match command {
+        ToolsCommand::List { server, declarations, config } => list_tools(server, declarations, config).await,
+        ToolsCommand::Search { query, detail, limit, config } => search_tools(&query, detail, limit, config).await,
+    }
+}
+
+async fn search_tools(
+    query: &str,
+    detail: airlock::discovery::Detail,
+    limit: usize,
+    config: ConfigArg,
+) -> anyhow::Result<u8> {
+    let Some(runtime) = runtime(config.config.as_deref()).await? else { return Ok(EXIT_USAGE) };
+    let found = runtime.search_tools(query, detail, limit).await;
+    runtime.shutdown().await;
+    if config.json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+    } else {
+        print!("{}", found.to_text());
+    }
+    Ok(if found.unavailable.is_empty() { EXIT_OK } else { EXIT_THREW })
+}
+
+async fn list_tools(server: Option<String>, declarations: bool, config: ConfigArg) -> anyhow::Result<u8> {
     let Some(runtime) = runtime(config.config.as_deref()).await? else { return Ok(EXIT_USAGE) };
     let names: Vec<String> = match server {
         Some(server) => vec![server],

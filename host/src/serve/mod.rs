@@ -73,7 +73,9 @@ impl CodeModeServer {
         lines
     }
 
-    async fn tool_list(&self) -> Vec<Tool> {
+    /// The tools this server offers, as `tools/list` returns them (the
+    /// `execute_code` description names the servers and their tools).
+    pub async fn tools(&self) -> Vec<Tool> {
         catalog::tools(&self.server_lines().await, self.runtime.limits())
     }
 
@@ -93,7 +95,7 @@ impl CodeModeServer {
             limits.timeout = limits.timeout.min(Duration::from_millis(ms.max(1)));
         }
         match self.session.execute_with_limits(code, language, &limits).await {
-            Ok(result) => execution_result(&result, self.session.stats()),
+            Ok(result) => tool_result(&result, self.session.stats()),
             Err(error) => text_error(format!("the execution could not run: {error}")),
         }
     }
@@ -148,7 +150,7 @@ fn text_error(message: impl Into<String>) -> CallToolResult {
 /// An execution as a tool result: stdout, then stderr and the error when
 /// there are any, as text; stats, the error, the session's running totals
 /// and the tokens the text costs a model as structured content.
-fn execution_result(result: &ExecutionResult, session: SessionStats) -> CallToolResult {
+pub fn tool_result(result: &ExecutionResult, session: SessionStats) -> CallToolResult {
     let mut text = result.stdout.clone();
     let section = |text: &mut String, part: String| {
         if !text.is_empty() && !text.ends_with('\n') {
@@ -203,7 +205,7 @@ impl ServerHandler for CodeModeServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult { tools: self.tool_list().await, ..Default::default() })
+        Ok(ListToolsResult { tools: self.tools().await, ..Default::default() })
     }
 
     async fn call_tool(
