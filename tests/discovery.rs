@@ -152,3 +152,22 @@ async fn the_workspace_is_the_only_writable_place_and_nothing_leaves_the_tree() 
         ["EACCES", "EACCES", "EACCES", "EACCES", "EACCES", "EACCES", "EACCES", "EISDIR", "EACCES", "EACCES", "EACCES"]
     );
 }
+
+#[tokio::test]
+async fn the_index_follows_a_real_server_s_tool_list_changes() {
+    let runtime = airlock_tests::runtime_with(&["records"], Value::Null).await;
+    let session = runtime.session().unwrap();
+    let search = r#"
+        import { searchTools } from "airlock";
+        console.log((await searchTools("zebra crossing", "name", 1)).map((f) => f.name).join(","));"#;
+    let before = run_in(&session, search, Language::JavaScript, &Limits::default()).await;
+    assert_ok(&before);
+    assert_eq!(before.stdout, "\n");
+    // The server registers a tool and sends tools/list_changed.
+    let add = r#"import { addTool } from "./servers/records"; console.log(await addTool({ name: "zebra_crossing" }));"#;
+    assert_ok(&run_in(&session, add, Language::JavaScript, &Limits::default()).await);
+    let after = run_in(&session, search, Language::JavaScript, &Limits::default()).await;
+    assert_ok(&after);
+    assert_eq!(after.stdout, "records.zebra_crossing\n");
+    runtime.shutdown().await;
+}

@@ -1,5 +1,7 @@
 //! The `airlock` binary: exit statuses, output streams and `--json`.
 
+mod common;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -113,4 +115,39 @@ fn usage_errors_exit_two() {
     assert_eq!(airlock(&["run", "--memory", "lots", "-"], None).status.code(), Some(2));
     assert_eq!(airlock(&["run", "/no/such/file.js"], None).status.code(), Some(2));
     assert_eq!(airlock(&["frobnicate"], None).status.code(), Some(2));
+}
+
+#[test]
+fn tools_search_finds_tools_of_a_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::records_config(dir.path());
+    let config = config.to_str().unwrap();
+    let out = airlock(&["tools", "search", "fetch one record by its id", "--limit", "2", "--config", config], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let found = text(&out.stdout);
+    assert!(found.starts_with("records.get_record — "), "{found}");
+    assert_eq!(found.lines().count(), 2, "{found}");
+
+    let out = airlock(&["tools", "search", "add two numbers", "--detail", "full", "--json", "--config", config], None);
+    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(parsed["matches"][0]["name"], "records.add");
+    assert!(parsed["matches"][0]["declaration"].as_str().unwrap().contains("export function add("));
+
+    let out = airlock(&["tools", "search", "x", "--detail", "everything"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown detail 'everything'"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn tokens_counts_files_with_o200k_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = script(&dir, "text.txt", "hello world");
+    let out = airlock(&["tokens", &file, "-"], Some("hello world hello world"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    let counts: Vec<&str> = printed.lines().map(|line| line.split_whitespace().next().unwrap()).collect();
+    assert_eq!(counts, ["2", "4", "6"], "{printed}");
+    assert!(printed.ends_with("total (o200k_base)\n"), "{printed}");
+    let missing = airlock(&["tokens", "/nonexistent/file"], None);
+    assert_eq!(missing.status.code(), Some(2));
 }

@@ -44,20 +44,19 @@ impl Bm25 {
         index
     }
 
-    /// Scores of every document matching at least one of `terms`, as
-    /// (document, score), unsorted. A term repeated in the query counts
-    /// once per repeat.
-    pub fn scores(&self, terms: &[String]) -> Vec<(u32, f64)> {
+    /// Scores of every document matching at least one of `terms` (each
+    /// with its weight in the query), as (document, score), unsorted.
+    pub fn scores(&self, terms: &[(String, f64)]) -> Vec<(u32, f64)> {
         let documents = self.lengths.len() as f64;
         let mut scores: HashMap<u32, f64> = HashMap::new();
-        for term in terms {
+        for (term, weight) in terms {
             let Some(postings) = self.postings.get(term) else { continue };
             let frequency = postings.len() as f64;
             // The "plus one" variant keeps idf positive for common terms.
             let idf = ((documents - frequency + 0.5) / (frequency + 0.5) + 1.0).ln();
             for &(id, count) in postings {
                 let norm = 1.0 - B + B * self.lengths[id as usize] / self.average_length;
-                *scores.entry(id).or_default() += idf * count * (K1 + 1.0) / (count + K1 * norm);
+                *scores.entry(id).or_default() += weight * idf * count * (K1 + 1.0) / (count + K1 * norm);
             }
         }
         scores.into_iter().collect()
@@ -68,8 +67,8 @@ impl Bm25 {
 mod tests {
     use super::*;
 
-    fn terms(text: &str) -> Vec<String> {
-        text.split(' ').map(str::to_string).collect()
+    fn terms(text: &str) -> Vec<(String, f64)> {
+        text.split(' ').map(|term| (term.to_string(), 1.0)).collect()
     }
 
     #[test]

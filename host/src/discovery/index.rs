@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::bm25::Bm25;
+use super::synonyms::Synonyms;
 use super::words::Words;
 use crate::tools::{Listing, ToolDefinition, ToolRegistry};
 
@@ -73,10 +74,25 @@ struct Entry {
     definition: ToolDefinition,
 }
 
+/// How text becomes search terms, built once and shared by every index.
+struct Vocabulary {
+    words: Words,
+    synonyms: Synonyms,
+}
+
+impl Default for Vocabulary {
+    fn default() -> Self {
+        let words = Words::default();
+        let synonyms = Synonyms::new(&words);
+        Vocabulary { words, synonyms }
+    }
+}
+
 /// A BM25 index over tool definitions: server name, tool name split into
-/// words, description, parameter names and parameter descriptions.
+/// words, description, parameter names and parameter descriptions. Query
+/// words also search for their common synonyms, at a lower weight.
 pub struct ToolIndex {
-    words: Arc<Words>,
+    vocabulary: Arc<Vocabulary>,
     entries: Vec<Entry>,
     bm25: Bm25,
 }
@@ -84,10 +100,10 @@ pub struct ToolIndex {
 impl ToolIndex {
     /// Indexes the tools of `servers` (name and listing each).
     pub fn new(servers: &[(String, Listing)]) -> Self {
-        ToolIndex::with_words(Arc::default(), servers)
+        ToolIndex::with_vocabulary(Arc::default(), servers)
     }
 
-    fn with_words(words: Arc<Words>, servers: &[(String, Listing)]) -> Self {
+    fn with_vocabulary(vocabulary: Arc<Vocabulary>, servers: &[(String, Listing)]) -> Self {
         let entries: Vec<Entry> = servers
             .iter()
             .flat_map(|(server, listing)| {
@@ -97,11 +113,12 @@ impl ToolIndex {
                     .map(|definition| Entry { server: server.clone(), definition: definition.clone() })
             })
             .collect();
-        let documents: Vec<Vec<(String, f64)>> = entries.iter().map(|entry| document(&words, entry)).collect();
+        let documents: Vec<Vec<(String, f64)>> =
+            entries.iter().map(|entry| document(&vocabulary.words, entry)).collect();
         let bm25 = Bm25::new(
             documents.iter().map(|terms| terms.iter().map(|(term, weight)| (term.as_str(), *weight)).collect()),
         );
-        ToolIndex { words, entries, bm25 }
+        ToolIndex { vocabulary, entries, bm25 }
     }
 
     /// How many tools the index holds.
@@ -117,16 +134,26 @@ impl ToolIndex {
     /// The `limit` best matches for `query`, best first; equal scores in
     /// `server.tool` order, so results are deterministic.
     pub fn search(&self, query: &str, detail: Detail, limit: usize) -> Vec<ToolMatch> {
-        let terms = self.words.terms(query);
+        let mut scored = self.ranked(query);
+        scored.truncate(limit);
+        scored.into_iter().map(|(id, score)| found(&self.entries[id as usize], score, detail)).collect()
+    }
+
+    /// Every tool matching `query`, best first, with its BM25 score.
+    fn ranked(&self, query: &str) -> Vec<(u32, f64)> {
+        let terms = self.vocabulary.synonyms.expand(&self.vocabulary.words, query);
         let mut scored = self.bm25.scores(&terms);
-        let entries = &self.entries;
+        self.sort(&mut scored);
+        scored
+    }
+
+    /// Best score first; equal scores in `server.tool` order.
+    fn sort(&self, scored: &mut [(u32, f64)]) {
         let key = |id: u32| {
-            let entry = &entries[id as usize];
+            let entry = &self.entries[id as usize];
             (entry.server.as_str(), entry.definition.name.as_str())
         };
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| key(a.0).cmp(&key(b.0))));
-        scored.truncate(limit);
-        scored.into_iter().map(|(id, score)| found(&entries[id as usize], score, detail)).collect()
     }
 }
 
@@ -141,6 +168,10 @@ fn document(words: &Words, entry: &Entry) -> Vec<(String, f64)> {
         for (name, schema) in properties {
             add(name, PARAMETER_WEIGHT);
             add(schema.get("description").and_then(Value::as_str).unwrap_or(""), PARAMETER_DESCRIPTION_WEIGHT);
+            // An enum's values name what the tool filters by ("overdue").
+            for value in schema.get("enum").and_then(Value::as_array).into_iter().flatten() {
+                add(value.as_str().unwrap_or(""), PARAMETER_DESCRIPTION_WEIGHT);
+            }
         }
     }
     terms
@@ -211,7 +242,7 @@ impl SearchResults {
 /// server's tool list changes (a restart, `tools/list_changed`).
 #[derive(Default)]
 pub struct ToolCatalog {
-    words: Arc<Words>,
+    vocabulary: Arc<Vocabulary>,
     current: Mutex<Option<Arc<Indexed>>>,
 }
 
@@ -247,7 +278,8 @@ impl ToolCatalog {
             return (indexed.clone(), unavailable);
         }
         let started = std::time::Instant::now();
-        let indexed = Arc::new(Indexed { versions, index: ToolIndex::with_words(self.words.clone(), &listings) });
+        let indexed =
+            Arc::new(Indexed { versions, index: ToolIndex::with_vocabulary(self.vocabulary.clone(), &listings) });
         tracing::debug!(tools = indexed.index.len(), took = ?started.elapsed(), "tool index rebuilt");
         *current = Some(indexed.clone());
         (indexed, unavailable)

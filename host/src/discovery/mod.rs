@@ -5,6 +5,7 @@
 
 mod bm25;
 mod index;
+mod synonyms;
 pub mod tree;
 mod words;
 

@@ -1,7 +1,8 @@
 //! Text → search terms: identifiers split into words (`listCustomers`,
 //! `list_customers` and `list-customers` all give `list`, `custom`),
 //! lowercased, common English words dropped, and stemmed (Snowball), so
-//! that "invoices" finds `get_invoice`.
+//! that "invoices" finds `get_invoice`. Numbers are dropped: in a task
+//! they are ids and amounts, not words of a tool.
 
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -30,9 +31,14 @@ impl Words {
     /// The terms of `text`, in order, repeats kept.
     pub fn terms(&self, text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        for word in split_words(text) {
+        // Addresses and links name things, not what a tool does.
+        let text: Vec<&str> =
+            text.split_whitespace().filter(|chunk| !chunk.contains('@') && !chunk.contains("://")).collect();
+        for word in split_words(&text.join(" ")) {
             let lower = word.to_lowercase();
-            if lower.len() < 2 && !lower.chars().all(|c| c.is_ascii_digit()) || STOP_WORDS.contains(&lower.as_str()) {
+            // Numbers are ids and amounts in a task, not words of a tool.
+            let number = lower.chars().all(|c| c.is_ascii_digit());
+            if lower.len() < 2 || number || STOP_WORDS.contains(&lower.as_str()) {
                 continue;
             }
             out.push(self.stemmer.stem(&lower).into_owned());
@@ -82,6 +88,6 @@ mod tests {
         let words = Words::default();
         assert_eq!(words.terms("Get the list of overdue invoices"), ["list", "overdu", "invoic"]);
         assert_eq!(words.terms("get_invoice"), ["invoic"]);
-        assert_eq!(words.terms("sendEmail to 3 customers"), ["send", "email", "3", "custom"]);
+        assert_eq!(words.terms("sendEmail to 3 customers"), ["send", "email", "custom"]);
     }
 }

@@ -1,5 +1,6 @@
-//! What the `airlock serve` tests share: the records-server config and a
-//! server started on a free loopback port.
+//! What the binary's tests share: the records-server config and a server
+//! started on a free loopback port.
+#![allow(dead_code)] // Each test file uses its own part.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
