@@ -41,6 +41,15 @@ bench-pii:
 fuzz:
     bash scripts/fuzz.sh
 
+# Context tokens, direct tool calling vs code mode, against real servers (the 500-tool catalog and others).
+bench-tokens:
+    cargo run --release -p airlock --bin airlock -- bench tokens
+
+# Tool search quality (recall@5, MRR), latency and index rebuild, on the tuning and the held-out query sets.
+bench-search:
+    cargo run --release -p airlock --bin airlock -- bench search --queries bench/search/queries.json
+    cargo run --release -p airlock --bin airlock -- bench search --queries bench/search/heldout.json
+
 # Load figures for airlock serve (50 HTTP sessions x 20 executions; stdio round trip), from the Python SDK.
 bench-serve:
     cargo build --release -p airlock --bin airlock
