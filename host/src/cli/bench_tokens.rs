@@ -68,7 +68,7 @@ async fn scenarios(runtime: &Runtime) -> anyhow::Result<Vec<Scenario>> {
             count(&serde_json::to_string(&all_definitions)?),
         )],
         code: vec![(
-            format!("Airlock's {} code-mode tools, as tools/list returns them", code_mode_tools.len()),
+            format!("Airlock's {} tools, as tools/list returns them", code_mode_tools.len()),
             count(&serde_json::to_string(&code_mode_tools)?),
         )],
     };
@@ -162,10 +162,7 @@ async fn replay(
     }
     let returned = text_of(&tool_result(&executed, session.stats()));
     let code_mode = vec![
-        (
-            "search_tools call and its result (detail full, 3 tools)".into(),
-            count(&request.to_string()) + count(&found.to_text()),
-        ),
+        ("search_tools call and result (detail full, 3)".into(), count(&request.to_string()) + count(&found.to_text())),
         ("the code (execute_code arguments)".into(), count(&json!({"code": code}).to_string())),
         ("what the code printed".into(), count(&returned)),
     ];
