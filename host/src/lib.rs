@@ -50,6 +50,7 @@ mod runtime;
 mod sandbox;
 pub mod serve;
 mod session;
+pub mod skills;
 pub mod tokens;
 mod tools;
 mod typed;

@@ -73,8 +73,21 @@ pub fn tool_list_digest(tools: &[ToolDefinition]) -> String {
     let mut canonical = String::new();
     let list: Vec<Value> = sorted(tools).into_iter().map(tool_json).collect();
     write_canonical(&Value::Array(list), &mut canonical);
-    let digest = Sha256::digest(canonical.as_bytes());
-    digest.iter().fold(String::new(), |mut hex, byte| {
+    hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// Hex SHA-256 of the canonical JSON of one tool's input and output
+/// schemas: what code written against the tool depends on (a reworded
+/// description does not change it).
+pub fn tool_schema_digest(tool: &ToolDefinition) -> String {
+    let mut canonical = String::new();
+    write_canonical(&json!({"inputSchema": tool.input_schema, "outputSchema": tool.output_schema}), &mut canonical);
+    hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut hex, byte| {
         let _ = write!(hex, "{byte:02x}");
         hex
     })

@@ -1,0 +1,225 @@
+//! [`SkillStore`]: skill folders on disk, searched in order (for example
+//! the session's, the user's, the bundled `skills/`), with their code
+//! checked against the SHA-256 their manifest records.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::SkillError;
+use super::manifest::{SkillManifest, validate_name};
+use crate::bindings::hex;
+
+/// The manifest file of a skill folder.
+const MANIFEST: &str = "SKILL.md";
+
+/// A skill read from disk, its code verified.
+#[derive(Debug, Clone)]
+pub struct Skill {
+    /// What `SKILL.md` records.
+    pub manifest: SkillManifest,
+    /// The documentation after the frontmatter.
+    pub documentation: String,
+    /// The code file's bytes (JS/TS source, or a component).
+    pub code: Vec<u8>,
+    /// The folder it was read from.
+    pub folder: PathBuf,
+}
+
+/// One skill folder found by [`SkillStore::list`], readable or not.
+#[derive(Debug)]
+pub struct Listed {
+    /// The folder's name.
+    pub name: String,
+    /// The skill, or why it cannot be used.
+    pub skill: Result<Skill, SkillError>,
+}
+
+/// What [`SkillStore::save`] writes.
+pub struct NewSkill<'a> {
+    /// The manifest; its `code_sha256` is computed from `code`.
+    pub manifest: SkillManifest,
+    /// Documentation for the agent that reads `SKILL.md`.
+    pub documentation: &'a str,
+    /// The code.
+    pub code: &'a [u8],
+}
+
+/// Skill folders, searched in order: a name in an earlier folder hides the
+/// same name in later ones. Saving and removing happen in the first.
+#[derive(Debug, Clone)]
+pub struct SkillStore {
+    folders: Vec<PathBuf>,
+}
+
+impl SkillStore {
+    /// A store over `folders` (missing ones are skipped when reading).
+    pub fn new(folders: Vec<PathBuf>) -> Self {
+        SkillStore { folders }
+    }
+
+    /// The folders, in search order.
+    pub fn folders(&self) -> &[PathBuf] {
+        &self.folders
+    }
+
+    /// Every skill, by name, first folder first; later folders' skills of
+    /// the same name are hidden.
+    pub fn list(&self) -> Vec<Listed> {
+        let mut out: Vec<Listed> = Vec::new();
+        for folder in &self.folders {
+            let Ok(entries) = std::fs::read_dir(folder) else { continue };
+            let mut names: Vec<String> = entries
+                .filter_map(Result::ok)
+                .filter(|entry| entry.path().join(MANIFEST).is_file())
+                .filter_map(|entry| entry.file_name().into_string().ok())
+                .filter(|name| validate_name(name).is_ok())
+                .collect();
+            names.sort();
+            for name in names {
+                if !out.iter().any(|listed| listed.name == name) {
+                    let skill = read(&folder.join(&name), &name);
+                    out.push(Listed { name, skill });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    /// The skill called `name`, from the first folder that has it.
+    pub fn load(&self, name: &str) -> Result<Skill, SkillError> {
+        validate_name(name)?;
+        self.folders
+            .iter()
+            .map(|folder| folder.join(name))
+            .find(|dir| dir.join(MANIFEST).is_file())
+            .map(|dir| read(&dir, name))
+            .unwrap_or_else(|| Err(SkillError::NotFound(name.to_string())))
+    }
+
+    /// Writes a skill into the first folder; refuses a name any folder
+    /// already has unless `replace`. The folder appears whole or not at all.
+    pub fn save(&self, skill: NewSkill<'_>, replace: bool) -> Result<Skill, SkillError> {
+        let name = skill.manifest.name.clone();
+        validate_name(&name)?;
+        let home = self.folders.first().ok_or_else(|| SkillError::Io("no skill folder to save into".into()))?;
+        if !replace && let Ok(existing) = self.load(&name) {
+            return Err(SkillError::Exists(format!("{} (in {})", name, existing.folder.display())));
+        }
+        let io = |e: std::io::Error| SkillError::Io(format!("saving skill '{name}' in {}: {e}", home.display()));
+        std::fs::create_dir_all(home).map_err(io)?;
+        let manifest = SkillManifest { code_sha256: hex(&Sha256::digest(skill.code)), ..skill.manifest };
+        let staging = tempfile::Builder::new().prefix(".saving-").tempdir_in(home).map_err(io)?;
+        std::fs::write(staging.path().join(manifest.language.code_file()), skill.code).map_err(io)?;
+        std::fs::write(staging.path().join(MANIFEST), manifest.render(skill.documentation)).map_err(io)?;
+        let target = home.join(&name);
+        if target.exists() {
+            std::fs::remove_dir_all(&target).map_err(io)?;
+        }
+        std::fs::rename(staging.keep(), &target).map_err(io)?;
+        read(&target, &name)
+    }
+
+    /// Removes the skill called `name` from the first folder.
+    pub fn remove(&self, name: &str) -> Result<(), SkillError> {
+        validate_name(name)?;
+        let dir = self.folders.first().map(|home| home.join(name)).filter(|dir| dir.join(MANIFEST).is_file());
+        let dir = dir.ok_or_else(|| SkillError::NotFound(format!("{name} (only saved skills can be removed)")))?;
+        std::fs::remove_dir_all(&dir).map_err(|e| SkillError::Io(format!("removing {}: {e}", dir.display())))
+    }
+}
+
+/// Reads and verifies the skill in `dir`.
+fn read(dir: &Path, name: &str) -> Result<Skill, SkillError> {
+    let io = |path: &Path, e: std::io::Error| SkillError::Io(format!("{}: {e}", path.display()));
+    let manifest_path = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| io(&manifest_path, e))?;
+    let (manifest, documentation) = SkillManifest::parse(&text)?;
+    if manifest.name != name {
+        return Err(SkillError::BadManifest(format!(
+            "{} names the skill '{}', but its folder is '{name}'",
+            manifest_path.display(),
+            manifest.name
+        )));
+    }
+    let code_path = dir.join(manifest.language.code_file());
+    let code = std::fs::read(&code_path).map_err(|e| io(&code_path, e))?;
+    let actual = hex(&Sha256::digest(&code));
+    if actual != manifest.code_sha256 {
+        return Err(SkillError::Tampered { name: name.to_string(), expected: manifest.code_sha256.clone(), actual });
+    }
+    Ok(Skill { manifest, documentation, code, folder: dir.to_path_buf() })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::skills::SkillLanguage;
+
+    fn new_skill<'a>(name: &str, code: &'a [u8]) -> NewSkill<'a> {
+        NewSkill {
+            manifest: SkillManifest {
+                name: name.into(),
+                description: "Does a thing.".into(),
+                language: SkillLanguage::JavaScript,
+                version: "1.0.0".into(),
+                code_sha256: String::new(),
+                tools: BTreeMap::new(),
+            },
+            documentation: "Use it.",
+            code,
+        }
+    }
+
+    #[test]
+    fn saved_skills_load_list_and_go() {
+        let (mine, bundled) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let store = SkillStore::new(vec![mine.path().into(), bundled.path().into()]);
+        let saved = store.save(new_skill("export-csv", b"export const f = 1;"), false).unwrap();
+        assert_eq!(saved.code, b"export const f = 1;");
+        assert_eq!(store.load("export-csv").unwrap().manifest.code_sha256, saved.manifest.code_sha256);
+        assert!(matches!(store.save(new_skill("export-csv", b"x"), false), Err(SkillError::Exists(_))));
+        store.save(new_skill("export-csv", b"export const f = 2;"), true).unwrap();
+        assert_eq!(store.load("export-csv").unwrap().code, b"export const f = 2;");
+
+        // A bundled skill of the same name is hidden by the saved one.
+        SkillStore::new(vec![bundled.path().into()]).save(new_skill("export-csv", b"old"), false).unwrap();
+        SkillStore::new(vec![bundled.path().into()]).save(new_skill("page-all", b"p"), false).unwrap();
+        let names: Vec<String> = store.list().into_iter().map(|listed| listed.name).collect();
+        assert_eq!(names, ["export-csv", "page-all"]);
+        assert_eq!(store.load("export-csv").unwrap().code, b"export const f = 2;");
+
+        store.remove("export-csv").unwrap();
+        assert_eq!(store.load("export-csv").unwrap().code, b"old", "the bundled one shows again");
+        assert!(matches!(store.remove("page-all"), Err(SkillError::NotFound(_))), "bundled skills stay");
+        assert!(std::fs::read_dir(mine.path()).unwrap().next().is_none(), "nothing left behind");
+    }
+
+    #[test]
+    fn tampered_code_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SkillStore::new(vec![dir.path().into()]);
+        store.save(new_skill("page-all", b"export const ok = true;"), false).unwrap();
+        std::fs::write(dir.path().join("page-all/index.js"), b"export const ok = false;").unwrap();
+        match store.load("page-all") {
+            Err(SkillError::Tampered { name, .. }) => assert_eq!(name, "page-all"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert!(store.list()[0].skill.is_err());
+    }
+
+    #[test]
+    fn names_that_would_leave_the_folder_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SkillStore::new(vec![dir.path().join("skills")]);
+        for name in ["../escape", "/etc", "a/b", ".."] {
+            assert!(matches!(store.save(new_skill(name, b"x"), false), Err(SkillError::BadName(_))), "{name}");
+            assert!(matches!(store.load(name), Err(SkillError::BadName(_))), "{name}");
+            assert!(matches!(store.remove(name), Err(SkillError::BadName(_))), "{name}");
+        }
+        assert!(!dir.path().join("escape").exists());
+    }
+}
