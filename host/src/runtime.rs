@@ -58,6 +58,7 @@ pub struct RuntimeBuilder {
     audit: Option<Arc<AuditLog>>,
     tools: ToolRegistry,
     cache_dir: Option<PathBuf>,
+    skill_folders: Vec<PathBuf>,
     max_instances: u32,
 }
 
@@ -69,6 +70,7 @@ impl Default for RuntimeBuilder {
             audit: None,
             tools: ToolRegistry::default(),
             cache_dir: engine::default_cache_dir(),
+            skill_folders: crate::skills::user_folder().into_iter().collect(),
             max_instances: 256,
         }
     }
@@ -122,6 +124,14 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The folders skills are imported from (`./skills/<name>`), in search
+    /// order; skills are saved into the first. Default: the user's folder
+    /// ([`crate::skills::user_folder`]).
+    pub fn skill_folders(mut self, folders: Vec<PathBuf>) -> Self {
+        self.skill_folders = folders;
+        self
+    }
+
     /// How many executions may run at once; more wait for a slot.
     /// Default: 256.
     pub fn max_concurrent_executions(mut self, count: u32) -> Self {
@@ -138,11 +148,13 @@ impl RuntimeBuilder {
         let js = engine::load_js_guest(&engine, self.cache_dir.as_deref()).await?;
         let ticker = EpochTicker::start(&engine)?;
         let pii = PiiEngine::new(&self.pii)?;
+        let mut tools = self.tools;
+        tools.set_skills(crate::skills::SkillStore::new(self.skill_folders));
         Ok(Runtime {
             inner: Arc::new(Inner {
                 engine,
                 js,
-                tools: Arc::new(self.tools),
+                tools: Arc::new(tools),
                 pii,
                 audit: self.audit,
                 metrics: Arc::default(),

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::bindings;
 use crate::discovery::{Detail, SearchResults, ToolCatalog};
+use crate::skills::{SkillLanguage, SkillStore};
 use crate::upstream::UpstreamPool;
 
 /// A future that a tool returns; boxed so tools can be stored side by side.
@@ -159,6 +160,7 @@ pub struct ToolRegistry {
     servers: BTreeMap<String, LocalServer>,
     upstream: Option<Arc<UpstreamPool>>,
     catalog: ToolCatalog,
+    skills: SkillStore,
 }
 
 /// A module served to the guest's import resolver.
@@ -183,6 +185,16 @@ impl ToolRegistry {
     /// Puts the upstream servers of a config behind this registry.
     pub(crate) fn set_upstream(&mut self, pool: Arc<UpstreamPool>) {
         self.upstream = Some(pool);
+    }
+
+    /// Where saved skills are read from (and saved to, in the first folder).
+    pub(crate) fn set_skills(&mut self, store: SkillStore) {
+        self.skills = store;
+    }
+
+    /// The skill folders executions import from.
+    pub fn skills(&self) -> &SkillStore {
+        &self.skills
     }
 
     /// The upstream servers, when a config brought some.
@@ -247,6 +259,10 @@ impl ToolRegistry {
     /// (`/servers/crm`, `/servers/crm/index.ts`) or one tool's
     /// (`/servers/crm/listCustomers.ts`, by exact or camelCase name).
     pub(crate) async fn module(&self, path: &str) -> Result<ServedModule, String> {
+        let path = from_skill_root(path);
+        if let Some(name) = path.strip_prefix("/skills/") {
+            return self.skill_module(name.split('/').next().unwrap_or(name));
+        }
         let rest = path.strip_prefix("/servers/").ok_or_else(|| format!("nothing is served at {path}"))?;
         let (server, file) = rest.split_once('/').unwrap_or((rest, ""));
         let stem = file.strip_suffix(".ts").or_else(|| file.strip_suffix(".js")).unwrap_or(file);
@@ -276,12 +292,41 @@ impl ToolRegistry {
         Ok(ServedModule { path: format!("/servers/{server}/{}.js", tool.name), source })
     }
 
+    /// A JS or TS skill as a module of the calling execution.
+    fn skill_module(&self, name: &str) -> Result<ServedModule, String> {
+        let skill = self.skills.load(name).map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&skill.code).into_owned();
+        let source = match skill.manifest.language {
+            SkillLanguage::JavaScript => text,
+            SkillLanguage::TypeScript => {
+                crate::transpile(&text, &format!("skills/{name}/index.ts")).map_err(|e| e.message)?.code
+            }
+            SkillLanguage::Component => {
+                return Err(format!("skill '{name}' is a component; components are not importable yet"));
+            }
+        };
+        Ok(ServedModule { path: format!("/skills/{name}/index.js"), source })
+    }
+
     fn no_server(&self, server: &str) -> ToolError {
         let known = self.servers();
         ToolError::NotFound(format!(
             "no server '{server}' (configured: {})",
             if known.is_empty() { "none".to_string() } else { known.join(", ") }
         ))
+    }
+}
+
+/// A skill is written like agent code, from the tree's root: its
+/// `./servers/crm` (which resolves to `/skills/<name>/servers/crm`) means
+/// `/servers/crm`, and likewise for `./skills/`.
+fn from_skill_root(path: &str) -> &str {
+    let Some(rest) = path.strip_prefix("/skills/") else { return path };
+    match rest.split_once('/') {
+        Some((_, inner)) if inner.starts_with("servers/") || inner.starts_with("skills/") => {
+            &path[path.len() - inner.len() - 1..]
+        }
+        _ => path,
     }
 }
 
@@ -313,6 +358,15 @@ mod tests {
         assert!(matches!(&no_server, ToolError::NotFound(m) if m.contains("configured: local")), "{no_server}");
         let no_tool = registry.call("local", "nope", serde_json::json!({})).await.unwrap_err();
         assert!(matches!(no_tool, ToolError::NotFound(_)));
+    }
+
+    #[test]
+    fn a_skill_imports_from_the_tree_root() {
+        assert_eq!(from_skill_root("/skills/a/servers/crm"), "/servers/crm");
+        assert_eq!(from_skill_root("/skills/a/skills/b"), "/skills/b");
+        assert_eq!(from_skill_root("/skills/a"), "/skills/a");
+        assert_eq!(from_skill_root("/skills/a/other"), "/skills/a/other");
+        assert_eq!(from_skill_root("/servers/crm"), "/servers/crm");
     }
 
     #[tokio::test]

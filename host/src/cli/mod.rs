@@ -10,6 +10,7 @@ mod pii;
 mod run;
 mod serve;
 mod servers;
+mod skills;
 mod tokens;
 
 use clap::{Parser, Subcommand};
@@ -59,6 +60,9 @@ pub enum Command {
     /// Audit logs.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Saved skills: code agents import from `./skills/<name>`.
+    #[command(subcommand)]
+    Skills(skills::SkillsCommand),
     /// Count the tokens of files as a model sees them (o200k_base).
     Tokens(tokens::TokensArgs),
 }
@@ -82,6 +86,7 @@ pub async fn dispatch(command: Command) -> anyhow::Result<u8> {
         Command::Pii(command) => pii::pii(command),
         Command::Audit(command) => audit::audit(command),
         Command::Tokens(args) => tokens::tokens(args),
+        Command::Skills(command) => skills::skills(command).await,
     }
 }
 

@@ -5,7 +5,8 @@
 //! /servers/                      one folder per server
 //! /servers/<server>/index.ts     the declarations of every tool
 //! /servers/<server>/<tool>.ts    one tool's declaration (its function name)
-//! /skills/                       saved skills (read-only listing)
+//! /skills/<name>/SKILL.md        a saved skill's manifest and documentation
+//! /skills/<name>/index.js        its code (index.ts for TypeScript)
 //! ```
 //!
 //! The guest's `fs` reads it through `airlock:runtime/tree`; `airlock
@@ -13,6 +14,7 @@
 //! (`/workspace/` is the session's real folder, reached through WASI.)
 
 use crate::bindings::{js_names, ts_declarations, ts_tool_declaration};
+use crate::skills::SkillLanguage;
 use crate::tools::{ToolError, ToolRegistry};
 
 /// A folder's entry names, sorted, or a file's text.
@@ -44,7 +46,8 @@ pub async fn lookup(registry: &ToolRegistry, path: &str) -> Result<Node, TreeErr
     let missing = || TreeError::NotFound(format!("no such file or folder: {path}"));
     match parts.as_slice() {
         ["servers"] => Ok(Node::Folder(registry.servers().into_iter().map(str::to_string).collect())),
-        ["skills"] => Ok(Node::Folder(Vec::new())),
+        ["skills"] => Ok(Node::Folder(registry.skills().list().into_iter().map(|listed| listed.name).collect())),
+        ["skills", name, rest @ ..] => skill_node(registry, name, rest).ok_or_else(missing),
         ["servers", server, rest @ ..] => {
             if !registry.servers().contains(server) {
                 return Err(missing());
@@ -72,6 +75,32 @@ pub async fn lookup(registry: &ToolRegistry, path: &str) -> Result<Node, TreeErr
         _ => Err(missing()),
     }
 }
+
+/// A skill's folder or one of its text files; `None` when there is none
+/// (or it cannot be read: a tampered skill is not shown).
+fn skill_node(registry: &ToolRegistry, name: &str, rest: &[&str]) -> Option<Node> {
+    let skill = registry.skills().load(name).ok()?;
+    let code_file = skill.manifest.language.code_file();
+    let text_code = skill.manifest.language != SkillLanguage::Component;
+    match rest {
+        [] => {
+            let mut entries = vec![MANIFEST.to_string()];
+            if text_code {
+                entries.push(code_file.to_string());
+            }
+            entries.sort();
+            Some(Node::Folder(entries))
+        }
+        [file] if *file == MANIFEST => Some(Node::File(skill.manifest.render(&skill.documentation))),
+        [file] if *file == code_file && text_code => {
+            Some(Node::File(String::from_utf8_lossy(&skill.code).into_owned()))
+        }
+        _ => None,
+    }
+}
+
+/// A skill's manifest file.
+const MANIFEST: &str = "SKILL.md";
 
 /// Every file of the tree with its path, server by server (servers that
 /// cannot list their tools are left out).

@@ -5,13 +5,15 @@
 //! does not match is refused) and of the schemas of every tool the code
 //! calls, so a skill whose tools changed is reported stale before it runs.
 
+mod imports;
 mod manifest;
 mod stale;
 mod store;
 
+pub use imports::tools_called;
 pub use manifest::{SkillLanguage, SkillManifest, validate_name};
 pub use stale::{StaleTool, digests, stale_tools};
-pub use store::{Listed, NewSkill, Skill, SkillStore};
+pub use store::{Listed, NewSkill, Skill, SkillStore, user_folder};
 
 /// Why a skill cannot be read, saved or removed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -47,9 +47,18 @@ pub struct NewSkill<'a> {
 
 /// Skill folders, searched in order: a name in an earlier folder hides the
 /// same name in later ones. Saving and removing happen in the first.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SkillStore {
     folders: Vec<PathBuf>,
+}
+
+/// The user's skill folder: `$AIRLOCK_SKILLS_DIR`, else
+/// `$XDG_DATA_HOME/airlock/skills`, else `~/.local/share/airlock/skills`.
+pub fn user_folder() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("AIRLOCK_SKILLS_DIR")
+        .or_else(|| var("XDG_DATA_HOME").map(|d| d.join("airlock").join("skills")))
+        .or_else(|| var("HOME").map(|d| d.join(".local").join("share").join("airlock").join("skills")))
 }
 
 impl SkillStore {

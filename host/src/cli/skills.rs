@@ -1,0 +1,189 @@
+//! `airlock skills list|show|add|rm`: the skills agents import from
+//! `./skills/<name>`.
+
+use std::path::PathBuf;
+
+use airlock::Runtime;
+use airlock::skills::{NewSkill, SkillLanguage, SkillManifest, SkillStore, digests, stale_tools, tools_called};
+use clap::{Args, Subcommand};
+
+use super::{EXIT_OK, EXIT_THREW, EXIT_USAGE};
+
+/// Where skills live and which servers they call.
+#[derive(Args)]
+pub struct SkillArgs {
+    /// A skill folder, searched in order (repeatable); skills are saved into
+    /// the first. Default: the user's folder ($AIRLOCK_SKILLS_DIR, else
+    /// ~/.local/share/airlock/skills).
+    #[arg(long = "skills-dir", value_name = "DIR")]
+    folders: Vec<PathBuf>,
+    /// The servers the skills call, to check that they still fit; default:
+    /// $AIRLOCK_CONFIG.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// `airlock skills ...`
+#[derive(Subcommand)]
+pub enum SkillsCommand {
+    /// List the skills, with any that no longer fit their tools marked stale.
+    List(SkillArgs),
+    /// Print a skill's SKILL.md and whether it is stale.
+    Show {
+        /// The skill's name.
+        name: String,
+        #[command(flatten)]
+        skills: SkillArgs,
+    },
+    /// Save a JS or TS file as a skill, recording the tools it calls and
+    /// their current schemas.
+    Add {
+        /// The code (`.js` or `.ts`).
+        file: PathBuf,
+        /// The skill's name (lowercase letters, digits, hyphens).
+        #[arg(long)]
+        name: String,
+        /// One line on what it does.
+        #[arg(long)]
+        description: String,
+        /// Its version.
+        #[arg(long, default_value = "1.0.0")]
+        version: String,
+        /// Replace a skill of the same name.
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        skills: SkillArgs,
+    },
+    /// Remove a saved skill (from the first folder).
+    Rm {
+        /// The skill's name.
+        name: String,
+        #[command(flatten)]
+        skills: SkillArgs,
+    },
+}
+
+impl SkillArgs {
+    fn store(&self) -> SkillStore {
+        match self.folders.is_empty() {
+            true => SkillStore::new(airlock::skills::user_folder().into_iter().collect()),
+            false => SkillStore::new(self.folders.clone()),
+        }
+    }
+
+    async fn runtime(&self) -> anyhow::Result<Option<Runtime>> {
+        let Some(config) = super::load_config(self.config.as_deref()) else { return Ok(None) };
+        Ok(Some(Runtime::builder().config(&config).skill_folders(self.store().folders().to_vec()).build().await?))
+    }
+}
+
+/// Runs `airlock skills ...`.
+pub async fn skills(command: SkillsCommand) -> anyhow::Result<u8> {
+    match command {
+        SkillsCommand::List(args) => list(&args).await,
+        SkillsCommand::Show { name, skills } => show(&name, &skills).await,
+        SkillsCommand::Add { file, name, description, version, replace, skills } => {
+            add(&file, name, description, version, replace, &skills).await
+        }
+        SkillsCommand::Rm { name, skills } => match skills.store().remove(&name) {
+            Ok(()) => Ok(EXIT_OK),
+            Err(error) => {
+                eprintln!("error: {error}");
+                Ok(EXIT_THREW)
+            }
+        },
+    }
+}
+
+async fn list(args: &SkillArgs) -> anyhow::Result<u8> {
+    let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
+    let listed = runtime.tools().skills().list();
+    if listed.is_empty() {
+        println!("no skills in {}", folders_text(&args.store()));
+    }
+    for entry in listed {
+        match entry.skill {
+            Ok(skill) => {
+                let stale = stale_tools(&skill.manifest, runtime.tools()).await;
+                let state = if stale.is_empty() { String::new() } else { format!(" [stale: {}]", stale[0].tool) };
+                let language = format!("{:?}", skill.manifest.language).to_lowercase();
+                println!("{:<24} {:<10} {}{state}", entry.name, language, skill.manifest.description);
+            }
+            Err(error) => println!("{:<24} refused: {error}", entry.name),
+        }
+    }
+    runtime.shutdown().await;
+    Ok(EXIT_OK)
+}
+
+async fn show(name: &str, args: &SkillArgs) -> anyhow::Result<u8> {
+    let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
+    let outcome = match runtime.tools().skills().load(name) {
+        Ok(skill) => {
+            print!("{}", skill.manifest.render(&skill.documentation));
+            println!("# in {}", skill.folder.display());
+            for stale in stale_tools(&skill.manifest, runtime.tools()).await {
+                println!("# stale: {}: {}", stale.tool, stale.change);
+            }
+            EXIT_OK
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            EXIT_THREW
+        }
+    };
+    runtime.shutdown().await;
+    Ok(outcome)
+}
+
+async fn add(
+    file: &std::path::Path,
+    name: String,
+    description: String,
+    version: String,
+    replace: bool,
+    args: &SkillArgs,
+) -> anyhow::Result<u8> {
+    let code = match std::fs::read_to_string(file) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: cannot read {}: {error}", file.display());
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let language = match airlock::Language::from_path(file) {
+        airlock::Language::TypeScript => SkillLanguage::TypeScript,
+        airlock::Language::JavaScript => SkillLanguage::JavaScript,
+    };
+    let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
+    let called = tools_called(&code, runtime.tools()).await;
+    let mut tools = std::collections::BTreeMap::new();
+    for (tool, digest) in digests(runtime.tools(), &called).await {
+        match digest {
+            Ok(digest) => {
+                tools.insert(tool, digest);
+            }
+            Err(why) => eprintln!("warning: {tool}: {why}; not recorded"),
+        }
+    }
+    runtime.shutdown().await;
+    let manifest = SkillManifest { name, description, language, version, code_sha256: String::new(), tools };
+    let documentation = format!("{}\n", manifest.description);
+    match args.store().save(NewSkill { manifest, documentation: &documentation, code: code.as_bytes() }, replace) {
+        Ok(skill) => {
+            let tools: Vec<&str> = skill.manifest.tools.keys().map(String::as_str).collect();
+            println!("saved {} in {} (calls: {})", skill.manifest.name, skill.folder.display(), tools.join(", "));
+            Ok(EXIT_OK)
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Ok(EXIT_THREW)
+        }
+    }
+}
+
+fn folders_text(store: &SkillStore) -> String {
+    let folders: Vec<String> = store.folders().iter().map(|f| f.display().to_string()).collect();
+    if folders.is_empty() { "(no skill folder)".into() } else { folders.join(", ") }
+}
