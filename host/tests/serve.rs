@@ -69,7 +69,9 @@ fn a_python_sdk_client_over_stdio_with_an_audit_log() {
 fn a_python_sdk_client_over_streamable_http_with_isolated_sessions() {
     let dir = tempfile::tempdir().unwrap();
     let config = records_config(dir.path());
-    let (mut server, url) = serve_http(&config, &[("AIRLOCK_TOKEN", "t0ken")]);
+    let skills = dir.path().join("skills");
+    let (mut server, url) =
+        serve_http(&config, &[("AIRLOCK_TOKEN", "t0ken"), ("AIRLOCK_SKILLS_DIR", skills.to_str().unwrap())]);
 
     // Without the token: 401, before any MCP processing.
     let authority = url.trim_start_matches("http://").trim_end_matches("/mcp");
@@ -91,20 +93,33 @@ fn a_python_sdk_client_over_streamable_http_with_isolated_sessions() {
     assert_eq!(isolation["one_echo"]["text"], "[EMAIL_1]\n");
     assert_eq!(isolation["two_echo"]["text"], "[TOKEN_1]\n");
 
+    // A skill saved through save_skill runs in the session that saved it and
+    // in another, against the real server.
+    assert_eq!(isolation["skill_saved"]["is_error"], false, "{}", isolation["skill_saved"]);
+    assert!(isolation["skill_saved"]["text"].as_str().unwrap().contains("calls records.get_record"));
+    for session in ["skill_one", "skill_two"] {
+        let printed = isolation[session]["text"].as_str().unwrap();
+        assert!(printed.starts_with("[EMAIL_") && !printed.contains('@'), "{session}: {printed}");
+    }
+    assert_eq!(isolation["skill_list"], "Skills:\n- record-email: The email address of a record.\n");
+    let described = isolation["skill_description"].as_str().unwrap();
+    assert!(described.ends_with("Skills:\n- record-email: The email address of a record.\n"), "{described}");
+    assert!(skills.join("record-email/SKILL.md").is_file());
+
     // /metrics parses as OpenMetrics (by the Prometheus client) and moves.
     let before = &seen["metrics_before"]["samples"];
     let after = &seen["metrics_after"]["samples"];
     assert!(seen["metrics_after"]["content_type"].as_str().unwrap().starts_with("application/openmetrics-text"));
     let value = |samples: &Value, key: &str| samples[key].as_f64().unwrap_or(0.0);
     assert_eq!(value(before, "airlock_executions_total{outcome=ok}"), 0.0);
-    assert_eq!(value(after, "airlock_executions_total{outcome=ok}"), 10.0, "{after}");
+    assert_eq!(value(after, "airlock_executions_total{outcome=ok}"), 12.0, "{after}");
     assert_eq!(value(after, "airlock_executions_total{outcome=exception}"), 1.0);
     assert_eq!(value(after, "airlock_executions_total{outcome=limit:timeout}"), 1.0);
-    assert_eq!(value(after, "airlock_tool_calls_total{outcome=ok,server=records}"), 5.0, "{after}");
+    assert_eq!(value(after, "airlock_tool_calls_total{outcome=ok,server=records}"), 7.0, "{after}");
     assert_eq!(value(after, "airlock_tool_calls_total{outcome=unavailable,server=records}"), 1.0);
     assert!(value(after, "airlock_pii_tokens_minted_total{kind=EMAIL}") >= 2.0, "{after}");
-    assert_eq!(value(after, "airlock_execution_duration_seconds_count{}"), 12.0);
-    assert!(value(after, "airlock_tool_call_duration_seconds_count{server=records}") >= 6.0);
+    assert_eq!(value(after, "airlock_execution_duration_seconds_count{}"), 14.0);
+    assert!(value(after, "airlock_tool_call_duration_seconds_count{server=records}") >= 8.0);
 
     // SIGTERM: a clean stop.
     Command::new("kill").arg(server.id().to_string()).status().unwrap();
@@ -164,7 +179,17 @@ fn the_bearer_token_can_come_from_the_config() {
 /// What both transports must show.
 fn check_scenario(seen: &Value) {
     assert_eq!(seen["server_name"], "airlock");
-    assert_eq!(seen["tools"], json!(["describe_tools", "execute_code", "list_servers", "search_tools"]));
+    let tools = [
+        "delete_skill",
+        "describe_tools",
+        "execute_code",
+        "get_skill",
+        "list_servers",
+        "list_skills",
+        "save_skill",
+        "search_tools",
+    ];
+    assert_eq!(seen["tools"], json!(tools));
     let description = seen["execute_description"].as_str().unwrap();
     assert!(description.contains("- records (12 tools): add, add_tool,"), "{description}");
 

@@ -49,6 +49,11 @@ pub struct ServeArgs {
     /// loopback, for a server reached under a public name.
     #[arg(long = "allow-host", value_name = "HOST")]
     allow_hosts: Vec<String>,
+    /// A skill folder, searched in order (repeatable); `save_skill` saves
+    /// into the first. Default: $AIRLOCK_SKILLS_DIR, else
+    /// ~/.local/share/airlock/skills.
+    #[arg(long = "skills-dir", value_name = "DIR")]
+    skill_folders: Vec<PathBuf>,
 }
 
 /// The environment variable holding the bearer token HTTP clients must send.
@@ -74,6 +79,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     // while the runtime starts.
     airlock::tokens::warm_up();
     let mut builder = Runtime::builder().config(&config);
+    if !args.skill_folders.is_empty() {
+        builder = builder.skill_folders(args.skill_folders.clone());
+    }
     let audit = match &args.audit {
         Some(path) => {
             let log = AuditLog::open(path).with_context(|| format!("cannot open the audit log {}", path.display()))?;

@@ -9,9 +9,10 @@ use crate::Limits;
 
 /// The tools, with `execute_code`'s description built around `servers`
 /// (one line per server) and `limits`.
-pub(super) fn tools(servers: &str, limits: &Limits) -> Vec<Tool> {
+pub(super) fn tools(servers: &str, skills: &str, limits: &Limits) -> Vec<Tool> {
+    let name = json!({"type": "string", "description": "The skill's name."});
     vec![
-        Tool::new("execute_code", execute_code_description(servers, limits), execute_code_schema()),
+        Tool::new("execute_code", execute_code_description(servers, skills, limits), execute_code_schema()),
         Tool::new(
             "search_tools",
             "Find the tools a task needs across every server (BM25 over names, descriptions and \
@@ -49,10 +50,48 @@ pub(super) fn tools(servers: &str, limits: &Limits) -> Vec<Tool> {
                 "additionalProperties": false
             })),
         ),
+        Tool::new(
+            "save_skill",
+            "Save code that worked as a skill, to import later from ./skills/<name> (in this and later \
+             sessions): an ES module whose exports are the skill's functions. The tools it imports are \
+             recorded with their schemas, so the skill is reported stale if they change.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$",
+                             "description": "Lowercase letters, digits and single hyphens."},
+                    "description": {"type": "string", "description": "One line on what it does."},
+                    "code": {"type": "string", "description": "The module."},
+                    "language": {"type": "string", "enum": ["javascript", "typescript"],
+                                 "description": "Default: javascript."},
+                    "documentation": {"type": "string", "description": "How to call it (SKILL.md)."},
+                    "replace": {"type": "boolean", "description": "Replace a skill of the same name."}
+                },
+                "required": ["name", "description", "code"],
+                "additionalProperties": false
+            })),
+        ),
+        Tool::new(
+            "list_skills",
+            "List the saved skills (name, language, description), marking any whose tools changed as stale.",
+            schema(json!({"type": "object", "properties": {}, "additionalProperties": false})),
+        ),
+        Tool::new(
+            "get_skill",
+            "A skill's SKILL.md and code.",
+            schema(json!({"type": "object", "properties": {"name": name}, "required": ["name"],
+                          "additionalProperties": false})),
+        ),
+        Tool::new(
+            "delete_skill",
+            "Delete a saved skill.",
+            schema(json!({"type": "object", "properties": {"name": name}, "required": ["name"],
+                          "additionalProperties": false})),
+        ),
     ]
 }
 
-fn execute_code_description(servers: &str, limits: &Limits) -> String {
+fn execute_code_description(servers: &str, skills: &str, limits: &Limits) -> String {
     format!(
         "Run JavaScript or TypeScript in a sandbox against the MCP servers below; only what the code \
          prints comes back, so filter and join data in the code and print just the answer.\n\
@@ -67,8 +106,9 @@ fn execute_code_description(servers: &str, limits: &Limits) -> String {
          tool receives the real value.\n\
          - Files under ./workspace/ (import fs from \"fs\") persist between calls of this session; \
          nothing else does. No network.\n\
+         - Saved skills: `import {{ fn }} from \"./skills/<name>\"`; save new ones with save_skill.\n\
          - Limits per call: {:?} wall time, {} MiB memory, {} KiB stdout, {} tool calls.\n\
-         Servers:\n{servers}",
+         Servers:\n{servers}{skills}",
         limits.timeout,
         limits.memory_bytes >> 20,
         limits.stdout_bytes >> 10,

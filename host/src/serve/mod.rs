@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use crate::discovery::Detail;
 use crate::execution::ExecutionResult;
+use crate::skills::{SaveRequest, stale_tools};
 use crate::{Language, Limits, Runtime, Session, SessionStats};
 
 /// How long `tools/list` waits for the upstream servers' tool lists, to
@@ -76,7 +77,7 @@ impl CodeModeServer {
     /// The tools this server offers, as `tools/list` returns them (the
     /// `execute_code` description names the servers and their tools).
     pub async fn tools(&self) -> Vec<Tool> {
-        catalog::tools(&self.server_lines().await, self.runtime.limits())
+        catalog::tools(&self.server_lines().await, &self.skill_lines().await, self.runtime.limits())
     }
 
     async fn execute_code(&self, arguments: &JsonObject) -> CallToolResult {
@@ -97,6 +98,77 @@ impl CodeModeServer {
         match self.session.execute_with_limits(code, language, &limits).await {
             Ok(result) => tool_result(&result, self.session.stats()),
             Err(error) => text_error(format!("the execution could not run: {error}")),
+        }
+    }
+
+    /// One line per skill, under a heading; empty without skills.
+    async fn skill_lines(&self) -> String {
+        let mut lines = String::new();
+        for listed in self.runtime.tools().skills().list() {
+            let line = match listed.skill {
+                Ok(skill) => {
+                    let stale = stale_tools(&skill.manifest, self.runtime.tools()).await;
+                    let mark = match stale.first() {
+                        Some(first) => format!(" [stale: {}: {}]", first.tool, first.change),
+                        None => String::new(),
+                    };
+                    format!("- {}: {}{mark}\n", listed.name, skill.manifest.description)
+                }
+                Err(error) => format!("- {}: unusable ({error})\n", listed.name),
+            };
+            lines.push_str(&line);
+        }
+        if lines.is_empty() { lines } else { format!("Skills:\n{lines}") }
+    }
+
+    async fn save_skill(&self, arguments: &JsonObject) -> CallToolResult {
+        let request: SaveRequest = match serde_json::from_value(Value::Object(arguments.clone())) {
+            Ok(request) => request,
+            Err(error) => return text_error(format!("bad arguments: {error}")),
+        };
+        match crate::skills::save_source(self.runtime.tools(), request).await {
+            Ok(skill) => {
+                let tools: Vec<&str> = skill.manifest.tools.keys().map(String::as_str).collect();
+                let calls = if tools.is_empty() { "no tools".to_string() } else { tools.join(", ") };
+                let name = &skill.manifest.name;
+                CallToolResult::success(vec![ContentBlock::text(format!(
+                    "saved skill '{name}' (calls {calls}); import it with `import {{ ... }} from \"./skills/{name}\"`"
+                ))])
+            }
+            Err(error) => text_error(error.to_string()),
+        }
+    }
+
+    async fn get_skill(&self, arguments: &JsonObject) -> CallToolResult {
+        let Some(name) = arguments.get("name").and_then(Value::as_str) else {
+            return text_error("`name` (a string) is required");
+        };
+        match self.runtime.tools().skills().load(name) {
+            Ok(skill) => {
+                let mut text = skill.manifest.render(&skill.documentation);
+                for stale in stale_tools(&skill.manifest, self.runtime.tools()).await {
+                    text.push_str(&format!("(stale: {}: {})\n", stale.tool, stale.change));
+                }
+                if skill.manifest.language != crate::skills::SkillLanguage::Component {
+                    text.push_str(&format!(
+                        "\n// {}\n{}",
+                        skill.manifest.language.code_file(),
+                        String::from_utf8_lossy(&skill.code)
+                    ));
+                }
+                CallToolResult::success(vec![ContentBlock::text(text)])
+            }
+            Err(error) => text_error(error.to_string()),
+        }
+    }
+
+    async fn delete_skill(&self, arguments: &JsonObject) -> CallToolResult {
+        let Some(name) = arguments.get("name").and_then(Value::as_str) else {
+            return text_error("`name` (a string) is required");
+        };
+        match self.runtime.tools().skills().remove(name) {
+            Ok(()) => CallToolResult::success(vec![ContentBlock::text(format!("deleted skill '{name}'"))]),
+            Err(error) => text_error(error.to_string()),
         }
     }
 
@@ -217,6 +289,14 @@ impl ServerHandler for CodeModeServer {
         let result = match request.name.as_ref() {
             "execute_code" => self.execute_code(&arguments).await,
             "search_tools" => self.search_tools(&arguments).await,
+            "save_skill" => self.save_skill(&arguments).await,
+            "list_skills" => {
+                let lines = self.skill_lines().await;
+                let text = if lines.is_empty() { "(no skills saved yet)\n".to_string() } else { lines };
+                CallToolResult::success(vec![ContentBlock::text(text)])
+            }
+            "get_skill" => self.get_skill(&arguments).await,
+            "delete_skill" => self.delete_skill(&arguments).await,
             "list_servers" => self.list_servers().await,
             "describe_tools" => self.describe_tools(&arguments).await,
             other => {

@@ -44,3 +44,62 @@ pub enum SkillError {
     #[error("{0}")]
     Io(String),
 }
+
+/// A skill to save from source code.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SaveRequest {
+    /// Its name (lowercase letters, digits, single hyphens).
+    pub name: String,
+    /// One line on what it does.
+    pub description: String,
+    /// The JS or TS module; its exports are what importers get.
+    pub code: String,
+    /// `javascript` (the default) or `typescript`.
+    #[serde(default = "default_language")]
+    pub language: SkillLanguage,
+    /// Documentation for `SKILL.md`; default: the description.
+    #[serde(default)]
+    pub documentation: Option<String>,
+    /// Replace a skill of the same name.
+    #[serde(default)]
+    pub replace: bool,
+}
+
+fn default_language() -> SkillLanguage {
+    SkillLanguage::JavaScript
+}
+
+/// Saves source code as a skill in the registry's first skill folder,
+/// recording the tools its imports call with their current schema
+/// digests. TypeScript must compile; component skills are built with
+/// `airlock skills build`, not saved from source.
+pub async fn save_source(registry: &crate::ToolRegistry, request: SaveRequest) -> Result<Skill, SkillError> {
+    validate_name(&request.name)?;
+    match request.language {
+        SkillLanguage::Component => {
+            return Err(SkillError::BadManifest("component skills are built, not saved from source".into()));
+        }
+        SkillLanguage::TypeScript => {
+            crate::transpile(&request.code, "index.ts").map_err(|e| SkillError::BadManifest(e.message))?;
+        }
+        SkillLanguage::JavaScript => {}
+    }
+    let called = tools_called(&request.code, registry).await;
+    let tools = digests(registry, &called)
+        .await
+        .into_iter()
+        .filter_map(|(tool, digest)| digest.ok().map(|digest| (tool, digest)))
+        .collect();
+    let documentation = request.documentation.clone().unwrap_or_else(|| format!("{}\n", request.description));
+    let manifest = SkillManifest {
+        name: request.name,
+        description: request.description,
+        language: request.language,
+        version: "1.0.0".into(),
+        code_sha256: String::new(),
+        tools,
+    };
+    registry
+        .skills()
+        .save(NewSkill { manifest, documentation: &documentation, code: request.code.as_bytes() }, request.replace)
+}

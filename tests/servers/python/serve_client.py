@@ -73,6 +73,23 @@ async def isolation(argv: list[str]) -> dict:
         echo = 'import { echoText } from "./servers/records"; console.log(await echoText({ text: "[EMAIL_1]" }));'
         out["one_echo"] = await call_code(one, echo)
         out["two_echo"] = await call_code(two, echo)
+        # A skill saved in one session is imported there and in the other.
+        saved = await one.call_tool(
+            "save_skill",
+            {
+                "name": "record-email",
+                "description": "The email address of a record.",
+                "code": 'import { getRecord } from "./servers/records";\n'
+                "export async function emailOf(id) { return (await getRecord({ id })).email; }\n",
+            },
+        )
+        out["skill_saved"] = {"text": text_of(saved), "is_error": bool(saved.is_error)}
+        use = 'import { emailOf } from "./skills/record-email"; console.log(await emailOf(7));'
+        out["skill_one"] = await call_code(one, use)
+        out["skill_two"] = await call_code(two, use)
+        out["skill_list"] = text_of(await two.call_tool("list_skills", {}))
+        tools = await two.list_tools()
+        out["skill_description"] = next(t.description for t in tools.tools if t.name == "execute_code")
     return out
 
 
