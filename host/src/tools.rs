@@ -261,7 +261,7 @@ impl ToolRegistry {
     pub(crate) async fn module(&self, path: &str) -> Result<ServedModule, String> {
         let path = from_skill_root(path);
         if let Some(name) = path.strip_prefix("/skills/") {
-            return self.skill_module(name.split('/').next().unwrap_or(name));
+            return self.skill_module(name.split('/').next().unwrap_or(name)).await;
         }
         let rest = path.strip_prefix("/servers/").ok_or_else(|| format!("nothing is served at {path}"))?;
         let (server, file) = rest.split_once('/').unwrap_or((rest, ""));
@@ -292,11 +292,12 @@ impl ToolRegistry {
         Ok(ServedModule { path: format!("/servers/{server}/{}.js", tool.name), source })
     }
 
-    /// A JS or TS skill as a module of the calling execution.
-    fn skill_module(&self, name: &str) -> Result<ServedModule, String> {
+    /// A JS or TS skill as a module of the calling execution; a stale one
+    /// warns on the execution's stderr when imported.
+    async fn skill_module(&self, name: &str) -> Result<ServedModule, String> {
         let skill = self.skills.load(name).map_err(|e| e.to_string())?;
         let text = String::from_utf8_lossy(&skill.code).into_owned();
-        let source = match skill.manifest.language {
+        let mut source = match skill.manifest.language {
             SkillLanguage::JavaScript => text,
             SkillLanguage::TypeScript => {
                 crate::transpile(&text, &format!("skills/{name}/index.ts")).map_err(|e| e.message)?.code
@@ -305,6 +306,11 @@ impl ToolRegistry {
                 return Err(format!("skill '{name}' is a component; components are not importable yet"));
             }
         };
+        for stale in crate::skills::stale_tools(&skill.manifest, self).await {
+            let warning = format!("skill '{name}' may be stale: {}: {}", stale.tool, stale.change);
+            // At the end, so the skill's own line numbers stay as written.
+            source.push_str(&format!("\nconsole.warn({});\n", serde_json::Value::String(warning)));
+        }
         Ok(ServedModule { path: format!("/skills/{name}/index.js"), source })
     }
 

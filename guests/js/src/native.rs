@@ -79,6 +79,19 @@ fn search<'js>(ctx: Ctx<'js>, query: String, detail: String, limit: u32) -> rqui
         .collect()
 }
 
+/// Saves a skill on the host: the `server.tool` names it calls, or throws.
+fn save_skill<'js>(
+    ctx: Ctx<'js>,
+    name: String,
+    description: String,
+    code: String,
+    language: String,
+    replace: bool,
+) -> rquickjs::Result<Vec<String>> {
+    crate::airlock::runtime::skills::save(&name, &description, &code, &language, replace)
+        .map_err(|message| rquickjs::Exception::throw_message(&ctx, &message))
+}
+
 /// Builds the object the prelude receives as `native`.
 pub fn install<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     let native = Object::new(ctx.clone())?;
@@ -86,6 +99,7 @@ pub fn install<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     native.set("random", Function::new(ctx.clone(), next_random)?)?;
     native.set("fs", fs::install(ctx)?)?;
     native.set("search", Function::new(ctx.clone(), search)?)?;
+    native.set("saveSkill", Function::new(ctx.clone(), save_skill)?)?;
     native.set("env", Function::new(ctx.clone(), || std::env::vars().collect::<BTreeMap<String, String>>())?)?;
     native.set(
         "enqueue",

@@ -108,6 +108,19 @@
     return search(query, String(detail), Math.min(count, 1000));
   }
 
+  const save = native.saveSkill;
+  /** Saves a module as the skill `name`, importable later from
+   *  `./skills/<name>`: `saveSkill({ name, description, code, language?,
+   *  replace? })` resolves to `{ name, tools }` (the tools it calls). */
+  async function saveSkill(skill) {
+    if (skill === null || typeof skill !== "object") throw new TypeError("saveSkill({ name, description, code })");
+    const { name, description, code, language = "javascript", replace = false } = skill;
+    for (const [field, value] of [["name", name], ["description", description], ["code", code]]) {
+      if (typeof value !== "string") throw new TypeError(`saveSkill: ${field} must be a string`);
+    }
+    return { name, tools: save(name, description, code, String(language), Boolean(replace)) };
+  }
+
   const define = (name, value) =>
     Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
   define("console", console);
@@ -115,7 +128,7 @@
   // Read by the `airlock` module; hidden from enumeration.
   define(
     "__airlock",
-    Object.freeze({ callTool, searchTools, ToolError, fs: native.fs, inspect: (v) => inspect(v, 0, []) }),
+    Object.freeze({ callTool, searchTools, saveSkill, ToolError, fs: native.fs, inspect: (v) => inspect(v, 0, []) }),
   );
   // Read at access time: the snapshot must not freeze an environment in.
   const env = native.env;

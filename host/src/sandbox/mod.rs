@@ -17,7 +17,7 @@ use crate::discovery::{self, Detail};
 use crate::execution::{ExecutionError, Stats};
 use crate::limits::{Limit, Limits};
 use crate::tools::ToolError;
-use crate::wit::airlock::runtime::{modules, tools, tree, types};
+use crate::wit::airlock::runtime::{modules, skills, tools, tree, types};
 use crate::wit::{Agent, AgentPre};
 use output::{CappedOutput, OutputLimitExceeded};
 
@@ -361,6 +361,26 @@ impl tools::Host for StoreState {
                 declaration: m.declaration,
             })
             .collect())
+    }
+}
+
+impl skills::Host for StoreState {
+    async fn save(
+        &mut self,
+        name: String,
+        description: String,
+        code: String,
+        language: String,
+        replace: bool,
+    ) -> wasmtime::Result<Result<Vec<String>, String>> {
+        let language = match language.as_str() {
+            "javascript" | "js" => crate::skills::SkillLanguage::JavaScript,
+            "typescript" | "ts" => crate::skills::SkillLanguage::TypeScript,
+            other => return Ok(Err(format!("unknown skill language '{other}' (use javascript or typescript)"))),
+        };
+        let request = crate::skills::SaveRequest { name, description, code, language, documentation: None, replace };
+        let saved = crate::skills::save_source(self.boundary.tools(), request).await;
+        Ok(saved.map(|skill| skill.manifest.tools.into_keys().collect()).map_err(|e| e.to_string()))
     }
 }
 

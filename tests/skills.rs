@@ -1,0 +1,63 @@
+//! Skills saved from guest code with `saveSkill`, imported by later
+//! executions, and reported stale when a tool they call changes its schema.
+
+use airlock::{Language, Limits, Runtime, ToolDefinition};
+use airlock_tests::{assert_ok, builder, run_in};
+use serde_json::{Value, json};
+
+/// A runtime whose `crm.find` takes an `id` of `id_type`, with skills in `folder`.
+async fn runtime(folder: &std::path::Path, id_type: &str) -> Runtime {
+    let find = ToolDefinition::new("find")
+        .input_schema(json!({"type": "object", "properties": {"id": {"type": id_type}}, "required": ["id"]}));
+    builder()
+        .tool("crm", find, |args: Value| async move { Ok(json!({"id": args["id"], "status": "active"})) })
+        .skill_folders(vec![folder.to_path_buf()])
+        .build()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn code_saves_a_skill_that_later_executions_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = runtime(dir.path(), "integer").await;
+    let session = runtime.session().unwrap();
+    let save = r#"
+        import { saveSkill } from "airlock";
+        const code = `import * as crm from "./servers/crm";
+export async function nameOf(id) { return (await crm.find({ id })).status; }`;
+        console.log(JSON.stringify(await saveSkill({ name: "name-of", description: "A customer's name.", code })));
+        for (const bad of [{ name: "../x", description: "d", code }, { name: "name-of", description: "d", code }, { name: "y", description: "d", code: "let x: = 1", language: "typescript" }]) {
+            try { await saveSkill(bad); console.log("SAVED") } catch (e) { console.log(e.message) }
+        }"#;
+    let saved = run_in(&session, save, Language::JavaScript, &Limits::default()).await;
+    assert_ok(&saved);
+    let lines: Vec<&str> = saved.stdout.lines().collect();
+    assert_eq!(lines[0], r#"{"name":"name-of","tools":["crm.find"]}"#);
+    assert!(lines[1].contains("not a skill name"), "{}", lines[1]);
+    assert!(lines[2].contains("exists already"), "{}", lines[2]);
+    assert!(!lines[3].contains("SAVED"), "{}", lines[3]);
+
+    // A later execution of another session imports it; it shares the
+    // execution's limits and counts its tool calls.
+    let import = r#"import { nameOf } from "./skills/name-of"; console.log(await nameOf(7));"#;
+    let other = runtime.session().unwrap();
+    let used = run_in(&other, import, Language::JavaScript, &Limits::default()).await;
+    assert_ok(&used);
+    assert_eq!(used.stdout, "active\n");
+    assert_eq!(used.stderr, "");
+    assert_eq!(used.stats.tool_calls, 1);
+
+    // The tool's schema changes: importing warns, naming the tool.
+    let changed = runtime_changed(dir.path()).await;
+    let stale = run_in(&changed.session().unwrap(), import, Language::JavaScript, &Limits::default()).await;
+    assert!(
+        stale.stderr.contains("skill 'name-of' may be stale: crm.find: its input or output schema changed"),
+        "{}",
+        stale.stderr
+    );
+}
+
+async fn runtime_changed(folder: &std::path::Path) -> Runtime {
+    runtime(folder, "string").await
+}
