@@ -26,7 +26,7 @@ async fn code_saves_a_skill_that_later_executions_import() {
         import { saveSkill } from "airlock";
         const code = `import * as crm from "./servers/crm";
 export async function nameOf(id) { return (await crm.find({ id })).status; }`;
-        console.log(JSON.stringify(await saveSkill({ name: "name-of", description: "A customer's name.", code })));
+        console.log(JSON.stringify(await saveSkill({ name: "name-of", description: "A customer's status.", code })));
         for (const bad of [{ name: "../x", description: "d", code }, { name: "name-of", description: "d", code }, { name: "y", description: "d", code: "let x: = 1", language: "typescript" }]) {
             try { await saveSkill(bad); console.log("SAVED") } catch (e) { console.log(e.message) }
         }"#;
@@ -47,6 +47,14 @@ export async function nameOf(id) { return (await crm.find({ id })).status; }`;
     assert_eq!(used.stdout, "active\n");
     assert_eq!(used.stderr, "");
     assert_eq!(used.stats.tool_calls, 1);
+
+    // Skills are found by search_tools too, with their code at detail full.
+    let search = r#"import { searchTools } from "airlock";
+        const [found] = await searchTools("customer status", "full", 1);
+        console.log(found.name, "|", found.description, "|", found.declaration.split("\n")[0]);"#;
+    let found = run_in(&other, search, Language::JavaScript, &Limits::default()).await;
+    assert_ok(&found);
+    assert_eq!(found.stdout, "skills.name-of | A customer's status. | // import { ... } from \"./skills/name-of\"\n");
 
     // The tool's schema changes: importing warns, naming the tool.
     let changed = runtime_changed(dir.path()).await;

@@ -72,6 +72,22 @@ const ONE_LINE: usize = 160;
 struct Entry {
     server: String,
     definition: ToolDefinition,
+    /// What detail `full` shows when it is not the tool's generated
+    /// declaration (a skill's code).
+    declaration: Option<String>,
+}
+
+/// The name saved skills are found under in search results
+/// (`skills.<name>`).
+pub const SKILLS: &str = "skills";
+
+/// A saved skill as the index sees it: a definition (name, description)
+/// and what detail `full` shows.
+pub struct SkillEntry {
+    /// The skill's name and description (marked when stale).
+    pub definition: ToolDefinition,
+    /// How to import it, and its code.
+    pub declaration: String,
 }
 
 /// How text becomes search terms, built once and shared by every index.
@@ -100,18 +116,24 @@ pub struct ToolIndex {
 impl ToolIndex {
     /// Indexes the tools of `servers` (name and listing each).
     pub fn new(servers: &[(String, Listing)]) -> Self {
-        ToolIndex::with_vocabulary(Arc::default(), servers)
+        ToolIndex::with_vocabulary(Arc::default(), servers, Vec::new())
     }
 
-    fn with_vocabulary(vocabulary: Arc<Vocabulary>, servers: &[(String, Listing)]) -> Self {
+    fn with_vocabulary(vocabulary: Arc<Vocabulary>, servers: &[(String, Listing)], skills: Vec<SkillEntry>) -> Self {
         let entries: Vec<Entry> = servers
             .iter()
             .flat_map(|(server, listing)| {
-                listing
-                    .definitions
-                    .iter()
-                    .map(|definition| Entry { server: server.clone(), definition: definition.clone() })
+                listing.definitions.iter().map(|definition| Entry {
+                    server: server.clone(),
+                    definition: definition.clone(),
+                    declaration: None,
+                })
             })
+            .chain(skills.into_iter().map(|skill| Entry {
+                server: SKILLS.to_string(),
+                definition: skill.definition,
+                declaration: Some(skill.declaration),
+            }))
             .collect();
         let documents: Vec<Vec<(String, f64)>> =
             entries.iter().map(|entry| document(&vocabulary.words, entry)).collect();
@@ -185,7 +207,10 @@ fn found(entry: &Entry, score: f64, detail: Detail) -> ToolMatch {
         tool: definition.name.clone(),
         score,
         description: (detail != Detail::Name).then(|| one_line(definition.description.as_deref().unwrap_or(""))),
-        declaration: (detail == Detail::Full).then(|| crate::bindings::ts_tool_declaration(&entry.server, definition)),
+        declaration: (detail == Detail::Full).then(|| match &entry.declaration {
+            Some(declaration) => declaration.clone(),
+            None => crate::bindings::ts_tool_declaration(&entry.server, definition),
+        }),
     }
 }
 
@@ -271,19 +296,51 @@ impl ToolCatalog {
                 Err(error) => unavailable.push((server.to_string(), error.message().to_string())),
             }
         }
-        let versions: Vec<(String, Arc<str>)> =
+        let mut versions: Vec<(String, Arc<str>)> =
             listings.iter().map(|(server, listing)| (server.clone(), listing.digest.clone())).collect();
+        let skills = skill_entries(registry).await;
+        let skill_version: String = skills
+            .iter()
+            .map(|skill| {
+                format!("{}\u{0}{:?}\u{0}{}\n", skill.definition.name, skill.definition.description, skill.declaration)
+            })
+            .collect();
+        versions.push((SKILLS.to_string(), skill_version.into()));
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(indexed) = current.as_ref().filter(|indexed| indexed.versions == versions) {
             return (indexed.clone(), unavailable);
         }
         let started = std::time::Instant::now();
-        let indexed =
-            Arc::new(Indexed { versions, index: ToolIndex::with_vocabulary(self.vocabulary.clone(), &listings) });
+        let indexed = Arc::new(Indexed {
+            versions,
+            index: ToolIndex::with_vocabulary(self.vocabulary.clone(), &listings, skills),
+        });
         tracing::debug!(tools = indexed.index.len(), took = ?started.elapsed(), "tool index rebuilt");
         *current = Some(indexed.clone());
         (indexed, unavailable)
     }
+}
+
+/// The usable saved skills, stale ones marked in their description.
+async fn skill_entries(registry: &ToolRegistry) -> Vec<SkillEntry> {
+    let mut out = Vec::new();
+    for listed in registry.skills().list() {
+        let Ok(skill) = listed.skill else { continue };
+        let mut description = skill.manifest.description.clone();
+        if let Some(stale) = crate::skills::stale_tools(&skill.manifest, registry).await.first() {
+            // First, so the one-line description keeps it.
+            description = format!("[stale: {}: {}] {description}", stale.tool, stale.change);
+        }
+        let name = &skill.manifest.name;
+        let mut declaration = format!("// import {{ ... }} from \"./skills/{name}\"\n");
+        if skill.manifest.language != crate::skills::SkillLanguage::Component {
+            declaration.push_str(&String::from_utf8_lossy(&skill.code));
+        }
+        let definition =
+            ToolDefinition::new(name.clone()).description(format!("{description}\n{}", skill.documentation));
+        out.push(SkillEntry { definition, declaration });
+    }
+    out
 }
 
 #[cfg(test)]
