@@ -69,3 +69,37 @@ export async function nameOf(id) { return (await crm.find({ id })).status; }`;
 async fn runtime_changed(folder: &std::path::Path) -> Runtime {
     runtime(folder, "string").await
 }
+
+#[tokio::test]
+async fn the_bundled_skills_page_through_a_real_server_and_export_csv() {
+    let runtime = airlock_tests::runtime_with(&["records"], Value::Null).await;
+    let session = runtime.session().unwrap();
+    let code = r#"
+        import { listRecords } from "./servers/records";
+        import { collectPages } from "./skills/collect-pages";
+        import { writeCsv } from "./skills/export-csv";
+        const all = await collectPages(listRecords, {}, { pageSize: 2500 });
+        const overdue = all.filter((r) => r.status === "overdue");
+        console.log(all.length, new Set(all.map((r) => r.id)).size);
+        console.log(JSON.stringify(writeCsv("overdue.csv", overdue, ["id", "status", "amount", "tags"]).rows === overdue.length));"#;
+    let result = run_in(&session, code, Language::JavaScript, &Limits::default()).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, "10000 10000\ntrue\n");
+    // Four pages of 2500.
+    assert_eq!(result.stats.tool_calls, 4);
+    let csv = std::fs::read_to_string(session.workspace().join("overdue.csv")).unwrap();
+    let mut lines = csv.split("\r\n");
+    assert_eq!(lines.next(), Some("id,status,amount,tags"));
+    assert!(lines.filter(|line| !line.is_empty()).all(|line| line.contains(",overdue,")), "{csv}");
+    runtime.shutdown().await;
+}
+
+#[test]
+fn the_bundled_skills_match_their_manifests() {
+    let store = airlock::skills::SkillStore::new(airlock::skills::bundled_folder().into_iter().collect());
+    let listed = store.list();
+    assert!(listed.len() >= 2);
+    for entry in listed {
+        assert!(entry.skill.is_ok(), "{}: {:?}", entry.name, entry.skill.err());
+    }
+}

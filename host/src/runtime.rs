@@ -70,7 +70,7 @@ impl Default for RuntimeBuilder {
             audit: None,
             tools: ToolRegistry::default(),
             cache_dir: engine::default_cache_dir(),
-            skill_folders: crate::skills::user_folder().into_iter().collect(),
+            skill_folders: crate::skills::default_folders(),
             max_instances: 256,
         }
     }
@@ -126,7 +126,7 @@ impl RuntimeBuilder {
 
     /// The folders skills are imported from (`./skills/<name>`), in search
     /// order; skills are saved into the first. Default: the user's folder
-    /// ([`crate::skills::user_folder`]).
+    /// ([`crate::skills::user_folder`]), then the bundled skills.
     pub fn skill_folders(mut self, folders: Vec<PathBuf>) -> Self {
         self.skill_folders = folders;
         self

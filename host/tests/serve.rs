@@ -101,9 +101,12 @@ fn a_python_sdk_client_over_streamable_http_with_isolated_sessions() {
         let printed = isolation[session]["text"].as_str().unwrap();
         assert!(printed.starts_with("[EMAIL_") && !printed.contains('@'), "{session}: {printed}");
     }
-    assert_eq!(isolation["skill_list"], "Skills:\n- record-email: The email address of a record.\n");
+    // Listed with the bundled skills, and named in execute_code's description.
+    let listed = isolation["skill_list"].as_str().unwrap();
+    assert!(listed.starts_with("Skills:\n- collect-pages: "), "{listed}");
+    assert!(listed.contains("\n- record-email: The email address of a record.\n"), "{listed}");
     let described = isolation["skill_description"].as_str().unwrap();
-    assert!(described.ends_with("Skills:\n- record-email: The email address of a record.\n"), "{described}");
+    assert!(described.ends_with(listed), "{described}");
     assert!(skills.join("record-email/SKILL.md").is_file());
 
     // /metrics parses as OpenMetrics (by the Prometheus client) and moves.

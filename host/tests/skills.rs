@@ -46,8 +46,9 @@ fn a_saved_skill_is_imported_browsed_and_guarded() {
     assert!(text(&again.stderr).contains("exists already"), "{}", text(&again.stderr));
 
     let listed = airlock(&["skills", "list", "--config", config], &skills);
-    assert!(text(&listed.stdout).starts_with("record-email"), "{}", text(&listed.stdout));
-    assert!(!text(&listed.stdout).contains("stale"), "{}", text(&listed.stdout));
+    let record_line = text(&listed.stdout).lines().find(|line| line.starts_with("record-email")).map(str::to_string);
+    let record_line = record_line.unwrap_or_else(|| panic!("{}", text(&listed.stdout)));
+    assert!(record_line.contains("typescript") && !record_line.contains("stale"), "{record_line}");
 
     // Agent code imports it (the TypeScript is compiled on the way) and
     // browses ./skills.
@@ -63,7 +64,7 @@ fn a_saved_skill_is_imported_browsed_and_guarded() {
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     let lines: Vec<String> = text(&run.stdout).lines().map(str::to_string).collect();
     assert_eq!(lines[0], "[EMAIL_1]");
-    assert_eq!(lines[1], r#"[ "record-email" ] [ "SKILL.md", "index.ts" ]"#);
+    assert_eq!(lines[1], r#"[ "collect-pages", "export-csv", "record-email" ] [ "SKILL.md", "index.ts" ]"#);
     assert_eq!(lines[2], "true");
 
     // Code that no longer matches SKILL.md is refused, by import and in lists.
@@ -72,7 +73,7 @@ fn a_saved_skill_is_imported_browsed_and_guarded() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(text(&refused.stderr).contains("does not match SKILL.md"), "{}", text(&refused.stderr));
     let listed = airlock(&["skills", "list", "--config", config], &skills);
-    assert!(text(&listed.stdout).contains("refused"), "{}", text(&listed.stdout));
+    assert!(text(&listed.stdout).contains("record-email             refused"), "{}", text(&listed.stdout));
 
     // Names cannot leave the folder; removal works once.
     let bad = airlock(

@@ -50,8 +50,8 @@ pub struct ServeArgs {
     #[arg(long = "allow-host", value_name = "HOST")]
     allow_hosts: Vec<String>,
     /// A skill folder, searched in order (repeatable); `save_skill` saves
-    /// into the first. Default: $AIRLOCK_SKILLS_DIR, else
-    /// ~/.local/share/airlock/skills.
+    /// into the first. Default: $AIRLOCK_SKILLS_DIR (else
+    /// ~/.local/share/airlock/skills), then the bundled skills.
     #[arg(long = "skills-dir", value_name = "DIR")]
     skill_folders: Vec<PathBuf>,
 }

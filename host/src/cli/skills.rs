@@ -14,7 +14,7 @@ use super::{EXIT_OK, EXIT_THREW, EXIT_USAGE};
 pub struct SkillArgs {
     /// A skill folder, searched in order (repeatable); skills are saved into
     /// the first. Default: the user's folder ($AIRLOCK_SKILLS_DIR, else
-    /// ~/.local/share/airlock/skills).
+    /// ~/.local/share/airlock/skills), then the bundled skills.
     #[arg(long = "skills-dir", value_name = "DIR")]
     folders: Vec<PathBuf>,
     /// The servers the skills call, to check that they still fit; default:
@@ -67,7 +67,7 @@ pub enum SkillsCommand {
 impl SkillArgs {
     fn store(&self) -> SkillStore {
         match self.folders.is_empty() {
-            true => SkillStore::new(airlock::skills::user_folder().into_iter().collect()),
+            true => SkillStore::new(airlock::skills::default_folders()),
             false => SkillStore::new(self.folders.clone()),
         }
     }

@@ -336,8 +336,9 @@ async fn skill_entries(registry: &ToolRegistry) -> Vec<SkillEntry> {
         if skill.manifest.language != crate::skills::SkillLanguage::Component {
             declaration.push_str(&String::from_utf8_lossy(&skill.code));
         }
-        let definition =
-            ToolDefinition::new(name.clone()).description(format!("{description}\n{}", skill.documentation));
+        // The one-line description only: documentation repeats the words of
+        // the tools a skill wraps and would outrank the tools themselves.
+        let definition = ToolDefinition::new(name.clone()).description(description);
         out.push(SkillEntry { definition, declaration });
     }
     out

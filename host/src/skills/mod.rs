@@ -13,7 +13,7 @@ mod store;
 pub use imports::tools_called;
 pub use manifest::{SkillLanguage, SkillManifest, validate_name};
 pub use stale::{StaleTool, digests, stale_tools};
-pub use store::{Listed, NewSkill, Skill, SkillStore, user_folder};
+pub use store::{Listed, NewSkill, Skill, SkillStore, bundled_folder, default_folders, user_folder};
 
 /// Why a skill cannot be read, saved or removed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -61,6 +61,18 @@ pub fn user_folder() -> Option<PathBuf> {
         .or_else(|| var("HOME").map(|d| d.join(".local").join("share").join("airlock").join("skills")))
 }
 
+/// The bundled skills: the `skills/` folder of the source tree this
+/// binary was built from, when it is still there.
+pub fn bundled_folder() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?.join("skills");
+    dir.is_dir().then_some(dir)
+}
+
+/// The default search order: the user's folder, then the bundled skills.
+pub fn default_folders() -> Vec<PathBuf> {
+    user_folder().into_iter().chain(bundled_folder()).collect()
+}
+
 impl SkillStore {
     /// A store over `folders` (missing ones are skipped when reading).
     pub fn new(folders: Vec<PathBuf>) -> Self {
