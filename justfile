@@ -50,6 +50,10 @@ bench-search:
     cargo run --release -p airlock --bin airlock -- bench search --queries bench/search/queries.json
     cargo run --release -p airlock --bin airlock -- bench search --queries bench/search/heldout.json
 
+# The cost of importing a JS skill over inlining its code.
+bench-skills:
+    cargo run --release -p airlock --bin airlock -- bench skills
+
 # Load figures for airlock serve (50 HTTP sessions x 20 executions; stdio round trip), from the Python SDK.
 bench-serve:
     cargo build --release -p airlock --bin airlock

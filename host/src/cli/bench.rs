@@ -43,6 +43,12 @@ pub enum BenchScenario {
         #[arg(long, default_value = "bench/discovery.json")]
         config: std::path::PathBuf,
     },
+    /// The cost of importing a JS skill over inlining its code.
+    Skills {
+        /// Executions each way.
+        #[arg(long, default_value_t = 500)]
+        runs: usize,
+    },
     /// Search quality (recall@5, MRR) on a labelled query set, search
     /// latency and index rebuild time.
     Search {
@@ -67,6 +73,10 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
         Some(BenchScenario::Tokens { config }) => {
             let config = airlock::Config::from_file(config)?;
             super::bench_tokens::bench_tokens(&config).await?;
+            return Ok(super::EXIT_OK);
+        }
+        Some(BenchScenario::Skills { runs }) => {
+            super::bench_skills::bench_skills(*runs).await?;
             return Ok(super::EXIT_OK);
         }
         Some(BenchScenario::Search { config, queries, show_misses }) => {

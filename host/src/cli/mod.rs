@@ -4,6 +4,7 @@ mod answers;
 mod audit;
 mod bench;
 mod bench_search;
+mod bench_skills;
 mod bench_tokens;
 mod bench_upstream;
 mod pii;
