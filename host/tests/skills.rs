@@ -67,6 +67,23 @@ fn a_saved_skill_is_imported_browsed_and_guarded() {
     assert_eq!(lines[1], r#"[ "collect-pages", "export-csv", "record-email" ] [ "SKILL.md", "index.ts" ]"#);
     assert_eq!(lines[2], "true");
 
+    // The real server changes get_record's schema (its id becomes a string):
+    // the skill is listed stale, and importing it warns, naming the tool.
+    let changed = dir.path().join("changed.json");
+    let mut document: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(config).unwrap()).unwrap();
+    document["mcpServers"]["records"]["env"] = serde_json::json!({"RECORDS_IDS_AS_TEXT": "1"});
+    std::fs::write(&changed, document.to_string()).unwrap();
+    let changed = changed.to_str().unwrap();
+    let listed = airlock(&["skills", "list", "--config", changed], &skills);
+    assert!(text(&listed.stdout).contains("[stale: records.get_record]"), "{}", text(&listed.stdout));
+    let stale = airlock(&["run", "--config", changed, script.to_str().unwrap()], &skills);
+    assert!(
+        text(&stale.stderr)
+            .contains("skill 'record-email' may be stale: records.get_record: its input or output schema changed"),
+        "{}",
+        text(&stale.stderr)
+    );
+
     // Code that no longer matches SKILL.md is refused, by import and in lists.
     std::fs::write(skills.join("record-email/index.ts"), "export const emailOf = () => 'changed';\n").unwrap();
     let refused = airlock(&["run", "--config", config, script.to_str().unwrap()], &skills);

@@ -114,13 +114,28 @@ def list_records(
     return RecordPage.model_validate({"records": page, "total": len(RECORDS)})
 
 
-@server.tool()
-def get_record(id: Annotated[int, Field(description="The record's id.")]) -> Record:
-    """Get one record by id; fails for an unknown id."""
+def _record(id: int) -> Record:
     record = BY_ID.get(id)
     if record is None:
         raise ToolError(f"no record with id {id}")
     return Record.model_validate(record)
+
+
+# RECORDS_IDS_AS_TEXT=1 changes get_record's schema (the id becomes a string), for
+# tests of code written against the old one.
+if os.environ.get("RECORDS_IDS_AS_TEXT") == "1":
+
+    @server.tool()
+    def get_record(id: Annotated[str, Field(description="The record's id, as text.")]) -> Record:
+        """Get one record by id; fails for an unknown id."""
+        return _record(int(id))
+
+else:
+
+    @server.tool()
+    def get_record(id: Annotated[int, Field(description="The record's id.")]) -> Record:
+        """Get one record by id; fails for an unknown id."""
+        return _record(id)
 
 
 @server.tool()
