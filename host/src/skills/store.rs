@@ -2,7 +2,10 @@
 //! the session's, the user's, the bundled `skills/`), with their code
 //! checked against the SHA-256 their manifest records.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
@@ -50,6 +53,21 @@ pub struct NewSkill<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct SkillStore {
     folders: Vec<PathBuf>,
+    /// Skills already read and verified, by folder, with the size and
+    /// modification time of their files then: an import re-reads nothing
+    /// unless a file changed. (What is served is the verified code, so a
+    /// file changed behind an unchanged stamp is still never run.)
+    verified: Arc<Mutex<HashMap<PathBuf, (Stamp, Skill)>>>,
+}
+
+/// Size and modification time of each file a skill folder may hold.
+type Stamp = Vec<Option<(u64, SystemTime)>>;
+
+fn stamp(dir: &Path) -> Stamp {
+    [MANIFEST, "index.js", "index.ts", "skill.wasm"]
+        .iter()
+        .map(|file| std::fs::metadata(dir.join(file)).ok().and_then(|m| Some((m.len(), m.modified().ok()?))))
+        .collect()
 }
 
 /// The user's skill folder: `$AIRLOCK_SKILLS_DIR`, else
@@ -76,7 +94,22 @@ pub fn default_folders() -> Vec<PathBuf> {
 impl SkillStore {
     /// A store over `folders` (missing ones are skipped when reading).
     pub fn new(folders: Vec<PathBuf>) -> Self {
-        SkillStore { folders }
+        SkillStore { folders, verified: Arc::default() }
+    }
+
+    /// The skill in `dir`, from the verified cache while its files are
+    /// unchanged.
+    fn read(&self, dir: &Path, name: &str) -> Result<Skill, SkillError> {
+        let now = stamp(dir);
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, skill)) = verified.get(dir)
+            && *seen == now
+        {
+            return Ok(skill.clone());
+        }
+        let skill = read(dir, name)?;
+        verified.insert(dir.to_path_buf(), (now, skill.clone()));
+        Ok(skill)
     }
 
     /// The folders, in search order.
@@ -99,7 +132,7 @@ impl SkillStore {
             names.sort();
             for name in names {
                 if !out.iter().any(|listed| listed.name == name) {
-                    let skill = read(&folder.join(&name), &name);
+                    let skill = self.read(&folder.join(&name), &name);
                     out.push(Listed { name, skill });
                 }
             }
@@ -115,7 +148,7 @@ impl SkillStore {
             .iter()
             .map(|folder| folder.join(name))
             .find(|dir| dir.join(MANIFEST).is_file())
-            .map(|dir| read(&dir, name))
+            .map(|dir| self.read(&dir, name))
             .unwrap_or_else(|| Err(SkillError::NotFound(name.to_string())))
     }
 
@@ -139,7 +172,7 @@ impl SkillStore {
             std::fs::remove_dir_all(&target).map_err(io)?;
         }
         std::fs::rename(staging.keep(), &target).map_err(io)?;
-        read(&target, &name)
+        self.read(&target, &name)
     }
 
     /// Removes the skill called `name` from the first folder.
