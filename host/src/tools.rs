@@ -307,7 +307,7 @@ impl ToolRegistry {
             }
         };
         for stale in crate::skills::stale_tools(&skill.manifest, self).await {
-            let warning = format!("skill '{name}' may be stale: {}: {}", stale.tool, stale.change);
+            let warning = format!("skill '{name}' may be stale: {stale}");
             // At the end, so the skill's own line numbers stay as written.
             source.push_str(&format!("\nconsole.warn({});\n", serde_json::Value::String(warning)));
         }

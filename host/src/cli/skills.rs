@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use airlock::Runtime;
-use airlock::skills::{NewSkill, SkillLanguage, SkillManifest, SkillStore, digests, stale_tools, tools_called};
+use airlock::skills::{SaveRequest, SkillStore, save_source, stale_tools};
 use clap::{Args, Subcommand};
 
 use super::{EXIT_OK, EXIT_THREW, EXIT_USAGE};
@@ -107,8 +107,12 @@ async fn list(args: &SkillArgs) -> anyhow::Result<u8> {
             Ok(skill) => {
                 let stale = stale_tools(&skill.manifest, runtime.tools()).await;
                 let state = if stale.is_empty() { String::new() } else { format!(" [stale: {}]", stale[0].tool) };
-                let language = format!("{:?}", skill.manifest.language).to_lowercase();
-                println!("{:<24} {:<10} {}{state}", entry.name, language, skill.manifest.description);
+                println!(
+                    "{:<24} {:<10} {}{state}",
+                    entry.name,
+                    skill.manifest.language.name(),
+                    skill.manifest.description
+                );
             }
             Err(error) => println!("{:<24} refused: {error}", entry.name),
         }
@@ -124,7 +128,7 @@ async fn show(name: &str, args: &SkillArgs) -> anyhow::Result<u8> {
             print!("{}", skill.manifest.render(&skill.documentation));
             println!("# in {}", skill.folder.display());
             for stale in stale_tools(&skill.manifest, runtime.tools()).await {
-                println!("# stale: {}: {}", stale.tool, stale.change);
+                println!("# stale: {stale}");
             }
             EXIT_OK
         }
@@ -152,25 +156,13 @@ async fn add(
             return Ok(EXIT_USAGE);
         }
     };
-    let language = match airlock::Language::from_path(file) {
-        airlock::Language::TypeScript => SkillLanguage::TypeScript,
-        airlock::Language::JavaScript => SkillLanguage::JavaScript,
-    };
     let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
-    let called = tools_called(&code, runtime.tools()).await;
-    let mut tools = std::collections::BTreeMap::new();
-    for (tool, digest) in digests(runtime.tools(), &called).await {
-        match digest {
-            Ok(digest) => {
-                tools.insert(tool, digest);
-            }
-            Err(why) => eprintln!("warning: {tool}: {why}; not recorded"),
-        }
-    }
+    let language = airlock::Language::from_path(file).into();
+    let request =
+        SaveRequest { name, description, code, language, documentation: None, version: Some(version), replace };
+    let saved = save_source(runtime.tools(), request).await;
     runtime.shutdown().await;
-    let manifest = SkillManifest { name, description, language, version, code_sha256: String::new(), tools };
-    let documentation = format!("{}\n", manifest.description);
-    match args.store().save(NewSkill { manifest, documentation: &documentation, code: code.as_bytes() }, replace) {
+    match saved {
         Ok(skill) => {
             let tools: Vec<&str> = skill.manifest.tools.keys().map(String::as_str).collect();
             println!("saved {} in {} (calls: {})", skill.manifest.name, skill.folder.display(), tools.join(", "));

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::bm25::Bm25;
 use super::synonyms::Synonyms;
 use super::words::Words;
+use crate::skills::Skill;
 use crate::tools::{Listing, ToolDefinition, ToolRegistry};
 
 /// How much a search returns about each tool.
@@ -79,15 +80,15 @@ struct Entry {
 
 /// The name saved skills are found under in search results
 /// (`skills.<name>`).
-pub const SKILLS: &str = "skills";
+const SKILLS: &str = "skills";
 
 /// A saved skill as the index sees it: a definition (name, description)
 /// and what detail `full` shows.
-pub struct SkillEntry {
+struct SkillEntry {
     /// The skill's name and description (marked when stale).
-    pub definition: ToolDefinition,
+    definition: ToolDefinition,
     /// How to import it, and its code.
-    pub declaration: String,
+    declaration: String,
 }
 
 /// How text becomes search terms, built once and shared by every index.
@@ -298,11 +299,13 @@ impl ToolCatalog {
         }
         let mut versions: Vec<(String, Arc<str>)> =
             listings.iter().map(|(server, listing)| (server.clone(), listing.digest.clone())).collect();
-        let skills = skill_entries(registry).await;
+        let skills = saved_skills(registry).await;
+        // A skill's entry follows from its name, description, code and staleness.
         let skill_version: String = skills
             .iter()
-            .map(|skill| {
-                format!("{}\u{0}{:?}\u{0}{}\n", skill.definition.name, skill.definition.description, skill.declaration)
+            .map(|(skill, stale)| {
+                let manifest = &skill.manifest;
+                format!("{}\u{0}{:?}\u{0}{}\u{0}{stale:?}\n", manifest.name, manifest.description, manifest.code_sha256)
             })
             .collect();
         versions.push((SKILLS.to_string(), skill_version.into()));
@@ -313,7 +316,11 @@ impl ToolCatalog {
         let started = std::time::Instant::now();
         let indexed = Arc::new(Indexed {
             versions,
-            index: ToolIndex::with_vocabulary(self.vocabulary.clone(), &listings, skills),
+            index: ToolIndex::with_vocabulary(
+                self.vocabulary.clone(),
+                &listings,
+                skills.into_iter().map(|(skill, stale)| skill_entry(skill, stale)).collect(),
+            ),
         });
         tracing::debug!(tools = indexed.index.len(), took = ?started.elapsed(), "tool index rebuilt");
         *current = Some(indexed.clone());
@@ -321,27 +328,33 @@ impl ToolCatalog {
     }
 }
 
-/// The usable saved skills, stale ones marked in their description.
-async fn skill_entries(registry: &ToolRegistry) -> Vec<SkillEntry> {
+/// The usable saved skills, each with why it is stale, if it is.
+async fn saved_skills(registry: &ToolRegistry) -> Vec<(Skill, Option<String>)> {
     let mut out = Vec::new();
     for listed in registry.skills().list() {
         let Ok(skill) = listed.skill else { continue };
-        let mut description = skill.manifest.description.clone();
-        if let Some(stale) = crate::skills::stale_tools(&skill.manifest, registry).await.first() {
-            // First, so the one-line description keeps it.
-            description = format!("[stale: {}: {}] {description}", stale.tool, stale.change);
-        }
-        let name = &skill.manifest.name;
-        let mut declaration = format!("// import {{ ... }} from \"./skills/{name}\"\n");
-        if skill.manifest.language != crate::skills::SkillLanguage::Component {
-            declaration.push_str(&String::from_utf8_lossy(&skill.code));
-        }
-        // The one-line description only: documentation repeats the words of
-        // the tools a skill wraps and would outrank the tools themselves.
-        let definition = ToolDefinition::new(name.clone()).description(description);
-        out.push(SkillEntry { definition, declaration });
+        let stale = crate::skills::stale_tools(&skill.manifest, registry).await.first().map(ToString::to_string);
+        out.push((skill, stale));
     }
     out
+}
+
+/// A skill as the index holds it: stale ones marked in their description.
+fn skill_entry(skill: Skill, stale: Option<String>) -> SkillEntry {
+    let mut description = skill.manifest.description.clone();
+    if let Some(stale) = stale {
+        // First, so the one-line description keeps it.
+        description = format!("[stale: {stale}] {description}");
+    }
+    let name = &skill.manifest.name;
+    let mut declaration = format!("// import {{ ... }} from \"./skills/{name}\"\n");
+    if skill.manifest.language != crate::skills::SkillLanguage::Component {
+        declaration.push_str(&String::from_utf8_lossy(&skill.code));
+    }
+    // The one-line description only: documentation repeats the words of
+    // the tools a skill wraps and would outrank the tools themselves.
+    let definition = ToolDefinition::new(name.clone()).description(description);
+    SkillEntry { definition, declaration }
 }
 
 #[cfg(test)]

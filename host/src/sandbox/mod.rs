@@ -373,12 +373,19 @@ impl skills::Host for StoreState {
         language: String,
         replace: bool,
     ) -> wasmtime::Result<Result<Vec<String>, String>> {
-        let language = match language.as_str() {
-            "javascript" | "js" => crate::skills::SkillLanguage::JavaScript,
-            "typescript" | "ts" => crate::skills::SkillLanguage::TypeScript,
-            other => return Ok(Err(format!("unknown skill language '{other}' (use javascript or typescript)"))),
+        let language = match language.parse::<crate::Language>() {
+            Ok(language) => language.into(),
+            Err(message) => return Ok(Err(message)),
         };
-        let request = crate::skills::SaveRequest { name, description, code, language, documentation: None, replace };
+        let request = crate::skills::SaveRequest {
+            name,
+            description,
+            code,
+            language,
+            documentation: None,
+            version: None,
+            replace,
+        };
         let saved = crate::skills::save_source(self.boundary.tools(), request).await;
         Ok(saved.map(|skill| skill.manifest.tools.into_keys().collect()).map_err(|e| e.to_string()))
     }

@@ -50,13 +50,14 @@ impl CodeModeServer {
         let tools = self.runtime.tools();
         let servers = tools.servers();
         let listed = futures::future::join_all(
-            servers.iter().map(|server| tokio::time::timeout(DESCRIBE_WAIT, tools.tools(server))),
+            servers.iter().map(|server| tokio::time::timeout(DESCRIBE_WAIT, tools.listing(server))),
         )
         .await;
         let mut lines = String::new();
         for (server, listed) in servers.iter().zip(listed) {
             let line = match listed {
-                Ok(Ok(definitions)) => {
+                Ok(Ok(listing)) => {
+                    let definitions = &listing.definitions;
                     let names: Vec<&str> =
                         definitions.iter().take(TOOLS_PER_LINE).map(|tool| tool.name.as_str()).collect();
                     let more = definitions.len().saturating_sub(TOOLS_PER_LINE);
@@ -108,10 +109,7 @@ impl CodeModeServer {
             let line = match listed.skill {
                 Ok(skill) => {
                     let stale = stale_tools(&skill.manifest, self.runtime.tools()).await;
-                    let mark = match stale.first() {
-                        Some(first) => format!(" [stale: {}: {}]", first.tool, first.change),
-                        None => String::new(),
-                    };
+                    let mark = stale.first().map(|first| format!(" [stale: {first}]")).unwrap_or_default();
                     format!("- {}: {}{mark}\n", listed.name, skill.manifest.description)
                 }
                 Err(error) => format!("- {}: unusable ({error})\n", listed.name),
@@ -147,7 +145,7 @@ impl CodeModeServer {
             Ok(skill) => {
                 let mut text = skill.manifest.render(&skill.documentation);
                 for stale in stale_tools(&skill.manifest, self.runtime.tools()).await {
-                    text.push_str(&format!("(stale: {}: {})\n", stale.tool, stale.change));
+                    text.push_str(&format!("(stale: {stale})\n"));
                 }
                 if skill.manifest.language != crate::skills::SkillLanguage::Component {
                     text.push_str(&format!(

@@ -33,12 +33,30 @@ pub enum SkillLanguage {
 }
 
 impl SkillLanguage {
+    /// `javascript`, `typescript` or `component`, as `SKILL.md` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SkillLanguage::JavaScript => "javascript",
+            SkillLanguage::TypeScript => "typescript",
+            SkillLanguage::Component => "component",
+        }
+    }
+
     /// The file the code lives in.
     pub fn code_file(self) -> &'static str {
         match self {
             SkillLanguage::JavaScript => "index.js",
             SkillLanguage::TypeScript => "index.ts",
             SkillLanguage::Component => "skill.wasm",
+        }
+    }
+}
+
+impl From<crate::Language> for SkillLanguage {
+    fn from(language: crate::Language) -> Self {
+        match language {
+            crate::Language::JavaScript => SkillLanguage::JavaScript,
+            crate::Language::TypeScript => SkillLanguage::TypeScript,
         }
     }
 }
@@ -112,12 +130,7 @@ impl SkillManifest {
         let mut out = String::from("---\n");
         out.push_str(&format!("name: {}\n", quote(&self.name)));
         out.push_str(&format!("description: {}\n", quote(&self.description)));
-        let language = match self.language {
-            SkillLanguage::JavaScript => "javascript",
-            SkillLanguage::TypeScript => "typescript",
-            SkillLanguage::Component => "component",
-        };
-        out.push_str(&format!("language: {}\n", quote(language)));
+        out.push_str(&format!("language: {}\n", quote(self.language.name())));
         out.push_str(&format!("version: {}\n", quote(&self.version)));
         out.push_str(&format!("code_sha256: {}\n", quote(&self.code_sha256)));
         if self.tools.is_empty() {

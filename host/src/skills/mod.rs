@@ -60,6 +60,9 @@ pub struct SaveRequest {
     /// Documentation for `SKILL.md`; default: the description.
     #[serde(default)]
     pub documentation: Option<String>,
+    /// Its version; default `1.0.0`.
+    #[serde(default)]
+    pub version: Option<String>,
     /// Replace a skill of the same name.
     #[serde(default)]
     pub replace: bool,
@@ -85,17 +88,21 @@ pub async fn save_source(registry: &crate::ToolRegistry, request: SaveRequest) -
         SkillLanguage::JavaScript => {}
     }
     let called = tools_called(&request.code, registry).await;
-    let tools = digests(registry, &called)
-        .await
-        .into_iter()
-        .filter_map(|(tool, digest)| digest.ok().map(|digest| (tool, digest)))
-        .collect();
+    let mut tools = std::collections::BTreeMap::new();
+    for (tool, digest) in digests(registry, &called).await {
+        match digest {
+            Ok(digest) => {
+                tools.insert(tool, digest);
+            }
+            Err(why) => tracing::warn!(skill = %request.name, %tool, "not recorded: {why}"),
+        }
+    }
     let documentation = request.documentation.clone().unwrap_or_else(|| format!("{}\n", request.description));
     let manifest = SkillManifest {
         name: request.name,
         description: request.description,
         language: request.language,
-        version: "1.0.0".into(),
+        version: request.version.unwrap_or_else(|| "1.0.0".into()),
         code_sha256: String::new(),
         tools,
     };

@@ -18,6 +18,12 @@ pub struct StaleTool {
     pub change: String,
 }
 
+impl std::fmt::Display for StaleTool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.tool, self.change)
+    }
+}
+
 /// The tools of `manifest` whose current schemas differ from the recorded
 /// ones (empty when the skill is up to date).
 pub async fn stale_tools(manifest: &SkillManifest, registry: &ToolRegistry) -> Vec<StaleTool> {
