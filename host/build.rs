@@ -23,8 +23,10 @@ fn main() {
         None => {
             let js = build_guests(&root, &out_dir);
             // Test components built beside it, for the tests crate.
-            let typed_records = js.with_file_name("typed_records.wasm");
-            println!("cargo:typed_records_wasm={}", typed_records.display());
+            for component in ["typed_records", "spin_skill"] {
+                let path = js.with_file_name(format!("{component}.wasm"));
+                println!("cargo:{component}_wasm={}", path.display());
+            }
             js
         }
     };
@@ -39,7 +41,7 @@ fn main() {
 
 fn build_guests(root: &Path, out_dir: &Path) -> PathBuf {
     let guests = root.join("guests");
-    for watched in ["wit", "guests/Cargo.toml", "guests/Cargo.lock", "guests/js"] {
+    for watched in ["wit", "guests"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     check_wasm_target();

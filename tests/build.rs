@@ -2,6 +2,10 @@
 //! built (through the `links = "airlock"` metadata).
 
 fn main() {
-    let typed_records = std::env::var("DEP_AIRLOCK_TYPED_RECORDS_WASM").unwrap_or_default();
-    println!("cargo:rustc-env=AIRLOCK_TYPED_RECORDS_WASM={typed_records}");
+    for (dep, env) in [
+        ("DEP_AIRLOCK_TYPED_RECORDS_WASM", "AIRLOCK_TYPED_RECORDS_WASM"),
+        ("DEP_AIRLOCK_SPIN_SKILL_WASM", "AIRLOCK_SPIN_SKILL_WASM"),
+    ] {
+        println!("cargo:rustc-env={env}={}", std::env::var(dep).unwrap_or_default());
+    }
 }

@@ -39,11 +39,14 @@ const MAX_WASM32_MEMORY: usize = 4 << 30;
 /// epoch interruption, async host calls.
 pub(crate) fn new_engine(settings: &EngineSettings) -> Result<Engine, Error> {
     let mut pool = PoolingAllocationConfig::new();
-    pool.total_component_instances(settings.max_instances)
-        .total_core_instances(settings.max_instances * 4)
-        .total_memories(settings.max_instances * 2)
-        .total_tables(settings.max_instances * 4)
-        .total_stacks(settings.max_instances)
+    // Room for two instances per execution: its guest and one component
+    // skill it runs (skills run one at a time and cannot nest).
+    let instances = settings.max_instances * 2;
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * 4)
+        .total_memories(instances * 2)
+        .total_tables(instances * 4)
+        .total_stacks(instances)
         .max_memory_size(MAX_WASM32_MEMORY)
         // Keep the pages of a trivial execution resident between uses, so
         // reusing a slot costs no page faults.
@@ -111,11 +114,14 @@ impl Hasher for Sha256Hasher {
     }
 }
 
-/// The cache key of the pre-initialised JS guest on `engine`.
-fn artifact_key(engine: &Engine, guest_sha256: &str) -> String {
+/// The cache key of an artifact of `kind` (`js-guest`, `skill`) compiled
+/// from code with `code_sha256` on `engine`.
+fn artifact_key(engine: &Engine, kind: &str, code_sha256: &str) -> String {
     let mut hasher = Sha256Hasher(Sha256::new());
-    hasher.write(b"airlock-js-guest\0");
-    hasher.write(guest_sha256.as_bytes());
+    hasher.write(b"airlock-");
+    hasher.write(kind.as_bytes());
+    hasher.write(b"\0");
+    hasher.write(code_sha256.as_bytes());
     hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
     engine.precompile_compatibility_hash().hash(&mut hasher);
     hex(&hasher.0.finalize())
@@ -137,17 +143,16 @@ pub(crate) fn default_cache_dir() -> Option<PathBuf> {
 /// Loads the pre-initialised, precompiled JS guest, building and caching
 /// it first when the cache has no artifact for this engine.
 pub(crate) async fn load_js_guest(engine: &Engine, cache_dir: Option<&Path>) -> Result<AgentPre<StoreState>, Error> {
-    let key = artifact_key(engine, JS_GUEST_SHA256);
-    let component = match cache_dir {
-        Some(dir) => match load_cached(engine, dir, &key)? {
-            Some(component) => component,
-            None => {
-                let component = build_js_guest(engine).await?;
-                store_cached(dir, &key, &component)?;
-                component
+    let artifact = cache_dir.map(|dir| Artifact::new(engine, dir, "js-guest", JS_GUEST_SHA256));
+    let component = match artifact.as_ref().and_then(|a| a.load(engine)) {
+        Some(component) => component,
+        None => {
+            let component = build_js_guest(engine).await?;
+            if let Some(artifact) = &artifact {
+                artifact.store(&component)?;
             }
-        },
-        None => build_js_guest(engine).await?,
+            component
+        }
     };
     let linker = sandbox::linker(engine).map_err(|e| Error::Guest(format!("cannot link: {e:#}")))?;
     let pre =
@@ -168,7 +173,7 @@ async fn build_js_guest(engine: &Engine) -> Result<Component, Error> {
 /// Runs the guest's `wizer-initialize` and snapshots the started engine.
 pub(crate) async fn preinitialise(engine: &Engine, guest: &[u8]) -> Result<Vec<u8>, Error> {
     let fail = |e: wasmtime::Error| Error::Guest(format!("pre-initialisation failed: {e:#}"));
-    let mut store = sandbox::preinit_store(engine).map_err(fail)?;
+    let mut store = sandbox::preinit_store(engine)?;
     let linker = sandbox::linker(engine).map_err(fail)?;
     // The component's own export of `wizer-initialize` lifts the core
     // export, so the core module must keep it.
@@ -180,40 +185,53 @@ pub(crate) async fn preinitialise(engine: &Engine, guest: &[u8]) -> Result<Vec<u
     Ok(snapshot)
 }
 
-fn artifact_path(dir: &Path, key: &str) -> PathBuf {
-    dir.join(format!("js-guest-{key}.cwasm"))
+/// A compiled component in the on-disk cache, named by what it was
+/// compiled from and for.
+pub(crate) struct Artifact {
+    dir: PathBuf,
+    path: PathBuf,
 }
 
-fn load_cached(engine: &Engine, dir: &Path, key: &str) -> Result<Option<Component>, Error> {
-    let path = artifact_path(dir, key);
-    if !path.exists() {
-        return Ok(None);
+impl Artifact {
+    /// The artifact of `kind` for code with `code_sha256` on `engine`, in `dir`.
+    pub(crate) fn new(engine: &Engine, dir: &Path, kind: &str, code_sha256: &str) -> Self {
+        let key = artifact_key(engine, kind, code_sha256);
+        Artifact { dir: dir.to_path_buf(), path: dir.join(format!("{kind}-{key}.cwasm")) }
     }
-    // SAFETY: the file is an artifact this code wrote with
-    // `Component::serialize` into the user's own cache folder (created
-    // 0700), atomically renamed into place, and named by a key that covers
-    // the guest's sha256, the wasmtime version and the engine settings;
-    // wasmtime checks its header and compatibility before use.
-    #[allow(unsafe_code)]
-    let loaded = unsafe { Component::deserialize_file(engine, &path) };
-    match loaded {
-        Ok(component) => Ok(Some(component)),
-        Err(e) => {
-            // Incompatible or damaged: rebuild rather than fail.
-            tracing::warn!(path = %path.display(), error = %e, "ignoring an unusable cached artifact");
-            Ok(None)
+
+    /// The cached component, if there is a usable one.
+    pub(crate) fn load(&self, engine: &Engine) -> Option<Component> {
+        if !self.path.exists() {
+            return None;
+        }
+        // SAFETY: the file is an artifact this code wrote with
+        // `Component::serialize` into the user's own cache folder (created
+        // 0700), atomically renamed into place, and named by a key that
+        // covers the code's sha256, the wasmtime version and the engine
+        // settings; wasmtime checks its header and compatibility before use.
+        #[allow(unsafe_code)]
+        let loaded = unsafe { Component::deserialize_file(engine, &self.path) };
+        match loaded {
+            Ok(component) => Some(component),
+            Err(e) => {
+                // Incompatible or damaged: rebuild rather than fail.
+                tracing::warn!(path = %self.path.display(), error = %e, "ignoring an unusable cached artifact");
+                None
+            }
         }
     }
-}
 
-fn store_cached(dir: &Path, key: &str, component: &Component) -> Result<(), Error> {
-    let cache_error = |message: String| Error::Cache { path: dir.to_path_buf(), message };
-    create_private_dir(dir).map_err(|e| cache_error(format!("cannot create: {e}")))?;
-    let bytes = component.serialize().map_err(|e| cache_error(format!("cannot serialise: {e:#}")))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| cache_error(format!("cannot write: {e}")))?;
-    std::io::Write::write_all(&mut temp, &bytes).map_err(|e| cache_error(format!("cannot write: {e}")))?;
-    temp.persist(artifact_path(dir, key)).map_err(|e| cache_error(format!("cannot store the artifact: {e}")))?;
-    Ok(())
+    /// Stores `component`, atomically.
+    pub(crate) fn store(&self, component: &Component) -> Result<(), Error> {
+        let cache_error = |message: String| Error::Cache { path: self.dir.clone(), message };
+        create_private_dir(&self.dir).map_err(|e| cache_error(format!("cannot create: {e}")))?;
+        let bytes = component.serialize().map_err(|e| cache_error(format!("cannot serialise: {e:#}")))?;
+        let mut temp =
+            tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| cache_error(format!("cannot write: {e}")))?;
+        std::io::Write::write_all(&mut temp, &bytes).map_err(|e| cache_error(format!("cannot write: {e}")))?;
+        temp.persist(&self.path).map_err(|e| cache_error(format!("cannot store the artifact: {e}")))?;
+        Ok(())
+    }
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

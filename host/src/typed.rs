@@ -27,6 +27,30 @@ fn server_of(import: &str) -> Option<&str> {
     (interface == "tools" || interface.starts_with("tools@")).then_some(server)
 }
 
+/// The servers whose typed interfaces `component` imports, in import order.
+pub(crate) fn imported_servers(engine: &Engine, component: &Component) -> Vec<String> {
+    let ty = component.component_type();
+    ty.imports(engine).filter_map(|(import, _)| server_of(import).map(str::to_string)).collect()
+}
+
+/// The tools (`server.tool`) `component` calls through typed imports, as
+/// far as the servers' current tools name them.
+pub(crate) async fn typed_tools(engine: &Engine, component: &Component, tools: &ToolRegistry) -> Vec<String> {
+    let ty = component.component_type();
+    let mut called = Vec::new();
+    for (import, item) in ty.imports(engine) {
+        let (Some(server), ComponentItem::ComponentInstance(instance)) = (server_of(import), item.ty) else { continue };
+        let Ok(definitions) = tools.tools(server).await else { continue };
+        let functions = wit_functions(&definitions);
+        for (name, _) in instance.exports(engine) {
+            if let Some(function) = functions.iter().find(|f| f.wit_name == name) {
+                called.push(format!("{server}.{}", function.tool));
+            }
+        }
+    }
+    called
+}
+
 /// Defines every server interface `component` imports in `linker`, after
 /// checking its types against the servers' current schemas.
 pub(crate) async fn link_server_imports(

@@ -2,4 +2,5 @@
 export const callTool = globalThis.__airlock.callTool;
 export const searchTools = globalThis.__airlock.searchTools;
 export const saveSkill = globalThis.__airlock.saveSkill;
+export const runSkill = globalThis.__airlock.runSkill;
 export const ToolError = globalThis.__airlock.ToolError;

@@ -92,6 +92,12 @@ fn save_skill<'js>(
         .map_err(|message| rquickjs::Exception::throw_message(&ctx, &message))
 }
 
+/// Runs a component skill on the host: its output (JSON text), or throws.
+fn run_skill(ctx: Ctx<'_>, name: String, input: String) -> rquickjs::Result<String> {
+    crate::airlock::runtime::components::run(&name, &input)
+        .map_err(|message| rquickjs::Exception::throw_message(&ctx, &message))
+}
+
 /// Builds the object the prelude receives as `native`.
 pub fn install<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     let native = Object::new(ctx.clone())?;
@@ -100,6 +106,7 @@ pub fn install<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     native.set("fs", fs::install(ctx)?)?;
     native.set("search", Function::new(ctx.clone(), search)?)?;
     native.set("saveSkill", Function::new(ctx.clone(), save_skill)?)?;
+    native.set("runSkill", Function::new(ctx.clone(), run_skill)?)?;
     native.set("env", Function::new(ctx.clone(), || std::env::vars().collect::<BTreeMap<String, String>>())?)?;
     native.set(
         "enqueue",

@@ -121,6 +121,16 @@
     return { name, tools: save(name, description, code, String(language), Boolean(replace)) };
   }
 
+  const runComponent = native.runSkill;
+  /** Runs the component skill `name` with `input` (any JSON value) in an
+   *  instance of its own, under what is left of this execution's budget;
+   *  resolves to its output. `import { run } from "./skills/<name>"` is
+   *  the same call. */
+  async function runSkill(name, input = null) {
+    if (typeof name !== "string") throw new TypeError("runSkill(name, input): name must be a string");
+    return JSON.parse(runComponent(name, JSON.stringify(input ?? null)));
+  }
+
   const define = (name, value) =>
     Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
   define("console", console);
@@ -128,7 +138,7 @@
   // Read by the `airlock` module; hidden from enumeration.
   define(
     "__airlock",
-    Object.freeze({ callTool, searchTools, saveSkill, ToolError, fs: native.fs, inspect: (v) => inspect(v, 0, []) }),
+    Object.freeze({ callTool, searchTools, saveSkill, runSkill, ToolError, fs: native.fs, inspect: (v) => inspect(v, 0, []) }),
   );
   // Read at access time: the snapshot must not freeze an environment in.
   const env = native.env;

@@ -2,8 +2,9 @@
 //! and the host side of the guest's imports.
 
 pub(crate) mod output;
+mod skill;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tracing::Instrument;
@@ -17,8 +18,8 @@ use crate::discovery::{self, Detail};
 use crate::execution::{ExecutionError, Stats};
 use crate::limits::{Limit, Limits};
 use crate::tools::ToolError;
+use crate::wit::AgentPre;
 use crate::wit::airlock::runtime::{modules, skills, tools, tree, types};
-use crate::wit::{Agent, AgentPre};
 use output::{CappedOutput, OutputLimitExceeded};
 
 /// Where the session's workspace appears inside the guest.
@@ -55,6 +56,37 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
+/// What an instance may spend: an execution's limits when it starts, or
+/// what its caller has left when a component skill runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget {
+    pub fuel: u64,
+    pub deadline: Instant,
+    pub tool_calls: u32,
+    pub memory_bytes: u64,
+}
+
+impl Budget {
+    /// The whole of `limits`, starting at `started`.
+    fn of(limits: &Limits, started: Instant) -> Self {
+        Budget {
+            fuel: limits.fuel,
+            deadline: started + limits.timeout,
+            tool_calls: limits.tool_calls,
+            memory_bytes: limits.memory_bytes,
+        }
+    }
+}
+
+/// Where an instance's output goes and which folder it sees: shared by an
+/// execution and the component skills it runs.
+#[derive(Clone)]
+pub(crate) struct Surroundings {
+    pub stdout: CappedOutput,
+    pub stderr: CappedOutput,
+    pub workspace: Option<PathBuf>,
+}
+
 /// Everything one execution's store holds.
 pub(crate) struct StoreState {
     wasi: WasiCtx,
@@ -62,7 +94,8 @@ pub(crate) struct StoreState {
     memory: MemoryLimiter,
     boundary: Boundary,
     tool_calls: u32,
-    max_tool_calls: u32,
+    budget: Budget,
+    surroundings: Surroundings,
     /// A limit enforced by the host, recorded before it traps.
     limit_hit: Option<Limit>,
 }
@@ -74,20 +107,29 @@ impl WasiView for StoreState {
 }
 
 impl StoreState {
-    fn new(wasi: WasiCtx, limits: &Limits, boundary: Boundary) -> Self {
-        StoreState {
-            wasi,
+    /// The store data for an instance spending `budget`, its WASI reaching
+    /// the captured output and the workspace and nothing else.
+    fn new(budget: Budget, surroundings: Surroundings, boundary: Boundary) -> Result<Self, crate::Error> {
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(surroundings.stdout.clone()).stderr(surroundings.stderr.clone());
+        if let Some(workspace) = &surroundings.workspace {
+            wasi.preopened_dir(workspace, WORKSPACE_GUEST_PATH, FsPerms::ReadWrite)
+                .map_err(|e| crate::Error::Workspace(format!("cannot open {}: {e}", workspace.display())))?;
+        }
+        Ok(StoreState {
+            wasi: wasi.build(),
             table: ResourceTable::new(),
             memory: MemoryLimiter {
-                cap: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+                cap: usize::try_from(budget.memory_bytes).unwrap_or(usize::MAX),
                 peak: 0,
                 hit: false,
             },
             boundary,
             tool_calls: 0,
-            max_tool_calls: limits.tool_calls,
+            budget,
+            surroundings,
             limit_hit: None,
-        }
+        })
     }
 
     /// The session's capability boundary.
@@ -98,7 +140,7 @@ impl StoreState {
     /// Counts `n` more tool calls, trapping once the cap would be passed.
     pub(crate) fn count_tool_calls(&mut self, n: usize) -> wasmtime::Result<()> {
         let total = u64::from(self.tool_calls) + n as u64;
-        if total > u64::from(self.max_tool_calls) {
+        if total > u64::from(self.budget.tool_calls) {
             self.limit_hit = Some(Limit::ToolCalls);
             return Err(wasmtime::Error::new(LimitTrap(Limit::ToolCalls)));
         }
@@ -108,22 +150,65 @@ impl StoreState {
 }
 
 /// Builds the linker every guest instance is created with: WASI plus the
-/// `airlock:runtime` imports.
+/// `airlock:runtime` imports. `components.run` needs the calling store
+/// (its fuel), so it is defined here rather than through a `Host` trait.
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
+    use crate::wit::airlock::runtime as wit;
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    Agent::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
+    wit::types::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
+    wit::tools::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
+    wit::modules::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
+    wit::tree::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
+    wit::skills::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
+    linker
+        .instance("airlock:runtime/components@0.1.0")?
+        .func_wrap_async("run", |store, (name, input): (String, String)| {
+            Box::new(async move { Ok((skill::run(store, name, input).await?,)) })
+        })?;
     Ok(linker)
 }
 
 /// A store for pre-initialisation: no limits that could cut it short, no
 /// tools, no filesystem.
-pub(crate) fn preinit_store(engine: &Engine) -> wasmtime::Result<Store<StoreState>> {
-    let limits = Limits { memory_bytes: u64::MAX, tool_calls: 0, ..Limits::default() };
-    let state = StoreState::new(WasiCtxBuilder::new().build(), &limits, Boundary::default());
+pub(crate) fn preinit_store(engine: &Engine) -> Result<Store<StoreState>, crate::Error> {
+    let budget = Budget { fuel: u64::MAX, deadline: Instant::now(), tool_calls: 0, memory_bytes: u64::MAX };
+    let surroundings = Surroundings {
+        stdout: CappedOutput::new("stdout", 0),
+        stderr: CappedOutput::new("stderr", 0),
+        workspace: None,
+    };
+    let state = StoreState::new(budget, surroundings, Boundary::default())?;
     let mut store = Store::new(engine, state);
-    store.set_fuel(u64::MAX)?;
+    store.set_fuel(u64::MAX).map_err(crate::Error::internal)?;
     store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Continue(1)));
+    Ok(store)
+}
+
+/// A store spending `budget`: memory limiter, fuel and the deadline, which
+/// traps with the `timeout` limit once passed.
+fn limited_store(engine: &Engine, state: StoreState) -> Result<Store<StoreState>, crate::Error> {
+    let (fuel, deadline) = (state.budget.fuel, state.budget.deadline);
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| &mut state.memory);
+    store.set_fuel(fuel).map_err(crate::Error::internal)?;
+    let mut last_yield = Instant::now();
+    store.epoch_deadline_callback(move |mut ctx| {
+        let now = Instant::now();
+        if now >= deadline {
+            ctx.data_mut().limit_hit = Some(Limit::Timeout);
+            return Err(wasmtime::Error::new(LimitTrap(Limit::Timeout)));
+        }
+        // Yield now and then so that the deadline timer and other tasks
+        // run; not at every tick, which would add a scheduler round trip
+        // to every tool call that spanned one.
+        if now.duration_since(last_yield) >= YIELD_INTERVAL {
+            last_yield = now;
+            return Ok(UpdateDeadline::Yield(1));
+        }
+        Ok(UpdateDeadline::Continue(1))
+    });
+    store.set_epoch_deadline(1);
     Ok(store)
 }
 
@@ -170,34 +255,10 @@ impl Sandbox {
         let started = Instant::now();
         let stdout = CappedOutput::new("stdout", limits.stdout_bytes);
         let stderr = CappedOutput::new("stderr", limits.stderr_bytes);
-        let wasi = WasiCtxBuilder::new()
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .preopened_dir(workspace, WORKSPACE_GUEST_PATH, FsPerms::ReadWrite)
-            .map_err(|e| crate::Error::Workspace(format!("cannot open {}: {e}", workspace.display())))?
-            .build();
-
-        let mut store = Store::new(engine, StoreState::new(wasi, limits, boundary));
-        store.limiter(|state| &mut state.memory);
-        store.set_fuel(limits.fuel).map_err(crate::Error::internal)?;
-        let deadline = started + limits.timeout;
-        let mut last_yield = started;
-        store.epoch_deadline_callback(move |mut ctx| {
-            let now = Instant::now();
-            if now >= deadline {
-                ctx.data_mut().limit_hit = Some(Limit::Timeout);
-                return Err(wasmtime::Error::new(LimitTrap(Limit::Timeout)));
-            }
-            // Yield now and then so that the deadline timer and other tasks
-            // run; not at every tick, which would add a scheduler round trip
-            // to every tool call that spanned one.
-            if now.duration_since(last_yield) >= YIELD_INTERVAL {
-                last_yield = now;
-                return Ok(UpdateDeadline::Yield(1));
-            }
-            Ok(UpdateDeadline::Continue(1))
-        });
-        store.set_epoch_deadline(1);
+        let surroundings =
+            Surroundings { stdout: stdout.clone(), stderr: stderr.clone(), workspace: Some(workspace.to_path_buf()) };
+        let state = StoreState::new(Budget::of(limits, started), surroundings, boundary)?;
+        let store = limited_store(engine, state)?;
         Ok(Sandbox { store, stdout, stderr, started, limits: limits.clone() })
     }
 
@@ -209,7 +270,7 @@ impl Sandbox {
             Err(_elapsed) => (None, Some(limit_error(Limit::Timeout, limits))),
             Ok(Ok(Ok(json))) => (Some(json), None),
             Ok(Ok(Err(thrown))) => (None, Some(thrown)),
-            Ok(Err(trap)) => (None, Some(classify_trap(&trap, state, &self.stdout, &self.stderr, limits))),
+            Ok(Err(trap)) => (None, Some(classify_trap(&trap, state, limits))),
         };
         let fuel_left = self.store.get_fuel().unwrap_or(0);
         let stats = Stats {
@@ -247,27 +308,29 @@ pub(crate) async fn execute(
 }
 
 /// Names the limit behind a trap, or reports the trap itself.
-fn classify_trap(
-    trap: &wasmtime::Error,
-    state: &StoreState,
-    stdout: &CappedOutput,
-    stderr: &CappedOutput,
-    limits: &Limits,
-) -> ExecutionError {
-    let limit = if trap.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
+fn classify_trap(trap: &wasmtime::Error, state: &StoreState, limits: &Limits) -> ExecutionError {
+    match limit_of(trap, state) {
+        Some(limit) => limit_error(limit, limits),
+        None => ExecutionError::Trap { message: trap_message(trap) },
+    }
+}
+
+/// The limit a trap means, if it was one.
+fn limit_of(trap: &wasmtime::Error, state: &StoreState) -> Option<Limit> {
+    let output = &state.surroundings;
+    if trap.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
         Some(Limit::Fuel)
     } else if let Some(LimitTrap(limit)) = trap.downcast_ref::<LimitTrap>() {
         Some(*limit)
-    } else if trap.downcast_ref::<OutputLimitExceeded>().is_some() || stdout.truncated() || stderr.truncated() {
+    } else if trap.downcast_ref::<OutputLimitExceeded>().is_some()
+        || output.stdout.truncated()
+        || output.stderr.truncated()
+    {
         Some(Limit::Output)
     } else if state.memory.hit {
         Some(Limit::Memory)
     } else {
         state.limit_hit
-    };
-    match limit {
-        Some(limit) => limit_error(limit, limits),
-        None => ExecutionError::Trap { message: trap_message(trap) },
     }
 }
 

@@ -5,11 +5,13 @@
 //! does not match is refused) and of the schemas of every tool the code
 //! calls, so a skill whose tools changed is reported stale before it runs.
 
+mod components;
 mod imports;
 mod manifest;
 mod stale;
 mod store;
 
+pub(crate) use components::ComponentSkills;
 pub use imports::tools_called;
 pub use manifest::{SkillLanguage, SkillManifest, validate_name};
 pub use stale::{StaleTool, digests, stale_tools};

@@ -1,0 +1,75 @@
+//! `components.run`: a component skill called from agent code runs in an
+//! instance of its own, spending what the calling execution has left.
+//!
+//! It gets the caller's remaining fuel, deadline and tool calls, the same
+//! output caps and workspace, and the caller's boundary (policy and PII
+//! vault). What it spends is charged to the caller; a limit it exhausts
+//! ends the calling execution with that limit's error.
+
+use wasmtime::StoreContextMut;
+
+use super::{Budget, LimitTrap, StoreState, limited_store};
+use crate::skills::SkillLanguage;
+
+/// Runs the component skill `name` with `input` (JSON text) for the
+/// execution that owns `caller`. `Ok(Err(_))` is a failure the calling code
+/// can catch; `Err(_)` ends the calling execution (a limit).
+pub(super) async fn run(
+    mut caller: StoreContextMut<'_, StoreState>,
+    name: String,
+    input: String,
+) -> wasmtime::Result<Result<String, String>> {
+    let tools = caller.data().boundary.tools().clone();
+    let skill = match tools.skills().load(&name) {
+        Ok(skill) => skill,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    if skill.manifest.language != SkillLanguage::Component {
+        return Ok(Err(format!(
+            "skill '{name}' is a {} skill: import it with `import * as skill from \"./skills/{name}\"`",
+            skill.manifest.language.name()
+        )));
+    }
+    let engine = caller.engine().clone();
+    let pre = match tools.component_skills().prepare(&engine, &skill, &tools).await {
+        Ok(pre) => pre,
+        Err(message) => return Ok(Err(format!("skill '{name}': {message}"))),
+    };
+
+    let fuel = caller.get_fuel()?;
+    let state = caller.data();
+    let budget = Budget {
+        fuel,
+        deadline: state.budget.deadline,
+        tool_calls: state.budget.tool_calls.saturating_sub(state.tool_calls),
+        memory_bytes: state.budget.memory_bytes,
+    };
+    let nested_state = StoreState::new(budget, state.surroundings.clone(), state.boundary.clone())?;
+    let mut nested = limited_store(&engine, nested_state)?;
+    let outcome = async {
+        let instance = pre.instantiate_async(&mut nested).await?;
+        let run = instance.get_typed_func::<(String,), (Result<String, String>,)>(&mut nested, "run")?;
+        let (returned,) = run.call_async(&mut nested, (input,)).await?;
+        wasmtime::Result::Ok(returned)
+    }
+    .await;
+
+    // Charge the caller for what the skill spent.
+    let spent = fuel.saturating_sub(nested.get_fuel().unwrap_or(0));
+    caller.set_fuel(fuel - spent)?;
+    let nested = nested.into_data();
+    let state = caller.data_mut();
+    state.tool_calls += nested.tool_calls;
+    state.memory.peak = state.memory.peak.max(nested.memory.peak);
+
+    match outcome {
+        Ok(returned) => Ok(returned.map_err(|message| format!("skill '{name}' failed: {message}"))),
+        Err(trap) => match super::limit_of(&trap, &nested) {
+            Some(limit) => {
+                state.limit_hit = Some(limit);
+                Err(wasmtime::Error::new(LimitTrap(limit)))
+            }
+            None => Ok(Err(format!("skill '{name}' trapped: {}", super::trap_message(&trap)))),
+        },
+    }
+}

@@ -1,0 +1,137 @@
+//! Compiled and linked component skills, kept between calls.
+//!
+//! A component skill is compiled once per code digest (from memory, else
+//! from the on-disk artifact cache, else by Cranelift) and linked once per
+//! state of the servers it imports: the link step checks its typed imports
+//! against the servers' current schemas, so a server whose tools changed
+//! gets a fresh check, and a mismatch names the tool and the field.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+
+use wasmtime::Engine;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, InstancePre};
+
+use super::{Skill, SkillLanguage};
+use crate::engine::Artifact;
+use crate::sandbox::{self, StoreState};
+use crate::tools::ToolRegistry;
+
+/// The export every component skill has: `run(input: json) -> result<json, string>`.
+const RUN: &str = "run";
+
+/// Compiled components by code digest, and the latest linking of each, with
+/// the listing digests of the servers it was linked against.
+#[derive(Default)]
+pub(crate) struct ComponentSkills {
+    cache_dir: Option<PathBuf>,
+    compiled: Mutex<HashMap<String, Component>>,
+    linked: Mutex<HashMap<String, (String, InstancePre<StoreState>)>>,
+}
+
+impl std::fmt::Debug for ComponentSkills {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentSkills").field("cache_dir", &self.cache_dir).finish_non_exhaustive()
+    }
+}
+
+impl ComponentSkills {
+    /// Keeps compiled skills in `cache_dir` too, when there is one.
+    pub(crate) fn new(cache_dir: Option<PathBuf>) -> Self {
+        ComponentSkills { cache_dir, ..Default::default() }
+    }
+
+    /// The skill compiled for `engine`: from memory, the artifact cache, or
+    /// compiled now (and then cached).
+    pub(crate) fn compile(&self, engine: &Engine, skill: &Skill) -> Result<Component, String> {
+        let digest = &skill.manifest.code_sha256;
+        if let Some(component) = lock(&self.compiled).get(digest) {
+            return Ok(component.clone());
+        }
+        let artifact = self.cache_dir.as_deref().map(|dir| Artifact::new(engine, dir, "skill", digest));
+        let component = match artifact.as_ref().and_then(|a| a.load(engine)) {
+            Some(component) => component,
+            None => {
+                check_header(&skill.code)?;
+                let component = Component::from_binary(engine, &skill.code)
+                    .map_err(|e| format!("skill.wasm is not a valid component: {e:#}"))?;
+                if let Some(artifact) = &artifact
+                    && let Err(e) = artifact.store(&component)
+                {
+                    tracing::warn!(skill = %skill.manifest.name, "not cached: {e}");
+                }
+                component
+            }
+        };
+        check_exports(engine, &component)?;
+        lock(&self.compiled).insert(digest.clone(), component.clone());
+        Ok(component)
+    }
+
+    /// The skill compiled and linked against the servers' current tools.
+    pub(crate) async fn prepare(
+        &self,
+        engine: &Engine,
+        skill: &Skill,
+        tools: &std::sync::Arc<ToolRegistry>,
+    ) -> Result<InstancePre<StoreState>, String> {
+        debug_assert_eq!(skill.manifest.language, SkillLanguage::Component);
+        let component = self.compile(engine, skill)?;
+        let digest = &skill.manifest.code_sha256;
+        let mut servers = String::new();
+        for server in crate::typed::imported_servers(engine, &component) {
+            let listing = tools.listing(&server).await.map_err(|e| format!("{server}: {e}"))?;
+            servers.push_str(&format!("{server}={} ", listing.digest));
+        }
+        if let Some((linked_with, pre)) = lock(&self.linked).get(digest)
+            && *linked_with == servers
+        {
+            return Ok(pre.clone());
+        }
+        let mut linker = sandbox::linker(engine).map_err(|e| format!("{e:#}"))?;
+        crate::typed::link_server_imports(engine, &component, &mut linker, tools).await?;
+        let pre = linker.instantiate_pre(&component).map_err(|e| format!("{e:#}"))?;
+        lock(&self.linked).insert(digest.clone(), (servers, pre.clone()));
+        Ok(pre)
+    }
+}
+
+/// Tells a component from a core module or other bytes before compiling,
+/// for a clearer message than the parser's.
+fn check_header(bytes: &[u8]) -> Result<(), String> {
+    const MAGIC: &[u8] = b"\0asm";
+    const COMPONENT_LAYER: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
+    match bytes.get(..8) {
+        Some(header) if header.starts_with(MAGIC) && header[4..] == COMPONENT_LAYER => Ok(()),
+        Some(header) if header.starts_with(MAGIC) => {
+            Err("skill.wasm is a core WebAssembly module, not a component: build it for wasm32-wasip2".into())
+        }
+        _ => Err("skill.wasm is not a WebAssembly component".into()),
+    }
+}
+
+/// Checks that the component exports `run` as the `skill` world has it.
+fn check_exports(engine: &Engine, component: &Component) -> Result<(), String> {
+    use wasmtime::component::types::Type;
+    let ty = component.component_type();
+    let Some(ComponentItem::ComponentFunc(func)) =
+        ty.exports(engine).find(|(name, _)| *name == RUN).map(|(_, export)| export.ty)
+    else {
+        return Err("the component does not export `run` (build it against the `skill` world)".into());
+    };
+    let params: Vec<Type> = func.params().map(|(_, ty)| ty).collect();
+    let results: Vec<Type> = func.results().collect();
+    let fits = matches!(params.as_slice(), [Type::String])
+        && matches!(results.as_slice(), [Type::Result(r)] if matches!((r.ok(), r.err()), (Some(Type::String), Some(Type::String))));
+    if fits {
+        Ok(())
+    } else {
+        Err("its `run` export must be `run: func(input: string) -> result<string, string>`".into())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
