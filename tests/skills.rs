@@ -1,6 +1,7 @@
 //! Skills saved from guest code with `saveSkill`, imported by later
 //! executions, and reported stale when a tool they call changes its schema.
 
+use airlock::skills::{BuildRequest, SkillLanguage, build_component};
 use airlock::{Language, Limits, Runtime, ToolDefinition};
 use airlock_tests::{assert_ok, builder, run_in};
 use serde_json::{Value, json};
@@ -100,6 +101,72 @@ fn the_bundled_skills_match_their_manifests() {
     let listed = store.list();
     assert!(listed.len() >= 2);
     for entry in listed {
-        assert!(entry.skill.is_ok(), "{}: {:?}", entry.name, entry.skill.err());
+        match entry.skill {
+            Ok(_) => {}
+            // Component skills are sources until `airlock skills build`.
+            Err(airlock::skills::SkillError::NotBuilt { name, .. }) => assert_eq!(name, "meeting-times"),
+            Err(error) => panic!("{}: {error}", entry.name),
+        }
     }
+}
+
+/// The source of the bundled Rust component skill.
+fn meeting_times_source() -> std::path::PathBuf {
+    airlock::skills::bundled_folder().expect("skills/").join("meeting-times")
+}
+
+/// Cargo's target folder for skill builds: the guests' own, so the
+/// dependencies the build step compiled already are reused.
+fn skill_target_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("guests")
+}
+
+#[tokio::test]
+async fn the_bundled_rust_skill_builds_and_runs_against_the_real_time_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = airlock_tests::config_with(&["time"], Value::Null);
+    let runtime = builder().config(&config).skill_folders(vec![dir.path().to_path_buf()]).build().await.unwrap();
+    let request = BuildRequest { source: meeting_times_source(), target_dir: Some(skill_target_dir()) };
+    let built = build_component(&runtime, &request).await.expect("builds");
+    let manifest = &built.skill.manifest;
+    assert_eq!(manifest.language, SkillLanguage::Component);
+    assert_eq!(manifest.tools.keys().collect::<Vec<_>>(), ["time.convert_time"], "its typed calls are recorded");
+    let saved = dir.path().join("meeting-times");
+    assert!(saved.join("skill.wasm").is_file() && saved.join("source/src/lib.rs").is_file());
+    assert!(!saved.join("source/target").exists());
+
+    let code = r#"import { run } from "./skills/meeting-times";
+        const { times } = await run({ time: "12:00", to: ["Asia/Tokyo", "Asia/Kolkata"] });
+        for (const t of times) console.log(t.timezone, t.datetime.slice(11, 16), t.difference, t.dst);"#;
+    let result = run_in(&runtime.session().unwrap(), code, Language::JavaScript, &Limits::default()).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, "Asia/Tokyo 21:00 +9.0h false\nAsia/Kolkata 17:30 +5.5h false\n");
+    assert_eq!(result.stats.tool_calls, 2);
+
+    // Agents find it, with how to call it.
+    let found = runtime.search_tools("time zones for scheduling a meeting", airlock::discovery::Detail::Full, 3).await;
+    let skill = found.matches.iter().find(|m| m.tool == "meeting-times").expect("found");
+    assert!(skill.declaration.as_deref().unwrap().contains("export function run(input: unknown)"));
+    runtime.shutdown().await;
+}
+
+#[tokio::test]
+async fn building_against_a_server_whose_schema_changed_names_the_tool_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    // A `time` server whose `convert_time` now wants `when` instead of `time`.
+    let convert = ToolDefinition::new("convert_time").input_schema(json!({
+        "type": "object",
+        "properties": {"source_timezone": {"type": "string"}, "target_timezone": {"type": "string"}, "when": {"type": "string"}},
+        "required": ["source_timezone", "target_timezone", "when"]
+    }));
+    let runtime = builder()
+        .tool("time", convert, |_: Value| async { Ok(json!(null)) })
+        .skill_folders(vec![dir.path().to_path_buf()])
+        .build()
+        .await
+        .unwrap();
+    let request = BuildRequest { source: meeting_times_source(), target_dir: Some(skill_target_dir()) };
+    let error = build_component(&runtime, &request).await.expect_err("must not build").to_string();
+    assert!(error.contains("time.convert_time argument: field `time` is no longer in the server's schema"), "{error}");
+    assert!(!dir.path().join("meeting-times").exists(), "nothing saved");
 }

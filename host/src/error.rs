@@ -15,6 +15,9 @@ pub enum Error {
     /// calls is gone, or its types no longer match the server's schema).
     #[error("cannot link the component: {0}")]
     Link(String),
+    /// A skill could not be found, read or verified.
+    #[error("{0}")]
+    Skill(#[from] crate::skills::SkillError),
     /// The artifact cache could not be read or written.
     #[error("artifact cache at {path}: {message}")]
     Cache {

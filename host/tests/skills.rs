@@ -106,3 +106,27 @@ fn a_saved_skill_is_imported_browsed_and_guarded() {
     assert_eq!(airlock(&["skills", "rm", "record-email"], &skills).status.code(), Some(0));
     assert_eq!(airlock(&["skills", "rm", "record-email"], &skills).status.code(), Some(1));
 }
+
+#[test]
+fn skills_build_refuses_what_it_cannot_build_and_lists_the_unbuilt_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let skills = dir.path().join("skills");
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills");
+    let javascript = airlock(&["skills", "build", bundled.join("collect-pages").to_str().unwrap()], &skills);
+    assert_eq!(javascript.status.code(), Some(1));
+    assert!(text(&javascript.stderr).contains("only component skills are built"), "{}", text(&javascript.stderr));
+    let missing = airlock(&["skills", "build", dir.path().join("nope").to_str().unwrap()], &skills);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("nope/SKILL.md"), "{}", text(&missing.stderr));
+    assert!(!skills.exists(), "nothing saved");
+
+    // The bundled Rust skill's source is listed with how to build it.
+    let listed = airlock(&["skills", "list"], &skills);
+    let stdout = text(&listed.stdout);
+    assert!(
+        stdout.contains(
+            "meeting-times            component  skill 'meeting-times' is not built: run `airlock skills build"
+        ),
+        "{stdout}"
+    );
+}

@@ -1,10 +1,10 @@
-//! `airlock skills list|show|add|rm`: the skills agents import from
+//! `airlock skills list|show|add|rm|build`: the skills agents import from
 //! `./skills/<name>`.
 
 use std::path::PathBuf;
 
 use airlock::Runtime;
-use airlock::skills::{SaveRequest, SkillStore, save_source, stale_tools};
+use airlock::skills::{BuildRequest, SaveRequest, SkillError, SkillStore, save_source, stale_tools};
 use clap::{Args, Subcommand};
 
 use super::{EXIT_OK, EXIT_THREW, EXIT_USAGE};
@@ -55,6 +55,19 @@ pub enum SkillsCommand {
         #[command(flatten)]
         skills: SkillArgs,
     },
+    /// Build a Rust component skill (a crate with SKILL.md) for
+    /// wasm32-wasip2, check its typed imports against the servers,
+    /// precompile it and save it into the first skill folder.
+    Build {
+        /// The skill crate's folder.
+        dir: PathBuf,
+        /// Cargo's target folder; default: $AIRLOCK_SKILL_TARGET_DIR, else
+        /// the cache folder's skill-target/.
+        #[arg(long, value_name = "DIR")]
+        target_dir: Option<PathBuf>,
+        #[command(flatten)]
+        skills: SkillArgs,
+    },
     /// Remove a saved skill (from the first folder).
     Rm {
         /// The skill's name.
@@ -86,6 +99,7 @@ pub async fn skills(command: SkillsCommand) -> anyhow::Result<u8> {
         SkillsCommand::Add { file, name, description, version, replace, skills } => {
             add(&file, name, description, version, replace, &skills).await
         }
+        SkillsCommand::Build { dir, target_dir, skills } => build(dir, target_dir, &skills).await,
         SkillsCommand::Rm { name, skills } => match skills.store().remove(&name) {
             Ok(()) => Ok(EXIT_OK),
             Err(error) => {
@@ -114,6 +128,7 @@ async fn list(args: &SkillArgs) -> anyhow::Result<u8> {
                     skill.manifest.description
                 );
             }
+            Err(error @ SkillError::NotBuilt { .. }) => println!("{:<24} {:<10} {error}", entry.name, "component"),
             Err(error) => println!("{:<24} refused: {error}", entry.name),
         }
     }
@@ -166,6 +181,34 @@ async fn add(
         Ok(skill) => {
             let tools: Vec<&str> = skill.manifest.tools.keys().map(String::as_str).collect();
             println!("saved {} in {} (calls: {})", skill.manifest.name, skill.folder.display(), tools.join(", "));
+            Ok(EXIT_OK)
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Ok(EXIT_THREW)
+        }
+    }
+}
+
+async fn build(source: PathBuf, target_dir: Option<PathBuf>, args: &SkillArgs) -> anyhow::Result<u8> {
+    let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
+    eprintln!("building {} for wasm32-wasip2 ...", source.display());
+    let built = airlock::skills::build_component(&runtime, &BuildRequest { source, target_dir }).await;
+    runtime.shutdown().await;
+    match built {
+        Ok(built) => {
+            let manifest = &built.skill.manifest;
+            let tools: Vec<&str> = manifest.tools.keys().map(String::as_str).collect();
+            println!(
+                "built {} ({} KiB, sha256 {}) in {:.1} s; precompiled in {:.0} ms",
+                manifest.name,
+                built.skill.code.len() / 1024,
+                &manifest.code_sha256[..12],
+                built.cargo_time.as_secs_f64(),
+                built.precompile_time.as_secs_f64() * 1000.0
+            );
+            println!("typed calls: {}", if tools.is_empty() { "none".into() } else { tools.join(", ") });
+            println!("saved in {}", built.skill.folder.display());
             Ok(EXIT_OK)
         }
         Err(error) => {

@@ -46,7 +46,16 @@ pub async fn lookup(registry: &ToolRegistry, path: &str) -> Result<Node, TreeErr
     let missing = || TreeError::NotFound(format!("no such file or folder: {path}"));
     match parts.as_slice() {
         ["servers"] => Ok(Node::Folder(registry.servers().into_iter().map(str::to_string).collect())),
-        ["skills"] => Ok(Node::Folder(registry.skills().list().into_iter().map(|listed| listed.name).collect())),
+        ["skills"] => Ok(Node::Folder(
+            // A component skill's unbuilt source is nothing code can import.
+            registry
+                .skills()
+                .list()
+                .into_iter()
+                .filter(|listed| !matches!(listed.skill, Err(crate::skills::SkillError::NotBuilt { .. })))
+                .map(|listed| listed.name)
+                .collect(),
+        )),
         ["skills", name, rest @ ..] => skill_node(registry, name, rest).ok_or_else(missing),
         ["servers", server, rest @ ..] => {
             if !registry.servers().contains(server) {

@@ -43,10 +43,15 @@ impl ComponentSkills {
         ComponentSkills { cache_dir, ..Default::default() }
     }
 
-    /// The skill compiled for `engine`: from memory, the artifact cache, or
-    /// compiled now (and then cached).
-    pub(crate) fn compile(&self, engine: &Engine, skill: &Skill) -> Result<Component, String> {
-        let digest = &skill.manifest.code_sha256;
+    /// The artifact cache folder, if there is one.
+    pub(crate) fn cache_dir(&self) -> Option<&std::path::Path> {
+        self.cache_dir.as_deref()
+    }
+
+    /// The component `code` (of skill `name`, with sha256 `digest`)
+    /// compiled for `engine`: from memory, the artifact cache, or compiled
+    /// now (and then cached).
+    pub(crate) fn compile(&self, engine: &Engine, name: &str, digest: &str, code: &[u8]) -> Result<Component, String> {
         if let Some(component) = lock(&self.compiled).get(digest) {
             return Ok(component.clone());
         }
@@ -54,19 +59,19 @@ impl ComponentSkills {
         let component = match artifact.as_ref().and_then(|a| a.load(engine)) {
             Some(component) => component,
             None => {
-                check_header(&skill.code)?;
-                let component = Component::from_binary(engine, &skill.code)
+                check_header(code)?;
+                let component = Component::from_binary(engine, code)
                     .map_err(|e| format!("skill.wasm is not a valid component: {e:#}"))?;
                 if let Some(artifact) = &artifact
                     && let Err(e) = artifact.store(&component)
                 {
-                    tracing::warn!(skill = %skill.manifest.name, "not cached: {e}");
+                    tracing::warn!(skill = %name, "not cached: {e}");
                 }
                 component
             }
         };
         check_exports(engine, &component)?;
-        lock(&self.compiled).insert(digest.clone(), component.clone());
+        lock(&self.compiled).insert(digest.to_string(), component.clone());
         Ok(component)
     }
 
@@ -78,7 +83,7 @@ impl ComponentSkills {
         tools: &std::sync::Arc<ToolRegistry>,
     ) -> Result<InstancePre<StoreState>, String> {
         debug_assert_eq!(skill.manifest.language, SkillLanguage::Component);
-        let component = self.compile(engine, skill)?;
+        let component = self.compile(engine, &skill.manifest.name, &skill.manifest.code_sha256, &skill.code)?;
         let digest = &skill.manifest.code_sha256;
         let mut servers = String::new();
         for server in crate::typed::imported_servers(engine, &component) {

@@ -76,6 +76,8 @@ pub struct SkillManifest {
     #[serde(default = "first_version")]
     pub version: String,
     /// Hex SHA-256 of the code file; code that does not match is refused.
+    /// (Empty in the source folder of a component skill not yet built.)
+    #[serde(default)]
     pub code_sha256: String,
     /// The tools the code calls (`server.tool`) with the SHA-256 of each
     /// tool's schemas when the skill was saved.

@@ -5,12 +5,14 @@
 //! does not match is refused) and of the schemas of every tool the code
 //! calls, so a skill whose tools changed is reported stale before it runs.
 
+mod build;
 mod components;
 mod imports;
 mod manifest;
 mod stale;
 mod store;
 
+pub use build::{BuildRequest, Built, build_component};
 pub(crate) use components::ComponentSkills;
 pub use imports::tools_called;
 pub use manifest::{SkillLanguage, SkillManifest, validate_name};
@@ -42,6 +44,17 @@ pub enum SkillError {
         /// The digest of the code file.
         actual: String,
     },
+    /// A component skill's folder has no `skill.wasm` yet.
+    #[error("skill '{name}' is not built: run `airlock skills build {}`", folder.display())]
+    NotBuilt {
+        /// The skill.
+        name: String,
+        /// Its folder.
+        folder: std::path::PathBuf,
+    },
+    /// Building a component skill failed, or it does not fit the servers.
+    #[error("cannot build the skill: {0}")]
+    Build(String),
     /// Reading or writing the folder failed.
     #[error("{0}")]
     Io(String),

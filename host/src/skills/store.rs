@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use sha2::{Digest, Sha256};
 
 use super::SkillError;
-use super::manifest::{SkillManifest, validate_name};
+use super::manifest::{SkillLanguage, SkillManifest, validate_name};
 use crate::bindings::hex;
 
 /// The manifest file of a skill folder.
@@ -23,8 +23,8 @@ pub struct Skill {
     pub manifest: SkillManifest,
     /// The documentation after the frontmatter.
     pub documentation: String,
-    /// The code file's bytes (JS/TS source, or a component).
-    pub code: Vec<u8>,
+    /// The code file's bytes (JS/TS source, or a component), shared.
+    pub code: Arc<[u8]>,
     /// The folder it was read from.
     pub folder: PathBuf,
 }
@@ -155,6 +155,17 @@ impl SkillStore {
     /// Writes a skill into the first folder; refuses a name any folder
     /// already has unless `replace`. The folder appears whole or not at all.
     pub fn save(&self, skill: NewSkill<'_>, replace: bool) -> Result<Skill, SkillError> {
+        self.save_into_first(skill, replace, None)
+    }
+
+    /// Saves a component skill built from the crate in `source`, replacing
+    /// an earlier build, with a copy of its source in `source/` (build
+    /// output and hidden files left out) for whoever reads it later.
+    pub fn save_with_source(&self, skill: NewSkill<'_>, source: &Path) -> Result<Skill, SkillError> {
+        self.save_into_first(skill, true, Some(source))
+    }
+
+    fn save_into_first(&self, skill: NewSkill<'_>, replace: bool, source: Option<&Path>) -> Result<Skill, SkillError> {
         let name = skill.manifest.name.clone();
         validate_name(&name)?;
         let home = self.folders.first().ok_or_else(|| SkillError::Io("no skill folder to save into".into()))?;
@@ -167,6 +178,9 @@ impl SkillStore {
         let staging = tempfile::Builder::new().prefix(".saving-").tempdir_in(home).map_err(io)?;
         std::fs::write(staging.path().join(manifest.language.code_file()), skill.code).map_err(io)?;
         std::fs::write(staging.path().join(MANIFEST), manifest.render(skill.documentation)).map_err(io)?;
+        if let Some(source) = source {
+            copy_source(source, &staging.path().join("source")).map_err(io)?;
+        }
         let target = home.join(&name);
         if target.exists() {
             std::fs::remove_dir_all(&target).map_err(io)?;
@@ -184,6 +198,27 @@ impl SkillStore {
     }
 }
 
+/// Copies a skill crate's source: everything but build output, hidden
+/// files and the files a built skill folder has of its own.
+fn copy_source(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let skipped = ["target", MANIFEST, "skill.wasm"].iter().any(|s| name == *s);
+        if skipped || name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copy_source(&entry.path(), &to.join(&name))?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), to.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads and verifies the skill in `dir`.
 fn read(dir: &Path, name: &str) -> Result<Skill, SkillError> {
     let io = |path: &Path, e: std::io::Error| SkillError::Io(format!("{}: {e}", path.display()));
@@ -198,12 +233,15 @@ fn read(dir: &Path, name: &str) -> Result<Skill, SkillError> {
         )));
     }
     let code_path = dir.join(manifest.language.code_file());
+    if manifest.language == SkillLanguage::Component && !code_path.exists() {
+        return Err(SkillError::NotBuilt { name: name.to_string(), folder: dir.to_path_buf() });
+    }
     let code = std::fs::read(&code_path).map_err(|e| io(&code_path, e))?;
     let actual = hex(&Sha256::digest(&code));
     if actual != manifest.code_sha256 {
         return Err(SkillError::Tampered { name: name.to_string(), expected: manifest.code_sha256.clone(), actual });
     }
-    Ok(Skill { manifest, documentation, code, folder: dir.to_path_buf() })
+    Ok(Skill { manifest, documentation, code: code.into(), folder: dir.to_path_buf() })
 }
 
 #[cfg(test)]
@@ -211,7 +249,6 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::skills::SkillLanguage;
 
     fn new_skill<'a>(name: &str, code: &'a [u8]) -> NewSkill<'a> {
         NewSkill {
@@ -233,21 +270,21 @@ mod tests {
         let (mine, bundled) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let store = SkillStore::new(vec![mine.path().into(), bundled.path().into()]);
         let saved = store.save(new_skill("export-csv", b"export const f = 1;"), false).unwrap();
-        assert_eq!(saved.code, b"export const f = 1;");
+        assert_eq!(saved.code[..], *b"export const f = 1;");
         assert_eq!(store.load("export-csv").unwrap().manifest.code_sha256, saved.manifest.code_sha256);
         assert!(matches!(store.save(new_skill("export-csv", b"x"), false), Err(SkillError::Exists(_))));
         store.save(new_skill("export-csv", b"export const f = 2;"), true).unwrap();
-        assert_eq!(store.load("export-csv").unwrap().code, b"export const f = 2;");
+        assert_eq!(store.load("export-csv").unwrap().code[..], *b"export const f = 2;");
 
         // A bundled skill of the same name is hidden by the saved one.
         SkillStore::new(vec![bundled.path().into()]).save(new_skill("export-csv", b"old"), false).unwrap();
         SkillStore::new(vec![bundled.path().into()]).save(new_skill("page-all", b"p"), false).unwrap();
         let names: Vec<String> = store.list().into_iter().map(|listed| listed.name).collect();
         assert_eq!(names, ["export-csv", "page-all"]);
-        assert_eq!(store.load("export-csv").unwrap().code, b"export const f = 2;");
+        assert_eq!(store.load("export-csv").unwrap().code[..], *b"export const f = 2;");
 
         store.remove("export-csv").unwrap();
-        assert_eq!(store.load("export-csv").unwrap().code, b"old", "the bundled one shows again");
+        assert_eq!(store.load("export-csv").unwrap().code[..], *b"old", "the bundled one shows again");
         assert!(matches!(store.remove("page-all"), Err(SkillError::NotFound(_))), "bundled skills stay");
         assert!(std::fs::read_dir(mine.path()).unwrap().next().is_none(), "nothing left behind");
     }
