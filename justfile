@@ -50,7 +50,7 @@ bench-search:
     cargo run --release -p airlock --bin airlock -- bench search --queries bench/search/queries.json
     cargo run --release -p airlock --bin airlock -- bench search --queries bench/search/heldout.json
 
-# The cost of importing a JS skill over inlining its code.
+# The cost of calling a JS skill and a component skill over inlining their work; the Rust skill's first build and precompile.
 bench-skills:
     cargo run --release -p airlock --bin airlock -- bench skills
 

@@ -208,7 +208,6 @@ impl Session {
     /// a server's schema fails here, before anything runs, naming the tool
     /// and the field.
     pub async fn run_component(&self, wasm: &[u8], input: &serde_json::Value) -> Result<ExecutionResult, Error> {
-        let limits = self.runtime.limits().clone();
         let engine = self.runtime.engine();
         let component = wasmtime::component::Component::new(engine, wasm)
             .map_err(|e| Error::Guest(format!("not a valid component: {e:#}")))?;
@@ -216,8 +215,33 @@ impl Session {
         let tools = self.runtime.tool_registry();
         crate::typed::link_server_imports(engine, &component, &mut linker, &tools).await.map_err(Error::Link)?;
         let pre = linker.instantiate_pre(&component).map_err(|e| Error::Link(format!("{e:#}")))?;
+        self.run_linked(&pre, wasm, input).await
+    }
+
+    /// Runs the saved component skill `name` with `input`, as an execution
+    /// of its own under the runtime's default limits. Compiled and linked
+    /// skills are kept, so a repeated call only instantiates and runs.
+    pub async fn run_skill(&self, name: &str, input: &serde_json::Value) -> Result<ExecutionResult, Error> {
+        let tools = self.runtime.tool_registry();
+        let skill = tools.skills().load(name)?;
+        if skill.manifest.language != crate::skills::SkillLanguage::Component {
+            return Err(Error::Link(format!("skill '{name}' is not a component: import it from agent code")));
+        }
+        let pre = tools.component_skills().prepare(self.runtime.engine(), &skill, &tools).await.map_err(Error::Link)?;
+        self.run_linked(&pre, &skill.code, input).await
+    }
+
+    /// Instantiates `pre` (a `skill` world component) and runs it on `input`.
+    async fn run_linked(
+        &self,
+        pre: &wasmtime::component::InstancePre<sandbox::StoreState>,
+        code: &[u8],
+        input: &serde_json::Value,
+    ) -> Result<ExecutionResult, Error> {
+        let limits = self.runtime.limits().clone();
         let _slot = self.runtime.slot().await?;
-        let mut sandbox = sandbox::Sandbox::new(engine, self.boundary.clone(), self.workspace(), &limits)?;
+        let mut sandbox =
+            sandbox::Sandbox::new(self.runtime.engine(), self.boundary.clone(), self.workspace(), &limits)?;
         let input = input.to_string();
         let store = &mut sandbox.store;
         let run = async {
@@ -228,7 +252,7 @@ impl Session {
         };
         let finished = tokio::time::timeout(limits.timeout, run).await;
         let result = self.boundary.output(sandbox.finish(finished).into_result());
-        self.boundary.record_execution(wasm, "component", &result);
+        self.boundary.record_execution(code, "component", &result);
         self.counters.count(&result);
         Ok(result)
     }

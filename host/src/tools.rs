@@ -138,13 +138,24 @@ pub struct Listing {
     pub definitions: Arc<Vec<ToolDefinition>>,
     /// Hex SHA-256 of the canonical list.
     pub digest: Arc<str>,
+    /// Each tool's schema digest, computed on first use.
+    tool_digests: Arc<std::sync::OnceLock<BTreeMap<String, String>>>,
 }
 
 impl Listing {
     pub(crate) fn new(mut definitions: Vec<ToolDefinition>) -> Self {
         definitions.sort_by(|a, b| a.name.cmp(&b.name));
         let digest = bindings::tool_list_digest(&definitions).into();
-        Listing { definitions: Arc::new(definitions), digest }
+        Listing { definitions: Arc::new(definitions), digest, tool_digests: Arc::default() }
+    }
+
+    /// The SHA-256 of `tool`'s input and output schemas (what a skill
+    /// records), if the listing has that tool.
+    pub fn tool_digest(&self, tool: &str) -> Option<&str> {
+        let digests = self.tool_digests.get_or_init(|| {
+            self.definitions.iter().map(|d| (d.name.clone(), bindings::tool_schema_digest(d))).collect()
+        });
+        digests.get(tool).map(String::as_str)
     }
 }
 
@@ -310,15 +321,16 @@ impl ToolRegistry {
         Ok(ServedModule { path: format!("/servers/{server}/{}.js", tool.name), source })
     }
 
-    /// A JS or TS skill as a module of the calling execution; a stale one
-    /// warns on the execution's stderr when imported.
+    /// A skill as a module of the calling execution (for a component
+    /// skill, the function that runs it); a stale one warns on the
+    /// execution's stderr when imported.
     async fn skill_module(&self, name: &str) -> Result<ServedModule, String> {
         let skill = self.skills.load(name).map_err(|e| e.to_string())?;
-        let text = String::from_utf8_lossy(&skill.code).into_owned();
+        let text = || String::from_utf8_lossy(&skill.code).into_owned();
         let mut source = match skill.manifest.language {
-            SkillLanguage::JavaScript => text,
+            SkillLanguage::JavaScript => text(),
             SkillLanguage::TypeScript => {
-                crate::transpile(&text, &format!("skills/{name}/index.ts")).map_err(|e| e.message)?.code
+                crate::transpile(&text(), &format!("skills/{name}/index.ts")).map_err(|e| e.message)?.code
             }
             SkillLanguage::Component => component_skill_module(&skill.manifest),
         };

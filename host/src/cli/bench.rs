@@ -43,11 +43,19 @@ pub enum BenchScenario {
         #[arg(long, default_value = "bench/discovery.json")]
         config: std::path::PathBuf,
     },
-    /// The cost of importing a JS skill over inlining its code.
+    /// The cost of calling a JS skill and a component skill over inlining
+    /// their work; the component skill's build and precompile times.
     Skills {
         /// Executions each way.
         #[arg(long, default_value_t = 500)]
         runs: usize,
+        /// Servers with the `time` server, which the component skill calls.
+        #[arg(long, default_value = "bench/discovery.json")]
+        config: std::path::PathBuf,
+        /// Cargo's target folder for the component skill; default: a fresh
+        /// one, so its build is a first build.
+        #[arg(long)]
+        target_dir: Option<std::path::PathBuf>,
     },
     /// Search quality (recall@5, MRR) on a labelled query set, search
     /// latency and index rebuild time.
@@ -75,8 +83,9 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
             super::bench_tokens::bench_tokens(&config).await?;
             return Ok(super::EXIT_OK);
         }
-        Some(BenchScenario::Skills { runs }) => {
-            super::bench_skills::bench_skills(*runs).await?;
+        Some(BenchScenario::Skills { runs, config, target_dir }) => {
+            let config = airlock::Config::from_file(config)?;
+            super::bench_skills::bench_skills(*runs, &config, target_dir.clone()).await?;
             return Ok(super::EXIT_OK);
         }
         Some(BenchScenario::Search { config, queries, show_misses }) => {

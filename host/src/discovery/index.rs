@@ -347,10 +347,13 @@ fn skill_entry(skill: Skill, stale: Option<String>) -> SkillEntry {
         description = format!("[stale: {stale}] {description}");
     }
     let name = &skill.manifest.name;
-    let mut declaration = format!("// import {{ ... }} from \"./skills/{name}\"\n");
-    if skill.manifest.language != crate::skills::SkillLanguage::Component {
-        declaration.push_str(&String::from_utf8_lossy(&skill.code));
-    }
+    let declaration = match skill.manifest.language {
+        crate::skills::SkillLanguage::Component => format!(
+            "// import {{ run }} from \"./skills/{name}\" (a precompiled component; its input: ./skills/{name}/SKILL.md)\n\
+             export function run(input: unknown): Promise<unknown>;\n"
+        ),
+        _ => format!("// import {{ ... }} from \"./skills/{name}\"\n{}", String::from_utf8_lossy(&skill.code)),
+    };
     // The one-line description only: documentation repeats the words of
     // the tools a skill wraps and would outrank the tools themselves.
     let definition = ToolDefinition::new(name.clone()).description(description);

@@ -57,14 +57,17 @@ pub(super) async fn run(
     // Charge the caller for what the skill spent.
     let spent = fuel.saturating_sub(nested.get_fuel().unwrap_or(0));
     caller.set_fuel(fuel - spent)?;
-    let nested = nested.into_data();
+    let limit = outcome.as_ref().err().and_then(|trap| super::limit_of(trap, nested.data()));
     let state = caller.data_mut();
-    state.tool_calls += nested.tool_calls;
-    state.memory.peak = state.memory.peak.max(nested.memory.peak);
+    state.tool_calls += nested.data().tool_calls;
+    state.memory.peak = state.memory.peak.max(nested.data().memory.peak);
+    // Returning the instance's pool slot (resetting its memory and tables)
+    // takes longer than the call itself: off the caller's path.
+    tokio::task::spawn_blocking(move || drop(nested));
 
     match outcome {
         Ok(returned) => Ok(returned.map_err(|message| format!("skill '{name}' failed: {message}"))),
-        Err(trap) => match super::limit_of(&trap, &nested) {
+        Err(trap) => match limit {
             Some(limit) => {
                 state.limit_hit = Some(limit);
                 Err(wasmtime::Error::new(LimitTrap(limit)))

@@ -106,7 +106,8 @@ fn execute_code_description(servers: &str, skills: &str, limits: &Limits) -> Str
          tool receives the real value.\n\
          - Files under ./workspace/ (import fs from \"fs\") persist between calls of this session; \
          nothing else does. No network.\n\
-         - Saved skills: `import {{ fn }} from \"./skills/<name>\"`; save new ones with save_skill.\n\
+         - Saved skills: `import {{ fn }} from \"./skills/<name>\"` (a component skill exports \
+         `run(input)`, which resolves to its output); save new ones with save_skill.\n\
          - Limits per call: {:?} wall time, {} MiB memory, {} KiB stdout, {} tool calls.\n\
          Servers:\n{servers}{skills}",
         limits.timeout,

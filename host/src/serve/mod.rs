@@ -110,8 +110,14 @@ impl CodeModeServer {
                 Ok(skill) => {
                     let stale = stale_tools(&skill.manifest, self.runtime.tools()).await;
                     let mark = stale.first().map(|first| format!(" [stale: {first}]")).unwrap_or_default();
-                    format!("- {}: {}{mark}\n", listed.name, skill.manifest.description)
+                    let kind = match skill.manifest.language {
+                        crate::skills::SkillLanguage::Component => " (component: `await run(input)`)",
+                        _ => "",
+                    };
+                    format!("- {}: {}{kind}{mark}\n", listed.name, skill.manifest.description)
                 }
+                // A component skill's source, not built here: nothing an agent can call.
+                Err(crate::skills::SkillError::NotBuilt { .. }) => continue,
                 Err(error) => format!("- {}: unusable ({error})\n", listed.name),
             };
             lines.push_str(&line);
@@ -147,13 +153,14 @@ impl CodeModeServer {
                 for stale in stale_tools(&skill.manifest, self.runtime.tools()).await {
                     text.push_str(&format!("(stale: {stale})\n"));
                 }
-                if skill.manifest.language != crate::skills::SkillLanguage::Component {
-                    text.push_str(&format!(
-                        "\n// {}\n{}",
-                        skill.manifest.language.code_file(),
-                        String::from_utf8_lossy(&skill.code)
-                    ));
-                }
+                let code = match skill.manifest.language {
+                    crate::skills::SkillLanguage::Component => format!(
+                        "{} bytes of WebAssembly; call it with `import {{ run }} from \"./skills/{name}\"`",
+                        skill.code.len()
+                    ),
+                    _ => String::from_utf8_lossy(&skill.code).into_owned(),
+                };
+                text.push_str(&format!("\n// {}\n{code}", skill.manifest.language.code_file()));
                 CallToolResult::success(vec![ContentBlock::text(text)])
             }
             Err(error) => text_error(error.to_string()),

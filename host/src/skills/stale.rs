@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::manifest::SkillManifest;
-use crate::bindings::tool_schema_digest;
 use crate::tools::ToolRegistry;
 
 /// A tool a skill calls that no longer matches what was recorded.
@@ -50,8 +49,8 @@ pub async fn digests<'a>(
     for qualified in tools {
         let Some((server, tool)) = qualified.split_once('.') else { continue };
         let digest = match registry.listing(server).await {
-            Ok(listing) => match listing.definitions.iter().find(|definition| definition.name == tool) {
-                Some(definition) => Ok(tool_schema_digest(definition)),
+            Ok(listing) => match listing.tool_digest(tool) {
+                Some(digest) => Ok(digest.to_string()),
                 None => Err(format!("server '{server}' no longer has this tool")),
             },
             Err(error) => Err(format!("server '{server}' cannot list its tools: {}", error.message())),
