@@ -61,7 +61,8 @@ pub async fn bench_skills(runs: usize, config: &airlock::Config, target_dir: Opt
     let inlined = format!("{SKILL}{CALL}");
     let (js_import, js_inline) = side_by_side(&session, runs, [&imported, &inlined], "2 rows, 3.75 in all\n").await?;
     let (component, component_inline) = side_by_side(&session, runs, [COMPONENT_CALL, COMPONENT_INLINE], "0\n").await?;
-    let (whole_call, instantiate_and_run) = direct_calls(&session, runs).await?;
+    let (whole_call, instantiate_and_run) = direct_calls(&session, runs, false).await?;
+    let (whole_after_js, instantiate_after_js) = direct_calls(&session, runs, true).await?;
     runtime.shutdown().await;
 
     println!("Skills: a skill called vs its work inlined, {runs} executions each, interleaved (p50)");
@@ -75,6 +76,8 @@ pub async fn bench_skills(runs: usize, config: &airlock::Config, target_dir: Opt
     row("component skill: call overhead (difference)", micros(component.saturating_sub(component_inline)));
     row("component skill: Session::run_skill, whole call", micros(whole_call));
     row("component skill: Session::run_skill, instantiate + run", micros(instantiate_and_run));
+    row("component skill: the same, each after a JS execution: whole", micros(whole_after_js));
+    row("component skill: the same, each after a JS execution: inst+run", micros(instantiate_after_js));
     row("component skill: cargo build of skills/meeting-times", format!("{:.1} s", built.cargo_time.as_secs_f64()));
     row("component skill: precompile (Cranelift)", format!("{:.0} ms", built.precompile_time.as_secs_f64() * 1e3));
     row("component skill: skill.wasm size", format!("{} KiB", built.skill.code.len() / 1024));
@@ -83,10 +86,15 @@ pub async fn bench_skills(runs: usize, config: &airlock::Config, target_dir: Opt
 
 /// The p50 of calling the component skill from the embedding API: the
 /// whole call, and its instantiate + run (the execution's wall time).
-async fn direct_calls(session: &Session, runs: usize) -> anyhow::Result<(Duration, Duration)> {
+/// With `after_js`, a JS execution runs before each call, as when agent
+/// code calls the skill (its working set is then cold in the CPU caches).
+async fn direct_calls(session: &Session, runs: usize, after_js: bool) -> anyhow::Result<(Duration, Duration)> {
     let input = serde_json::json!({ "time": "12:00", "to": [] });
     let (mut whole, mut inner) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
     for i in 0..runs + 50 {
+        if after_js {
+            session.execute(COMPONENT_INLINE, Language::JavaScript).await?;
+        }
         let started = std::time::Instant::now();
         let result = session.run_skill("meeting-times", &input).await?;
         let elapsed = started.elapsed();
