@@ -227,7 +227,7 @@ impl Session {
         if skill.manifest.language != crate::skills::SkillLanguage::Component {
             return Err(Error::Link(format!("skill '{name}' is not a component: import it from agent code")));
         }
-        let pre = tools.component_skills().prepare(self.runtime.engine(), &skill, &tools).await.map_err(Error::Link)?;
+        let pre = tools.compiled_skills().prepare(self.runtime.engine(), &skill, &tools).await.map_err(Error::Link)?;
         self.run_linked(&pre, &skill.code, input).await
     }
 

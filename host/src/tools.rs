@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::bindings;
 use crate::discovery::{Detail, SearchResults, ToolCatalog};
-use crate::skills::{ComponentSkills, SkillLanguage, SkillStore};
+use crate::skills::{CompiledSkills, SkillLanguage, SkillStore};
 use crate::upstream::UpstreamPool;
 
 /// A future that a tool returns; boxed so tools can be stored side by side.
@@ -178,7 +178,7 @@ pub struct ToolRegistry {
     upstream: Option<Arc<UpstreamPool>>,
     catalog: ToolCatalog,
     skills: SkillStore,
-    component_skills: ComponentSkills,
+    compiled_skills: CompiledSkills,
 }
 
 /// A module served to the guest's import resolver.
@@ -215,15 +215,14 @@ impl ToolRegistry {
         &self.skills
     }
 
-    /// Component skills compiled and linked so far; compiled ones are also
-    /// kept in the artifact cache `cache_dir`.
-    pub(crate) fn set_component_cache(&mut self, cache_dir: Option<std::path::PathBuf>) {
-        self.component_skills = ComponentSkills::new(cache_dir);
+    /// Keeps compiled component skills in the artifact cache `cache_dir` too.
+    pub(crate) fn set_compiled_cache(&mut self, cache_dir: Option<std::path::PathBuf>) {
+        self.compiled_skills = CompiledSkills::new(cache_dir);
     }
 
-    /// Component skills compiled and linked so far.
-    pub(crate) fn component_skills(&self) -> &ComponentSkills {
-        &self.component_skills
+    /// Skills transpiled, compiled and linked so far.
+    pub(crate) fn compiled_skills(&self) -> &CompiledSkills {
+        &self.compiled_skills
     }
 
     /// The upstream servers, when a config brought some.
@@ -326,12 +325,9 @@ impl ToolRegistry {
     /// execution's stderr when imported.
     async fn skill_module(&self, name: &str) -> Result<ServedModule, String> {
         let skill = self.skills.load(name).map_err(|e| e.to_string())?;
-        let text = || String::from_utf8_lossy(&skill.code).into_owned();
         let mut source = match skill.manifest.language {
-            SkillLanguage::JavaScript => text(),
-            SkillLanguage::TypeScript => {
-                crate::transpile(&text(), &format!("skills/{name}/index.ts")).map_err(|e| e.message)?.code
-            }
+            SkillLanguage::JavaScript => String::from_utf8_lossy(&skill.code).into_owned(),
+            SkillLanguage::TypeScript => self.compiled_skills.javascript(&skill)?.to_string(),
             SkillLanguage::Component => component_skill_module(&skill.manifest),
         };
         for stale in crate::skills::stale_tools(&skill.manifest, self).await {

@@ -16,6 +16,10 @@ use super::bench::{micros, percentile};
 const SKILL: &str = "export function summarise(rows) {\n  const total = rows.reduce((sum, r) => sum + r.amount, 0);\n  \
                      return `${rows.length} rows, ${total.toFixed(2)} in all`;\n}\n";
 const CALL: &str = "console.log(summarise([{ amount: 1.5 }, { amount: 2.25 }]));";
+/// The same skill in TypeScript: transpiled once, when first imported.
+const TS_SKILL: &str = "type Row = { amount: number };\nexport function summarise(rows: Row[]): string {\n  \
+                        const total: number = rows.reduce((sum: number, r: Row) => sum + r.amount, 0);\n  \
+                        return `${rows.length} rows, ${total.toFixed(2)} in all`;\n}\n";
 
 /// The bundled component skill, called with nothing to convert: an import,
 /// an instance and a run, with no tool call.
@@ -38,7 +42,10 @@ pub async fn bench_skills(runs: usize, config: &airlock::Config, target_dir: Opt
         tools: Default::default(),
     };
     let store = SkillStore::new(vec![folder.path().to_path_buf()]);
+    let typescript =
+        SkillManifest { name: "summarise-ts".into(), language: SkillLanguage::TypeScript, ..manifest.clone() };
     store.save(NewSkill { manifest, documentation: "", code: SKILL.as_bytes() }, false)?;
+    store.save(NewSkill { manifest: typescript, documentation: "", code: TS_SKILL.as_bytes() }, false)?;
     let cache = tempfile::tempdir()?;
     let runtime = Runtime::builder()
         .config(config)
@@ -60,6 +67,9 @@ pub async fn bench_skills(runs: usize, config: &airlock::Config, target_dir: Opt
     let imported = format!("import {{ summarise }} from \"./skills/summarise\";\n{CALL}");
     let inlined = format!("{SKILL}{CALL}");
     let (js_import, js_inline) = side_by_side(&session, runs, [&imported, &inlined], "2 rows, 3.75 in all\n").await?;
+    let imported_ts = format!("import {{ summarise }} from \"./skills/summarise-ts\";\n{CALL}");
+    let (ts_import, ts_inline) =
+        side_by_side(&session, runs, [&imported_ts, &inlined], "2 rows, 3.75 in all\n").await?;
     let (component, component_inline) = side_by_side(&session, runs, [COMPONENT_CALL, COMPONENT_INLINE], "0\n").await?;
     let (whole_call, instantiate_and_run) = direct_calls(&session, runs, false).await?;
     let (whole_after_js, instantiate_after_js) = direct_calls(&session, runs, true).await?;
@@ -71,6 +81,8 @@ pub async fn bench_skills(runs: usize, config: &airlock::Config, target_dir: Opt
     row("JS skill: execution importing it", micros(js_import));
     row("JS skill: execution with its code inlined", micros(js_inline));
     row("JS skill: import overhead (difference)", micros(js_import.saturating_sub(js_inline)));
+    row("TS skill: execution importing it", micros(ts_import));
+    row("TS skill: import overhead over the JS inlined", micros(ts_import.saturating_sub(ts_inline)));
     row("component skill: execution calling it (import+instance+run)", micros(component));
     row("component skill: execution doing the same inline", micros(component_inline));
     row("component skill: call overhead (difference)", micros(component.saturating_sub(component_inline)));

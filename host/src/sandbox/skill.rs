@@ -31,7 +31,7 @@ pub(super) async fn run(
         )));
     }
     let engine = caller.engine().clone();
-    let pre = match tools.component_skills().prepare(&engine, &skill, &tools).await {
+    let pre = match tools.compiled_skills().prepare(&engine, &skill, &tools).await {
         Ok(pre) => pre,
         Err(message) => return Ok(Err(format!("skill '{name}': {message}"))),
     };

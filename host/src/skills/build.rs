@@ -66,7 +66,7 @@ pub async fn build_component(runtime: &Runtime, request: &BuildRequest) -> Resul
     let started = Instant::now();
     let digest = hex(&Sha256::digest(&code));
     let component =
-        tools.component_skills().compile(engine, &manifest.name, &digest, &code).map_err(SkillError::Build)?;
+        tools.compiled_skills().compile(engine, &manifest.name, &digest, &code).map_err(SkillError::Build)?;
     let precompile_time = started.elapsed();
     let mut linker = crate::sandbox::linker(engine).map_err(|e| SkillError::Build(format!("{e:#}")))?;
     crate::typed::link_server_imports(engine, &component, &mut linker, &tools)
@@ -92,7 +92,7 @@ fn target_dir(runtime: &Runtime, request: &BuildRequest) -> PathBuf {
         .target_dir
         .clone()
         .or(from_env)
-        .or_else(|| runtime.tool_registry().component_skills().cache_dir().map(|dir| dir.join("skill-target")))
+        .or_else(|| runtime.tool_registry().compiled_skills().cache_dir().map(|dir| dir.join("skill-target")))
         .unwrap_or_else(|| request.source.join("target"))
 }
 

@@ -6,14 +6,14 @@
 //! calls, so a skill whose tools changed is reported stale before it runs.
 
 mod build;
-mod components;
+mod compiled;
 mod imports;
 mod manifest;
 mod stale;
 mod store;
 
 pub use build::{BuildRequest, Built, build_component};
-pub(crate) use components::ComponentSkills;
+pub(crate) use compiled::CompiledSkills;
 pub use imports::tools_called;
 pub use manifest::{SkillLanguage, SkillManifest, validate_name};
 pub use stale::{StaleTool, digests, stale_tools};

@@ -1,4 +1,5 @@
-//! Compiled and linked component skills, kept between calls.
+//! Compiled skills, kept between calls: TypeScript skills transpiled once
+//! per code digest, and component skills compiled and linked.
 //!
 //! A component skill is compiled once per code digest (from memory, else
 //! from the on-disk artifact cache, else by Cranelift) and linked once per
@@ -22,25 +23,40 @@ use crate::tools::ToolRegistry;
 /// The export every component skill has: `run(input: json) -> result<json, string>`.
 const RUN: &str = "run";
 
-/// Compiled components by code digest, and the latest linking of each, with
-/// the listing digests of the servers it was linked against.
+/// Transpiled TypeScript and compiled components by code digest, and the
+/// latest linking of each component, with the listing digests of the
+/// servers it was linked against.
 #[derive(Default)]
-pub(crate) struct ComponentSkills {
+pub(crate) struct CompiledSkills {
     cache_dir: Option<PathBuf>,
+    transpiled: Mutex<HashMap<String, std::sync::Arc<str>>>,
     compiled: Mutex<HashMap<String, Component>>,
     linked: Mutex<HashMap<String, (String, InstancePre<StoreState>)>>,
 }
 
-impl std::fmt::Debug for ComponentSkills {
+impl std::fmt::Debug for CompiledSkills {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ComponentSkills").field("cache_dir", &self.cache_dir).finish_non_exhaustive()
+        f.debug_struct("CompiledSkills").field("cache_dir", &self.cache_dir).finish_non_exhaustive()
     }
 }
 
-impl ComponentSkills {
+impl CompiledSkills {
     /// Keeps compiled skills in `cache_dir` too, when there is one.
     pub(crate) fn new(cache_dir: Option<PathBuf>) -> Self {
-        ComponentSkills { cache_dir, ..Default::default() }
+        CompiledSkills { cache_dir, ..Default::default() }
+    }
+
+    /// A TypeScript skill's JavaScript, transpiled once per code digest.
+    pub(crate) fn javascript(&self, skill: &Skill) -> Result<std::sync::Arc<str>, String> {
+        let digest = &skill.manifest.code_sha256;
+        if let Some(javascript) = lock(&self.transpiled).get(digest) {
+            return Ok(javascript.clone());
+        }
+        let source = String::from_utf8_lossy(&skill.code);
+        let path = format!("skills/{}/index.ts", skill.manifest.name);
+        let javascript: std::sync::Arc<str> = crate::transpile(&source, &path).map_err(|e| e.message)?.code.into();
+        lock(&self.transpiled).insert(digest.clone(), javascript.clone());
+        Ok(javascript)
     }
 
     /// The artifact cache folder, if there is one.
