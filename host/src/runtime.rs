@@ -150,7 +150,7 @@ impl RuntimeBuilder {
         let pii = PiiEngine::new(&self.pii)?;
         let mut tools = self.tools;
         tools.set_skills(crate::skills::SkillStore::new(self.skill_folders));
-        tools.set_compiled_cache(self.cache_dir.clone());
+        tools.set_compilers(self.cache_dir.clone(), crate::skills::JsCompiler::new(&engine, &js));
         Ok(Runtime {
             inner: Arc::new(Inner {
                 engine,

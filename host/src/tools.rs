@@ -187,6 +187,8 @@ pub(crate) struct ServedModule {
     pub path: String,
     /// JavaScript source.
     pub source: String,
+    /// The source compiled to QuickJS bytecode, when cached.
+    pub bytecode: Option<Arc<[u8]>>,
 }
 
 impl ToolRegistry {
@@ -215,9 +217,10 @@ impl ToolRegistry {
         &self.skills
     }
 
-    /// Keeps compiled component skills in the artifact cache `cache_dir` too.
-    pub(crate) fn set_compiled_cache(&mut self, cache_dir: Option<std::path::PathBuf>) {
-        self.compiled_skills = CompiledSkills::new(cache_dir);
+    /// Compiles JS skills to bytecode with `js_guest`, and keeps compiled
+    /// component skills in the artifact cache `cache_dir` too.
+    pub(crate) fn set_compilers(&mut self, cache_dir: Option<std::path::PathBuf>, js_guest: crate::skills::JsCompiler) {
+        self.compiled_skills = CompiledSkills::new(cache_dir, Some(js_guest));
     }
 
     /// Skills transpiled, compiled and linked so far.
@@ -301,10 +304,10 @@ impl ToolRegistry {
                 self.upstream.as_ref().filter(|p| p.contains(server) && !self.servers.contains_key(server))
             {
                 let tools = pool.tools(server).await.map_err(|e| e.to_string())?;
-                return Ok(ServedModule { path, source: tools.js_module.to_string() });
+                return Ok(ServedModule { path, source: tools.js_module.to_string(), bytecode: None });
             }
             let tools = self.tools(server).await.map_err(|e| e.to_string())?;
-            return Ok(ServedModule { path, source: bindings::js_module(server, &tools) });
+            return Ok(ServedModule { path, source: bindings::js_module(server, &tools), bytecode: None });
         }
         let tools = self.tools(server).await.map_err(|e| e.to_string())?;
         // By the exact MCP name, else by the name the module exports it as.
@@ -317,12 +320,12 @@ impl ToolRegistry {
         let tool =
             tools.iter().find(|t| t.name == name).ok_or_else(|| format!("server '{server}' has no tool '{stem}'"))?;
         let source = bindings::js_tool_module(server, tool);
-        Ok(ServedModule { path: format!("/servers/{server}/{}.js", tool.name), source })
+        Ok(ServedModule { path: format!("/servers/{server}/{}.js", tool.name), source, bytecode: None })
     }
 
     /// A skill as a module of the calling execution (for a component
-    /// skill, the function that runs it); a stale one warns on the
-    /// execution's stderr when imported.
+    /// skill, the function that runs it), with its bytecode once compiled;
+    /// a stale one warns on the execution's stderr when imported.
     async fn skill_module(&self, name: &str) -> Result<ServedModule, String> {
         let skill = self.skills.load(name).map_err(|e| e.to_string())?;
         let mut source = match skill.manifest.language {
@@ -335,7 +338,9 @@ impl ToolRegistry {
             // At the end, so the skill's own line numbers stay as written.
             source.push_str(&format!("\nconsole.warn({});\n", serde_json::Value::String(warning)));
         }
-        Ok(ServedModule { path: format!("/skills/{name}/index.js"), source })
+        let path = format!("/skills/{name}/index.js");
+        let bytecode = self.compiled_skills.bytecode(&path, &source).await;
+        Ok(ServedModule { path, source, bytecode })
     }
 
     fn no_server(&self, server: &str) -> ToolError {

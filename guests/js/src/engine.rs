@@ -9,6 +9,7 @@ use rquickjs::module::Declared;
 use rquickjs::promise::PromiseState;
 use rquickjs::{
     CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Persistent, Promise, Runtime, Value,
+    WriteOptions,
 };
 
 use crate::airlock::runtime::modules;
@@ -30,8 +31,15 @@ pub struct Engine {
 
 thread_local! {
     static ENGINE: OnceCell<Engine> = const { OnceCell::new() };
-    // Sources fetched from the host while resolving, taken by the loader.
-    static FETCHED: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
+    // Modules fetched from the host while resolving, taken by the loader.
+    static FETCHED: RefCell<BTreeMap<String, Fetched>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// A module as the host served it.
+enum Fetched {
+    Source(String),
+    /// Compiled by the host's own `compile` call from the same source.
+    Bytecode(Vec<u8>),
 }
 
 /// Runs `f` with the engine, starting it first if pre-initialisation did not.
@@ -63,6 +71,15 @@ impl Engine {
         // Settle the module evaluation above before the snapshot is taken.
         while runtime.execute_pending_job().map_err(|_| "prelude job failed".to_string())? {}
         Ok(Engine { runtime, context })
+    }
+
+    /// Compiles `source` as the module `path` to bytecode, without
+    /// resolving its imports or running it.
+    pub fn compile(&self, path: &str, source: &str) -> Result<Vec<u8>, String> {
+        self.context.with(|ctx| {
+            let module = Module::declare(ctx.clone(), path, source).catch(&ctx).map_err(|e| e.to_string())?;
+            module.write(WriteOptions::default()).map_err(|e| e.to_string())
+        })
     }
 
     /// Runs the agent's code as a module, including every job and tool call
@@ -183,7 +200,11 @@ impl Resolver for SandboxResolver {
         }
         match modules::load(&path) {
             Ok(found) => {
-                FETCHED.with(|f| f.borrow_mut().insert(found.path.clone(), found.source));
+                let fetched = match found.bytecode {
+                    Some(bytecode) => Fetched::Bytecode(bytecode),
+                    None => Fetched::Source(found.source),
+                };
+                FETCHED.with(|f| f.borrow_mut().insert(found.path.clone(), fetched));
                 Ok(found.path)
             }
             Err(why) => Err(throw(ctx, format!("cannot import '{name}': {why}"))),
@@ -200,9 +221,20 @@ impl Loader for SandboxLoader {
         name: &str,
         _: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<Module<'js, Declared>> {
-        let source = FETCHED.with(|f| f.borrow_mut().remove(name));
-        match source {
-            Some(source) => Module::declare(ctx.clone(), name, source),
+        let fetched = FETCHED.with(|f| f.borrow_mut().remove(name));
+        match fetched {
+            Some(Fetched::Source(source)) => Module::declare(ctx.clone(), name, source),
+            Some(Fetched::Bytecode(bytecode)) => {
+                // QuickJS reads bytecode in place (ROM data), so the bytes
+                // must live as long as the module: this instance, which
+                // serves one execution.
+                let bytes: &'static [u8] = Box::leak(bytecode.into_boxed_slice());
+                // SAFETY: the host compiled these bytes with this same
+                // guest's `compile`, from the source it serves for `name`,
+                // in an instance that ran nothing else; the code being run
+                // never supplies bytecode.
+                unsafe { Module::load(ctx.clone(), bytes) }
+            }
             None => Err(throw(ctx, format!("module {name} was not resolved by the sandbox"))),
         }
     }

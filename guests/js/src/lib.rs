@@ -22,6 +22,10 @@ impl Guest for Component {
         engine::with_engine(|engine| engine.run(&code))
     }
 
+    fn compile(path: String, source: String) -> Result<Vec<u8>, String> {
+        engine::with_engine(|engine| engine.compile(&path, &source))
+    }
+
     fn wizer_initialize() {
         engine::with_engine(|_| ());
     }

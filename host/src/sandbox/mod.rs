@@ -283,6 +283,31 @@ impl Sandbox {
     }
 }
 
+/// Compiles the module `source` (known as `path`) to QuickJS bytecode in a
+/// fresh instance of the JS guest that runs nothing else, under a budget
+/// that ends a hostile source's compile.
+pub(crate) async fn compile_module(
+    engine: &Engine,
+    pre: &AgentPre<StoreState>,
+    path: &str,
+    source: &str,
+) -> Result<Vec<u8>, String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let budget = Budget { fuel: 2_000_000_000, deadline, tool_calls: 0, memory_bytes: 256 << 20 };
+    let surroundings = Surroundings {
+        stdout: CappedOutput::new("stdout", 0),
+        stderr: CappedOutput::new("stderr", 0),
+        workspace: None,
+    };
+    let state = StoreState::new(budget, surroundings, Boundary::default()).map_err(|e| e.to_string())?;
+    let mut store = limited_store(engine, state).map_err(|e| e.to_string())?;
+    let agent = pre.instantiate_async(&mut store).await.map_err(|e| format!("{e:#}"))?;
+    let compiled = agent.call_compile(&mut store, path, source).await.map_err(|e| format!("{e:#}"))?;
+    // Releasing the instance's pool slot is off the caller's path.
+    tokio::task::spawn_blocking(move || drop(store));
+    compiled
+}
+
 /// Runs `code` in a fresh instance of `pre` under `limits`.
 pub(crate) async fn execute(
     engine: &Engine,
@@ -468,7 +493,11 @@ impl tree::Host for StoreState {
 impl modules::Host for StoreState {
     async fn load(&mut self, path: String) -> wasmtime::Result<Result<modules::ModuleSource, String>> {
         let served = self.boundary.tools().module(&path).await;
-        Ok(served.map(|m| modules::ModuleSource { path: m.path, source: m.source }))
+        Ok(served.map(|m| modules::ModuleSource {
+            path: m.path,
+            source: m.source,
+            bytecode: m.bytecode.map(|b| b.to_vec()),
+        }))
     }
 }
 

@@ -16,9 +16,12 @@ use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, InstancePre};
 
 use super::{Skill, SkillLanguage};
+use sha2::Digest;
+
 use crate::engine::Artifact;
 use crate::sandbox::{self, StoreState};
 use crate::tools::ToolRegistry;
+use crate::wit::AgentPre;
 
 /// The export every component skill has: `run(input: json) -> result<json, string>`.
 const RUN: &str = "run";
@@ -29,7 +32,10 @@ const RUN: &str = "run";
 #[derive(Default)]
 pub(crate) struct CompiledSkills {
     cache_dir: Option<PathBuf>,
+    js_compiler: Option<JsCompiler>,
     transpiled: Mutex<HashMap<String, std::sync::Arc<str>>>,
+    /// Bytecode by sha256 of the module's path and source.
+    bytecode: Mutex<HashMap<String, std::sync::Arc<[u8]>>>,
     compiled: Mutex<HashMap<String, Component>>,
     linked: Mutex<HashMap<String, (String, InstancePre<StoreState>)>>,
 }
@@ -40,10 +46,47 @@ impl std::fmt::Debug for CompiledSkills {
     }
 }
 
+/// What compiles JS modules to bytecode: the engine and the JS guest.
+#[derive(Clone)]
+pub(crate) struct JsCompiler {
+    engine: Engine,
+    js_guest: AgentPre<StoreState>,
+}
+
+impl JsCompiler {
+    pub(crate) fn new(engine: &Engine, js_guest: &AgentPre<StoreState>) -> Self {
+        JsCompiler { engine: engine.clone(), js_guest: js_guest.clone() }
+    }
+}
+
 impl CompiledSkills {
-    /// Keeps compiled skills in `cache_dir` too, when there is one.
-    pub(crate) fn new(cache_dir: Option<PathBuf>) -> Self {
-        CompiledSkills { cache_dir, ..Default::default() }
+    /// Compiles JS with `js_compiler` and keeps compiled components in
+    /// `cache_dir` too, when there are such.
+    pub(crate) fn new(cache_dir: Option<PathBuf>, js_compiler: Option<JsCompiler>) -> Self {
+        CompiledSkills { cache_dir, js_compiler, ..Default::default() }
+    }
+
+    /// The module `source` (served as `path`) compiled to QuickJS bytecode,
+    /// once per path and source; `None` (serve the source) when it cannot
+    /// be compiled here.
+    pub(crate) async fn bytecode(&self, path: &str, source: &str) -> Option<std::sync::Arc<[u8]>> {
+        let compiler = self.js_compiler.as_ref()?;
+        let key = crate::bindings::hex(&sha2::Sha256::digest([path.as_bytes(), b"\0", source.as_bytes()].concat()));
+        if let Some(bytecode) = lock(&self.bytecode).get(&key) {
+            return Some(bytecode.clone());
+        }
+        match sandbox::compile_module(&compiler.engine, &compiler.js_guest, path, source).await {
+            Ok(bytecode) => {
+                let bytecode: std::sync::Arc<[u8]> = bytecode.into();
+                lock(&self.bytecode).insert(key, bytecode.clone());
+                Some(bytecode)
+            }
+            Err(why) => {
+                // A syntax error shows up when the source is imported.
+                tracing::debug!(%path, "not compiled to bytecode: {why}");
+                None
+            }
+        }
     }
 
     /// A TypeScript skill's JavaScript, transpiled once per code digest.
@@ -155,4 +198,58 @@ fn check_exports(engine: &Engine, component: &Component) -> Result<(), String> {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::skills::{NewSkill, SkillLanguage, SkillManifest, SkillStore};
+    use crate::{Language, Runtime};
+
+    fn save(folder: &std::path::Path, name: &str, code: &str) {
+        let manifest = SkillManifest {
+            name: name.into(),
+            description: "A test skill.".into(),
+            language: SkillLanguage::JavaScript,
+            version: "1.0.0".into(),
+            code_sha256: String::new(),
+            tools: BTreeMap::new(),
+        };
+        let skill = NewSkill { manifest, documentation: "", code: code.as_bytes() };
+        SkillStore::new(vec![folder.to_path_buf()]).save(skill, false).unwrap();
+    }
+
+    #[tokio::test]
+    async fn skills_are_served_as_bytecode_the_host_compiled_once() {
+        let dir = tempfile::tempdir().unwrap();
+        save(
+            dir.path(),
+            "adder",
+            "export function add(a, b) {\n  if (a < 0) throw new RangeError('negative');\n  return a + b;\n}\n",
+        );
+        save(dir.path(), "broken", "export function (");
+        let runtime = Runtime::builder().cache_dir(None).skill_folders(vec![dir.path().into()]).build().await.unwrap();
+        let tools = runtime.tool_registry();
+
+        let first = tools.module("/skills/adder").await.unwrap();
+        let bytecode = first.bytecode.expect("compiled by the host");
+        let again = tools.module("/skills/adder").await.unwrap().bytecode.unwrap();
+        assert!(std::sync::Arc::ptr_eq(&bytecode, &again), "compiled once");
+        assert!(tools.module("/skills/broken").await.unwrap().bytecode.is_none(), "served as source");
+
+        // Code importing it runs from the bytecode, with the skill's own lines.
+        let session = runtime.session().unwrap();
+        let code = "import { add } from './skills/adder';\nconsole.log(add(2, 3));\ntry { add(-1, 1) } catch (e) { console.log(e.name, e.stack) }";
+        let result = session.execute(code, Language::JavaScript).await.unwrap();
+        assert!(result.is_success(), "{:?}", result.error);
+        let mut lines = result.stdout.lines();
+        assert_eq!(lines.next(), Some("5"));
+        let error = lines.next().unwrap();
+        assert!(error.starts_with("RangeError") && error.contains("/skills/adder/index.js:2"), "{error}");
+
+        // A skill that does not parse still fails as the source would.
+        let broken = session.execute("import './skills/broken';", Language::JavaScript).await.unwrap();
+        assert_eq!(broken.error.map(|e| e.to_string().contains("SyntaxError")), Some(true));
+    }
 }

@@ -13,7 +13,7 @@ mod stale;
 mod store;
 
 pub use build::{BuildRequest, Built, build_component};
-pub(crate) use compiled::CompiledSkills;
+pub(crate) use compiled::{CompiledSkills, JsCompiler};
 pub use imports::tools_called;
 pub use manifest::{SkillLanguage, SkillManifest, validate_name};
 pub use stale::{StaleTool, digests, stale_tools};
