@@ -170,3 +170,29 @@ async fn building_against_a_server_whose_schema_changed_names_the_tool_and_field
     assert!(error.contains("time.convert_time argument: field `time` is no longer in the server's schema"), "{error}");
     assert!(!dir.path().join("meeting-times").exists(), "nothing saved");
 }
+
+#[tokio::test]
+async fn a_skill_saved_for_the_session_is_seen_by_that_session_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = runtime(dir.path(), "integer").await;
+    let (mine, other) = (runtime.session().unwrap(), runtime.session().unwrap());
+    let save = r#"import { saveSkill } from "airlock";
+        await saveSkill({ name: "draft", description: "A draft.", code: "export const answer = 42;", session: true });
+        const { answer } = await import("./skills/draft");
+        import * as fs from "fs";
+        console.log(answer, JSON.stringify(fs.readdirSync("./skills")));"#;
+    let saved = run_in(&mine, save, Language::JavaScript, &Limits::default()).await;
+    assert_ok(&saved);
+    assert_eq!(saved.stdout, "42 [\"draft\"]\n");
+    assert!(mine.workspace().join(".skills/draft/SKILL.md").is_file(), "kept in the session's workspace");
+    assert!(!dir.path().join("draft").exists(), "not in the shared folder");
+
+    // Later executions of the same session import it; other sessions do not see it.
+    let import = r#"import { answer } from "./skills/draft"; console.log(answer);"#;
+    let again = run_in(&mine, import, Language::JavaScript, &Limits::default()).await;
+    assert_eq!(again.stdout, "42\n");
+    let elsewhere = run_in(&other, import, Language::JavaScript, &Limits::default()).await;
+    let error = elsewhere.error.expect("not found").to_string();
+    assert!(error.contains("no skill 'draft'"), "{error}");
+    assert!(mine.skills().load("draft").is_ok() && other.skills().load("draft").is_err());
+}

@@ -16,6 +16,7 @@ use crate::audit::AuditLog;
 use crate::execution::{ExecutionError, ExecutionResult};
 use crate::metrics::Metrics;
 use crate::pii::{Detector, FlowPolicy, PiiKind, PiiSettings, Vault};
+use crate::skills::SkillStore;
 use crate::tools::{ToolError, ToolRegistry};
 
 /// What every session of a runtime shares for PII handling.
@@ -213,6 +214,8 @@ pub(crate) struct Boundary {
     pii: Option<Arc<PiiGuard>>,
     audit: Option<Audit>,
     metrics: Arc<Metrics>,
+    /// The skills this session's code imports: its own, then the shared ones.
+    skills: SkillStore,
 }
 
 impl Boundary {
@@ -226,12 +229,23 @@ impl Boundary {
         let pii = pii.map(|engine| {
             Arc::new(PiiGuard { engine: engine.clone(), vault: Mutex::new(Vault::new()), counted: Mutex::default() })
         });
-        Boundary { tools, pii, audit, metrics }
+        let skills = tools.skills().clone();
+        Boundary { tools, pii, audit, metrics, skills }
+    }
+
+    /// The same boundary with `skills` as the session's view of the skills.
+    pub(crate) fn with_skills(self, skills: SkillStore) -> Self {
+        Boundary { skills, ..self }
     }
 
     /// The tools behind the boundary.
     pub(crate) fn tools(&self) -> &Arc<ToolRegistry> {
         &self.tools
+    }
+
+    /// The skills as this session sees them (its own folder first).
+    pub(crate) fn skills(&self) -> &SkillStore {
+        &self.skills
     }
 
     /// Calls a tool with arguments as the guest wrote them (JSON text).

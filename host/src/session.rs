@@ -65,6 +65,19 @@ enum Workspace {
     Pinned(PathBuf),
 }
 
+impl Workspace {
+    fn path(&self) -> &Path {
+        match self {
+            Workspace::Temporary(dir) => dir.path(),
+            Workspace::Pinned(dir) => dir,
+        }
+    }
+}
+
+/// The session's own skill folder, inside its workspace: skills saved for
+/// the session only, searched before the shared folders.
+pub const SESSION_SKILLS: &str = ".skills";
+
 /// A sequence of executions that share a workspace folder and a PII vault
 /// (a token minted in one execution resolves in the next, never in another
 /// session). Each execution runs in a fresh guest instance: nothing else
@@ -120,7 +133,9 @@ impl Session {
     fn new(runtime: Runtime, workspace: Workspace) -> Session {
         let id = session_id();
         let audit = runtime.audit().map(|log| Audit { log: log.clone(), session: id.clone() });
-        let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit, runtime.metrics_handle());
+        let session_skills = runtime.tools().skills().for_session(workspace.path().join(SESSION_SKILLS));
+        let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit, runtime.metrics_handle())
+            .with_skills(session_skills);
         runtime.metrics().session_opened();
         Session { runtime, workspace, boundary, id, counters: Counters::default() }
     }
@@ -142,10 +157,13 @@ impl Session {
 
     /// The host folder the code sees as `./workspace/`.
     pub fn workspace(&self) -> &Path {
-        match &self.workspace {
-            Workspace::Temporary(dir) => dir.path(),
-            Workspace::Pinned(dir) => dir,
-        }
+        self.workspace.path()
+    }
+
+    /// The skills this session's code can import: its own (saved with
+    /// `session: true`, in `./workspace/.skills/`), then the shared folders.
+    pub fn skills(&self) -> &crate::skills::SkillStore {
+        self.boundary.skills()
     }
 
     /// Runs `code` under the runtime's default limits.
@@ -223,7 +241,7 @@ impl Session {
     /// skills are kept, so a repeated call only instantiates and runs.
     pub async fn run_skill(&self, name: &str, input: &serde_json::Value) -> Result<ExecutionResult, Error> {
         let tools = self.runtime.tool_registry();
-        let skill = tools.skills().load(name)?;
+        let skill = self.boundary.skills().load(name)?;
         if skill.manifest.language != crate::skills::SkillLanguage::Component {
             return Err(Error::Link(format!("skill '{name}' is not a component: import it from agent code")));
         }

@@ -289,10 +289,10 @@ impl ToolRegistry {
     /// The module at a virtual path under `/servers/`: the server's module
     /// (`/servers/crm`, `/servers/crm/index.ts`) or one tool's
     /// (`/servers/crm/listCustomers.ts`, by exact or camelCase name).
-    pub(crate) async fn module(&self, path: &str) -> Result<ServedModule, String> {
+    pub(crate) async fn module(&self, path: &str, skills: &SkillStore) -> Result<ServedModule, String> {
         let path = from_skill_root(path);
         if let Some(name) = path.strip_prefix("/skills/") {
-            return self.skill_module(name.split('/').next().unwrap_or(name)).await;
+            return self.skill_module(name.split('/').next().unwrap_or(name), skills).await;
         }
         let rest = path.strip_prefix("/servers/").ok_or_else(|| format!("nothing is served at {path}"))?;
         let (server, file) = rest.split_once('/').unwrap_or((rest, ""));
@@ -326,8 +326,8 @@ impl ToolRegistry {
     /// A skill as a module of the calling execution (for a component
     /// skill, the function that runs it), with its bytecode once compiled;
     /// a stale one warns on the execution's stderr when imported.
-    async fn skill_module(&self, name: &str) -> Result<ServedModule, String> {
-        let skill = self.skills.load(name).map_err(|e| e.to_string())?;
+    async fn skill_module(&self, name: &str, skills: &SkillStore) -> Result<ServedModule, String> {
+        let skill = skills.load(name).map_err(|e| e.to_string())?;
         let mut source = match skill.manifest.language {
             SkillLanguage::JavaScript => String::from_utf8_lossy(&skill.code).into_owned(),
             SkillLanguage::TypeScript => self.compiled_skills.javascript(&skill)?.to_string(),

@@ -87,8 +87,9 @@ fn save_skill<'js>(
     code: String,
     language: String,
     replace: bool,
+    session_only: bool,
 ) -> rquickjs::Result<Vec<String>> {
-    crate::airlock::runtime::skills::save(&name, &description, &code, &language, replace)
+    crate::airlock::runtime::skills::save(&name, &description, &code, &language, replace, session_only)
         .map_err(|message| rquickjs::Exception::throw_message(&ctx, &message))
 }
 

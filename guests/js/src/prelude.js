@@ -111,14 +111,15 @@
   const save = native.saveSkill;
   /** Saves a module as the skill `name`, importable later from
    *  `./skills/<name>`: `saveSkill({ name, description, code, language?,
-   *  replace? })` resolves to `{ name, tools }` (the tools it calls). */
+   *  replace?, session? })` resolves to `{ name, tools }` (the tools it
+   *  calls). With `session: true` only this session sees it. */
   async function saveSkill(skill) {
     if (skill === null || typeof skill !== "object") throw new TypeError("saveSkill({ name, description, code })");
-    const { name, description, code, language = "javascript", replace = false } = skill;
+    const { name, description, code, language = "javascript", replace = false, session = false } = skill;
     for (const [field, value] of [["name", name], ["description", description], ["code", code]]) {
       if (typeof value !== "string") throw new TypeError(`saveSkill: ${field} must be a string`);
     }
-    return { name, tools: save(name, description, code, String(language), Boolean(replace)) };
+    return { name, tools: save(name, description, code, String(language), Boolean(replace), Boolean(session)) };
   }
 
   const runComponent = native.runSkill;

@@ -173,9 +173,17 @@ async fn add(
     };
     let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
     let language = airlock::Language::from_path(file).into();
-    let request =
-        SaveRequest { name, description, code, language, documentation: None, version: Some(version), replace };
-    let saved = save_source(runtime.tools(), request).await;
+    let request = SaveRequest {
+        name,
+        description,
+        code,
+        language,
+        documentation: None,
+        version: Some(version),
+        replace,
+        session: false,
+    };
+    let saved = save_source(runtime.tools(), runtime.tools().skills(), request).await;
     runtime.shutdown().await;
     match saved {
         Ok(skill) => {

@@ -14,7 +14,7 @@
 //! (`/workspace/` is the session's real folder, reached through WASI.)
 
 use crate::bindings::{js_names, ts_declarations, ts_tool_declaration};
-use crate::skills::SkillLanguage;
+use crate::skills::{SkillLanguage, SkillStore};
 use crate::tools::{ToolError, ToolRegistry};
 
 /// A folder's entry names, sorted, or a file's text.
@@ -41,22 +41,21 @@ pub enum TreeError {
 const INDEX: &str = "index.ts";
 
 /// What is at `path` (absolute, normalised: `/servers/crm/index.ts`).
-pub async fn lookup(registry: &ToolRegistry, path: &str) -> Result<Node, TreeError> {
+pub async fn lookup(registry: &ToolRegistry, skills: &SkillStore, path: &str) -> Result<Node, TreeError> {
     let parts: Vec<&str> = path.split('/').filter(|part| !part.is_empty()).collect();
     let missing = || TreeError::NotFound(format!("no such file or folder: {path}"));
     match parts.as_slice() {
         ["servers"] => Ok(Node::Folder(registry.servers().into_iter().map(str::to_string).collect())),
         ["skills"] => Ok(Node::Folder(
             // A component skill's unbuilt source is nothing code can import.
-            registry
-                .skills()
+            skills
                 .list()
                 .into_iter()
                 .filter(|listed| !matches!(listed.skill, Err(crate::skills::SkillError::NotBuilt { .. })))
                 .map(|listed| listed.name)
                 .collect(),
         )),
-        ["skills", name, rest @ ..] => skill_node(registry, name, rest).ok_or_else(missing),
+        ["skills", name, rest @ ..] => skill_node(skills, name, rest).ok_or_else(missing),
         ["servers", server, rest @ ..] => {
             if !registry.servers().contains(server) {
                 return Err(missing());
@@ -87,8 +86,8 @@ pub async fn lookup(registry: &ToolRegistry, path: &str) -> Result<Node, TreeErr
 
 /// A skill's folder or one of its text files; `None` when there is none
 /// (or it cannot be read: a tampered skill is not shown).
-fn skill_node(registry: &ToolRegistry, name: &str, rest: &[&str]) -> Option<Node> {
-    let skill = registry.skills().load(name).ok()?;
+fn skill_node(skills: &SkillStore, name: &str, rest: &[&str]) -> Option<Node> {
+    let skill = skills.load(name).ok()?;
     let code_file = skill.manifest.language.code_file();
     let text_code = skill.manifest.language != SkillLanguage::Component;
     match rest {
@@ -116,7 +115,7 @@ const MANIFEST: &str = "SKILL.md";
 pub async fn files(registry: &ToolRegistry) -> Vec<String> {
     let mut out = Vec::new();
     for server in registry.servers() {
-        if let Ok(Node::Folder(entries)) = lookup(registry, &format!("/servers/{server}")).await {
+        if let Ok(Node::Folder(entries)) = lookup(registry, registry.skills(), &format!("/servers/{server}")).await {
             out.extend(entries.into_iter().map(|entry| format!("/servers/{server}/{entry}")));
         }
     }
@@ -145,15 +144,23 @@ mod tests {
     #[tokio::test]
     async fn servers_are_folders_of_declaration_files() {
         let registry = registry();
-        assert_eq!(lookup(&registry, "/servers").await, Ok(Node::Folder(vec!["crm".into()])));
-        let folder = lookup(&registry, "/servers/crm/").await.unwrap();
+        assert_eq!(lookup(&registry, registry.skills(), "/servers").await, Ok(Node::Folder(vec!["crm".into()])));
+        let folder = lookup(&registry, registry.skills(), "/servers/crm/").await.unwrap();
         let expected = ["getCustomer.ts", "index.ts", "listCustomers.ts"].map(String::from).to_vec();
         assert_eq!(folder, Node::Folder(expected));
-        let Node::File(index) = lookup(&registry, "/servers/crm/index.ts").await.unwrap() else { panic!() };
+        let Node::File(index) = lookup(&registry, registry.skills(), "/servers/crm/index.ts").await.unwrap() else {
+            panic!()
+        };
         assert!(index.contains("listCustomers") && index.contains("getCustomer"), "{index}");
-        let Node::File(one) = lookup(&registry, "/servers/crm/listCustomers.ts").await.unwrap() else { panic!() };
+        let Node::File(one) = lookup(&registry, registry.skills(), "/servers/crm/listCustomers.ts").await.unwrap()
+        else {
+            panic!()
+        };
         assert!(one.contains("listCustomers") && !one.contains("getCustomer"), "{one}");
-        assert_eq!(lookup(&registry, "/servers/crm/list_customers.ts").await.unwrap(), Node::File(one));
+        assert_eq!(
+            lookup(&registry, registry.skills(), "/servers/crm/list_customers.ts").await.unwrap(),
+            Node::File(one)
+        );
         assert_eq!(files(&registry).await.len(), 3);
     }
 
@@ -162,7 +169,7 @@ mod tests {
         let registry = registry();
         for path in ["/", "/etc/passwd", "/servers/nope", "/servers/crm/nope.ts", "/servers/crm/index.ts/x", "/skillz"]
         {
-            assert!(matches!(lookup(&registry, path).await, Err(TreeError::NotFound(_))), "{path}");
+            assert!(matches!(lookup(&registry, registry.skills(), path).await, Err(TreeError::NotFound(_))), "{path}");
         }
     }
 }

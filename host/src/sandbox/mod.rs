@@ -460,6 +460,7 @@ impl skills::Host for StoreState {
         code: String,
         language: String,
         replace: bool,
+        session_only: bool,
     ) -> wasmtime::Result<Result<Vec<String>, String>> {
         let language = match language.parse::<crate::Language>() {
             Ok(language) => language.into(),
@@ -473,15 +474,16 @@ impl skills::Host for StoreState {
             documentation: None,
             version: None,
             replace,
+            session: session_only,
         };
-        let saved = crate::skills::save_source(self.boundary.tools(), request).await;
+        let saved = crate::skills::save_source(self.boundary.tools(), self.boundary.skills(), request).await;
         Ok(saved.map(|skill| skill.manifest.tools.into_keys().collect()).map_err(|e| e.to_string()))
     }
 }
 
 impl tree::Host for StoreState {
     async fn lookup(&mut self, path: String) -> wasmtime::Result<Result<tree::Node, tree::TreeError>> {
-        Ok(match discovery::tree::lookup(self.boundary.tools(), &path).await {
+        Ok(match discovery::tree::lookup(self.boundary.tools(), self.boundary.skills(), &path).await {
             Ok(Node::Folder(entries)) => Ok(tree::Node::Folder(entries)),
             Ok(Node::File(text)) => Ok(tree::Node::File(text)),
             Err(TreeError::NotFound(message)) => Err(tree::TreeError::NotFound(message)),
@@ -492,7 +494,7 @@ impl tree::Host for StoreState {
 
 impl modules::Host for StoreState {
     async fn load(&mut self, path: String) -> wasmtime::Result<Result<modules::ModuleSource, String>> {
-        let served = self.boundary.tools().module(&path).await;
+        let served = self.boundary.tools().module(&path, self.boundary.skills()).await;
         Ok(served.map(|m| modules::ModuleSource {
             path: m.path,
             source: m.source,

@@ -20,7 +20,7 @@ pub(super) async fn run(
     input: String,
 ) -> wasmtime::Result<Result<String, String>> {
     let tools = caller.data().boundary.tools().clone();
-    let skill = match tools.skills().load(&name) {
+    let skill = match caller.data().boundary.skills().load(&name) {
         Ok(skill) => skill,
         Err(e) => return Ok(Err(e.to_string())),
     };

@@ -65,7 +65,8 @@ pub(super) fn tools(servers: &str, skills: &str, limits: &Limits) -> Vec<Tool> {
                     "language": {"type": "string", "enum": ["javascript", "typescript"],
                                  "description": "Default: javascript."},
                     "documentation": {"type": "string", "description": "How to call it (SKILL.md)."},
-                    "replace": {"type": "boolean", "description": "Replace a skill of the same name."}
+                    "replace": {"type": "boolean", "description": "Replace a skill of the same name."},
+                    "session": {"type": "boolean", "description": "Save it for this session only (default: for later sessions too)."}
                 },
                 "required": ["name", "description", "code"],
                 "additionalProperties": false

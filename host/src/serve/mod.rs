@@ -105,7 +105,7 @@ impl CodeModeServer {
     /// One line per skill, under a heading; empty without skills.
     async fn skill_lines(&self) -> String {
         let mut lines = String::new();
-        for listed in self.runtime.tools().skills().list() {
+        for listed in self.session.skills().list() {
             let line = match listed.skill {
                 Ok(skill) => {
                     let stale = stale_tools(&skill.manifest, self.runtime.tools()).await;
@@ -130,7 +130,7 @@ impl CodeModeServer {
             Ok(request) => request,
             Err(error) => return text_error(format!("bad arguments: {error}")),
         };
-        match crate::skills::save_source(self.runtime.tools(), request).await {
+        match crate::skills::save_source(self.runtime.tools(), self.session.skills(), request).await {
             Ok(skill) => {
                 let tools: Vec<&str> = skill.manifest.tools.keys().map(String::as_str).collect();
                 let calls = if tools.is_empty() { "no tools".to_string() } else { tools.join(", ") };
@@ -147,7 +147,7 @@ impl CodeModeServer {
         let Some(name) = arguments.get("name").and_then(Value::as_str) else {
             return text_error("`name` (a string) is required");
         };
-        match self.runtime.tools().skills().load(name) {
+        match self.session.skills().load(name) {
             Ok(skill) => {
                 let mut text = skill.manifest.render(&skill.documentation);
                 for stale in stale_tools(&skill.manifest, self.runtime.tools()).await {
@@ -171,7 +171,7 @@ impl CodeModeServer {
         let Some(name) = arguments.get("name").and_then(Value::as_str) else {
             return text_error("`name` (a string) is required");
         };
-        match self.runtime.tools().skills().remove(name) {
+        match self.session.skills().remove(name) {
             Ok(()) => CallToolResult::success(vec![ContentBlock::text(format!("deleted skill '{name}'"))]),
             Err(error) => text_error(error.to_string()),
         }
@@ -324,6 +324,6 @@ impl ServerHandler for CodeModeServer {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        Ok(resources::read(self.runtime.tools(), &request.uri).await?.into())
+        Ok(resources::read(self.runtime.tools(), self.session.skills(), &request.uri).await?.into())
     }
 }

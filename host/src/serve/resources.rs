@@ -6,6 +6,7 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::{ListResourcesResult, ReadResourceResult, Resource, ResourceContents};
 
 use crate::discovery::tree::{self, Node, TreeError};
+use crate::skills::SkillStore;
 use crate::tools::ToolRegistry;
 
 /// The scheme and authority of every resource.
@@ -30,13 +31,17 @@ pub(super) async fn list(registry: &ToolRegistry) -> ListResourcesResult {
 }
 
 /// One file's text; a folder's entry names, one per line.
-pub(super) async fn read(registry: &ToolRegistry, uri: &str) -> Result<ReadResourceResult, McpError> {
+pub(super) async fn read(
+    registry: &ToolRegistry,
+    skills: &SkillStore,
+    uri: &str,
+) -> Result<ReadResourceResult, McpError> {
     let not_found = |message: String| McpError::resource_not_found(message, Some(serde_json::json!({"uri": uri})));
     let path = uri
         .strip_prefix(PREFIX)
         .filter(|path| path.starts_with('/') && !path.split('/').any(|part| part == ".." || part == "."))
         .ok_or_else(|| not_found(format!("no resource '{uri}': Airlock's resources are {PREFIX}/servers/...")))?;
-    let (text, mime_type) = match tree::lookup(registry, path).await {
+    let (text, mime_type) = match tree::lookup(registry, skills, path).await {
         Ok(Node::File(text)) => (text, MIME_TYPE),
         Ok(Node::Folder(entries)) => (entries.join("\n"), "text/plain"),
         Err(TreeError::NotFound(message)) => return Err(not_found(message)),

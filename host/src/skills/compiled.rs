@@ -232,11 +232,11 @@ mod tests {
         let runtime = Runtime::builder().cache_dir(None).skill_folders(vec![dir.path().into()]).build().await.unwrap();
         let tools = runtime.tool_registry();
 
-        let first = tools.module("/skills/adder").await.unwrap();
+        let first = tools.module("/skills/adder", tools.skills()).await.unwrap();
         let bytecode = first.bytecode.expect("compiled by the host");
-        let again = tools.module("/skills/adder").await.unwrap().bytecode.unwrap();
+        let again = tools.module("/skills/adder", tools.skills()).await.unwrap().bytecode.unwrap();
         assert!(std::sync::Arc::ptr_eq(&bytecode, &again), "compiled once");
-        assert!(tools.module("/skills/broken").await.unwrap().bytecode.is_none(), "served as source");
+        assert!(tools.module("/skills/broken", tools.skills()).await.unwrap().bytecode.is_none(), "served as source");
 
         // Code importing it runs from the bytecode, with the skill's own lines.
         let session = runtime.session().unwrap();

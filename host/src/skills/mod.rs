@@ -81,17 +81,26 @@ pub struct SaveRequest {
     /// Replace a skill of the same name.
     #[serde(default)]
     pub replace: bool,
+    /// Save it for the calling session only (its workspace's `.skills/`),
+    /// not for later sessions.
+    #[serde(default)]
+    pub session: bool,
 }
 
 fn default_language() -> SkillLanguage {
     SkillLanguage::JavaScript
 }
 
-/// Saves source code as a skill in the registry's first skill folder,
-/// recording the tools its imports call with their current schema
-/// digests. TypeScript must compile; component skills are built with
-/// `airlock skills build`, not saved from source.
-pub async fn save_source(registry: &crate::ToolRegistry, request: SaveRequest) -> Result<Skill, SkillError> {
+/// Saves source code as a skill in `store`'s first shared folder (or, with
+/// `request.session`, its session's folder), recording the tools its
+/// imports call with their current schema digests in `registry`.
+/// TypeScript must compile; component skills are built with `airlock
+/// skills build`, not saved from source.
+pub async fn save_source(
+    registry: &crate::ToolRegistry,
+    store: &SkillStore,
+    request: SaveRequest,
+) -> Result<Skill, SkillError> {
     validate_name(&request.name)?;
     match request.language {
         SkillLanguage::Component => {
@@ -121,7 +130,6 @@ pub async fn save_source(registry: &crate::ToolRegistry, request: SaveRequest) -
         code_sha256: String::new(),
         tools,
     };
-    registry
-        .skills()
-        .save(NewSkill { manifest, documentation: &documentation, code: request.code.as_bytes() }, request.replace)
+    let skill = NewSkill { manifest, documentation: &documentation, code: request.code.as_bytes() };
+    if request.session { store.save_for_session(skill, request.replace) } else { store.save(skill, request.replace) }
 }

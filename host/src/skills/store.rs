@@ -49,10 +49,14 @@ pub struct NewSkill<'a> {
 }
 
 /// Skill folders, searched in order: a name in an earlier folder hides the
-/// same name in later ones. Saving and removing happen in the first.
+/// same name in later ones. Saving and removing happen in the first. A
+/// session's view ([`SkillStore::for_session`]) searches the session's own
+/// folder before all of them.
 #[derive(Debug, Clone, Default)]
 pub struct SkillStore {
     folders: Vec<PathBuf>,
+    /// The session's folder: searched first, saved into only on request.
+    session: Option<PathBuf>,
     /// Skills already read and verified, by folder, with the size and
     /// modification time of their files then: an import re-reads nothing
     /// unless a file changed. (What is served is the verified code, so a
@@ -94,7 +98,18 @@ pub fn default_folders() -> Vec<PathBuf> {
 impl SkillStore {
     /// A store over `folders` (missing ones are skipped when reading).
     pub fn new(folders: Vec<PathBuf>) -> Self {
-        SkillStore { folders, verified: Arc::default() }
+        SkillStore { folders, session: None, verified: Arc::default() }
+    }
+
+    /// This store as a session sees it: `folder` (the session's own skills)
+    /// searched before the shared folders.
+    pub fn for_session(&self, folder: PathBuf) -> Self {
+        SkillStore { session: Some(folder), ..self.clone() }
+    }
+
+    /// Every folder, in search order: the session's, then the shared ones.
+    fn search_order(&self) -> impl Iterator<Item = &PathBuf> {
+        self.session.iter().chain(&self.folders)
     }
 
     /// The skill in `dir`, from the verified cache while its files are
@@ -112,7 +127,7 @@ impl SkillStore {
         Ok(skill)
     }
 
-    /// The folders, in search order.
+    /// The shared folders, in search order (after the session's).
     pub fn folders(&self) -> &[PathBuf] {
         &self.folders
     }
@@ -121,7 +136,7 @@ impl SkillStore {
     /// the same name are hidden.
     pub fn list(&self) -> Vec<Listed> {
         let mut out: Vec<Listed> = Vec::new();
-        for folder in &self.folders {
+        for folder in self.search_order() {
             let Ok(entries) = std::fs::read_dir(folder) else { continue };
             let mut names: Vec<String> = entries
                 .filter_map(Result::ok)
@@ -144,31 +159,45 @@ impl SkillStore {
     /// The skill called `name`, from the first folder that has it.
     pub fn load(&self, name: &str) -> Result<Skill, SkillError> {
         validate_name(name)?;
-        self.folders
-            .iter()
+        self.search_order()
             .map(|folder| folder.join(name))
             .find(|dir| dir.join(MANIFEST).is_file())
             .map(|dir| self.read(&dir, name))
             .unwrap_or_else(|| Err(SkillError::NotFound(name.to_string())))
     }
 
-    /// Writes a skill into the first folder; refuses a name any folder
-    /// already has unless `replace`. The folder appears whole or not at all.
+    /// Writes a skill into the first shared folder; refuses a name any
+    /// folder already has unless `replace`. The folder appears whole or not
+    /// at all.
     pub fn save(&self, skill: NewSkill<'_>, replace: bool) -> Result<Skill, SkillError> {
-        self.save_into_first(skill, replace, None)
+        let home = self.folders.first().ok_or_else(|| SkillError::Io("no skill folder to save into".into()))?;
+        self.save_into(home, skill, replace, None)
+    }
+
+    /// Writes a skill into the session's folder only: later sessions do not
+    /// see it.
+    pub fn save_for_session(&self, skill: NewSkill<'_>, replace: bool) -> Result<Skill, SkillError> {
+        let home = self.session.as_ref().ok_or_else(|| SkillError::Io("no session to save the skill for".into()))?;
+        self.save_into(home, skill, replace, None)
     }
 
     /// Saves a component skill built from the crate in `source`, replacing
     /// an earlier build, with a copy of its source in `source/` (build
     /// output and hidden files left out) for whoever reads it later.
     pub fn save_with_source(&self, skill: NewSkill<'_>, source: &Path) -> Result<Skill, SkillError> {
-        self.save_into_first(skill, true, Some(source))
+        let home = self.folders.first().ok_or_else(|| SkillError::Io("no skill folder to save into".into()))?;
+        self.save_into(home, skill, true, Some(source))
     }
 
-    fn save_into_first(&self, skill: NewSkill<'_>, replace: bool, source: Option<&Path>) -> Result<Skill, SkillError> {
+    fn save_into(
+        &self,
+        home: &Path,
+        skill: NewSkill<'_>,
+        replace: bool,
+        source: Option<&Path>,
+    ) -> Result<Skill, SkillError> {
         let name = skill.manifest.name.clone();
         validate_name(&name)?;
-        let home = self.folders.first().ok_or_else(|| SkillError::Io("no skill folder to save into".into()))?;
         if !replace && let Ok(existing) = self.load(&name) {
             return Err(SkillError::Exists(format!("{} (in {})", name, existing.folder.display())));
         }
@@ -189,10 +218,12 @@ impl SkillStore {
         self.read(&target, &name)
     }
 
-    /// Removes the skill called `name` from the first folder.
+    /// Removes the skill called `name` from the session's folder, else
+    /// from the first shared folder.
     pub fn remove(&self, name: &str) -> Result<(), SkillError> {
         validate_name(name)?;
-        let dir = self.folders.first().map(|home| home.join(name)).filter(|dir| dir.join(MANIFEST).is_file());
+        let homes = self.session.iter().chain(self.folders.first());
+        let dir = homes.map(|home| home.join(name)).find(|dir| dir.join(MANIFEST).is_file());
         let dir = dir.ok_or_else(|| SkillError::NotFound(format!("{name} (only saved skills can be removed)")))?;
         std::fs::remove_dir_all(&dir).map_err(|e| SkillError::Io(format!("removing {}: {e}", dir.display())))
     }
