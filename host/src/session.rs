@@ -229,10 +229,7 @@ impl Session {
         let engine = self.runtime.engine();
         let component = wasmtime::component::Component::new(engine, wasm)
             .map_err(|e| Error::Guest(format!("not a valid component: {e:#}")))?;
-        let mut linker = sandbox::linker(engine).map_err(Error::internal)?;
-        let tools = self.runtime.tool_registry();
-        crate::typed::link_server_imports(engine, &component, &mut linker, &tools).await.map_err(Error::Link)?;
-        let pre = linker.instantiate_pre(&component).map_err(|e| Error::Link(format!("{e:#}")))?;
+        let pre = crate::typed::link(engine, &component, &self.runtime.tool_registry()).await.map_err(Error::Link)?;
         self.run_linked(&pre, wasm, input).await
     }
 
@@ -263,9 +260,7 @@ impl Session {
         let input = input.to_string();
         let store = &mut sandbox.store;
         let run = async {
-            let instance = pre.instantiate_async(&mut *store).await?;
-            let run = instance.get_typed_func::<(String,), (Result<String, String>,)>(&mut *store, "run")?;
-            let (returned,) = run.call_async(&mut *store, (input,)).await?;
+            let returned = sandbox::call_run(pre, store, input).await?;
             Ok(returned.map_err(|message| ExecutionError::Exception { name: "Error".into(), message, stack: None }))
         };
         let finished = tokio::time::timeout(limits.timeout, run).await;

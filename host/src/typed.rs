@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use wasmtime::Engine;
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
-use wasmtime::component::{Component, Linker, Val};
+use wasmtime::component::{Component, InstancePre, Linker, Val};
 
 use crate::bindings::{WitFunction, WitType, wit_functions};
 use crate::boundary::Boundary;
@@ -51,9 +51,22 @@ pub(crate) async fn typed_tools(engine: &Engine, component: &Component, tools: &
     called
 }
 
+/// Links a component of the `skill` world: WASI, the `airlock:runtime`
+/// imports and its typed server imports, checked against the servers'
+/// current schemas.
+pub(crate) async fn link(
+    engine: &Engine,
+    component: &Component,
+    tools: &Arc<ToolRegistry>,
+) -> Result<InstancePre<StoreState>, String> {
+    let mut linker = crate::sandbox::linker(engine).map_err(|e| format!("{e:#}"))?;
+    link_server_imports(engine, component, &mut linker, tools).await?;
+    linker.instantiate_pre(component).map_err(|e| format!("{e:#}"))
+}
+
 /// Defines every server interface `component` imports in `linker`, after
 /// checking its types against the servers' current schemas.
-pub(crate) async fn link_server_imports(
+async fn link_server_imports(
     engine: &Engine,
     component: &Component,
     linker: &mut Linker<StoreState>,

@@ -4,6 +4,8 @@
 pub(crate) mod output;
 mod skill;
 
+pub(crate) use skill::call_run;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -85,6 +87,13 @@ pub(crate) struct Surroundings {
     pub stdout: CappedOutput,
     pub stderr: CappedOutput,
     pub workspace: Option<PathBuf>,
+}
+
+impl Surroundings {
+    /// No output kept and no folder: for instances that only compute.
+    fn silent() -> Self {
+        Surroundings { stdout: CappedOutput::new("stdout", 0), stderr: CappedOutput::new("stderr", 0), workspace: None }
+    }
 }
 
 /// Everything one execution's store holds.
@@ -173,12 +182,7 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
 /// tools, no filesystem.
 pub(crate) fn preinit_store(engine: &Engine) -> Result<Store<StoreState>, crate::Error> {
     let budget = Budget { fuel: u64::MAX, deadline: Instant::now(), tool_calls: 0, memory_bytes: u64::MAX };
-    let surroundings = Surroundings {
-        stdout: CappedOutput::new("stdout", 0),
-        stderr: CappedOutput::new("stderr", 0),
-        workspace: None,
-    };
-    let state = StoreState::new(budget, surroundings, Boundary::default())?;
+    let state = StoreState::new(budget, Surroundings::silent(), Boundary::default())?;
     let mut store = Store::new(engine, state);
     store.set_fuel(u64::MAX).map_err(crate::Error::internal)?;
     store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Continue(1)));
@@ -294,12 +298,7 @@ pub(crate) async fn compile_module(
 ) -> Result<Vec<u8>, String> {
     let deadline = Instant::now() + Duration::from_secs(5);
     let budget = Budget { fuel: 2_000_000_000, deadline, tool_calls: 0, memory_bytes: 256 << 20 };
-    let surroundings = Surroundings {
-        stdout: CappedOutput::new("stdout", 0),
-        stderr: CappedOutput::new("stderr", 0),
-        workspace: None,
-    };
-    let state = StoreState::new(budget, surroundings, Boundary::default()).map_err(|e| e.to_string())?;
+    let state = StoreState::new(budget, Surroundings::silent(), Boundary::default()).map_err(|e| e.to_string())?;
     let mut store = limited_store(engine, state).map_err(|e| e.to_string())?;
     let agent = pre.instantiate_async(&mut store).await.map_err(|e| format!("{e:#}"))?;
     let compiled = agent.call_compile(&mut store, path, source).await.map_err(|e| format!("{e:#}"))?;

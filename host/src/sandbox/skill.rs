@@ -6,10 +6,24 @@
 //! vault). What it spends is charged to the caller; a limit it exhausts
 //! ends the calling execution with that limit's error.
 
-use wasmtime::StoreContextMut;
+use wasmtime::component::InstancePre;
+use wasmtime::{Store, StoreContextMut};
 
 use super::{Budget, LimitTrap, StoreState, limited_store};
 use crate::skills::SkillLanguage;
+
+/// Instantiates `pre`, a component of the `skill` world, in `store` and
+/// calls its `run` on `input`.
+pub(crate) async fn call_run(
+    pre: &InstancePre<StoreState>,
+    store: &mut Store<StoreState>,
+    input: String,
+) -> wasmtime::Result<Result<String, String>> {
+    let instance = pre.instantiate_async(&mut *store).await?;
+    let run = instance.get_typed_func::<(String,), (Result<String, String>,)>(&mut *store, "run")?;
+    let (returned,) = run.call_async(&mut *store, (input,)).await?;
+    Ok(returned)
+}
 
 /// Runs the component skill `name` with `input` (JSON text) for the
 /// execution that owns `caller`. `Ok(Err(_))` is a failure the calling code
@@ -46,13 +60,7 @@ pub(super) async fn run(
     };
     let nested_state = StoreState::new(budget, state.surroundings.clone(), state.boundary.clone())?;
     let mut nested = limited_store(&engine, nested_state)?;
-    let outcome = async {
-        let instance = pre.instantiate_async(&mut nested).await?;
-        let run = instance.get_typed_func::<(String,), (Result<String, String>,)>(&mut nested, "run")?;
-        let (returned,) = run.call_async(&mut nested, (input,)).await?;
-        wasmtime::Result::Ok(returned)
-    }
-    .await;
+    let outcome = call_run(&pre, &mut nested, input).await;
 
     // Charge the caller for what the skill spent.
     let spent = fuel.saturating_sub(nested.get_fuel().unwrap_or(0));

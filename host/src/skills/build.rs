@@ -68,8 +68,7 @@ pub async fn build_component(runtime: &Runtime, request: &BuildRequest) -> Resul
     let component =
         tools.compiled_skills().compile(engine, &manifest.name, &digest, &code).map_err(SkillError::Build)?;
     let precompile_time = started.elapsed();
-    let mut linker = crate::sandbox::linker(engine).map_err(|e| SkillError::Build(format!("{e:#}")))?;
-    crate::typed::link_server_imports(engine, &component, &mut linker, &tools)
+    crate::typed::link(engine, &component, &tools)
         .await
         .map_err(|e| SkillError::Build(format!("its imports do not match the servers' tools: {e}")))?;
 

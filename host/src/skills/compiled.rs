@@ -154,9 +154,7 @@ impl CompiledSkills {
         {
             return Ok(pre.clone());
         }
-        let mut linker = sandbox::linker(engine).map_err(|e| format!("{e:#}"))?;
-        crate::typed::link_server_imports(engine, &component, &mut linker, tools).await?;
-        let pre = linker.instantiate_pre(&component).map_err(|e| format!("{e:#}"))?;
+        let pre = crate::typed::link(engine, &component, tools).await?;
         lock(&self.linked).insert(digest.clone(), (servers, pre.clone()));
         Ok(pre)
     }
