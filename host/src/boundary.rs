@@ -284,7 +284,7 @@ impl Boundary {
             Some(ExecutionError::Exception { .. }) => "exception".to_string(),
             Some(ExecutionError::Trap { .. }) => "trap".to_string(),
         };
-        self.metrics.execution(&outcome, result.stats.wall_time);
+        self.metrics.execution(language, &outcome, result.stats.wall_time);
         if let Some(pii) = &self.pii {
             let minted = pii.vault().minted_per_kind();
             let mut counted = pii.counted.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -11,8 +11,14 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct Outcome {
+struct LanguageOutcome {
+    language: String,
     outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Language {
+    language: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -39,8 +45,8 @@ fn duration_histogram() -> Histogram {
 /// Every metric a runtime keeps.
 pub struct Metrics {
     registry: Registry,
-    executions: Family<Outcome, Counter>,
-    execution_seconds: Histogram,
+    executions: Family<LanguageOutcome, Counter>,
+    execution_seconds: Family<Language, Histogram, fn() -> Histogram>,
     tool_calls: Family<ServerOutcome, Counter>,
     tool_call_seconds: Family<Server, Histogram, fn() -> Histogram>,
     pii_tokens: Family<Kind, Counter>,
@@ -51,14 +57,20 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("airlock");
-        let executions = Family::<Outcome, Counter>::default();
+        let executions = Family::<LanguageOutcome, Counter>::default();
         registry.register(
             "executions",
-            "Executions by outcome (ok, exception, trap, limit:<name>)",
+            "Executions by language (javascript, typescript, python, component) and outcome (ok, exception, \
+             trap, limit:<name>)",
             executions.clone(),
         );
-        let execution_seconds = duration_histogram();
-        registry.register("execution_duration_seconds", "Wall time of executions", execution_seconds.clone());
+        let execution_seconds: Family<Language, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(duration_histogram);
+        registry.register(
+            "execution_duration_seconds",
+            "Wall time of executions by language",
+            execution_seconds.clone(),
+        );
         let tool_calls = Family::<ServerOutcome, Counter>::default();
         registry.register("tool_calls", "Tool calls by server and outcome", tool_calls.clone());
         let tool_call_seconds: Family<Server, Histogram, fn() -> Histogram> =
@@ -84,9 +96,10 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn execution(&self, outcome: &str, took: Duration) {
-        self.executions.get_or_create(&Outcome { outcome: outcome.to_owned() }).inc();
-        self.execution_seconds.observe(took.as_secs_f64());
+    pub(crate) fn execution(&self, language: &str, outcome: &str, took: Duration) {
+        let labels = LanguageOutcome { language: language.to_owned(), outcome: outcome.to_owned() };
+        self.executions.get_or_create(&labels).inc();
+        self.execution_seconds.get_or_create(&Language { language: language.to_owned() }).observe(took.as_secs_f64());
     }
 
     pub(crate) fn tool_call(&self, server: &str, outcome: &str, took: Duration) {
@@ -131,16 +144,16 @@ mod tests {
     #[test]
     fn counters_and_histograms_show_up() {
         let metrics = Metrics::default();
-        metrics.execution("ok", Duration::from_millis(3));
+        metrics.execution("python", "ok", Duration::from_millis(3));
         metrics.tool_call("crm", "failed", Duration::from_millis(1));
         metrics.tokens_minted("EMAIL", 2);
         metrics.session_opened();
         let text = metrics.encode();
-        assert!(text.contains("airlock_executions_total{outcome=\"ok\"} 1"), "{text}");
+        assert!(text.contains("airlock_executions_total{language=\"python\",outcome=\"ok\"} 1"), "{text}");
         assert!(text.contains("airlock_tool_calls_total{server=\"crm\",outcome=\"failed\"} 1"), "{text}");
         assert!(text.contains("airlock_pii_tokens_minted_total{kind=\"EMAIL\"} 2"), "{text}");
         assert!(text.contains("airlock_active_sessions 1"), "{text}");
-        assert!(text.contains("airlock_execution_duration_seconds_count 1"), "{text}");
+        assert!(text.contains("airlock_execution_duration_seconds_count{language=\"python\"} 1"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

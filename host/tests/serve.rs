@@ -114,14 +114,22 @@ fn a_python_sdk_client_over_streamable_http_with_isolated_sessions() {
     let after = &seen["metrics_after"]["samples"];
     assert!(seen["metrics_after"]["content_type"].as_str().unwrap().starts_with("application/openmetrics-text"));
     let value = |samples: &Value, key: &str| samples[key].as_f64().unwrap_or(0.0);
-    assert_eq!(value(before, "airlock_executions_total{outcome=ok}"), 0.0);
-    assert_eq!(value(after, "airlock_executions_total{outcome=ok}"), 12.0, "{after}");
-    assert_eq!(value(after, "airlock_executions_total{outcome=exception}"), 1.0);
-    assert_eq!(value(after, "airlock_executions_total{outcome=limit:timeout}"), 1.0);
+    // The scenario's one TypeScript execution is counted under its language.
+    let executions = |samples: &Value, outcome: &str| {
+        let key = |language: &str| format!("airlock_executions_total{{language={language},outcome={outcome}}}");
+        value(samples, &key("javascript")) + value(samples, &key("typescript"))
+    };
+    assert_eq!(executions(before, "ok"), 0.0);
+    assert_eq!(executions(after, "ok"), 12.0, "{after}");
+    assert_eq!(value(after, "airlock_executions_total{language=typescript,outcome=ok}"), 1.0, "{after}");
+    assert_eq!(executions(after, "exception"), 1.0);
+    assert_eq!(executions(after, "limit:timeout"), 1.0);
     assert_eq!(value(after, "airlock_tool_calls_total{outcome=ok,server=records}"), 7.0, "{after}");
     assert_eq!(value(after, "airlock_tool_calls_total{outcome=unavailable,server=records}"), 1.0);
     assert!(value(after, "airlock_pii_tokens_minted_total{kind=EMAIL}") >= 2.0, "{after}");
-    assert_eq!(value(after, "airlock_execution_duration_seconds_count{}"), 14.0);
+    let durations =
+        |language: &str| value(after, &format!("airlock_execution_duration_seconds_count{{language={language}}}"));
+    assert_eq!(durations("javascript") + durations("typescript"), 14.0);
     assert!(value(after, "airlock_tool_call_duration_seconds_count{server=records}") >= 8.0);
 
     // SIGTERM: a clean stop.
@@ -246,4 +254,38 @@ fn check_scenario(seen: &Value) {
     assert_eq!(read["mime_type"], "text/x-typescript");
     assert!(read["text"].as_str().unwrap().contains("export function getRecord(args: GetRecordArgs)"));
     assert!(seen["resource_escape"].as_str().unwrap().contains("no resource"), "{}", seen["resource_escape"]);
+}
+
+#[test]
+fn python_code_through_serve_with_python_as_the_default_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = records_config(dir.path());
+    let seen = client(&["python", env!("CARGO_BIN_EXE_airlock"), config.to_str().unwrap()]);
+
+    let description = seen["execute_description"].as_str().unwrap();
+    assert!(description.contains("Default language: python."), "{description}");
+    assert!(description.contains("from servers import crm"), "{description}");
+
+    // The large real result is filtered in the sandbox; PII arrives tokenized.
+    assert_eq!(seen["filter"]["is_error"], false, "{}", seen["filter"]);
+    let printed = seen["filter"]["text"].as_str().unwrap();
+    assert!(printed.starts_with("10000 True [EMAIL_") && !printed.contains('@'), "{printed}");
+    assert_eq!(seen["filter"]["structured"]["stats"]["tool_calls"], 1);
+
+    // A failing tool is caught with its kind; an uncaught error names its line.
+    let caught = seen["caught"]["text"].as_str().unwrap();
+    assert!(caught.starts_with("failed failed: records.fail: ") && caught.ends_with("boom\n"), "{caught}");
+    assert_eq!(seen["uncaught"]["is_error"], true);
+    let uncaught = seen["uncaught"]["text"].as_str().unwrap();
+    assert!(uncaught.starts_with("[error] ValueError: bad\n") && uncaught.contains("line 2"), "{uncaught}");
+    assert_eq!(seen["timeout"]["structured"]["error"]["limit"], "timeout");
+    assert_eq!(seen["javascript"]["text"], "42\n");
+
+    // Declarations follow the session's language unless a call names another.
+    let described = seen["describe"].as_str().unwrap();
+    assert!(described.contains("from servers import records"), "{described}");
+    assert!(described.contains("def get_record(*, id: int) -> GetRecordResult:"), "{described}");
+    assert!(seen["describe_ts"].as_str().unwrap().contains("export function getRecord("));
+    let full = seen["search_full"].as_str().unwrap();
+    assert!(full.starts_with("records.add — ") && full.contains("def add(*, a: int, b: int) -> int:"), "{full}");
 }
