@@ -59,7 +59,7 @@ mod upstream;
 mod wit;
 
 pub use audit::AuditLog;
-pub use bindings::{ts_declarations, wit_interface};
+pub use bindings::{py_declarations, ts_declarations, wit_interface};
 pub use config::{Config, ConfigError};
 pub use error::Error;
 pub use execution::{ExecutionError, ExecutionResult, Stats};

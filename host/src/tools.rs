@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::bindings;
-use crate::discovery::{Detail, SearchResults, ToolCatalog};
+use crate::discovery::{DeclarationStyle, Detail, SearchResults, ToolCatalog};
 use crate::skills::{CompiledSkills, SkillLanguage, SkillStore};
 use crate::upstream::UpstreamPool;
 
@@ -263,7 +263,18 @@ impl ToolRegistry {
     /// The `limit` tools that best match `query` over every server (see
     /// [`crate::Runtime::search_tools`]).
     pub async fn search(&self, query: &str, detail: Detail, limit: usize) -> SearchResults {
-        self.catalog.search(self, query, detail, limit).await
+        self.search_styled(query, detail, limit, DeclarationStyle::TypeScript).await
+    }
+
+    /// [`ToolRegistry::search`] with declarations for code in `style`.
+    pub async fn search_styled(
+        &self,
+        query: &str,
+        detail: Detail,
+        limit: usize,
+        style: DeclarationStyle,
+    ) -> SearchResults {
+        self.catalog.search(self, query, detail, limit, style).await
     }
 
     /// Calls `server`'s `tool` with `arguments` (a JSON object).

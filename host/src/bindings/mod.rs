@@ -13,6 +13,7 @@
 
 mod javascript;
 mod naming;
+mod python;
 mod schema;
 mod typescript;
 mod wit;
@@ -26,6 +27,7 @@ use crate::tools::ToolDefinition;
 
 pub use javascript::{js_module, js_names, js_tool_module};
 pub use naming::{is_js_identifier, lower_camel_case, unique_names, wit_identifier};
+pub use python::{is_py_identifier, py_declarations, py_name, py_tool_declaration};
 pub use typescript::{ts_declarations, ts_tool_declaration};
 pub use wit::{WitFunction, WitType, wit_functions, wit_interface};
 

@@ -39,12 +39,23 @@ impl std::str::FromStr for Detail {
     }
 }
 
+/// Which language's declarations detail `full` shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeclarationStyle {
+    /// TypeScript declarations, for JavaScript and TypeScript code.
+    #[default]
+    TypeScript,
+    /// Python signatures, for Python code. Saved skills are left out of
+    /// the results: they are ES modules, which Python code cannot import.
+    Python,
+}
+
 /// One tool a search found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ToolMatch {
     /// `server.tool`.
     pub name: String,
-    /// The server.
+    /// The server (`skills` for a saved skill).
     pub server: String,
     /// The tool's MCP name.
     pub tool: String,
@@ -54,7 +65,8 @@ pub struct ToolMatch {
     /// `full`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The TypeScript declaration of its function (detail `full`).
+    /// The declaration of its function (detail `full`): TypeScript, or
+    /// Python for [`DeclarationStyle::Python`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declaration: Option<String>,
 }
@@ -157,9 +169,17 @@ impl ToolIndex {
     /// The `limit` best matches for `query`, best first; equal scores in
     /// `server.tool` order, so results are deterministic.
     pub fn search(&self, query: &str, detail: Detail, limit: usize) -> Vec<ToolMatch> {
+        self.search_styled(query, detail, limit, DeclarationStyle::TypeScript)
+    }
+
+    /// [`ToolIndex::search`] with declarations in `style`.
+    pub fn search_styled(&self, query: &str, detail: Detail, limit: usize, style: DeclarationStyle) -> Vec<ToolMatch> {
         let mut scored = self.ranked(query);
+        if style == DeclarationStyle::Python {
+            scored.retain(|(id, _)| self.entries[*id as usize].declaration.is_none());
+        }
         scored.truncate(limit);
-        scored.into_iter().map(|(id, score)| found(&self.entries[id as usize], score, detail)).collect()
+        scored.into_iter().map(|(id, score)| found(&self.entries[id as usize], score, detail, style)).collect()
     }
 
     /// Every tool matching `query`, best first, with its BM25 score.
@@ -200,7 +220,7 @@ fn document(words: &Words, entry: &Entry) -> Vec<(String, f64)> {
     terms
 }
 
-fn found(entry: &Entry, score: f64, detail: Detail) -> ToolMatch {
+fn found(entry: &Entry, score: f64, detail: Detail, style: DeclarationStyle) -> ToolMatch {
     let definition = &entry.definition;
     ToolMatch {
         name: format!("{}.{}", entry.server, definition.name),
@@ -208,9 +228,10 @@ fn found(entry: &Entry, score: f64, detail: Detail) -> ToolMatch {
         tool: definition.name.clone(),
         score,
         description: (detail != Detail::Name).then(|| one_line(definition.description.as_deref().unwrap_or(""))),
-        declaration: (detail == Detail::Full).then(|| match &entry.declaration {
-            Some(declaration) => declaration.clone(),
-            None => crate::bindings::ts_tool_declaration(&entry.server, definition),
+        declaration: (detail == Detail::Full).then(|| match (&entry.declaration, style) {
+            (Some(declaration), _) => declaration.clone(),
+            (None, DeclarationStyle::TypeScript) => crate::bindings::ts_tool_declaration(&entry.server, definition),
+            (None, DeclarationStyle::Python) => crate::bindings::py_tool_declaration(&entry.server, definition),
         }),
     }
 }
@@ -281,9 +302,16 @@ struct Indexed {
 impl ToolCatalog {
     /// Searches the tools of every server `registry` reaches, starting the
     /// ones that are not running.
-    pub async fn search(&self, registry: &ToolRegistry, query: &str, detail: Detail, limit: usize) -> SearchResults {
+    pub async fn search(
+        &self,
+        registry: &ToolRegistry,
+        query: &str,
+        detail: Detail,
+        limit: usize,
+        style: DeclarationStyle,
+    ) -> SearchResults {
         let (index, unavailable) = self.index(registry).await;
-        SearchResults { matches: index.index.search(query, detail, limit), unavailable }
+        SearchResults { matches: index.index.search_styled(query, detail, limit, style), unavailable }
     }
 
     async fn index(&self, registry: &ToolRegistry) -> (Arc<Indexed>, Vec<(String, String)>) {

@@ -9,4 +9,4 @@ mod synonyms;
 pub mod tree;
 mod words;
 
-pub use index::{Detail, SearchResults, ToolCatalog, ToolIndex, ToolMatch};
+pub use index::{DeclarationStyle, Detail, SearchResults, ToolCatalog, ToolIndex, ToolMatch};
