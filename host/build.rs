@@ -1,7 +1,8 @@
 //! Builds the guest components for `wasm32-wasip2` and hands their paths and
 //! sha256 digests to the library (like wasmtime's test-programs artifacts).
 //!
-//! `AIRLOCK_JS_GUEST_WASM=path` skips the build and uses a prebuilt guest.
+//! `AIRLOCK_JS_GUEST_WASM=path` and `AIRLOCK_PYTHON_GUEST_WASM=path` skip the
+//! build and use prebuilt interpreter guests (both must be given).
 
 use std::env;
 use std::fs;
@@ -12,33 +13,44 @@ use sha2::{Digest, Sha256};
 
 const GUEST_TARGET: &str = "wasm32-wasip2";
 
+/// The interpreter guests the library embeds: (file stem, env override,
+/// env var carrying the digest).
+const INTERPRETERS: &[(&str, &str, &str)] = &[
+    ("airlock_guest_js", "AIRLOCK_JS_GUEST_WASM", "AIRLOCK_JS_GUEST_SHA256"),
+    ("airlock_guest_python", "AIRLOCK_PYTHON_GUEST_WASM", "AIRLOCK_PYTHON_GUEST_SHA256"),
+];
+
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let root = manifest_dir.parent().expect("host/ sits in the workspace root").to_path_buf();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    println!("cargo:rerun-if-env-changed=AIRLOCK_JS_GUEST_WASM");
-
-    let wasm = match env::var_os("AIRLOCK_JS_GUEST_WASM") {
-        Some(prebuilt) => PathBuf::from(prebuilt),
+    for (_, override_var, _) in INTERPRETERS {
+        println!("cargo:rerun-if-env-changed={override_var}");
+    }
+    let prebuilt: Option<Vec<PathBuf>> =
+        INTERPRETERS.iter().map(|(_, var, _)| env::var_os(var).map(PathBuf::from)).collect();
+    let guests = match prebuilt {
+        Some(paths) => paths,
         None => {
-            let js = build_guests(&root, &out_dir);
-            // Test components built beside it, for the tests crate.
+            let release = build_guests(&root, &out_dir);
+            // Test components built beside them, for the tests crate.
             for component in ["typed_records", "spin_skill"] {
-                let path = js.with_file_name(format!("{component}.wasm"));
-                println!("cargo:{component}_wasm={}", path.display());
+                println!("cargo:{component}_wasm={}", release.join(format!("{component}.wasm")).display());
             }
-            js
+            INTERPRETERS.iter().map(|(stem, _, _)| release.join(format!("{stem}.wasm"))).collect()
         }
     };
-    let bytes =
-        fs::read(&wasm).unwrap_or_else(|e| fail(&format!("cannot read the JS guest at {}: {e}", wasm.display())));
-    let digest = Sha256::digest(&bytes);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    let dest = out_dir.join("airlock_guest_js.wasm");
-    fs::write(&dest, &bytes).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", dest.display())));
-    println!("cargo:rustc-env=AIRLOCK_JS_GUEST_SHA256={hex}");
+    for ((stem, _, digest_var), wasm) in INTERPRETERS.iter().zip(guests) {
+        let bytes = fs::read(&wasm).unwrap_or_else(|e| fail(&format!("cannot read the guest {}: {e}", wasm.display())));
+        let digest = Sha256::digest(&bytes);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let dest = out_dir.join(format!("{stem}.wasm"));
+        fs::write(&dest, &bytes).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", dest.display())));
+        println!("cargo:rustc-env={digest_var}={hex}");
+    }
 }
 
+/// Builds every guest; returns the folder the `.wasm` files land in.
 fn build_guests(root: &Path, out_dir: &Path) -> PathBuf {
     let guests = root.join("guests");
     for watched in ["wit", "guests"] {
@@ -79,7 +91,7 @@ fn build_guests(root: &Path, out_dir: &Path) -> PathBuf {
     if !status.success() {
         fail("building the guest components failed (see the cargo output above)");
     }
-    target_dir.join(GUEST_TARGET).join("release").join("airlock_guest_js.wasm")
+    target_dir.join(GUEST_TARGET).join("release")
 }
 
 fn check_wasm_target() {

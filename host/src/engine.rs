@@ -1,10 +1,12 @@
-//! The wasmtime engine, the pre-initialised guest and its on-disk cache.
+//! The wasmtime engine, the pre-initialised interpreter guests and their
+//! on-disk cache.
 //!
-//! The JS guest is pre-initialised once (wizer: QuickJS started, prelude
-//! evaluated), compiled, and cached under a key derived from the guest's
-//! sha256, the wasmtime version and the engine's settings, so a stale
-//! artifact is never loaded. Every execution then instantiates the cached
-//! component through an `InstancePre` with copy-on-write memory.
+//! An interpreter guest (JavaScript: QuickJS; Python: Monty) is
+//! pre-initialised once (wizer: the interpreter started), compiled, and
+//! cached under a key derived from the guest's sha256, the wasmtime version
+//! and the engine's settings, so a stale artifact is never loaded. Every
+//! execution then instantiates the cached component through an
+//! `InstancePre` with copy-on-write memory.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -20,9 +22,31 @@ use crate::Error;
 use crate::sandbox::{self, EPOCH_TICK, StoreState};
 use crate::wit::AgentPre;
 
-/// The JS guest as built by `build.rs`.
-const JS_GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/airlock_guest_js.wasm"));
-const JS_GUEST_SHA256: &str = env!("AIRLOCK_JS_GUEST_SHA256");
+/// An interpreter guest of the `agent` world, as built by `build.rs`.
+pub(crate) struct GuestImage {
+    /// What logs and the artifact cache call it (`js-guest`).
+    pub kind: &'static str,
+    /// The language, for messages.
+    pub language: &'static str,
+    wasm: &'static [u8],
+    sha256: &'static str,
+}
+
+/// The JavaScript guest (QuickJS).
+pub(crate) const JS_GUEST: GuestImage = GuestImage {
+    kind: "js-guest",
+    language: "JavaScript",
+    wasm: include_bytes!(concat!(env!("OUT_DIR"), "/airlock_guest_js.wasm")),
+    sha256: env!("AIRLOCK_JS_GUEST_SHA256"),
+};
+
+/// The Python guest (Monty).
+pub(crate) const PYTHON_GUEST: GuestImage = GuestImage {
+    kind: "python-guest",
+    language: "Python",
+    wasm: include_bytes!(concat!(env!("OUT_DIR"), "/airlock_guest_python.wasm")),
+    sha256: env!("AIRLOCK_PYTHON_GUEST_SHA256"),
+};
 
 /// Sizing of the engine, fixed when the [`crate::Runtime`] is built.
 #[derive(Debug, Clone)]
@@ -140,14 +164,19 @@ pub(crate) fn default_cache_dir() -> Option<PathBuf> {
         .or_else(|| var("HOME").map(|d| d.join(".cache").join("airlock")))
 }
 
-/// Loads the pre-initialised, precompiled JS guest, building and caching
-/// it first when the cache has no artifact for this engine.
-pub(crate) async fn load_js_guest(engine: &Engine, cache_dir: Option<&Path>) -> Result<AgentPre<StoreState>, Error> {
-    let artifact = cache_dir.map(|dir| Artifact::new(engine, dir, "js-guest", JS_GUEST_SHA256));
+/// Loads the pre-initialised, precompiled `guest`, building and caching it
+/// first when the cache has no artifact for this engine.
+pub(crate) async fn load_guest(
+    engine: &Engine,
+    cache_dir: Option<&Path>,
+    guest: &GuestImage,
+) -> Result<AgentPre<StoreState>, Error> {
+    let language = guest.language;
+    let artifact = cache_dir.map(|dir| Artifact::new(engine, dir, guest.kind, guest.sha256));
     let component = match artifact.as_ref().and_then(|a| a.load(engine)) {
         Some(component) => component,
         None => {
-            let component = build_js_guest(engine).await?;
+            let component = build_guest(engine, guest).await?;
             if let Some(artifact) = &artifact {
                 artifact.store(&component)?;
             }
@@ -155,18 +184,25 @@ pub(crate) async fn load_js_guest(engine: &Engine, cache_dir: Option<&Path>) -> 
         }
     };
     let linker = sandbox::linker(engine).map_err(|e| Error::Guest(format!("cannot link: {e:#}")))?;
-    let pre =
-        linker.instantiate_pre(&component).map_err(|e| Error::Guest(format!("the JS guest does not link: {e:#}")))?;
-    AgentPre::new(pre).map_err(|e| Error::Guest(format!("the JS guest lacks the agent exports: {e:#}")))
+    let pre = linker
+        .instantiate_pre(&component)
+        .map_err(|e| Error::Guest(format!("the {language} guest does not link: {e:#}")))?;
+    AgentPre::new(pre).map_err(|e| Error::Guest(format!("the {language} guest lacks the agent exports: {e:#}")))
 }
 
 /// Pre-initialises the embedded guest and compiles the snapshot.
-async fn build_js_guest(engine: &Engine) -> Result<Component, Error> {
+async fn build_guest(engine: &Engine, guest: &GuestImage) -> Result<Component, Error> {
     let started = std::time::Instant::now();
-    let snapshot = preinitialise(engine, JS_GUEST).await?;
-    let component = Component::new(engine, &snapshot)
-        .map_err(|e| Error::Guest(format!("cannot compile the pre-initialised guest: {e:#}")))?;
-    tracing::info!(elapsed = ?started.elapsed(), bytes = snapshot.len(), "pre-initialised and compiled the JS guest");
+    let snapshot = preinitialise(engine, guest.wasm).await?;
+    // Compiling a large guest takes seconds: off the async threads.
+    let compiling = engine.clone();
+    let compiled =
+        tokio::task::spawn_blocking(move || Component::new(&compiling, &snapshot).map(|c| (c, snapshot.len())))
+            .await
+            .map_err(|e| Error::internal(format!("the compile task failed: {e}")))?;
+    let (component, bytes) =
+        compiled.map_err(|e| Error::Guest(format!("cannot compile the pre-initialised guest: {e:#}")))?;
+    tracing::info!(guest = guest.kind, elapsed = ?started.elapsed(), bytes, "pre-initialised and compiled a guest");
     Ok(component)
 }
 

@@ -41,12 +41,16 @@ pub struct Runtime {
 struct Inner {
     engine: Engine,
     js: AgentPre<StoreState>,
+    /// The Python guest, loaded on the first Python execution: runtimes
+    /// that never run Python never pay for compiling it.
+    python: tokio::sync::OnceCell<AgentPre<StoreState>>,
+    cache_dir: Option<PathBuf>,
     tools: Arc<ToolRegistry>,
     pii: Option<Arc<PiiEngine>>,
     audit: Option<Arc<AuditLog>>,
     metrics: Arc<Metrics>,
     limits: Limits,
-    slots: Semaphore,
+    slots: Arc<Semaphore>,
     max_instances: u32,
     _ticker: EpochTicker,
 }
@@ -145,7 +149,7 @@ impl RuntimeBuilder {
     pub async fn build(self) -> Result<Runtime, Error> {
         let settings = EngineSettings { max_instances: self.max_instances };
         let engine = engine::new_engine(&settings)?;
-        let js = engine::load_js_guest(&engine, self.cache_dir.as_deref()).await?;
+        let js = engine::load_guest(&engine, self.cache_dir.as_deref(), &engine::JS_GUEST).await?;
         let ticker = EpochTicker::start(&engine)?;
         let pii = PiiEngine::new(&self.pii)?;
         let mut tools = self.tools;
@@ -155,12 +159,14 @@ impl RuntimeBuilder {
             inner: Arc::new(Inner {
                 engine,
                 js,
+                python: tokio::sync::OnceCell::new(),
+                cache_dir: self.cache_dir,
                 tools: Arc::new(tools),
                 pii,
                 audit: self.audit,
                 metrics: Arc::default(),
                 limits: self.limits,
-                slots: Semaphore::new(self.max_instances as usize),
+                slots: Arc::new(Semaphore::new(self.max_instances as usize)),
                 max_instances: self.max_instances,
                 _ticker: ticker,
             }),
@@ -204,6 +210,19 @@ impl Runtime {
         self.inner.tools.search(query, detail, limit).await
     }
 
+    /// [`Runtime::search_tools`] for code in `language`: detail `full`
+    /// shows Python signatures for Python, TypeScript declarations
+    /// otherwise.
+    pub async fn search_tools_for(
+        &self,
+        language: crate::Language,
+        query: &str,
+        detail: Detail,
+        limit: usize,
+    ) -> SearchResults {
+        self.inner.tools.search_styled(query, detail, limit, language.declarations()).await
+    }
+
     /// Lets the executions already running (or waiting for a slot) finish,
     /// each within its own deadline, and refuses new ones with
     /// [`Error::ShuttingDown`]. Call it before [`Runtime::shutdown`] for a
@@ -234,6 +253,22 @@ impl Runtime {
         &self.inner.js
     }
 
+    /// The Python guest, pre-initialised and compiled on first use (a few
+    /// seconds once per machine; then loaded from the cache).
+    pub(crate) async fn python_guest(&self) -> Result<&AgentPre<StoreState>, Error> {
+        let inner = &self.inner;
+        inner
+            .python
+            .get_or_try_init(|| engine::load_guest(&inner.engine, inner.cache_dir.as_deref(), &engine::PYTHON_GUEST))
+            .await
+    }
+
+    /// Loads the Python guest now rather than on the first Python
+    /// execution, so that execution does not wait for it.
+    pub async fn preload_python(&self) -> Result<(), Error> {
+        self.python_guest().await.map(|_| ())
+    }
+
     pub(crate) fn tool_registry(&self) -> Arc<ToolRegistry> {
         self.inner.tools.clone()
     }
@@ -258,20 +293,21 @@ impl Runtime {
 
     /// Waits for a free execution slot; counted as in flight until the
     /// returned guard drops.
-    pub(crate) async fn slot(&self) -> Result<ExecutionSlot<'_>, Error> {
-        let permit = self.inner.slots.acquire().await.map_err(|_| Error::ShuttingDown)?;
+    pub(crate) async fn slot(&self) -> Result<ExecutionSlot, Error> {
+        let permit = self.inner.slots.clone().acquire_owned().await.map_err(|_| Error::ShuttingDown)?;
         self.inner.metrics.execution_started();
-        Ok(ExecutionSlot { _permit: permit, metrics: &self.inner.metrics })
+        Ok(ExecutionSlot { _permit: permit, metrics: self.inner.metrics.clone() })
     }
 }
 
-/// One running execution's claim on the runtime.
-pub(crate) struct ExecutionSlot<'a> {
-    _permit: tokio::sync::SemaphorePermit<'a>,
-    metrics: &'a Metrics,
+/// One running execution's claim on the runtime (held until its instance
+/// is released).
+pub(crate) struct ExecutionSlot {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    metrics: Arc<Metrics>,
 }
 
-impl Drop for ExecutionSlot<'_> {
+impl Drop for ExecutionSlot {
     fn drop(&mut self) {
         self.metrics.execution_finished();
     }

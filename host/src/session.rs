@@ -20,23 +20,37 @@ pub enum Language {
     JavaScript,
     /// TypeScript: types are stripped, then it runs as JavaScript.
     TypeScript,
+    /// Python (the subset the Monty interpreter runs): tools are called as
+    /// `server.tool(arg=...)` after `from servers import server`.
+    Python,
 }
 
 impl Language {
     /// The language a file's extension implies (`.ts`, `.mts` →
-    /// TypeScript; anything else → JavaScript).
+    /// TypeScript; `.py` → Python; anything else → JavaScript).
     pub fn from_path(path: &Path) -> Language {
         match path.extension().and_then(|e| e.to_str()) {
             Some("ts" | "mts" | "cts") => Language::TypeScript,
+            Some("py") => Language::Python,
             _ => Language::JavaScript,
         }
     }
 
-    /// `javascript` or `typescript`.
+    /// `javascript`, `typescript` or `python`.
     pub fn name(self) -> &'static str {
         match self {
             Language::JavaScript => "javascript",
             Language::TypeScript => "typescript",
+            Language::Python => "python",
+        }
+    }
+
+    /// How the language declares tools: Python code reads Python
+    /// signatures, JavaScript and TypeScript code TypeScript declarations.
+    pub fn declarations(self) -> crate::discovery::DeclarationStyle {
+        match self {
+            Language::Python => crate::discovery::DeclarationStyle::Python,
+            Language::JavaScript | Language::TypeScript => crate::discovery::DeclarationStyle::TypeScript,
         }
     }
 
@@ -44,6 +58,7 @@ impl Language {
         match self {
             Language::JavaScript => "main.js",
             Language::TypeScript => "main.ts",
+            Language::Python => "main.py",
         }
     }
 }
@@ -55,7 +70,8 @@ impl FromStr for Language {
         match text.to_ascii_lowercase().as_str() {
             "js" | "javascript" => Ok(Language::JavaScript),
             "ts" | "typescript" => Ok(Language::TypeScript),
-            other => Err(format!("unknown language '{other}' (use javascript or typescript)")),
+            "py" | "python" => Ok(Language::Python),
+            other => Err(format!("unknown language '{other}' (use javascript, typescript or python)")),
         }
     }
 }
@@ -182,23 +198,28 @@ impl Session {
         let span = tracing::info_span!("execution", ?language, bytes = code.len());
         async {
             let (source, line_map) = match language {
-                Language::JavaScript => (code.to_string(), None),
+                Language::JavaScript | Language::Python => (code.to_string(), None),
                 Language::TypeScript => match transpile(code, language.file_name()) {
                     Ok(out) => (out.code, Some(out.lines)),
                     Err(error) => return Ok(compile_error(error.message)),
                 },
             };
-            let _slot =
-                self.runtime.slot().await?;
-            let raw = sandbox::execute(
+            let guest = match language {
+                Language::Python => self.runtime.python_guest().await?,
+                Language::JavaScript | Language::TypeScript => self.runtime.js_guest(),
+            };
+            let slot = self.runtime.slot().await?;
+            let (raw, store) = sandbox::execute(
                 self.runtime.engine(),
-                self.runtime.js_guest(),
+                guest,
                 self.boundary.clone(),
                 self.workspace(),
                 limits,
                 &source,
+                language.declarations(),
             )
             .await?;
+            sandbox::release(store, slot);
             let mut result = raw.into_result();
             result.error = result.error.map(|e| map_to_source(e, line_map.as_ref()));
             let result = self.boundary.output(result);
@@ -254,7 +275,7 @@ impl Session {
         input: &serde_json::Value,
     ) -> Result<ExecutionResult, Error> {
         let limits = self.runtime.limits().clone();
-        let _slot = self.runtime.slot().await?;
+        let slot = self.runtime.slot().await?;
         let mut sandbox =
             sandbox::Sandbox::new(self.runtime.engine(), self.boundary.clone(), self.workspace(), &limits)?;
         let input = input.to_string();
@@ -264,7 +285,9 @@ impl Session {
             Ok(returned.map_err(|message| ExecutionError::Exception { name: "Error".into(), message, stack: None }))
         };
         let finished = tokio::time::timeout(limits.timeout, run).await;
-        let result = self.boundary.output(sandbox.finish(finished).into_result());
+        let (raw, store) = sandbox.finish(finished);
+        sandbox::release(store, slot);
+        let result = self.boundary.output(raw.into_result());
         self.boundary.record_execution(code, "component", &result);
         self.counters.count(&result);
         Ok(result)

@@ -97,6 +97,23 @@ fn typescript_files_are_recognised_by_extension() {
 }
 
 #[test]
+fn python_files_run_with_python_exit_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = script(&dir, "task.py", "rows = [{'n': i} for i in range(5)]\nprint(sum(r['n'] for r in rows))\n");
+    let out = airlock(&["run", &file], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "10\n");
+    let out = airlock(&["run", "--language", "python", "-"], Some("print('before')\n\nraise KeyError('gone')\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "before\n");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("KeyError") && stderr.contains("gone") && stderr.contains("line 3"), "{stderr}");
+    let out = airlock(&["run", "--language", "python", "--fuel", "1000000", "-"], Some("while True:\n    pass\n"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("fuel"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn a_malformed_config_exits_two_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let config = script(&dir, "mcp.json", r#"{"mcpServers": {"crm": {"command": "x", "args": "not-a-list"}}}"#);

@@ -73,6 +73,7 @@ pub enum BenchScenario {
 }
 
 const TRIVIAL: &str = "console.log(1+1)";
+const TRIVIAL_PYTHON: &str = "print(1+1)";
 const RECORDS: u64 = 10_000;
 
 /// Runs the benchmarks and prints a table of figures.
@@ -103,36 +104,43 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
     let runtime = bench_runtime().await?;
     let session = runtime.session()?;
     let limits = Limits::default();
+    runtime.preload_python().await?;
     // Warm the pool slots and caches.
     for _ in 0..100 {
         check(session.execute_with_limits(TRIVIAL, Language::JavaScript, &limits).await?)?;
+        check(session.execute_with_limits(TRIVIAL_PYTHON, Language::Python, &limits).await?)?;
     }
 
-    let mut latencies = Vec::with_capacity(args.executions);
-    let mut peak_memory = 0;
+    // JavaScript and Python interleaved, so both see the same machine.
+    let (mut js, mut python) = (Cold::default(), Cold::default());
     for _ in 0..args.executions {
-        let started = Instant::now();
-        let result = check(session.execute_with_limits(TRIVIAL, Language::JavaScript, &limits).await?)?;
-        latencies.push(started.elapsed());
-        peak_memory = peak_memory.max(result.stats.peak_memory);
+        js.measure(&session, TRIVIAL, Language::JavaScript, &limits).await?;
+        python.measure(&session, TRIVIAL_PYTHON, Language::Python, &limits).await?;
     }
-    latencies.sort_unstable();
+    js.latencies.sort_unstable();
+    python.latencies.sort_unstable();
 
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let throughput = throughput(&runtime, cores * 2, Duration::from_secs_f64(args.seconds)).await?;
     let per_call = host_call_overhead(&runtime).await?;
-    let filter = filter_records(&runtime).await?;
+    let filter = filter_records(&runtime, FILTER_JS, Language::JavaScript).await?;
+    let filter_python = filter_records(&runtime, FILTER_PYTHON, Language::Python).await?;
     let (airlock_process, node_process) = whole_process(args.process_runs)?;
 
     println!("Airlock core runtime benchmark ({cores} cores)");
     println!("{:<58} {:>14}", "figure", "value");
     let row = |name: &str, value: String| println!("{name:<58} {value:>14}");
-    row("cold execution, fresh instance, console.log(1+1): p50", micros(percentile(&latencies, 50)));
-    row("cold execution, fresh instance, console.log(1+1): p99", micros(percentile(&latencies, 99)));
+    row("cold execution, fresh instance, console.log(1+1): p50", micros(percentile(&js.latencies, 50)));
+    row("cold execution, fresh instance, console.log(1+1): p99", micros(percentile(&js.latencies, 99)));
+    row("cold execution, fresh instance, Python print(1+1): p50", micros(percentile(&python.latencies, 50)));
+    row("cold execution, fresh instance, Python print(1+1): p99", micros(percentile(&python.latencies, 99)));
     row(&format!("trivial executions per second ({cores} cores)"), format!("{throughput:.0}/s"));
     row("per host call overhead (in-process echo tool)", micros(per_call));
     row(&format!("filter {RECORDS} records of an in-process tool result (p50)"), millis(filter));
-    row("peak guest memory, trivial script", format!("{:.2} MiB", peak_memory as f64 / (1 << 20) as f64));
+    row("the same filter written in Python (p50)", millis(filter_python));
+    let mib = |bytes: u64| format!("{:.2} MiB", bytes as f64 / (1 << 20) as f64);
+    row("peak guest memory, trivial script", mib(js.peak_memory));
+    row("peak guest memory, trivial Python script", mib(python.peak_memory));
     row("`airlock run hello.js`, whole process (p50)", millis(airlock_process));
     match node_process {
         Some(node) => {
@@ -230,17 +238,47 @@ async fn host_call_overhead(runtime: &Runtime) -> anyhow::Result<Duration> {
     Ok(best)
 }
 
+/// Latencies of trivial executions in one language.
+#[derive(Default)]
+struct Cold {
+    latencies: Vec<Duration>,
+    peak_memory: u64,
+}
+
+impl Cold {
+    async fn measure(
+        &mut self,
+        session: &airlock::Session,
+        code: &str,
+        language: Language,
+        limits: &Limits,
+    ) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let result = check(session.execute_with_limits(code, language, limits).await?)?;
+        self.latencies.push(started.elapsed());
+        self.peak_memory = self.peak_memory.max(result.stats.peak_memory);
+        Ok(())
+    }
+}
+
+const FILTER_JS: &str = r#"
+import { callTool } from "airlock";
+const { records } = await callTool("bench", "records", {});
+const pending = records.filter((r) => r.status === "pending" && r.amount > 1000);
+console.log(`${pending.length} of ${records.length}`, pending.slice(0, 2));"#;
+
+const FILTER_PYTHON: &str = r#"
+from servers import bench
+records = bench.records()["records"]
+pending = [r for r in records if r["status"] == "pending" and r["amount"] > 1000]
+print(f"{len(pending)} of {len(records)}", pending[:2])"#;
+
 /// Median time to fetch and filter 10,000 records from an in-process tool.
-async fn filter_records(runtime: &Runtime) -> anyhow::Result<Duration> {
-    let code = r#"
-        import { callTool } from "airlock";
-        const { records } = await callTool("bench", "records", {});
-        const pending = records.filter((r) => r.status === "pending" && r.amount > 1000);
-        console.log(`${pending.length} of ${records.length}`, pending.slice(0, 2));"#;
+async fn filter_records(runtime: &Runtime, code: &str, language: Language) -> anyhow::Result<Duration> {
     let session = runtime.session()?;
     let mut times = Vec::new();
     for _ in 0..15 {
-        let result = check(session.execute(code, Language::JavaScript).await?)?;
+        let result = check(session.execute(code, language).await?)?;
         if !result.stdout.contains("of 10000") {
             bail!("the filter script printed {:?}", result.stdout);
         }

@@ -35,7 +35,7 @@ pub struct RunArgs {
     json: bool,
 }
 
-fn parse_language(text: &str) -> Result<Language, String> {
+pub(super) fn parse_language(text: &str) -> Result<Language, String> {
     text.parse()
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use airlock::serve::CodeModeServer;
-use airlock::{AuditLog, Runtime, Session};
+use airlock::{AuditLog, Language, Runtime, Session};
 use anyhow::Context;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
@@ -54,6 +54,11 @@ pub struct ServeArgs {
     /// ~/.local/share/airlock/skills), then the bundled skills.
     #[arg(long = "skills-dir", value_name = "DIR")]
     skill_folders: Vec<PathBuf>,
+    /// The language `execute_code` runs when a call names none, and whose
+    /// declarations `describe_tools` and `search_tools` show by default:
+    /// javascript, typescript or python.
+    #[arg(long, default_value = "javascript", value_parser = super::run::parse_language)]
+    language: Language,
 }
 
 /// The environment variable holding the bearer token HTTP clients must send.
@@ -93,6 +98,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         builder = builder.audit(log.clone());
     }
     let runtime = builder.build().await?;
+    if args.language == Language::Python {
+        // Ready before the first call rather than during it.
+        runtime.preload_python().await?;
+    }
     let result = serve_on(&runtime, &args, token).await;
     // Stopping: executions still running finish (within their deadlines)
     // before their upstream servers go away.
@@ -115,7 +124,7 @@ async fn serve_on(runtime: &Runtime, args: &ServeArgs, token: Option<String>) ->
         Some(dir) => runtime.session_in(dir)?,
         None => runtime.session()?,
     };
-    let server = CodeModeServer::new(runtime.clone(), session);
+    let server = CodeModeServer::new(runtime.clone(), session).with_language(args.language);
     let pending = Pending::new();
     let stdio = IntoTransport::<RoleServer, std::io::Error, _>::into_transport(rmcp::transport::stdio());
     let transport = Tracked::new(stdio, pending.clone());
@@ -148,11 +157,12 @@ async fn serve_http(runtime: Runtime, addr: SocketAddr, args: &ServeArgs, token:
     let workspaces = args.workspace.clone();
     let counter = Arc::new(AtomicU64::new(0));
     let factory_runtime = runtime.clone();
+    let language = args.language;
     let service = StreamableHttpService::new(
         move || {
             let session =
                 new_session(&factory_runtime, workspaces.as_deref(), &counter).map_err(std::io::Error::other)?;
-            Ok(CodeModeServer::new(factory_runtime.clone(), session))
+            Ok(CodeModeServer::new(factory_runtime.clone(), session).with_language(language))
         },
         Arc::new(LocalSessionManager::default()),
         config,

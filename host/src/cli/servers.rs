@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use airlock::{Runtime, ToolDefinition};
+use airlock::{Language, Runtime, ToolDefinition};
 use clap::{Args, Subcommand};
 
 use super::{EXIT_OK, EXIT_THREW, EXIT_USAGE};
@@ -17,6 +17,15 @@ pub struct ConfigArg {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+/// Whose declarations to print.
+#[derive(Args)]
+pub struct LanguageArg {
+    /// `javascript`/`typescript` (TypeScript declarations) or `python`
+    /// (Python signatures).
+    #[arg(long, default_value = "javascript", value_parser = super::run::parse_language)]
+    language: Language,
 }
 
 /// `airlock servers ...`
@@ -33,9 +42,11 @@ pub enum ToolsCommand {
     List {
         /// Only this server.
         server: Option<String>,
-        /// Print the TypeScript declarations agent code is written against.
+        /// Print the declarations agent code is written against.
         #[arg(long)]
         declarations: bool,
+        #[command(flatten)]
+        language: LanguageArg,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -45,12 +56,14 @@ pub enum ToolsCommand {
         /// The task or the words to look for.
         query: String,
         /// What to print per tool: `name`, `description` or `full` (adds
-        /// the TypeScript declaration).
+        /// the declaration).
         #[arg(long, default_value = "description")]
         detail: airlock::discovery::Detail,
         /// How many tools.
         #[arg(long, default_value_t = 10)]
         limit: usize,
+        #[command(flatten)]
+        language: LanguageArg,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -101,8 +114,13 @@ pub async fn servers(command: ServersCommand) -> anyhow::Result<u8> {
 /// Runs `airlock tools ...`.
 pub async fn tools(command: ToolsCommand) -> anyhow::Result<u8> {
     match command {
-        ToolsCommand::List { server, declarations, config } => list_tools(server, declarations, config).await,
-        ToolsCommand::Search { query, detail, limit, config } => search_tools(&query, detail, limit, config).await,
+        ToolsCommand::List { server, declarations, language, config } => {
+            let declarations = declarations.then_some(language.language);
+            list_tools(server, declarations, config).await
+        }
+        ToolsCommand::Search { query, detail, limit, language, config } => {
+            search_tools(&query, detail, limit, language.language, config).await
+        }
     }
 }
 
@@ -110,10 +128,11 @@ async fn search_tools(
     query: &str,
     detail: airlock::discovery::Detail,
     limit: usize,
+    language: Language,
     config: ConfigArg,
 ) -> anyhow::Result<u8> {
     let Some(runtime) = runtime(config.config.as_deref()).await? else { return Ok(EXIT_USAGE) };
-    let found = runtime.search_tools(query, detail, limit).await;
+    let found = runtime.search_tools_for(language, query, detail, limit).await;
     runtime.shutdown().await;
     if config.json {
         println!("{}", serde_json::to_string_pretty(&found)?);
@@ -123,7 +142,9 @@ async fn search_tools(
     Ok(if found.unavailable.is_empty() { EXIT_OK } else { EXIT_THREW })
 }
 
-async fn list_tools(server: Option<String>, declarations: bool, config: ConfigArg) -> anyhow::Result<u8> {
+/// Lists tools, or with `declarations`, prints them as code in that language
+/// reads them.
+async fn list_tools(server: Option<String>, declarations: Option<Language>, config: ConfigArg) -> anyhow::Result<u8> {
     let Some(runtime) = runtime(config.config.as_deref()).await? else { return Ok(EXIT_USAGE) };
     let names: Vec<String> = match server {
         Some(server) => vec![server],
@@ -141,9 +162,12 @@ async fn list_tools(server: Option<String>, declarations: bool, config: ConfigAr
         }
     }
     runtime.shutdown().await;
-    if declarations {
+    if let Some(language) = declarations {
         for (server, tools) in &listed {
-            println!("// ./servers/{server}\n{}", airlock::ts_declarations(server, tools));
+            match language {
+                Language::Python => println!("{}", airlock::py_declarations(server, tools)),
+                _ => println!("// ./servers/{server}\n{}", airlock::ts_declarations(server, tools)),
+            }
         }
     } else if config.json {
         let map: serde_json::Map<String, serde_json::Value> =

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use airlock::Runtime;
-use airlock::skills::{BuildRequest, SaveRequest, SkillError, SkillStore, save_source, stale_tools};
+use airlock::skills::{BuildRequest, SaveRequest, SkillError, SkillLanguage, SkillStore, save_source, stale_tools};
 use clap::{Args, Subcommand};
 
 use super::{EXIT_OK, EXIT_THREW, EXIT_USAGE};
@@ -172,7 +172,13 @@ async fn add(
         }
     };
     let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
-    let language = airlock::Language::from_path(file).into();
+    let language = match SkillLanguage::try_from(airlock::Language::from_path(file)) {
+        Ok(language) => language,
+        Err(message) => {
+            eprintln!("error: {}: {message}", file.display());
+            return Ok(EXIT_USAGE);
+        }
+    };
     let request = SaveRequest {
         name,
         description,

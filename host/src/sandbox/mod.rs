@@ -16,9 +16,10 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::boundary::Boundary;
 use crate::discovery::tree::{Node, TreeError};
-use crate::discovery::{self, Detail};
+use crate::discovery::{self, DeclarationStyle, Detail};
 use crate::execution::{ExecutionError, Stats};
 use crate::limits::{Limit, Limits};
+use crate::skills::SkillLanguage;
 use crate::tools::ToolError;
 use crate::wit::AgentPre;
 use crate::wit::airlock::runtime::{modules, skills, tools, tree, types};
@@ -107,6 +108,8 @@ pub(crate) struct StoreState {
     surroundings: Surroundings,
     /// A limit enforced by the host, recorded before it traps.
     limit_hit: Option<Limit>,
+    /// The declarations `tools.search` shows the guest's language.
+    style: DeclarationStyle,
 }
 
 impl WasiView for StoreState {
@@ -138,6 +141,7 @@ impl StoreState {
             budget,
             surroundings,
             limit_hit: None,
+            style: DeclarationStyle::TypeScript,
         })
     }
 
@@ -266,8 +270,9 @@ impl Sandbox {
         Ok(Sandbox { store, stdout, stderr, started, limits: limits.clone() })
     }
 
-    /// Shapes how the guest call ended into an outcome with stats.
-    pub(crate) fn finish(self, finished: Finished) -> RawOutcome {
+    /// Shapes how the guest call ended into an outcome with stats, and
+    /// hands back the store for [`release`].
+    pub(crate) fn finish(self, finished: Finished) -> (RawOutcome, Store<StoreState>) {
         let limits = &self.limits;
         let state = self.store.data();
         let (value, error) = match finished {
@@ -283,7 +288,25 @@ impl Sandbox {
             peak_memory: state.memory.peak as u64,
             tool_calls: state.tool_calls,
         };
-        RawOutcome { stdout: self.stdout.text(), stderr: self.stderr.text(), value, error, stats }
+        let outcome = RawOutcome { stdout: self.stdout.text(), stderr: self.stderr.text(), value, error, stats };
+        (outcome, self.store)
+    }
+}
+
+/// Drops a finished execution's store, and then `held` (its execution
+/// slot), on a blocking thread: resetting a pooled instance's memory takes
+/// longer than a small execution itself (a couple of hundred microseconds
+/// for the Python guest), and the caller already has its result. The slot
+/// is held until the pool slot is free again, so waiting executions never
+/// find the pool full.
+pub(crate) fn release<T: Send + 'static>(store: Store<StoreState>, held: T) {
+    let release = move || {
+        drop(store);
+        drop(held);
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => drop(handle.spawn_blocking(release)),
+        Err(_) => release(),
     }
 }
 
@@ -315,8 +338,10 @@ pub(crate) async fn execute(
     workspace: &Path,
     limits: &Limits,
     code: &str,
-) -> Result<RawOutcome, crate::Error> {
+    style: DeclarationStyle,
+) -> Result<(RawOutcome, Store<StoreState>), crate::Error> {
     let mut sandbox = Sandbox::new(engine, boundary, workspace, limits)?;
+    sandbox.store.data_mut().style = style;
     let store = &mut sandbox.store;
     let run = async {
         let agent = pre.instantiate_async(&mut *store).await?;
@@ -425,6 +450,13 @@ impl tools::Host for StoreState {
         Ok(outcomes.into_iter().map(to_wit).collect())
     }
 
+    async fn tool_names(&mut self, server: String) -> wasmtime::Result<Result<Vec<String>, types::ToolError>> {
+        let listing = self.boundary.tools().listing(&server).await;
+        Ok(listing
+            .map(|listing| listing.definitions.iter().map(|tool| tool.name.clone()).collect())
+            .map_err(tool_error_to_wit))
+    }
+
     async fn search(
         &mut self,
         query: String,
@@ -436,7 +468,7 @@ impl tools::Host for StoreState {
             tools::Detail::Description => Detail::Description,
             tools::Detail::Full => Detail::Full,
         };
-        let found = self.boundary.tools().search(&query, detail, limit as usize).await;
+        let found = self.boundary.tools().search_styled(&query, detail, limit as usize, self.style).await;
         Ok(found
             .matches
             .into_iter()
@@ -461,8 +493,8 @@ impl skills::Host for StoreState {
         replace: bool,
         session_only: bool,
     ) -> wasmtime::Result<Result<Vec<String>, String>> {
-        let language = match language.parse::<crate::Language>() {
-            Ok(language) => language.into(),
+        let language = match language.parse::<crate::Language>().and_then(SkillLanguage::try_from) {
+            Ok(language) => language,
             Err(message) => return Ok(Err(message)),
         };
         let request = crate::skills::SaveRequest {

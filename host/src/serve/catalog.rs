@@ -5,26 +5,40 @@
 use rmcp::model::{JsonObject, Tool};
 use serde_json::{Value, json};
 
-use crate::Limits;
+use crate::{Language, Limits};
+
+/// The languages `execute_code` runs.
+const LANGUAGES: [&str; 3] = ["javascript", "typescript", "python"];
 
 /// The tools, with `execute_code`'s description built around `servers`
-/// (one line per server) and `limits`.
-pub(super) fn tools(servers: &str, skills: &str, limits: &Limits) -> Vec<Tool> {
+/// (one line per server), `limits` and the default `language`.
+pub(super) fn tools(servers: &str, skills: &str, limits: &Limits, language: Language) -> Vec<Tool> {
     let name = json!({"type": "string", "description": "The skill's name."});
+    let default = language.name();
+    let declarations = if language == Language::Python { "Python signature" } else { "TypeScript declaration" };
+    let declared_for = json!({"type": "string", "enum": LANGUAGES,
+        "description": format!("Whose declarations to show (python: Python signatures). Default: {default}.")});
     vec![
-        Tool::new("execute_code", execute_code_description(servers, skills, limits), execute_code_schema()),
+        Tool::new(
+            "execute_code",
+            execute_code_description(servers, skills, limits, language),
+            execute_code_schema(language),
+        ),
         Tool::new(
             "search_tools",
-            "Find the tools a task needs across every server (BM25 over names, descriptions and \
-             parameters). detail: \"name\" (server.tool), \"description\" (adds a one-line summary, the \
-             default) or \"full\" (adds the TypeScript declaration to code against).",
+            format!(
+                "Find the tools a task needs across every server (BM25 over names, descriptions and \
+                 parameters). detail: \"name\" (server.tool), \"description\" (adds a one-line summary, the \
+                 default) or \"full\" (adds the {declarations} to code against)."
+            ),
             schema(json!({
                 "type": "object",
                 "properties": {
                     "query": {"type": "string", "description": "The task or the words to look for."},
                     "detail": {"type": "string", "enum": ["name", "description", "full"],
                                "description": "Default: description."},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "description": "Default: 10."}
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "description": "Default: 10."},
+                    "language": declared_for
                 },
                 "required": ["query"],
                 "additionalProperties": false
@@ -37,14 +51,16 @@ pub(super) fn tools(servers: &str, skills: &str, limits: &Limits) -> Vec<Tool> {
         ),
         Tool::new(
             "describe_tools",
-            "TypeScript declarations of a server's tools (all, or the named ones): the functions \
-             `./servers/<server>` exports, with argument and result types and descriptions.",
+            "Declarations of a server's tools (all, or the named ones), with argument and result types \
+             and descriptions: TypeScript for the functions `./servers/<server>` exports, or Python \
+             signatures for `from servers import <server>`.",
             schema(json!({
                 "type": "object",
                 "properties": {
                     "server": {"type": "string"},
                     "tools": {"type": "array", "items": {"type": "string"},
-                              "description": "Tool names; default: every tool."}
+                              "description": "Tool names; default: every tool."},
+                    "language": declared_for
                 },
                 "required": ["server"],
                 "additionalProperties": false
@@ -92,25 +108,36 @@ pub(super) fn tools(servers: &str, skills: &str, limits: &Limits) -> Vec<Tool> {
     ]
 }
 
-fn execute_code_description(servers: &str, skills: &str, limits: &Limits) -> String {
+fn execute_code_description(servers: &str, skills: &str, limits: &Limits, language: Language) -> String {
+    let javascript = "JavaScript/TypeScript: an ES module with top-level await. `import * as crm from \
+         \"./servers/crm\"` gives one async function per tool (lowerCamelCase of its name) taking the \
+         arguments object and resolving to the parsed result. Find tools with search_tools (or \
+         `searchTools(query, detail, limit)` from \"airlock\"); ./servers/<server>/<tool>.ts hold their \
+         TypeScript declarations (read them with fs, or describe_tools). console.log/info → stdout, \
+         console.warn/error → stderr. A failing tool throws ToolError with .kind (not-found, denied, \
+         invalid-arguments, failed, unavailable) and .message. Files under ./workspace/ (import fs from \
+         \"fs\") persist between calls of this session. Saved skills: `import { fn } from \
+         \"./skills/<name>\"` (a component skill exports `run(input)`); save new ones with save_skill.";
+    let python = "Python (language \"python\", the subset the Monty interpreter runs: no classes with a \
+         base class, no generators, few standard modules): `from servers import crm` (or `import servers.crm \
+         as crm`), then `crm.list_customers(limit=10)`: one function per tool under its MCP name, keyword \
+         arguments, returning the parsed result (dicts and lists). print → stdout. A failing tool raises \
+         ToolError: `except ToolError as e:`, and `tool_error_kind(e)` from airlock gives the kind. Calls \
+         written directly in `await asyncio.gather(...)` run concurrently. `from airlock import \
+         search_tools`; describe_tools and search_tools with language \"python\" show Python signatures. \
+         No workspace files from Python.";
+    let (first, second) = if language == Language::Python { (python, javascript) } else { (javascript, python) };
     format!(
-        "Run JavaScript or TypeScript in a sandbox against the MCP servers below; only what the code \
-         prints comes back, so filter and join data in the code and print just the answer.\n\
-         - ES module with top-level await. `import * as crm from \"./servers/crm\"` gives one async \
-         function per tool (lowerCamelCase of its name) taking the arguments object and resolving to \
-         the parsed result. Find tools with search_tools (or `searchTools(query, detail, limit)` from \
-         \"airlock\"); ./servers/<server>/<tool>.ts hold their TypeScript declarations (read them with \
-         fs, or describe_tools).\n\
-         - console.log/info → stdout, console.warn/error → stderr. A failing tool throws ToolError \
-         with .kind (not-found, denied, invalid-arguments, failed, unavailable) and .message.\n\
+        "Run code in a sandbox against the MCP servers below; only what the code prints comes back, so \
+         filter and join data in the code and print just the answer. Default language: {}.\n\
+         - {first}\n\
+         - {second}\n\
          - Personal data arrives as tokens such as [EMAIL_1]: pass them to tools as they are, the \
          tool receives the real value.\n\
-         - Files under ./workspace/ (import fs from \"fs\") persist between calls of this session; \
-         nothing else does. No network.\n\
-         - Saved skills: `import {{ fn }} from \"./skills/<name>\"` (a component skill exports \
-         `run(input)`, which resolves to its output); save new ones with save_skill.\n\
+         - Nothing persists between calls but ./workspace/ files; no network.\n\
          - Limits per call: {:?} wall time, {} MiB memory, {} KiB stdout, {} tool calls.\n\
          Servers:\n{servers}{skills}",
+        language.name(),
         limits.timeout,
         limits.memory_bytes >> 20,
         limits.stdout_bytes >> 10,
@@ -118,13 +145,13 @@ fn execute_code_description(servers: &str, skills: &str, limits: &Limits) -> Str
     )
 }
 
-fn execute_code_schema() -> JsonObject {
+fn execute_code_schema(language: Language) -> JsonObject {
     schema(json!({
         "type": "object",
         "properties": {
-            "code": {"type": "string", "description": "The program: an ES module."},
-            "language": {"type": "string", "enum": ["javascript", "typescript"],
-                         "description": "Default: javascript."},
+            "code": {"type": "string", "description": "The program: an ES module, or a Python script."},
+            "language": {"type": "string", "enum": LANGUAGES,
+                         "description": format!("Default: {}.", language.name())},
             "timeout_ms": {"type": "integer", "minimum": 1,
                            "description": "A shorter deadline than the server's limit."}
         },

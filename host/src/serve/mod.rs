@@ -36,12 +36,31 @@ const TOOLS_PER_LINE: usize = 12;
 pub struct CodeModeServer {
     runtime: Runtime,
     session: Arc<Session>,
+    /// What `execute_code` runs when a call names no language, and whose
+    /// declarations `describe_tools` and `search_tools` show by default.
+    language: Language,
 }
 
 impl CodeModeServer {
-    /// A server whose executions run in `session` of `runtime`.
+    /// A server whose executions run in `session` of `runtime`, JavaScript
+    /// by default.
     pub fn new(runtime: Runtime, session: Session) -> Self {
-        CodeModeServer { runtime, session: Arc::new(session) }
+        CodeModeServer { runtime, session: Arc::new(session), language: Language::JavaScript }
+    }
+
+    /// Makes `language` the default of `execute_code`, `describe_tools`
+    /// and `search_tools`.
+    pub fn with_language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
+    }
+
+    /// The `language` argument of a call, or the server's default.
+    fn language_of(&self, arguments: &JsonObject) -> Result<Language, CallToolResult> {
+        match arguments.get("language").and_then(Value::as_str) {
+            None => Ok(self.language),
+            Some(name) => name.parse().map_err(text_error),
+        }
     }
 
     /// One line per server: its name and (when it answers in time) its
@@ -78,19 +97,16 @@ impl CodeModeServer {
     /// The tools this server offers, as `tools/list` returns them (the
     /// `execute_code` description names the servers and their tools).
     pub async fn tools(&self) -> Vec<Tool> {
-        catalog::tools(&self.server_lines().await, &self.skill_lines().await, self.runtime.limits())
+        catalog::tools(&self.server_lines().await, &self.skill_lines().await, self.runtime.limits(), self.language)
     }
 
     async fn execute_code(&self, arguments: &JsonObject) -> CallToolResult {
         let Some(code) = arguments.get("code").and_then(Value::as_str) else {
             return text_error("`code` (a string) is required");
         };
-        let language = match arguments.get("language").and_then(Value::as_str) {
-            None => Language::JavaScript,
-            Some(name) => match name.parse() {
-                Ok(language) => language,
-                Err(message) => return text_error(message),
-            },
+        let language = match self.language_of(arguments) {
+            Ok(language) => language,
+            Err(error) => return error,
         };
         let mut limits: Limits = self.runtime.limits().clone();
         if let Some(ms) = arguments.get("timeout_ms").and_then(Value::as_u64) {
@@ -189,7 +205,11 @@ impl CodeModeServer {
             },
         };
         let limit = arguments.get("limit").and_then(Value::as_u64).unwrap_or(10).clamp(1, 100) as usize;
-        let found = self.runtime.search_tools(query, detail, limit).await;
+        let language = match self.language_of(arguments) {
+            Ok(language) => language,
+            Err(error) => return error,
+        };
+        let found = self.runtime.search_tools_for(language, query, detail, limit).await;
         let mut result = CallToolResult::success(vec![ContentBlock::text(found.to_text())]);
         result.structured_content = serde_json::to_value(&found).ok();
         result
@@ -216,7 +236,12 @@ impl CodeModeServer {
             }
             definitions.retain(|tool| wanted.contains(&tool.name.as_str()));
         }
-        CallToolResult::success(vec![ContentBlock::text(crate::ts_declarations(server, &definitions))])
+        let declarations = match self.language_of(arguments) {
+            Ok(Language::Python) => crate::py_declarations(server, &definitions),
+            Ok(_) => crate::ts_declarations(server, &definitions),
+            Err(error) => return error,
+        };
+        CallToolResult::success(vec![ContentBlock::text(declarations)])
     }
 }
 

@@ -52,11 +52,18 @@ impl SkillLanguage {
     }
 }
 
-impl From<crate::Language> for SkillLanguage {
-    fn from(language: crate::Language) -> Self {
+impl TryFrom<crate::Language> for SkillLanguage {
+    type Error = String;
+
+    /// Skills are ES modules (or components): Python code has no import
+    /// hook to load one from, so it cannot be a skill yet.
+    fn try_from(language: crate::Language) -> Result<Self, String> {
         match language {
-            crate::Language::JavaScript => SkillLanguage::JavaScript,
-            crate::Language::TypeScript => SkillLanguage::TypeScript,
+            crate::Language::JavaScript => Ok(SkillLanguage::JavaScript),
+            crate::Language::TypeScript => Ok(SkillLanguage::TypeScript),
+            crate::Language::Python => {
+                Err("skills are JavaScript or TypeScript modules; Python code cannot be saved as a skill".into())
+            }
         }
     }
 }

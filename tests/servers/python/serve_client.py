@@ -3,6 +3,7 @@
     serve_client.py stdio AIRLOCK_BINARY CONFIG_FILE [SERVE_ARGS...]
     serve_client.py http URL [TOKEN]
     serve_client.py drain URL SERVER_PID
+    serve_client.py python AIRLOCK_BINARY CONFIG_FILE [SERVE_ARGS...]
 
 Over stdio it starts `AIRLOCK_BINARY serve --config CONFIG_FILE`; over HTTP it connects
 to a running `airlock serve --http` (with `Authorization: Bearer TOKEN` when given).
@@ -10,7 +11,8 @@ It initialises, lists the tools and calls them through a fixed scenario, then pr
 JSON object with what came back, for host/tests/serve.rs to check. Over HTTP it also
 runs two sessions side by side to see that they are isolated. In `drain` mode it starts
 an execution that waits on a slow tool, sends SIGTERM to the server while it runs, and
-reports what the execution returned. Exits non-zero if a session itself fails.
+reports what the execution returned. In `python` mode it starts `airlock serve --language
+python` over stdio and runs a Python scenario. Exits non-zero if a session itself fails.
 """
 
 from __future__ import annotations
@@ -145,9 +147,51 @@ async def drain(argv: list[str]) -> dict:
     return out
 
 
+async def python(argv: list[str]) -> dict:
+    """Python agent code through `airlock serve --language python`."""
+    out: dict = {}
+    async with connect(["stdio", *argv[1:], "--language", "python"]) as session:
+        await session.initialize()
+        tools = await session.list_tools()
+        out["execute_description"] = next(t.description for t in tools.tools if t.name == "execute_code")
+
+        async def run(code: str, **extra) -> dict:
+            return await call_code(session, code, **extra)
+
+        out["filter"] = await run(
+            "from servers import records\n"
+            "rows = records.list_records(limit=10000)['records']\n"
+            "pending = [r for r in rows if r['status'] == 'pending' and r['amount'] > 1000]\n"
+            "print(len(rows), len(pending) > 0, pending[0]['email'])"
+        )
+        out["caught"] = await run(
+            "from airlock import tool_error_kind\n"
+            "from servers import records\n"
+            "try:\n"
+            "    records.fail(message='boom')\n"
+            "except ToolError as e:\n"
+            "    print(tool_error_kind(e), e)"
+        )
+        out["uncaught"] = await run("x = 1\nraise ValueError('bad')")
+        out["timeout"] = await run("while True:\n    pass", timeout_ms=300)
+        out["javascript"] = await run("console.log(6 * 7)", language="javascript")
+        described = await session.call_tool("describe_tools", {"server": "records", "tools": ["get_record"]})
+        out["describe"] = text_of(described)
+        described_ts = await session.call_tool(
+            "describe_tools", {"server": "records", "tools": ["get_record"], "language": "typescript"}
+        )
+        out["describe_ts"] = text_of(described_ts)
+        full = await session.call_tool("search_tools", {"query": "add two numbers", "detail": "full", "limit": 1})
+        out["search_full"] = text_of(full)
+    return out
+
+
 async def main(argv: list[str]) -> None:
     if argv[0] == "drain":
         print(json.dumps(await drain(argv)))
+        return
+    if argv[0] == "python":
+        print(json.dumps(await python(argv)))
         return
     out: dict = {}
     if argv[0] == "http":
