@@ -73,8 +73,9 @@ pub(crate) fn new_engine(settings: &EngineSettings) -> Result<Engine, Error> {
         .total_stacks(instances)
         .max_memory_size(MAX_WASM32_MEMORY)
         // Keep the pages of a trivial execution resident between uses, so
-        // reusing a slot costs no page faults.
-        .linear_memory_keep_resident(2 << 20)
+        // reusing a slot costs no page faults (the Python guest touches
+        // 2.6 MiB; at 2 MiB its cold execution took 242 instead of 139 µs).
+        .linear_memory_keep_resident(4 << 20)
         .table_keep_resident(64 << 10);
     let mut config = Config::new();
     config
