@@ -114,6 +114,25 @@ fn python_files_run_with_python_exit_statuses() {
 }
 
 #[test]
+fn python_against_a_real_server_through_airlock_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::records_config(dir.path());
+    let code = "from airlock import tool_error_kind\n\
+                from servers import records\n\
+                rows = records.list_records(limit=10000)['records']\n\
+                overdue = [r for r in rows if r['status'] == 'overdue']\n\
+                try:\n    records.get_record(id='seven')\n\
+                except ToolError as e:\n    print(tool_error_kind(e))\n\
+                print(len(rows), len(overdue) > 0, overdue[0]['email'])\n";
+    let file = script(&dir, "task.py", code);
+    let out = airlock(&["run", "--config", config.to_str().unwrap(), &file], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("invalid-arguments\n10000 True [EMAIL_"), "{stdout}");
+    assert!(!stdout.contains('@'), "{stdout}");
+}
+
+#[test]
 fn a_malformed_config_exits_two_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let config = script(&dir, "mcp.json", r#"{"mcpServers": {"crm": {"command": "x", "args": "not-a-list"}}}"#);

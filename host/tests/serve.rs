@@ -260,7 +260,14 @@ fn check_scenario(seen: &Value) {
 fn python_code_through_serve_with_python_as_the_default_language() {
     let dir = tempfile::tempdir().unwrap();
     let config = records_config(dir.path());
-    let seen = client(&["python", env!("CARGO_BIN_EXE_airlock"), config.to_str().unwrap()]);
+    let audit = dir.path().join("audit.jsonl");
+    let seen = client(&[
+        "python",
+        env!("CARGO_BIN_EXE_airlock"),
+        config.to_str().unwrap(),
+        "--audit",
+        audit.to_str().unwrap(),
+    ]);
 
     let description = seen["execute_description"].as_str().unwrap();
     assert!(description.contains("Default language: python."), "{description}");
@@ -288,4 +295,14 @@ fn python_code_through_serve_with_python_as_the_default_language() {
     assert!(seen["describe_ts"].as_str().unwrap().contains("export function getRecord("));
     let full = seen["search_full"].as_str().unwrap();
     assert!(full.starts_with("records.add — ") && full.contains("def add(*, a: int, b: int) -> int:"), "{full}");
+
+    // The audit log names each execution's language.
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let languages: Vec<String> = text
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|record| record["event"] == "execution")
+        .map(|record| record["language"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(languages, ["python", "python", "python", "python", "javascript"], "{text}");
 }
