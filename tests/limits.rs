@@ -3,41 +3,17 @@
 
 use std::time::Duration;
 
-use airlock::{ExecutionError, Limit, Limits, Runtime, ToolDefinition};
-use airlock_tests::{assert_ok, builder, run_js};
-use serde_json::{Value, json};
+use airlock::{ExecutionError, Language, Limit, Limits, Runtime};
+use airlock_tests::{assert_ok, local_tools_runtime, run_js};
 
-async fn runtime() -> Runtime {
-    let slow = |_: Value| async {
-        tokio::time::sleep(Duration::from_secs(30)).await;
-        Ok(json!({}))
-    };
-    let echo = |args: Value| async move { Ok(args) };
-    builder()
-        .tool("local", ToolDefinition::new("slow"), slow)
-        .tool("local", ToolDefinition::new("echo"), echo)
-        .build()
-        .await
-        .expect("runtime")
-}
-
-/// Runs `code`, expects `limit`, then checks the runtime still works.
+/// Runs JavaScript `code` and expects `limit` (see [`airlock_tests::expect_limit`]).
 async fn expect_limit(runtime: &Runtime, code: &str, limits: Limits, limit: Limit) -> airlock::ExecutionResult {
-    let result = run_js(runtime, code, &limits).await;
-    assert_eq!(result.limit(), Some(limit), "expected the {limit} limit, got {:?}", result.error);
-    match &result.error {
-        Some(ExecutionError::Limit { message, .. }) => assert!(!message.is_empty()),
-        other => panic!("not a limit error: {other:?}"),
-    }
-    let next = run_js(runtime, "console.log('still serving')", &Limits::default()).await;
-    assert_ok(&next);
-    assert_eq!(next.stdout, "still serving\n");
-    result
+    airlock_tests::expect_limit(runtime, Language::JavaScript, code, limits, limit).await
 }
 
 #[tokio::test]
 async fn an_infinite_loop_runs_out_of_fuel() {
-    let runtime = runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { fuel: 50_000_000, ..Limits::default() };
     let result = expect_limit(&runtime, "while (true) {}", limits, Limit::Fuel).await;
     assert_eq!(result.stats.fuel_used, 50_000_000);
@@ -45,14 +21,14 @@ async fn an_infinite_loop_runs_out_of_fuel() {
 
 #[tokio::test]
 async fn an_infinite_loop_hits_the_deadline_when_fuel_is_plenty() {
-    let runtime = runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { fuel: u64::MAX, timeout: Duration::from_millis(200), ..Limits::default() };
     expect_limit(&runtime, "while (true) {}", limits, Limit::Timeout).await;
 }
 
 #[tokio::test]
 async fn the_deadline_covers_time_spent_in_tool_calls() {
-    let runtime = runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { timeout: Duration::from_millis(200), ..Limits::default() };
     let code =
         r#"import { callTool } from "airlock"; await callTool("local", "slow", {}); console.log("unreachable");"#;
@@ -63,7 +39,7 @@ async fn the_deadline_covers_time_spent_in_tool_calls() {
 
 #[tokio::test]
 async fn a_memory_bomb_hits_the_memory_cap() {
-    let runtime = runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { memory_bytes: 32 << 20, ..Limits::default() };
     let code = "const hoard = []; while (true) hoard.push('x'.repeat(1 << 20) + hoard.length);";
     let result = expect_limit(&runtime, code, limits, Limit::Memory).await;
@@ -72,7 +48,7 @@ async fn a_memory_bomb_hits_the_memory_cap() {
 
 #[tokio::test]
 async fn an_output_flood_is_cut_at_the_cap() {
-    let runtime = runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { stdout_bytes: 4096, ..Limits::default() };
     let result = expect_limit(&runtime, "while (true) console.log('flood')", limits, Limit::Output).await;
     assert!(result.stdout.starts_with("flood\nflood\n"));
@@ -82,7 +58,7 @@ async fn an_output_flood_is_cut_at_the_cap() {
 
 #[tokio::test]
 async fn a_stderr_flood_is_cut_too() {
-    let runtime = runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { stderr_bytes: 1024, ..Limits::default() };
     let result = expect_limit(&runtime, "while (true) console.error('oops')", limits, Limit::Output).await;
     assert!(result.stderr.ends_with("[airlock: stderr truncated at 1024 bytes]\n"));
@@ -90,7 +66,7 @@ async fn a_stderr_flood_is_cut_too() {
 
 #[tokio::test]
 async fn too_many_tool_calls_hit_the_cap() {
-    let runtime = runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { tool_calls: 5, ..Limits::default() };
     let code = r#"import { callTool } from "airlock";
         for (let i = 0; i < 10; i++) await callTool("local", "echo", { i });"#;
@@ -100,7 +76,7 @@ async fn too_many_tool_calls_hit_the_cap() {
 
 #[tokio::test]
 async fn a_parallel_batch_past_the_cap_is_refused_whole() {
-    let runtime = runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { tool_calls: 3, ..Limits::default() };
     let code = r#"import { callTool } from "airlock";
         await Promise.all([1, 2, 3, 4].map((i) => callTool("local", "echo", { i })));"#;
@@ -110,7 +86,7 @@ async fn a_parallel_batch_past_the_cap_is_refused_whole() {
 
 #[tokio::test]
 async fn unbounded_recursion_is_stopped() {
-    let runtime = runtime().await;
+    let runtime = local_tools_runtime().await;
     let result = run_js(&runtime, "function f(n) { return f(n + 1) + 1 } f(0);", &Limits::default()).await;
     match &result.error {
         Some(ExecutionError::Trap { message }) => assert!(message.contains("stack"), "{message}"),
@@ -121,7 +97,7 @@ async fn unbounded_recursion_is_stopped() {
 
 #[tokio::test]
 async fn executions_run_concurrently_and_independently() {
-    let runtime = runtime().await;
+    let runtime = local_tools_runtime().await;
     let looping = Limits { fuel: 20_000_000, ..Limits::default() };
     let normal = Limits::default();
     let (bad, good) = tokio::join!(
@@ -135,7 +111,7 @@ async fn executions_run_concurrently_and_independently() {
 
 #[tokio::test]
 async fn stats_report_what_was_used() {
-    let runtime = runtime().await;
+    let runtime = local_tools_runtime().await;
     let code = r#"import { callTool } from "airlock"; await callTool("local", "echo", {}); console.log("x")"#;
     let result = run_js(&runtime, code, &Limits::default()).await;
     assert_ok(&result);

@@ -2,23 +2,13 @@
 //! executions and never resolves another session's tokens.
 
 use airlock::Limits;
-use airlock_tests::{assert_ok, builder, run_in, servers_dir};
+use airlock_tests::{assert_ok, customers_runtime, run_in};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn tokens_resolve_only_in_the_session_that_minted_them() {
     let inbox = tempfile::tempdir().unwrap();
-    let dir = servers_dir();
-    let config = airlock::Config::from_json(
-        &json!({"mcpServers": {"customers": {
-            "command": dir.join(".venv/bin/python"),
-            "args": [dir.join("python/customers_server.py")],
-            "env": {"CUSTOMERS_INBOX": inbox.path()}
-        }}})
-        .to_string(),
-    )
-    .unwrap();
-    let runtime = builder().config(&config).build().await.unwrap();
+    let runtime = customers_runtime(inbox.path()).await;
     let send = r#"
         import { sendMessage } from "./servers/customers";
         await sendMessage({ to: "[EMAIL_1]", text: "hello [PERSON_1]" });"#;

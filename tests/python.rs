@@ -4,14 +4,9 @@
 
 use std::time::Duration;
 
-use airlock::{ExecutionError, Language, Limit, Limits, Runtime, ToolDefinition};
-use airlock_tests::{assert_ok, builder, run_in, runtime_with, servers_dir};
+use airlock::{ExecutionError, Language, Limit, Limits, Runtime};
+use airlock_tests::{assert_ok, builder, customers_runtime, local_tools_runtime, run_in, run_py, runtime_with};
 use serde_json::{Value, json};
-
-async fn run_py(runtime: &Runtime, code: &str, limits: &Limits) -> airlock::ExecutionResult {
-    let session = runtime.session().expect("a session");
-    run_in(&session, code, Language::Python, limits).await
-}
 
 fn lines(result: &airlock::ExecutionResult) -> Vec<&str> {
     result.stdout.lines().collect()
@@ -139,17 +134,7 @@ print(",".join(str(r["id"]) for r in results), stats["calls"], stats["peak"])
 #[tokio::test]
 async fn personal_data_round_trips_as_tokens() {
     let inbox = tempfile::tempdir().unwrap();
-    let dir = servers_dir();
-    let config = airlock::Config::from_json(
-        &json!({"mcpServers": {"customers": {
-            "command": dir.join(".venv/bin/python"),
-            "args": [dir.join("python/customers_server.py")],
-            "env": {"CUSTOMERS_INBOX": inbox.path()}
-        }}})
-        .to_string(),
-    )
-    .unwrap();
-    let runtime = builder().config(&config).build().await.unwrap();
+    let runtime = customers_runtime(inbox.path()).await;
     let code = r#"
 from servers import customers
 c = customers.get_customer(id=1)
@@ -209,29 +194,10 @@ print(found[0]["declaration"])
     runtime.shutdown().await;
 }
 
-/// A runtime with in-process tools for the limit tests.
-async fn local_runtime() -> Runtime {
-    let slow = |_: Value| async {
-        tokio::time::sleep(Duration::from_secs(30)).await;
-        Ok(json!({}))
-    };
-    let echo = |args: Value| async move { Ok(args) };
-    builder()
-        .tool("local", ToolDefinition::new("slow"), slow)
-        .tool("local", ToolDefinition::new("echo"), echo)
-        .build()
-        .await
-        .expect("runtime")
-}
-
-/// Runs `code`, expects `limit`, then checks the runtime still serves
-/// Python and JavaScript.
+/// Runs Python `code`, expects `limit`, then checks the runtime still
+/// serves JavaScript as well as Python.
 async fn expect_limit(runtime: &Runtime, code: &str, limits: Limits, limit: Limit) -> airlock::ExecutionResult {
-    let result = run_py(runtime, code, &limits).await;
-    assert_eq!(result.limit(), Some(limit), "expected the {limit} limit, got {:?}", result.error);
-    let next = run_py(runtime, "print('still serving')", &Limits::default()).await;
-    assert_ok(&next);
-    assert_eq!(next.stdout, "still serving\n");
+    let result = airlock_tests::expect_limit(runtime, Language::Python, code, limits, limit).await;
     let session = runtime.session().unwrap();
     let js = run_in(&session, "console.log('js too')", Language::JavaScript, &Limits::default()).await;
     assert_eq!(js.stdout, "js too\n");
@@ -240,7 +206,7 @@ async fn expect_limit(runtime: &Runtime, code: &str, limits: Limits, limit: Limi
 
 #[tokio::test]
 async fn an_infinite_loop_runs_out_of_fuel() {
-    let runtime = local_runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { fuel: 50_000_000, ..Limits::default() };
     let result = expect_limit(&runtime, "while True:\n    pass\n", limits, Limit::Fuel).await;
     assert_eq!(result.stats.fuel_used, 50_000_000);
@@ -248,14 +214,14 @@ async fn an_infinite_loop_runs_out_of_fuel() {
 
 #[tokio::test]
 async fn an_infinite_loop_hits_the_deadline() {
-    let runtime = local_runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { fuel: u64::MAX, timeout: Duration::from_millis(200), ..Limits::default() };
     expect_limit(&runtime, "while True:\n    pass\n", limits, Limit::Timeout).await;
 }
 
 #[tokio::test]
 async fn the_deadline_covers_a_slow_tool_call() {
-    let runtime = local_runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { timeout: Duration::from_millis(200), ..Limits::default() };
     let result = expect_limit(
         &runtime,
@@ -269,7 +235,7 @@ async fn the_deadline_covers_a_slow_tool_call() {
 
 #[tokio::test]
 async fn a_memory_bomb_hits_the_memory_cap() {
-    let runtime = local_runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { memory_bytes: 64 << 20, ..Limits::default() };
     let code = "chunks = []\nwhile True:\n    chunks.append('x' * 1000000)\n";
     let result = expect_limit(&runtime, code, limits, Limit::Memory).await;
@@ -278,7 +244,7 @@ async fn a_memory_bomb_hits_the_memory_cap() {
 
 #[tokio::test]
 async fn an_output_flood_is_cut_at_the_cap() {
-    let runtime = local_runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { stdout_bytes: 10_000, ..Limits::default() };
     let result = expect_limit(&runtime, "while True:\n    print('x' * 100)\n", limits, Limit::Output).await;
     assert!(result.stdout.len() <= 10_000 + 200, "{}", result.stdout.len());
@@ -286,7 +252,7 @@ async fn an_output_flood_is_cut_at_the_cap() {
 
 #[tokio::test]
 async fn too_many_tool_calls_hit_the_cap() {
-    let runtime = local_runtime().await;
+    let runtime = local_tools_runtime().await;
     let limits = Limits { tool_calls: 5, ..Limits::default() };
     let code = "from servers import local\nfor i in range(10):\n    local.echo(i=i)\n";
     let result = expect_limit(&runtime, code, limits, Limit::ToolCalls).await;
@@ -295,7 +261,7 @@ async fn too_many_tool_calls_hit_the_cap() {
 
 #[tokio::test]
 async fn unbounded_recursion_is_a_recursion_error() {
-    let runtime = local_runtime().await;
+    let runtime = local_tools_runtime().await;
     let code = "def f(n):\n    return f(n + 1)\n\nf(0)\n";
     let result = run_py(&runtime, code, &Limits::default()).await;
     match &result.error {

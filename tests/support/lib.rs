@@ -1,8 +1,9 @@
 //! Shared helpers for the integration tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use airlock::{ExecutionResult, Language, Limits, Runtime, Session};
+use airlock::{ExecutionError, ExecutionResult, Language, Limit, Limits, Runtime, Session, ToolDefinition};
 
 /// The folder the tests cache precompiled guests in: shared by every test
 /// process of one build, so the guest is pre-initialised once.
@@ -19,6 +20,54 @@ pub fn builder() -> airlock::RuntimeBuilder {
 pub async fn run_js(runtime: &Runtime, code: &str, limits: &Limits) -> ExecutionResult {
     let session = runtime.session().expect("a session");
     run_in(&session, code, Language::JavaScript, limits).await
+}
+
+/// Runs Python in a fresh session of `runtime` under `limits`.
+pub async fn run_py(runtime: &Runtime, code: &str, limits: &Limits) -> ExecutionResult {
+    let session = runtime.session().expect("a session");
+    run_in(&session, code, Language::Python, limits).await
+}
+
+/// A runtime with the in-process tools the limit tests call: `local.slow`
+/// (sleeps 30 s) and `local.echo` (returns its arguments).
+pub async fn local_tools_runtime() -> Runtime {
+    let slow = |_: serde_json::Value| async {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Ok(serde_json::json!({}))
+    };
+    let echo = |args: serde_json::Value| async move { Ok(args) };
+    builder()
+        .tool("local", ToolDefinition::new("slow"), slow)
+        .tool("local", ToolDefinition::new("echo"), echo)
+        .build()
+        .await
+        .expect("runtime")
+}
+
+/// Runs `code` in `language`, expects it to end on `limit` with a message,
+/// then checks that the runtime still serves that language.
+pub async fn expect_limit(
+    runtime: &Runtime,
+    language: Language,
+    code: &str,
+    limits: Limits,
+    limit: Limit,
+) -> ExecutionResult {
+    let session = runtime.session().expect("a session");
+    let result = run_in(&session, code, language, &limits).await;
+    assert_eq!(result.limit(), Some(limit), "expected the {limit} limit, got {:?}", result.error);
+    match &result.error {
+        Some(ExecutionError::Limit { message, .. }) => assert!(!message.is_empty()),
+        other => panic!("not a limit error: {other:?}"),
+    }
+    let probe = match language {
+        Language::Python => "print('still serving')",
+        Language::JavaScript | Language::TypeScript => "console.log('still serving')",
+    };
+    let next = run_in(&runtime.session().expect("a session"), probe, language, &Limits::default()).await;
+    assert_ok(&next);
+    assert_eq!(next.stdout, "still serving\n");
+    result
 }
 
 /// Runs `code` in `session`, panicking only on host failures (which no
@@ -82,6 +131,22 @@ pub fn config_with(servers: &[&str], settings: serde_json::Value) -> airlock::Co
         document["airlock"] = settings;
     }
     airlock::Config::from_json(&document.to_string()).expect("a valid test config")
+}
+
+/// A runtime over the Python `customers` server (personal data), which
+/// writes the messages it is sent to `inbox/messages.jsonl`.
+pub async fn customers_runtime(inbox: &Path) -> Runtime {
+    let dir = servers_dir();
+    let config = airlock::Config::from_json(
+        &serde_json::json!({"mcpServers": {"customers": {
+            "command": dir.join(".venv/bin/python"),
+            "args": [dir.join("python/customers_server.py")],
+            "env": {"CUSTOMERS_INBOX": inbox}
+        }}})
+        .to_string(),
+    )
+    .expect("a valid test config");
+    builder().config(&config).build().await.expect("runtime")
 }
 
 /// A runtime over the named test servers.

@@ -17,6 +17,7 @@ python` over stdio and runs a Python scenario. Exits non-zero if a session itsel
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -155,8 +156,7 @@ async def python(argv: list[str]) -> dict:
         tools = await session.list_tools()
         out["execute_description"] = next(t.description for t in tools.tools if t.name == "execute_code")
 
-        async def run(code: str, **extra) -> dict:
-            return await call_code(session, code, **extra)
+        run = functools.partial(call_code, session)
 
         out["filter"] = await run(
             "from servers import records\n"
@@ -203,8 +203,7 @@ async def main(argv: list[str]) -> None:
         out["tools"] = sorted(tool.name for tool in tools.tools)
         out["execute_description"] = next(t.description for t in tools.tools if t.name == "execute_code")
 
-        async def run(code: str, **extra) -> dict:
-            return await call_code(session, code, **extra)
+        run = functools.partial(call_code, session)
 
         out["record"] = await run(
             'import { getRecord } from "./servers/records";\n'
