@@ -207,7 +207,7 @@ impl Runtime {
     /// are not running are started; the index is rebuilt only when a
     /// server's tool list changed.
     pub async fn search_tools(&self, query: &str, detail: Detail, limit: usize) -> SearchResults {
-        self.inner.tools.search(query, detail, limit).await
+        self.search_tools_for(crate::Language::JavaScript, query, detail, limit).await
     }
 
     /// [`Runtime::search_tools`] for code in `language`: detail `full`
@@ -220,7 +220,7 @@ impl Runtime {
         detail: Detail,
         limit: usize,
     ) -> SearchResults {
-        self.inner.tools.search_styled(query, detail, limit, language.declarations()).await
+        self.inner.tools.search(query, detail, limit, language.declarations()).await
     }
 
     /// Lets the executions already running (or waiting for a slot) finish,

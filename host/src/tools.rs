@@ -261,19 +261,9 @@ impl ToolRegistry {
     }
 
     /// The `limit` tools that best match `query` over every server (see
-    /// [`crate::Runtime::search_tools`]).
-    pub async fn search(&self, query: &str, detail: Detail, limit: usize) -> SearchResults {
-        self.search_styled(query, detail, limit, DeclarationStyle::TypeScript).await
-    }
-
-    /// [`ToolRegistry::search`] with declarations for code in `style`.
-    pub async fn search_styled(
-        &self,
-        query: &str,
-        detail: Detail,
-        limit: usize,
-        style: DeclarationStyle,
-    ) -> SearchResults {
+    /// [`crate::Runtime::search_tools`]); detail `full` shows declarations
+    /// in `style`.
+    pub async fn search(&self, query: &str, detail: Detail, limit: usize, style: DeclarationStyle) -> SearchResults {
         self.catalog.search(self, query, detail, limit, style).await
     }
 

@@ -293,12 +293,12 @@ impl Sandbox {
     }
 }
 
-/// Drops a finished execution's store, and then `held` (its execution
-/// slot), on a blocking thread: resetting a pooled instance's memory takes
-/// longer than a small execution itself (a couple of hundred microseconds
-/// for the Python guest), and the caller already has its result. The slot
-/// is held until the pool slot is free again, so waiting executions never
-/// find the pool full.
+/// Drops a finished instance's store, and then `held` (an execution's
+/// slot, or `()`), on a blocking thread: resetting a pooled instance's
+/// memory takes longer than a small execution itself (a couple of hundred
+/// microseconds for the Python guest), and the caller already has its
+/// result. An execution's slot is held until the pool slot is free again,
+/// so waiting executions never find the pool full.
 pub(crate) fn release<T: Send + 'static>(store: Store<StoreState>, held: T) {
     let release = move || {
         drop(store);
@@ -325,8 +325,7 @@ pub(crate) async fn compile_module(
     let mut store = limited_store(engine, state).map_err(|e| e.to_string())?;
     let agent = pre.instantiate_async(&mut store).await.map_err(|e| format!("{e:#}"))?;
     let compiled = agent.call_compile(&mut store, path, source).await.map_err(|e| format!("{e:#}"))?;
-    // Releasing the instance's pool slot is off the caller's path.
-    tokio::task::spawn_blocking(move || drop(store));
+    release(store, ());
     compiled
 }
 
@@ -468,7 +467,7 @@ impl tools::Host for StoreState {
             tools::Detail::Description => Detail::Description,
             tools::Detail::Full => Detail::Full,
         };
-        let found = self.boundary.tools().search_styled(&query, detail, limit as usize, self.style).await;
+        let found = self.boundary.tools().search(&query, detail, limit as usize, self.style).await;
         Ok(found
             .matches
             .into_iter()

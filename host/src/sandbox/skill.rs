@@ -69,9 +69,8 @@ pub(super) async fn run(
     let state = caller.data_mut();
     state.tool_calls += nested.data().tool_calls;
     state.memory.peak = state.memory.peak.max(nested.data().memory.peak);
-    // Returning the instance's pool slot (resetting its memory and tables)
-    // takes longer than the call itself: off the caller's path.
-    tokio::task::spawn_blocking(move || drop(nested));
+    // Returning the instance's pool slot takes longer than the call itself.
+    super::release(nested, ());
 
     match outcome {
         Ok(returned) => Ok(returned.map_err(|message| format!("skill '{name}' failed: {message}"))),
