@@ -164,10 +164,11 @@ async fn list_tools(server: Option<String>, declarations: Option<Language>, conf
     runtime.shutdown().await;
     if let Some(language) = declarations {
         for (server, tools) in &listed {
-            match language {
-                Language::Python => println!("{}", airlock::py_declarations(server, tools)),
-                _ => println!("// ./servers/{server}\n{}", airlock::ts_declarations(server, tools)),
+            // TypeScript declarations are a module's: name its path.
+            if language != Language::Python {
+                println!("// ./servers/{server}");
             }
+            println!("{}", language.declarations().declarations(server, tools));
         }
     } else if config.json {
         let map: serde_json::Map<String, serde_json::Value> =

@@ -50,6 +50,25 @@ pub enum DeclarationStyle {
     Python,
 }
 
+impl DeclarationStyle {
+    /// The declarations of every tool of `server`, as code in this style
+    /// reads them.
+    pub fn declarations(self, server: &str, tools: &[ToolDefinition]) -> String {
+        match self {
+            DeclarationStyle::TypeScript => crate::bindings::ts_declarations(server, tools),
+            DeclarationStyle::Python => crate::bindings::py_declarations(server, tools),
+        }
+    }
+
+    /// The declaration of one tool of `server`.
+    pub fn tool_declaration(self, server: &str, tool: &ToolDefinition) -> String {
+        match self {
+            DeclarationStyle::TypeScript => crate::bindings::ts_tool_declaration(server, tool),
+            DeclarationStyle::Python => crate::bindings::py_tool_declaration(server, tool),
+        }
+    }
+}
+
 /// One tool a search found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ToolMatch {
@@ -228,10 +247,9 @@ fn found(entry: &Entry, score: f64, detail: Detail, style: DeclarationStyle) -> 
         tool: definition.name.clone(),
         score,
         description: (detail != Detail::Name).then(|| one_line(definition.description.as_deref().unwrap_or(""))),
-        declaration: (detail == Detail::Full).then(|| match (&entry.declaration, style) {
-            (Some(declaration), _) => declaration.clone(),
-            (None, DeclarationStyle::TypeScript) => crate::bindings::ts_tool_declaration(&entry.server, definition),
-            (None, DeclarationStyle::Python) => crate::bindings::py_tool_declaration(&entry.server, definition),
+        declaration: (detail == Detail::Full).then(|| match &entry.declaration {
+            Some(declaration) => declaration.clone(),
+            None => style.tool_declaration(&entry.server, definition),
         }),
     }
 }

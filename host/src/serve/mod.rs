@@ -237,8 +237,7 @@ impl CodeModeServer {
             definitions.retain(|tool| wanted.contains(&tool.name.as_str()));
         }
         let declarations = match self.language_of(arguments) {
-            Ok(Language::Python) => crate::py_declarations(server, &definitions),
-            Ok(_) => crate::ts_declarations(server, &definitions),
+            Ok(language) => language.declarations().declarations(server, &definitions),
             Err(error) => return error,
         };
         CallToolResult::success(vec![ContentBlock::text(declarations)])
