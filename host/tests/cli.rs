@@ -111,6 +111,18 @@ fn python_files_run_with_python_exit_statuses() {
     let out = airlock(&["run", "--language", "python", "--fuel", "1000000", "-"], Some("while True:\n    pass\n"));
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out.stderr).contains("fuel"), "{}", text(&out.stderr));
+    let out = airlock(
+        &["run", "--language", "python", "--timeout", "100ms", "--fuel", "100000000000000", "-"],
+        Some("while True:\n    pass\n"),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("timeout"), "{}", text(&out.stderr));
+    let out = airlock(
+        &["run", "--language", "python", "--memory", "16MiB", "-"],
+        Some("a = []\nwhile True:\n    a.append('y' * 1048576 + str(len(a)))\n"),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("memory"), "{}", text(&out.stderr));
 }
 
 #[test]
