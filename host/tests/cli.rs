@@ -145,6 +145,50 @@ fn python_against_a_real_server_through_airlock_run() {
 }
 
 #[test]
+fn python_round_trips_personal_data_and_gathers_calls_through_airlock_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::servers_config(dir.path(), &["records", "customers"], serde_json::Value::Null);
+    let code = "import asyncio\n\
+                from servers import customers, records\n\
+                c = customers.get_customer(id=1)\n\
+                customers.send_message(to=c['email'], text='hello ' + c['full_name'])\n\
+                records.reset_concurrency()\n\
+                async def main():\n    return await asyncio.gather(*[records.sleep(ms=200, id=i) for i in range(10)])\n\
+                done = asyncio.run(main())\n\
+                print(c['email'], c['full_name'], [r['id'] for r in done] == list(range(10)), records.concurrency()['peak'])\n";
+    let file = script(&dir, "task.py", code);
+    let out = airlock(&["run", "--config", config.to_str().unwrap(), &file], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The code saw tokens; the tool received the real values; the ten
+    // gathered calls were in flight on the server together.
+    assert_eq!(text(&out.stdout), "[EMAIL_1] [PERSON_1] True 10\n");
+    assert_eq!(
+        common::customers_inbox(dir.path()),
+        [serde_json::json!({"to": "ivan.1@example.com", "text": "hello Ivan Petrov"})]
+    );
+}
+
+#[test]
+fn python_output_and_tool_call_limits_through_airlock_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = serde_json::json!({"limits": {"stdout_bytes": 1024, "tool_calls": 3}});
+    let config = common::servers_config(dir.path(), &["records"], limits);
+    let config = config.to_str().unwrap();
+
+    let out =
+        airlock(&["run", "--config", config, "--language", "python", "-"], Some("while True:\n    print('x' * 100)\n"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("output limit"), "{}", text(&out.stderr));
+    assert!(out.stdout.len() < 2048, "{} bytes of stdout", out.stdout.len());
+
+    let code = "from servers import records\nfor i in range(10):\n    print(records.add(a=i, b=1))\n";
+    let out = airlock(&["run", "--config", config, "--language", "python", "-"], Some(code));
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stdout), "1\n2\n3\n");
+    assert!(text(&out.stderr).contains("tool-calls limit"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn a_malformed_config_exits_two_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let config = script(&dir, "mcp.json", r#"{"mcpServers": {"crm": {"command": "x", "args": "not-a-list"}}}"#);

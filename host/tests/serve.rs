@@ -259,7 +259,8 @@ fn check_scenario(seen: &Value) {
 #[test]
 fn python_code_through_serve_with_python_as_the_default_language() {
     let dir = tempfile::tempdir().unwrap();
-    let config = records_config(dir.path());
+    let limits = json!({"limits": {"stdout_bytes": 4096, "tool_calls": 30}});
+    let config = common::servers_config(dir.path(), &["records", "customers"], limits);
     let audit = dir.path().join("audit.jsonl");
     let seen = client(&[
         "python",
@@ -285,7 +286,17 @@ fn python_code_through_serve_with_python_as_the_default_language() {
     assert_eq!(seen["uncaught"]["is_error"], true);
     let uncaught = seen["uncaught"]["text"].as_str().unwrap();
     assert!(uncaught.starts_with("[error] ValueError: bad\n") && uncaught.contains("line 2"), "{uncaught}");
-    assert_eq!(seen["timeout"]["structured"]["error"]["limit"], "timeout");
+    // Personal data reaches the code as tokens and the tool as real values.
+    let printed = seen["pii_round_trip"]["text"].as_str().unwrap();
+    assert!(printed.starts_with("[EMAIL_") && printed.contains(" [PERSON_") && !printed.contains("Anna"), "{printed}");
+    assert_eq!(common::customers_inbox(dir.path()), [json!({"to": "anna.2@example.com", "text": "hi Anna Smirnova"})]);
+    // Ten gathered calls were in flight on the server at once.
+    assert_eq!(seen["gathered"]["text"], "10 10\n", "{}", seen["gathered"]);
+    // Each limit ends its execution with the limit named.
+    for (scenario, limit) in [("timeout", "timeout"), ("output_limit", "output"), ("tool_call_limit", "tool-calls")] {
+        assert_eq!(seen[scenario]["is_error"], true, "{}", seen[scenario]);
+        assert_eq!(seen[scenario]["structured"]["error"]["limit"], limit, "{}", seen[scenario]);
+    }
     assert_eq!(seen["javascript"]["text"], "42\n");
 
     // Declarations follow the session's language unless a call names another.
@@ -304,5 +315,5 @@ fn python_code_through_serve_with_python_as_the_default_language() {
         .filter(|record| record["event"] == "execution")
         .map(|record| record["language"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(languages, ["python", "python", "python", "python", "javascript"], "{text}");
+    assert_eq!(languages, [&["python"; 8][..], &["javascript"]].concat(), "{text}");
 }

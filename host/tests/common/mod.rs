@@ -18,14 +18,41 @@ pub fn cache_dir() -> PathBuf {
 
 /// A config with the Python records server, written into `dir`.
 pub fn records_config(dir: &Path) -> PathBuf {
+    servers_config(dir, &["records"], serde_json::Value::Null)
+}
+
+/// A config with the named Python test servers (`records`, `customers`)
+/// and, unless null, `settings` as its `airlock` key, written into `dir`.
+/// The customers server keeps the messages it is sent in
+/// `dir/inbox/messages.jsonl`.
+pub fn servers_config(dir: &Path, names: &[&str], settings: serde_json::Value) -> PathBuf {
     let servers = servers_dir();
-    let config = serde_json::json!({"mcpServers": {"records": {
-        "command": servers.join(".venv/bin/python"),
-        "args": [servers.join("python/records_server.py")]
-    }}});
+    let entry = |name: &str| {
+        let mut entry = serde_json::json!({
+            "command": servers.join(".venv/bin/python"),
+            "args": [servers.join(format!("python/{name}_server.py"))]
+        });
+        if name == "customers" {
+            entry["env"] = serde_json::json!({"CUSTOMERS_INBOX": dir.join("inbox")});
+        }
+        entry
+    };
+    let mut config = serde_json::json!({
+        "mcpServers": names.iter().map(|name| (name.to_string(), entry(name))).collect::<serde_json::Map<_, _>>()
+    });
+    if !settings.is_null() {
+        config["airlock"] = settings;
+    }
     let path = dir.join("mcp.json");
     std::fs::write(&path, config.to_string()).unwrap();
     path
+}
+
+/// The messages the customers server of [`servers_config`] received, one
+/// JSON object each.
+pub fn customers_inbox(dir: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("inbox/messages.jsonl")).unwrap_or_default();
+    text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
 }
 
 /// Starts `airlock serve --http 127.0.0.1:0 --config <config>` with `envs`

@@ -173,7 +173,24 @@ async def python(argv: list[str]) -> dict:
             "    print(tool_error_kind(e), e)"
         )
         out["uncaught"] = await run("x = 1\nraise ValueError('bad')")
+        out["pii_round_trip"] = await run(
+            "from servers import customers\n"
+            "c = customers.get_customer(id=2)\n"
+            "customers.send_message(to=c['email'], text='hi ' + c['full_name'])\n"
+            "print(c['email'], c['full_name'])"
+        )
+        out["gathered"] = await run(
+            "import asyncio\n"
+            "from servers import records\n"
+            "records.reset_concurrency()\n"
+            "done = await asyncio.gather(*[records.sleep(ms=200, id=i) for i in range(10)])\n"
+            "print(len(done), records.concurrency()['peak'])"
+        )
         out["timeout"] = await run("while True:\n    pass", timeout_ms=300)
+        out["output_limit"] = await run("while True:\n    print('x' * 100)")
+        out["tool_call_limit"] = await run(
+            "from servers import records\nfor i in range(100):\n    records.add(a=i, b=1)"
+        )
         out["javascript"] = await run("console.log(6 * 7)", language="javascript")
         described = await session.call_tool("describe_tools", {"server": "records", "tools": ["get_record"]})
         out["describe"] = text_of(described)
