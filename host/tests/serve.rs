@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
 
-use common::{cache_dir, records_config, serve_http, servers_dir};
+use common::{cache_dir, customers_inbox, records_config, serve_http, servers_config, servers_dir};
 use serde_json::{Value, json};
 
 /// Runs the Python client with `args` and returns what it saw.
@@ -260,7 +260,7 @@ fn check_scenario(seen: &Value) {
 fn python_code_through_serve_with_python_as_the_default_language() {
     let dir = tempfile::tempdir().unwrap();
     let limits = json!({"limits": {"stdout_bytes": 4096, "tool_calls": 30}});
-    let config = common::servers_config(dir.path(), &["records", "customers"], limits);
+    let config = servers_config(dir.path(), &["records", "customers"], limits);
     let audit = dir.path().join("audit.jsonl");
     let seen = client(&[
         "python",
@@ -289,7 +289,7 @@ fn python_code_through_serve_with_python_as_the_default_language() {
     // Personal data reaches the code as tokens and the tool as real values.
     let printed = seen["pii_round_trip"]["text"].as_str().unwrap();
     assert!(printed.starts_with("[EMAIL_") && printed.contains(" [PERSON_") && !printed.contains("Anna"), "{printed}");
-    assert_eq!(common::customers_inbox(dir.path()), [json!({"to": "anna.2@example.com", "text": "hi Anna Smirnova"})]);
+    assert_eq!(customers_inbox(dir.path()), [json!({"to": "anna.2@example.com", "text": "hi Anna Smirnova"})]);
     // Ten gathered calls were in flight on the server at once.
     assert_eq!(seen["gathered"]["text"], "10 10\n", "{}", seen["gathered"]);
     // Each limit ends its execution with the limit named.
