@@ -259,7 +259,8 @@ fn check_scenario(seen: &Value) {
 #[test]
 fn python_code_through_serve_with_python_as_the_default_language() {
     let dir = tempfile::tempdir().unwrap();
-    let limits = json!({"limits": {"stdout_bytes": 4096, "tool_calls": 30}});
+    let limits =
+        json!({"limits": {"fuel": 2_000_000_000u64, "memory_bytes": 64 << 20, "stdout_bytes": 4096, "tool_calls": 30}});
     let config = servers_config(dir.path(), &["records", "customers"], limits);
     let audit = dir.path().join("audit.jsonl");
     let seen = client(&[
@@ -293,7 +294,13 @@ fn python_code_through_serve_with_python_as_the_default_language() {
     // Ten gathered calls were in flight on the server at once.
     assert_eq!(seen["gathered"]["text"], "10 10\n", "{}", seen["gathered"]);
     // Each limit ends its execution with the limit named.
-    for (scenario, limit) in [("timeout", "timeout"), ("output_limit", "output"), ("tool_call_limit", "tool-calls")] {
+    for (scenario, limit) in [
+        ("timeout", "timeout"),
+        ("fuel_limit", "fuel"),
+        ("memory_limit", "memory"),
+        ("output_limit", "output"),
+        ("tool_call_limit", "tool-calls"),
+    ] {
         assert_eq!(seen[scenario]["is_error"], true, "{}", seen[scenario]);
         assert_eq!(seen[scenario]["structured"]["error"]["limit"], limit, "{}", seen[scenario]);
     }
@@ -315,5 +322,5 @@ fn python_code_through_serve_with_python_as_the_default_language() {
         .filter(|record| record["event"] == "execution")
         .map(|record| record["language"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(languages, [&["python"; 8][..], &["javascript"]].concat(), "{text}");
+    assert_eq!(languages, [&["python"; 10][..], &["javascript"]].concat(), "{text}");
 }

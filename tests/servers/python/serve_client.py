@@ -187,6 +187,8 @@ async def python(argv: list[str]) -> dict:
             "print(len(done), records.concurrency()['peak'])"
         )
         out["timeout"] = await run("while True:\n    pass", timeout_ms=300)
+        out["fuel_limit"] = await run("n = 0\nwhile True:\n    n += 1")
+        out["memory_limit"] = await run("a = []\nwhile True:\n    a.append('y' * 1048576 + str(len(a)))")
         out["output_limit"] = await run("while True:\n    print('x' * 100)")
         out["tool_call_limit"] = await run(
             "from servers import records\nfor i in range(100):\n    records.add(a=i, b=1)"
