@@ -259,8 +259,9 @@ fn check_scenario(seen: &Value) {
 #[test]
 fn python_code_through_serve_with_python_as_the_default_language() {
     let dir = tempfile::tempdir().unwrap();
-    let limits =
-        json!({"limits": {"fuel": 2_000_000_000u64, "memory_bytes": 64 << 20, "stdout_bytes": 4096, "tool_calls": 30}});
+    // Fuel keeps its default (10 billion, seconds of compute): the 300 ms
+    // timeout scenario must hit its deadline long before it runs out.
+    let limits = json!({"limits": {"memory_bytes": 64 << 20, "stdout_bytes": 4096, "tool_calls": 30}});
     let config = servers_config(dir.path(), &["records", "customers"], limits);
     let audit = dir.path().join("audit.jsonl");
     let seen = client(&[
