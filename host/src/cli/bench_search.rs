@@ -28,6 +28,9 @@ struct LabelledQuery {
 
 /// Results per query looked at for recall.
 const TOP: usize = 5;
+/// Deeper cut-offs, also reported: how many needed tools the ranking
+/// holds at all near the top, which bounds what reordering it could gain.
+const DEEPER: [usize; 2] = [10, 50];
 /// Timed repetitions of each query.
 const REPEATS: usize = 20;
 /// Timed index rebuilds.
@@ -64,12 +67,17 @@ async fn evaluate(runtime: &Runtime, set: &QuerySet, show_misses: bool) -> anyho
     // Quality, through the same index the runtime searches.
     let index = ToolIndex::new(&listings);
     let (mut recall, mut complete, mut reciprocal) = (0.0, 0, 0.0);
+    let mut deeper_recall = [0.0; DEEPER.len()];
     for labelled in &set.queries {
         let ranked: Vec<String> =
             index.search(&labelled.query, Detail::Name, index.len()).into_iter().map(|found| found.name).collect();
         let needed: BTreeSet<&str> = labelled.tools.iter().map(String::as_str).collect();
         let found = ranked.iter().take(TOP).filter(|name| needed.contains(name.as_str())).count();
         recall += found as f64 / needed.len() as f64;
+        for (sum, depth) in deeper_recall.iter_mut().zip(DEEPER) {
+            let found = ranked.iter().take(depth).filter(|name| needed.contains(name.as_str())).count();
+            *sum += found as f64 / needed.len() as f64;
+        }
         complete += usize::from(found == needed.len());
         reciprocal +=
             ranked.iter().position(|name| needed.contains(name.as_str())).map_or(0.0, |i| 1.0 / (i + 1) as f64);
@@ -126,6 +134,9 @@ async fn evaluate(runtime: &Runtime, set: &QuerySet, show_misses: bool) -> anyho
     println!("{:<58} {:>10.3}", format!("recall@{TOP} (share of the needed tools in the top {TOP})"), recall / queries);
     println!("{:<58} {:>10.3}", format!("queries with every needed tool in the top {TOP}"), complete as f64 / queries);
     println!("{:<58} {:>10.3}", "MRR (rank of the first needed tool)", reciprocal / queries);
+    for (sum, depth) in deeper_recall.iter().zip(DEEPER) {
+        println!("{:<58} {:>10.3}", format!("recall@{depth} (needed tools in the top {depth})"), sum / queries);
+    }
     println!(
         "{:<58} {:>10}",
         "search_tools p50 (through the runtime, detail description)",
