@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::bm25::Bm25;
 use super::synonyms::Synonyms;
-use super::words::Words;
+use super::words::{StemMemo, Words};
 use crate::skills::Skill;
 use crate::tools::{Listing, ToolDefinition, ToolRegistry};
 
@@ -167,8 +167,9 @@ impl ToolIndex {
                 declaration: Some(skill.declaration),
             }))
             .collect();
+        let mut memo = StemMemo::default();
         let documents: Vec<Vec<(String, f64)>> =
-            entries.iter().map(|entry| document(&vocabulary.words, entry)).collect();
+            entries.iter().map(|entry| document(&vocabulary.words, &mut memo, entry)).collect();
         let bm25 = Bm25::new(
             documents.iter().map(|terms| terms.iter().map(|(term, weight)| (term.as_str(), *weight)).collect()),
         );
@@ -220,9 +221,10 @@ impl ToolIndex {
 }
 
 /// The weighted terms of one tool.
-fn document(words: &Words, entry: &Entry) -> Vec<(String, f64)> {
+fn document(words: &Words, memo: &mut StemMemo, entry: &Entry) -> Vec<(String, f64)> {
     let mut terms = Vec::new();
-    let mut add = |text: &str, weight: f64| terms.extend(words.terms(text).into_iter().map(|term| (term, weight)));
+    let mut add =
+        |text: &str, weight: f64| terms.extend(words.terms_memo(text, memo).into_iter().map(|term| (term, weight)));
     add(&entry.server, SERVER_WEIGHT);
     add(&entry.definition.name, NAME_WEIGHT);
     add(entry.definition.description.as_deref().unwrap_or(""), DESCRIPTION_WEIGHT);

@@ -4,10 +4,12 @@
 //! that "invoices" finds `get_invoice`. Numbers are dropped: in a task
 //! they are ids and amounts, not words of a tool.
 
+use std::collections::HashMap;
+
 use rust_stemmers::{Algorithm, Stemmer};
 
 /// Words too common in tool descriptions and task statements to tell
-/// tools apart.
+/// tools apart; sorted, for binary search.
 const STOP_WORDS: &[&str] = &[
     "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been", "by", "can", "could",
     "do", "does", "each", "for", "from", "get", "give", "has", "have", "how", "i", "if", "in", "into", "is", "it",
@@ -30,6 +32,13 @@ impl Default for Words {
 impl Words {
     /// The terms of `text`, in order, repeats kept.
     pub fn terms(&self, text: &str) -> Vec<String> {
+        self.terms_memo(text, &mut StemMemo::default())
+    }
+
+    /// [`Words::terms`], stemming each distinct word once per `memo`: an
+    /// index build meets the same few thousand words tens of thousands of
+    /// times, and stemming is most of its work.
+    pub fn terms_memo(&self, text: &str, memo: &mut StemMemo) -> Vec<String> {
         let mut out = Vec::new();
         // Addresses and links name things, not what a tool does.
         let text: Vec<&str> =
@@ -38,13 +47,28 @@ impl Words {
             let lower = word.to_lowercase();
             // Numbers are ids and amounts in a task, not words of a tool.
             let number = lower.chars().all(|c| c.is_ascii_digit());
-            if lower.len() < 2 || number || STOP_WORDS.contains(&lower.as_str()) {
+            if lower.len() < 2 || number || STOP_WORDS.binary_search(&lower.as_str()).is_ok() {
                 continue;
             }
-            out.push(self.stemmer.stem(&lower).into_owned());
+            let stem = match memo.stems.get(&lower) {
+                Some(stem) => stem.clone(),
+                None => {
+                    let stem = self.stemmer.stem(&lower).into_owned();
+                    memo.stems.insert(lower, stem.clone());
+                    stem
+                }
+            };
+            out.push(stem);
         }
         out
     }
+}
+
+/// Stems already computed, word → stem; kept for one index build only,
+/// so what queries bring in is never held.
+#[derive(Default)]
+pub struct StemMemo {
+    stems: HashMap<String, String>,
 }
 
 /// Words of `text`: runs of letters and digits, with camelCase humps
@@ -89,5 +113,19 @@ mod tests {
         assert_eq!(words.terms("Get the list of overdue invoices"), ["list", "overdu", "invoic"]);
         assert_eq!(words.terms("get_invoice"), ["invoic"]);
         assert_eq!(words.terms("sendEmail to 3 customers"), ["send", "email", "custom"]);
+    }
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn a_memo_gives_the_same_terms() {
+        let words = Words::default();
+        let mut memo = StemMemo::default();
+        for text in ["listInvoices for customers", "the customers' invoices", "listInvoices for customers"] {
+            assert_eq!(words.terms_memo(text, &mut memo), words.terms(text));
+        }
     }
 }
