@@ -72,11 +72,12 @@ async fn evaluate(runtime: &Runtime, set: &QuerySet, show_misses: bool) -> anyho
         let ranked: Vec<String> =
             index.search(&labelled.query, Detail::Name, index.len()).into_iter().map(|found| found.name).collect();
         let needed: BTreeSet<&str> = labelled.tools.iter().map(String::as_str).collect();
-        let found = ranked.iter().take(TOP).filter(|name| needed.contains(name.as_str())).count();
+        let found_in_top =
+            |depth: usize| ranked.iter().take(depth).filter(|name| needed.contains(name.as_str())).count();
+        let found = found_in_top(TOP);
         recall += found as f64 / needed.len() as f64;
         for (sum, depth) in deeper_recall.iter_mut().zip(DEEPER) {
-            let found = ranked.iter().take(depth).filter(|name| needed.contains(name.as_str())).count();
-            *sum += found as f64 / needed.len() as f64;
+            *sum += found_in_top(depth) as f64 / needed.len() as f64;
         }
         complete += usize::from(found == needed.len());
         reciprocal +=

@@ -32,13 +32,20 @@ impl Default for Words {
 impl Words {
     /// The terms of `text`, in order, repeats kept.
     pub fn terms(&self, text: &str) -> Vec<String> {
-        self.terms_memo(text, &mut StemMemo::default())
+        self.terms_stemmed_by(text, |word| self.stemmer.stem(&word).into_owned())
     }
 
     /// [`Words::terms`], stemming each distinct word once per `memo`: an
     /// index build meets the same few thousand words tens of thousands of
     /// times, and stemming is most of its work.
     pub fn terms_memo(&self, text: &str, memo: &mut StemMemo) -> Vec<String> {
+        self.terms_stemmed_by(text, |word| {
+            memo.stems.entry(word).or_insert_with_key(|word| self.stemmer.stem(word).into_owned()).clone()
+        })
+    }
+
+    /// The terms of `text`, each kept word (lowercased) stemmed by `stem`.
+    fn terms_stemmed_by(&self, text: &str, mut stem: impl FnMut(String) -> String) -> Vec<String> {
         let mut out = Vec::new();
         // Addresses and links name things, not what a tool does.
         let text: Vec<&str> =
@@ -50,15 +57,7 @@ impl Words {
             if lower.len() < 2 || number || STOP_WORDS.binary_search(&lower.as_str()).is_ok() {
                 continue;
             }
-            let stem = match memo.stems.get(&lower) {
-                Some(stem) => stem.clone(),
-                None => {
-                    let stem = self.stemmer.stem(&lower).into_owned();
-                    memo.stems.insert(lower, stem.clone());
-                    stem
-                }
-            };
-            out.push(stem);
+            out.push(stem(lower));
         }
         out
     }
