@@ -32,6 +32,7 @@
 //! [`ExecutionError::Limit`] naming the [`Limit`].
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+#![warn(missing_docs)]
 
 pub mod audit;
 mod bindings;

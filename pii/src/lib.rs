@@ -24,6 +24,8 @@
 //! assert_eq!(vault.detokenize_json(&safe), doc);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod checksums;
 mod detect;
 mod kinds;

@@ -34,6 +34,8 @@
 //! imports against the configured servers, precompiles it and saves it as
 //! a skill that agent code imports: `import { run } from "./skills/<name>"`.
 
+#![warn(missing_docs)]
+
 // The generated export macro names this crate by its own name.
 extern crate self as airlock_skill;
 
