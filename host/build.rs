@@ -56,7 +56,7 @@ fn build_guests(root: &Path, out_dir: &Path) -> PathBuf {
     for watched in ["wit", "guests"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
-    check_wasm_target();
+    let rustc = check_wasm_target();
     let cc = find_tool("AIRLOCK_WASM_CC", &["clang-19", "clang"]);
     let ar = find_tool("AIRLOCK_WASM_AR", &["llvm-ar-19", "llvm-ar"]);
     let sysroot = wasi_sysroot(out_dir);
@@ -65,12 +65,15 @@ fn build_guests(root: &Path, out_dir: &Path) -> PathBuf {
     let target_dir = env::var_os("AIRLOCK_GUEST_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| cargo_target_dir(root, out_dir).join("guests"));
+    // The cargo and rustc building the host (rust-toolchain.toml's), so the
+    // guests never build with another toolchain.
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(&guests)
         .args(["build", "--release", "--locked", "--target", GUEST_TARGET, "--target-dir"])
         .arg(&target_dir)
+        .env("RUSTC", &rustc)
         // rquickjs would otherwise download a WASI SDK; ours is Debian's.
         .env("RQUICKJS_SYS_NO_WASI_SDK", "1")
         .env("CC_wasm32_wasip2", &cc)
@@ -94,9 +97,11 @@ fn build_guests(root: &Path, out_dir: &Path) -> PathBuf {
     target_dir.join(GUEST_TARGET).join("release")
 }
 
-fn check_wasm_target() {
+/// The rustc cargo gave this build script, once its sysroot is known to
+/// hold the guest target.
+fn check_wasm_target() -> std::ffi::OsString {
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let sysroot = Command::new(rustc)
+    let sysroot = Command::new(&rustc)
         .args(["--print", "sysroot"])
         .output()
         .ok()
@@ -108,6 +113,7 @@ fn check_wasm_target() {
             "the Rust target {GUEST_TARGET} is not installed: run `rustup target add {GUEST_TARGET}` (or `just setup`)"
         ));
     }
+    rustc
 }
 
 fn find_tool(override_var: &str, candidates: &[&str]) -> String {

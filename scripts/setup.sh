@@ -18,11 +18,34 @@ if [ "${#missing[@]}" -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# The guest components' Rust target.
-if ! rustup target list --installed | grep -qx wasm32-wasip2; then
-  log "adding the wasm32-wasip2 Rust target"
-  rustup target add wasm32-wasip2
+# The pinned Rust toolchain (rust-toolchain.toml) with its components and the
+# guests' target. Installed explicitly: with RUSTUP_AUTO_INSTALL=0 rustup
+# would only fail at the first cargo call.
+command -v rustup >/dev/null 2>&1 || { log "error: rustup is required (https://rustup.rs)"; exit 1; }
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+toolchain_file="$root/rust-toolchain.toml"
+toml_list() { sed -n "s/^$1 *= *\[\(.*\)\]/\1/p" "$toolchain_file" | tr -d '" ' | tr ',' ' '; }
+channel="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$toolchain_file")"
+[ -n "$channel" ] || { log "error: no channel in $toolchain_file"; exit 1; }
+read -ra components <<<"$(toml_list components)"
+read -ra targets <<<"$(toml_list targets)"
+if ! rustup toolchain list | grep -q "^$channel-"; then
+  log "installing the Rust toolchain $channel"
+  rustup --quiet toolchain install "$channel" --profile minimal --no-self-update
 fi
+installed="$(rustup component list --installed --toolchain "$channel")"
+for component in "${components[@]}"; do
+  if ! grep -q "^$component-" <<<"$installed"; then
+    log "adding the $component component to Rust $channel"
+    rustup --quiet component add --toolchain "$channel" "$component"
+  fi
+done
+for target in "${targets[@]}"; do
+  if ! grep -q "^rust-std-$target\$" <<<"$installed"; then
+    log "adding the $target target to Rust $channel"
+    rustup --quiet target add --toolchain "$channel" "$target"
+  fi
+done
 
 # `just` runs the project's recipes.
 if ! command -v just >/dev/null 2>&1; then
