@@ -44,7 +44,8 @@ fn line_hash(prev: &str, body: &Map<String, Value>) -> String {
     let mut hasher = Sha256::new();
     hasher.update(prev.as_bytes());
     hasher.update(Value::Object(body.clone()).to_string().as_bytes());
-    format!("{:x}", hasher.finalize())
+    // sha2 0.11 digests (hybrid-array) have no `LowerHex`.
+    crate::bindings::hex(&hasher.finalize())
 }
 
 impl AuditLog {
