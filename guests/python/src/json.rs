@@ -583,7 +583,7 @@ mod tests {
         }
         let bytes = good.as_bytes();
         for i in 0..bytes.len() {
-            for replacement in [b'"', b'\\', b'{', b']', b'u', b'0', b'-', b'e', b' '] {
+            for replacement in *b"\"\\{]u0-e " {
                 let mut damaged = bytes.to_vec();
                 damaged[i] = replacement;
                 if let Ok(damaged) = String::from_utf8(damaged) {
