@@ -96,23 +96,22 @@ async fn the_bundled_skills_page_through_a_real_server_and_export_csv() {
 }
 
 #[test]
-fn the_bundled_skills_match_their_manifests() {
-    let store = airlock::skills::SkillStore::new(airlock::skills::bundled_folder().into_iter().collect());
-    let listed = store.list();
-    assert!(listed.len() >= 2);
-    for entry in listed {
-        match entry.skill {
-            Ok(_) => {}
-            // Component skills are sources until `airlock skills build`.
-            Err(airlock::skills::SkillError::NotBuilt { name, .. }) => assert_eq!(name, "meeting-times"),
-            Err(error) => panic!("{}: {error}", entry.name),
-        }
-    }
+fn the_bundled_skills_are_embedded_and_match_their_manifests() {
+    // Written from the binary into a cache folder: a copied binary has them.
+    let cache = tempfile::tempdir().unwrap();
+    let folder = airlock::skills::bundled_folder_in(cache.path()).unwrap();
+    assert!(folder.starts_with(cache.path()), "{}", folder.display());
+    let store = airlock::skills::SkillStore::new(vec![folder.clone()]);
+    let names: Vec<String> =
+        store.list().into_iter().map(|entry| entry.skill.map(|_| entry.name)).collect::<Result<_, _>>().unwrap();
+    assert_eq!(names, ["collect-pages", "export-csv"]);
+    // Written once: a second call finds the same folder.
+    assert_eq!(airlock::skills::bundled_folder_in(cache.path()).unwrap(), folder);
 }
 
-/// The source of the bundled Rust component skill.
+/// The source of the example Rust component skill, in the repository.
 fn meeting_times_source() -> std::path::PathBuf {
-    airlock::skills::bundled_folder().expect("skills/").join("meeting-times")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills/meeting-times")
 }
 
 /// Cargo's target folder for skill builds: the guests' own, so the

@@ -40,7 +40,8 @@ async fn results_and_errors_reach_the_code() {
     match &result.error {
         Some(airlock::ExecutionError::Exception { name, message, .. }) => {
             assert_eq!(name, "ToolError");
-            assert_eq!(message, "database is down");
+            // Uncaught, it names the call and the kind.
+            assert_eq!(message, "crm.broken failed (failed): database is down");
         }
         other => panic!("expected the uncaught ToolError, got {other:?}"),
     }

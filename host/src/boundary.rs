@@ -31,13 +31,17 @@ impl PiiEngine {
         if !settings.enabled {
             return Ok(None);
         }
-        let detector = Detector::new(&settings.detect).map_err(|e| {
+        // Checked again here for embedders that build settings in code:
+        // a misspelt kind must fail, not switch detection off.
+        let config_error = |e: crate::pii::PiiConfigError| {
             crate::Error::Config(crate::ConfigError {
                 file: None,
-                field: "airlock.pii.detect.custom".into(),
+                field: format!("airlock.pii.{}", e.field()),
                 message: e.to_string(),
             })
-        })?;
+        };
+        settings.validate().map_err(config_error)?;
+        let detector = Detector::new(&settings.detect).map_err(config_error)?;
         Ok(Some(Arc::new(PiiEngine { detector, flows: settings.flows.clone() })))
     }
 }

@@ -33,7 +33,14 @@ pub struct Config {
     /// Airlock's own settings.
     #[serde(default)]
     pub airlock: Settings,
+    /// Top-level keys Airlock does not use (a client's own settings, such
+    /// as Claude Desktop's `globalShortcut`), for a warning.
+    #[serde(skip)]
+    pub ignored_keys: Vec<String>,
 }
+
+/// The top-level keys Airlock reads.
+const KNOWN_KEYS: [&str; 2] = ["mcpServers", "airlock"];
 
 /// Airlock's own settings (the `"airlock"` key).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,6 +156,7 @@ impl Config {
     }
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
+        let ignored_keys = Config::check_top_level(text)?;
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let config: Config = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
             let field = e.path().to_string();
@@ -158,7 +166,56 @@ impl Config {
                 message: e.into_inner().to_string(),
             }
         })?;
-        Ok(config)
+        Ok(Config { ignored_keys, ..config })
+    }
+
+    /// The document must be an object; a key that looks like a misspelt
+    /// `mcpServers` or `airlock` is an error (a typo would otherwise drop
+    /// every server or setting), other keys are returned to be ignored.
+    fn check_top_level(text: &str) -> Result<Vec<String>, ConfigError> {
+        let error = |field: &str, message: String| ConfigError { file: None, field: field.to_string(), message };
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(value) => value,
+            // Reported with its position by the typed parse.
+            Err(_) => return Ok(Vec::new()),
+        };
+        let Some(object) = value.as_object() else {
+            let found = match value {
+                serde_json::Value::Array(_) => "an array",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::Bool(_) => "a boolean",
+                _ => "null",
+            };
+            return Err(error("", format!("expected an object such as {{\"mcpServers\": {{...}}}}, found {found}")));
+        };
+        let mut ignored = Vec::new();
+        for key in object.keys().filter(|key| !KNOWN_KEYS.contains(&key.as_str())) {
+            if let Some(known) = crate::suggest::closest(key, KNOWN_KEYS) {
+                return Err(error(key, format!("unknown key (did you mean `{known}`?)")));
+            }
+            ignored.push(key.clone());
+        }
+        Ok(ignored)
+    }
+
+    /// How many servers will run (configured and not `disabled`).
+    pub fn enabled_servers(&self) -> usize {
+        self.servers.values().filter(|server| !server.disabled).count()
+    }
+
+    /// An error unless at least one server is configured and enabled, for
+    /// commands that are about servers: an empty set after `--config` is a
+    /// mistake, not a request for nothing.
+    pub fn require_servers(&self) -> Result<(), ConfigError> {
+        let message = match self.servers.len() {
+            0 => {
+                "no servers: add them under `mcpServers` ({\"mcpServers\": {\"name\": {\"command\": ...}}})".to_string()
+            }
+            n if self.enabled_servers() == 0 => format!("all {n} servers under `mcpServers` are disabled"),
+            _ => return Ok(()),
+        };
+        Err(ConfigError { file: None, field: "mcpServers".into(), message })
     }
 
     /// Expands `${VAR}` in every string a server's launch uses.
@@ -232,6 +289,15 @@ impl Config {
                 &["http", "streamable-http", "streamableHttp"]
             };
             if let Some(transport) = &server.transport
+                && transport.eq_ignore_ascii_case("sse")
+            {
+                return Err(error(
+                    at(".type"),
+                    "the HTTP+SSE transport (protocol 2024-11-05) is not supported: point `url` at the \
+                     server's Streamable HTTP endpoint and set `type` to \"http\" (or leave it out)",
+                ));
+            }
+            if let Some(transport) = &server.transport
                 && !expected.contains(&transport.as_str())
             {
                 return Err(error(
@@ -259,15 +325,20 @@ impl Config {
                 return Err(ConfigError {
                     file: None,
                     field: format!("airlock.pii.flows.{server}"),
-                    message: format!("no server '{server}' in mcpServers (use \"*\" for every server)"),
+                    message: format!(
+                        "no server '{server}' in mcpServers{} (use \"*\" for every server)",
+                        crate::suggest::did_you_mean(server, self.servers.keys().map(String::as_str))
+                    ),
                 });
             }
         }
-        Detector::new(&pii.detect).map_err(|e| ConfigError {
+        let pii_error = |e: crate::pii::PiiConfigError| ConfigError {
             file: None,
-            field: "airlock.pii.detect.custom".into(),
+            field: format!("airlock.pii.{}", e.field()),
             message: e.to_string(),
-        })?;
+        };
+        pii.validate().map_err(pii_error)?;
+        Detector::new(&pii.detect).map_err(pii_error)?;
         Ok(())
     }
 }
@@ -332,6 +403,13 @@ mod tests {
             (r#"{"airlock": {"pii": {"flows": {"nope": {"deny": ["EMAIL"]}}}}}"#, "airlock.pii.flows.nope"),
             (r#"{"airlock": {"pii": {"detect": {"custom": {"X": "("}}}}}"#, "airlock.pii.detect.custom"),
             (r#"{"airlock": {"pii": {"flows": {"*": {"alow": []}}}}}"#, "airlock.pii.flows.*.alow"),
+            (r#"{"airlock": {"pii": {"detect": {"enabled": ["PHON"]}}}}"#, "airlock.pii.detect.enabled[0]"),
+            (r#"{"airlock": {"pii": {"flows": {"*": {"deny": ["CREDITCARD"]}}}}}"#, "airlock.pii.flows.*.deny[0]"),
+            (r#"{"mcpServer": {"a": {"command": "x"}}}"#, "mcpServer"),
+            (r#"{"mcp_servers": {}}"#, "mcp_servers"),
+            (r#"{"airlok": {}}"#, "airlok"),
+            (r#"[]"#, ""),
+            (r#"{"mcpServers": {"a": {"url": "http://x/sse", "type": "sse"}}}"#, "mcpServers.a.type"),
         ];
         for (text, field) in cases {
             let error = Config::from_json(text).unwrap_err();
@@ -363,6 +441,41 @@ mod tests {
                 .unwrap_err();
         assert_eq!(missing.field, "mcpServers.a.args[0]");
         assert!(missing.message.contains("NOPE"), "{missing}");
+    }
+
+    #[test]
+    fn misspelt_names_get_suggestions() {
+        let error = Config::from_json(r#"{"mcpServer": {}}"#).unwrap_err();
+        assert!(error.message.contains("did you mean `mcpServers`"), "{error}");
+        let error = Config::from_json(r#"{"airlock": {"pii": {"detect": {"enabled": ["PHON"]}}}}"#).unwrap_err();
+        assert!(error.message.contains("did you mean `PHONE`"), "{error}");
+        assert!(error.message.contains("EMAIL, PHONE, CREDIT_CARD"), "{error}");
+        let error = Config::from_json(
+            r#"{"mcpServers": {"mailer": {"command": "x"}}, "airlock": {"pii": {"flows": {"mailr": {"deny": ["EMAIL"]}}}}}"#,
+        )
+        .unwrap_err();
+        assert!(error.message.contains("did you mean `mailer`"), "{error}");
+        assert!("pyhton".parse::<crate::Language>().unwrap_err().contains("did you mean `python`"));
+        let error = Config::from_json("[]").unwrap_err();
+        assert!(error.message.contains("found an array"), "{error}");
+        let error = Config::from_json(r#"{"mcpServers": {"a": {"url": "http://x/sse", "type": "sse"}}}"#).unwrap_err();
+        assert!(error.message.contains("not supported"), "{error}");
+    }
+
+    #[test]
+    fn other_clients_keys_are_ignored_and_listed() {
+        let config = Config::from_json(r#"{"globalShortcut": "x", "mcpServers": {}}"#).unwrap();
+        assert_eq!(config.ignored_keys, ["globalShortcut"]);
+    }
+
+    #[test]
+    fn an_empty_or_disabled_server_set_is_reported() {
+        let none = Config::from_json(r#"{"airlock": {}}"#).unwrap();
+        assert!(none.require_servers().unwrap_err().message.contains("no servers"));
+        let disabled = Config::from_json(r#"{"mcpServers": {"a": {"command": "x", "disabled": true}}}"#).unwrap();
+        assert!(disabled.require_servers().unwrap_err().message.contains("all 1 servers"));
+        let one = Config::from_json(r#"{"mcpServers": {"a": {"command": "x"}}}"#).unwrap();
+        one.require_servers().unwrap();
     }
 
     #[test]

@@ -108,6 +108,67 @@ pub enum PiiConfigError {
         /// Why it does not compile.
         source: regex::Error,
     },
+    /// A kind name that is neither built in nor a configured custom kind.
+    /// Most likely a typo: accepted, it would switch detection of the
+    /// intended kinds off, or leave a flow unguarded.
+    #[error(
+        "unknown PII kind `{name}`{}; the kinds are {}",
+        suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(),
+        valid.join(", ")
+    )]
+    UnknownKind {
+        /// Where it was named, in the PII settings (`detect.enabled[0]`,
+        /// `flows.*.deny[1]`).
+        field: String,
+        /// The name as written.
+        name: String,
+        /// The closest valid name, if one is close.
+        suggestion: Option<String>,
+        /// Every name valid there.
+        valid: Vec<String>,
+    },
+}
+
+impl PiiConfigError {
+    /// The field of the PII settings (the `"pii"` key) that is wrong:
+    /// `detect.custom`, `detect.enabled[0]`, `flows.mailer.allow[2]`...
+    pub fn field(&self) -> String {
+        match self {
+            PiiConfigError::InvalidName(_) | PiiConfigError::Regex { .. } => "detect.custom".to_owned(),
+            PiiConfigError::UnknownKind { field, .. } => field.clone(),
+        }
+    }
+}
+
+/// Checks that every kind in `kinds` is one of `valid`; `field` names the
+/// list (`detect.enabled`).
+pub(crate) fn check_kinds(field: &str, kinds: &[PiiKind], valid: &[String]) -> Result<(), PiiConfigError> {
+    for (i, kind) in kinds.iter().enumerate() {
+        if !valid.iter().any(|name| name == kind.as_str()) {
+            return Err(PiiConfigError::UnknownKind {
+                field: format!("{field}[{i}]"),
+                name: kind.as_str().to_owned(),
+                suggestion: closest(kind.as_str(), valid).map(str::to_owned),
+                valid: valid.to_vec(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The name in `candidates` closest to `name`, if it is close enough to be
+/// a likely typo.
+fn closest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let (best, distance) = candidates
+        .iter()
+        .map(|candidate| (candidate.as_str(), strsim::levenshtein(name, candidate)))
+        .min_by_key(|(_, distance)| *distance)?;
+    (distance <= (name.chars().count() / 3).max(2)).then_some(best)
+}
+
+/// The names of the built-in kinds.
+pub(crate) fn builtin_names() -> Vec<String> {
+    PiiKind::BUILTIN.iter().map(|kind| kind.as_str().to_owned()).collect()
 }
 
 /// One detection in a text: bytes `start..end` hold a value of `kind`.
@@ -242,7 +303,11 @@ fn valid_custom_name(name: &str) -> bool {
 
 impl Detector {
     /// Compiles the detector for `config`.
+    ///
+    /// `enabled` may list only built-in kinds (custom kinds are always on):
+    /// an unknown name is an error rather than a kind nothing detects.
     pub fn new(config: &PiiConfig) -> Result<Detector, PiiConfigError> {
+        check_kinds("detect.enabled", &config.enabled, &builtin_names())?;
         let enabled: HashSet<PiiKind> = config.enabled.iter().cloned().collect();
         let mut recognizers = Vec::new();
         for (name, pattern) in &config.custom {

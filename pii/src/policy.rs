@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::PiiConfig;
+use crate::detect::{PiiConfig, PiiConfigError, builtin_names, check_kinds};
 use crate::kinds::PiiKind;
 
 /// The rule for one server: it may receive a kind if `allow` is absent or
@@ -93,6 +93,24 @@ impl PiiSettings {
     pub fn disabled() -> Self {
         PiiSettings { enabled: false, ..PiiSettings::default() }
     }
+
+    /// Checks every kind name: `detect.enabled` may list built-in kinds, a
+    /// flow rule built-in and custom ones. A misspelt kind fails here
+    /// instead of switching detection off or leaving a flow unguarded.
+    /// Custom recognizers are checked when a [`crate::Detector`] is built.
+    pub fn validate(&self) -> Result<(), PiiConfigError> {
+        let builtin = builtin_names();
+        check_kinds("detect.enabled", &self.detect.enabled, &builtin)?;
+        let mut valid = builtin;
+        valid.extend(self.detect.custom.keys().map(|name| name.to_uppercase()));
+        for (server, rule) in &self.flows.rules {
+            if let Some(allow) = &rule.allow {
+                check_kinds(&format!("flows.{server}.allow"), allow, &valid)?;
+            }
+            check_kinds(&format!("flows.{server}.deny"), &rule.deny, &valid)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -130,5 +148,31 @@ mod tests {
         assert!(serde_json::from_str::<PiiSettings>(r#"{"enable": false}"#).is_err());
         assert!(serde_json::from_str::<FlowPolicy>(r#"{"a": {"alow": []}}"#).is_err());
         assert!(!PiiSettings::disabled().enabled);
+    }
+
+    #[test]
+    fn a_misspelt_kind_fails_closed() {
+        let parse = |json: &str| serde_json::from_str::<PiiSettings>(json).unwrap();
+        let error = parse(r#"{"detect": {"enabled": ["EMAIL", "PHON"]}}"#).validate().unwrap_err();
+        assert_eq!(error.field(), "detect.enabled[1]");
+        let message = error.to_string();
+        assert!(message.contains("`PHON` (did you mean `PHONE`?)"), "{message}");
+        assert!(message.contains("EMAIL, PHONE, CREDIT_CARD"), "{message}");
+        // The detector refuses it too, for embedders that skip validation.
+        assert!(crate::Detector::new(&parse(r#"{"detect": {"enabled": ["PHON"]}}"#).detect).is_err());
+
+        let error = parse(r#"{"flows": {"*": {"deny": ["CREDITCARD"]}}}"#).validate().unwrap_err();
+        assert_eq!(error.field(), "flows.*.deny[0]");
+        assert!(error.to_string().contains("did you mean `CREDIT_CARD`"), "{error}");
+        let error = parse(r#"{"flows": {"mail": {"allow": ["EMAIL", "BADGE"]}}}"#).validate().unwrap_err();
+        assert_eq!(error.field(), "flows.mail.allow[1]");
+
+        // Custom kinds may be named in flows, not in `enabled` (they are always on).
+        let custom =
+            r#"{"detect": {"custom": {"badge": "B-[0-9]+"}}, "flows": {"mail": {"deny": ["BADGE", "email"]}}}"#;
+        parse(custom).validate().unwrap();
+        let error = parse(r#"{"detect": {"custom": {"badge": "B-[0-9]+"}, "enabled": ["BADGE"]}}"#).validate();
+        assert_eq!(error.unwrap_err().field(), "detect.enabled[0]");
+        PiiSettings::default().validate().unwrap();
     }
 }

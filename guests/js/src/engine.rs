@@ -160,11 +160,13 @@ fn guest_error(caught: CaughtError<'_>) -> GuestError {
     match caught {
         CaughtError::Exception(exception) => {
             let name = exception.get::<_, Option<String>>("name").ok().flatten().unwrap_or_else(|| "Error".into());
-            GuestError {
-                name,
-                message: exception.message().unwrap_or_default(),
-                stack: exception.stack().filter(|s| !s.trim().is_empty()),
+            let mut message = exception.message().unwrap_or_default();
+            if name == "ToolError" {
+                // Uncaught, it should say which call failed and how.
+                let field = |key: &str| exception.get::<_, Option<String>>(key).ok().flatten().unwrap_or_default();
+                message = format!("{}.{} failed ({}): {message}", field("server"), field("tool"), field("kind"));
             }
+            GuestError { name, message, stack: exception.stack().filter(|s| !s.trim().is_empty()) }
         }
         CaughtError::Value(value) => GuestError { name: String::new(), message: value_text(&value), stack: None },
         CaughtError::Error(error) => {

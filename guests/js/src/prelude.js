@@ -73,6 +73,15 @@
     }
   }
 
+  // The agent's own frames of a stack: not the prelude's (`eval_script`)
+  // nor the generated server modules', so an uncaught ToolError points at
+  // the line of main.js (or the skill) that made the call.
+  const userFrames = (stack) =>
+    String(stack || "")
+      .split("\n")
+      .filter((line) => line.trim() !== "" && !line.includes("eval_script") && !line.includes("/servers/"))
+      .join("\n");
+
   const enqueue = native.enqueue;
   /** Calls `tool` of `server` with `args`; resolves to its result. */
   function callTool(server, tool, args = {}) {
@@ -88,10 +97,16 @@
     } catch (e) {
       return Promise.reject(new TypeError(`${server}.${tool}: arguments are not JSON-serialisable: ${e.message}`));
     }
+    // The call site, captured now: the tool answers after the caller's
+    // frames are gone.
+    const site = new Error();
     return new Promise((resolve, reject) =>
       enqueue(server, tool, json, (kind, payload) => {
-        if (kind) reject(new ToolError(kind, payload, server, tool));
-        else resolve(payload);
+        if (kind) {
+          const error = new ToolError(kind, payload, server, tool);
+          error.stack = userFrames(site.stack);
+          reject(error);
+        } else resolve(payload);
       }),
     );
   }

@@ -79,12 +79,52 @@ pub fn tool_list_digest(tools: &[ToolDefinition]) -> String {
 }
 
 /// Hex SHA-256 of the canonical JSON of one tool's input and output
-/// schemas: what code written against the tool depends on (a reworded
-/// description does not change it).
+/// schemas without their annotations (`description`, `title`, `examples`,
+/// `$comment`): what code written against the tool depends on. A reworded
+/// description, or one that quotes the server's local time zone, does not
+/// change it.
 pub fn tool_schema_digest(tool: &ToolDefinition) -> String {
+    let schemas = json!({
+        "inputSchema": without_annotations(&tool.input_schema),
+        "outputSchema": tool.output_schema.as_ref().map(without_annotations),
+    });
+    let mut canonical = String::new();
+    write_canonical(&schemas, &mut canonical);
+    hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// [`tool_schema_digest`] as skills saved before annotations were left
+/// out recorded it (descriptions included).
+pub fn legacy_tool_schema_digest(tool: &ToolDefinition) -> String {
     let mut canonical = String::new();
     write_canonical(&json!({"inputSchema": tool.input_schema, "outputSchema": tool.output_schema}), &mut canonical);
     hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// A JSON Schema without the keywords that only annotate it. Keys of
+/// `properties` (and the like) are names, not keywords: a property called
+/// `description` stays.
+fn without_annotations(schema: &Value) -> Value {
+    const ANNOTATIONS: [&str; 4] = ["description", "title", "examples", "$comment"];
+    const NAMED_SCHEMAS: [&str; 5] = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, _)| !ANNOTATIONS.contains(&key.as_str()))
+                .map(|(key, value)| {
+                    let value = match value {
+                        Value::Object(named) if NAMED_SCHEMAS.contains(&key.as_str()) => Value::Object(
+                            named.iter().map(|(name, schema)| (name.clone(), without_annotations(schema))).collect(),
+                        ),
+                        other => without_annotations(other),
+                    };
+                    (key.clone(), value)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_annotations).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Lowercase hex of `bytes`.
@@ -139,6 +179,25 @@ fn write_canonical(value: &Value, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn schema_digests_ignore_annotations_but_not_names() {
+        use super::*;
+        let tool = |schema: Value| ToolDefinition::new("t").input_schema(schema);
+        let base =
+            tool(json!({"type": "object", "properties": {"tz": {"type": "string", "description": "Local: UTC"}}}));
+        let reworded = tool(
+            json!({"type": "object", "title": "T", "properties": {"tz": {"type": "string", "description": "Local: Europe/Berlin"}}}),
+        );
+        assert_eq!(tool_schema_digest(&base), tool_schema_digest(&reworded));
+        assert_ne!(legacy_tool_schema_digest(&base), legacy_tool_schema_digest(&reworded));
+        // A property named `description` is part of the contract.
+        let renamed = tool(json!({"type": "object", "properties": {"description": {"type": "string"}}}));
+        let other = tool(json!({"type": "object", "properties": {"summary": {"type": "string"}}}));
+        assert_ne!(tool_schema_digest(&renamed), tool_schema_digest(&other));
+        let retyped = tool(json!({"type": "object", "properties": {"tz": {"type": "integer"}}}));
+        assert_ne!(tool_schema_digest(&base), tool_schema_digest(&retyped));
+    }
+
     use super::*;
 
     #[test]

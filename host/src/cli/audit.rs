@@ -11,35 +11,70 @@ use super::{EXIT_OK, EXIT_THREW, EXIT_USAGE};
 #[derive(Subcommand)]
 pub enum AuditCommand {
     /// Check that no line of an audit log was changed, removed, inserted or
-    /// reordered; points at the first line that breaks the chain.
+    /// reordered, and (against its sealed head, `<file>.head`) that none was
+    /// cut from the end; points at the first line that breaks. Whoever can
+    /// rewrite both the log and its head can rewrite history: keep a copy
+    /// of the head elsewhere when that matters.
     Verify {
         /// The audit log (JSON lines written by `airlock serve --audit`).
         file: PathBuf,
+        /// Check the chain only, for a log without its head (a cut tail
+        /// then goes unnoticed).
+        #[arg(long)]
+        no_head: bool,
     },
 }
 
-/// Runs `airlock audit …` and returns the exit status: 0 when the chain
-/// holds, 1 when it is broken, 2 when the file cannot be read.
+/// Runs `airlock audit …` and returns the exit status: 0 when the log
+/// checks out, 1 when it is broken, 2 when the file cannot be read.
 pub fn audit(command: AuditCommand) -> anyhow::Result<u8> {
-    match command {
-        AuditCommand::Verify { file } => {
-            let reader = match std::fs::File::open(&file) {
-                Ok(reader) => BufReader::new(reader),
-                Err(e) => {
-                    eprintln!("error: cannot open {}: {e}", file.display());
-                    return Ok(EXIT_USAGE);
-                }
-            };
-            match airlock::audit::verify(reader) {
-                Ok(records) => {
-                    println!("ok: {records} records, chain intact");
-                    Ok(EXIT_OK)
-                }
-                Err(broken) => {
-                    println!("broken: {}: {broken}", file.display());
-                    Ok(EXIT_THREW)
-                }
-            }
+    let AuditCommand::Verify { file, no_head } = command;
+    let reader = match std::fs::File::open(&file) {
+        Ok(reader) => BufReader::new(reader),
+        Err(e) => {
+            eprintln!("error: cannot open {}: {e}", file.display());
+            return Ok(EXIT_USAGE);
         }
+    };
+    let broken = |reason: &dyn std::fmt::Display| {
+        println!("broken: {}: {reason}", file.display());
+        Ok(EXIT_THREW)
+    };
+    let verified = match airlock::audit::verify(reader) {
+        Ok(verified) => verified,
+        Err(line) => return broken(&line),
+    };
+    let records = verified.records;
+    if no_head {
+        println!("ok: {records} records, chain intact (a cut tail is not checked without the head)");
+        return Ok(EXIT_OK);
+    }
+    let head_path = airlock::audit::head_path(&file);
+    let head = match airlock::audit::read_head(&file) {
+        Ok(Some(head)) => head,
+        Ok(None) => {
+            return broken(&format!(
+                "no sealed head ({}): lines cut from the end cannot be detected (--no-head checks the chain only)",
+                head_path.display()
+            ));
+        }
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", head_path.display());
+            return Ok(EXIT_USAGE);
+        }
+    };
+    match verified.against(&head) {
+        Ok(0) => {
+            println!("ok: {records} records, chain intact, matches its sealed head");
+            Ok(EXIT_OK)
+        }
+        Ok(unsealed) => {
+            println!(
+                "ok: {records} records, chain intact; the last {unsealed} were written after the last seal \
+                 (a crash between writing a line and sealing it leaves this)"
+            );
+            Ok(EXIT_OK)
+        }
+        Err(line) => broken(&line),
     }
 }

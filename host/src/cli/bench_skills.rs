@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use airlock::skills::{BuildRequest, NewSkill, SkillLanguage, SkillManifest, SkillStore, build_component};
 use airlock::{Language, Runtime, Session};
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use super::bench::{micros, percentile};
 
@@ -55,11 +55,10 @@ pub async fn bench_skills(runs: usize, config: &airlock::Config, target_dir: Opt
         .await?;
 
     let fresh_target = tempfile::tempdir()?;
-    let source = airlock::skills::bundled_folder().context("the bundled skills/ folder is missing")?;
-    let request = BuildRequest {
-        source: source.join("meeting-times"),
-        target_dir: Some(target_dir.unwrap_or_else(|| fresh_target.path().to_path_buf())),
-    };
+    // The example Rust skill, in the repository the benchmark runs from.
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../skills/meeting-times");
+    let request =
+        BuildRequest { source, target_dir: Some(target_dir.unwrap_or_else(|| fresh_target.path().to_path_buf())) };
     eprintln!("building skills/meeting-times (a first build compiles its dependencies: a minute or two) ...");
     let built = build_component(&runtime, &request).await?;
 

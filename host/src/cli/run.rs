@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use airlock::{ExecutionError, ExecutionResult, Language, Limits, Runtime};
+use airlock::{ExecutionError, ExecutionResult, Language, Limits};
 use anyhow::Context;
 use clap::Args;
 
@@ -13,14 +13,28 @@ use super::{EXIT_LIMIT, EXIT_OK, EXIT_THREW, EXIT_USAGE};
 /// Arguments of `airlock run`.
 #[derive(Args)]
 pub struct RunArgs {
-    /// The code to run; `-` reads it from stdin.
+    /// The code to run (`.js`, `.ts` or `.py`); `-` reads it from stdin.
     file: PathBuf,
     /// An `{"mcpServers": {...}}` config file (Claude Desktop's format).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// The code's language; default: from the file extension, else JavaScript.
+    /// The code's language (javascript, typescript or python); default:
+    /// from the file extension, else JavaScript.
     #[arg(long, value_parser = parse_language)]
     language: Option<Language>,
+    /// The folder the code sees as `./workspace/` (created if missing,
+    /// kept afterwards). Default: a temporary folder, removed at the end.
+    #[arg(long, value_name = "DIR")]
+    workspace: Option<PathBuf>,
+    /// A skill folder, searched in order (repeatable); `saveSkill` saves
+    /// into the first. Default: $AIRLOCK_SKILLS_DIR (else
+    /// ~/.local/share/airlock/skills), then the bundled skills.
+    #[arg(long = "skills-dir", value_name = "DIR")]
+    skill_folders: Vec<PathBuf>,
+    /// Append a hash-chained audit record for the execution and each of
+    /// its tool calls to this file (`airlock audit verify` checks it).
+    #[arg(long, value_name = "FILE")]
+    audit: Option<PathBuf>,
     /// Wall-clock deadline, such as `500ms` or `10s`.
     #[arg(long, value_parser = humantime::parse_duration)]
     timeout: Option<Duration>,
@@ -30,7 +44,9 @@ pub struct RunArgs {
     /// Instruction budget (wasmtime fuel units).
     #[arg(long)]
     fuel: Option<u64>,
-    /// Print the whole result (stdout, stderr, error, stats) as one JSON object.
+    /// Print the whole result (stdout, stderr, value, error, stats) as one
+    /// JSON object; a usage or configuration error is printed as
+    /// `{"error": {"kind": "usage", "message": ...}}`.
     #[arg(long)]
     json: bool,
 }
@@ -42,12 +58,18 @@ pub(super) fn parse_language(text: &str) -> Result<Language, String> {
 /// Runs the file and returns the exit status.
 pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let Some(config) = super::load_config(args.config.as_deref()) else {
+        if args.json {
+            usage_error_json("the configuration is not valid (see stderr)")?;
+        }
         return Ok(EXIT_USAGE);
     };
     let code = match read_code(&args.file) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if args.json {
+                usage_error_json(&format!("{e:#}"))?;
+            }
             return Ok(EXIT_USAGE);
         }
     };
@@ -59,13 +81,38 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         ..config.airlock.limits.clone()
     };
 
-    let runtime = Runtime::builder().config(&config).limits(limits).build().await?;
-    let session = runtime.session()?;
+    let mut builder = super::runtime_builder().config(&config).limits(limits);
+    if !args.skill_folders.is_empty() {
+        builder = builder.skill_folders(args.skill_folders.clone());
+    }
+    let audit = match &args.audit {
+        Some(path) => Some(std::sync::Arc::new(airlock::AuditLog::open(path).context("cannot open the audit log")?)),
+        None => None,
+    };
+    if let Some(log) = &audit {
+        builder = builder.audit(log.clone());
+    }
+    let runtime = builder.build().await?;
+    let session = match &args.workspace {
+        Some(dir) => runtime.session_in(dir)?,
+        None => runtime.session()?,
+    };
     let result = session.execute(&code, language).await;
     runtime.shutdown().await;
+    if let Some(log) = &audit {
+        log.sync();
+    }
     let result = result?;
     print_result(&result, args.json)?;
     Ok(exit_status(&result))
+}
+
+/// For `--json` callers: a usage error as the one JSON object they parse.
+fn usage_error_json(message: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer(&mut stdout, &serde_json::json!({"error": {"kind": "usage", "message": message}}))?;
+    writeln!(stdout)?;
+    Ok(())
 }
 
 fn read_code(file: &PathBuf) -> anyhow::Result<String> {

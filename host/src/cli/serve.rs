@@ -70,6 +70,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     let Some(config) = super::load_config(args.config.as_deref()) else {
         return Ok(EXIT_USAGE);
     };
+    // Serving plain code execution is allowed, but rarely meant.
+    if let Err(error) = config.require_servers() {
+        eprintln!("warning: {}: executions can call no tools", error.message);
+    }
     let token = std::env::var(TOKEN_VAR).ok().or_else(|| config.airlock.serve.token.clone()).filter(|t| !t.is_empty());
     if let Some(addr) = args.http
         && !addr.ip().is_loopback()
@@ -83,13 +87,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     // execute_code results report their token counts: load the vocabulary
     // while the runtime starts.
     airlock::tokens::warm_up();
-    let mut builder = Runtime::builder().config(&config);
+    let mut builder = super::runtime_builder().config(&config);
     if !args.skill_folders.is_empty() {
         builder = builder.skill_folders(args.skill_folders.clone());
     }
     let audit = match &args.audit {
         Some(path) => {
-            let log = AuditLog::open(path).with_context(|| format!("cannot open the audit log {}", path.display()))?;
+            let log = AuditLog::open(path).context("cannot open the audit log")?;
             Some(Arc::new(log))
         }
         None => None,
@@ -99,8 +103,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     }
     let runtime = builder.build().await?;
     if args.language == Language::Python {
-        // Ready before the first call rather than during it.
-        runtime.preload_python().await?;
+        // Loaded while the client initialises, not before: a first start
+        // that compiles the guest must not hold up `initialize`. The first
+        // Python execution waits for it if it comes sooner.
+        let preloading = runtime.clone();
+        tokio::spawn(async move {
+            if let Err(error) = preloading.preload_python().await {
+                tracing::error!(%error, "cannot load the Python guest");
+            }
+        });
     }
     let result = serve_on(&runtime, &args, token).await;
     // Stopping: executions still running finish (within their deadlines)

@@ -80,8 +80,8 @@ pub struct WitArgs {
 }
 
 async fn runtime(config: Option<&std::path::Path>) -> anyhow::Result<Option<Runtime>> {
-    let Some(config) = super::load_config(config) else { return Ok(None) };
-    Ok(Some(Runtime::builder().config(&config).build().await?))
+    let Some(config) = super::load_config_with_servers(config) else { return Ok(None) };
+    Ok(Some(super::runtime_builder().config(&config).build().await?))
 }
 
 /// Runs `airlock servers ...`.
@@ -94,8 +94,6 @@ pub async fn servers(command: ServersCommand) -> anyhow::Result<u8> {
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
-    } else if status.is_empty() {
-        println!("no servers configured (pass --config FILE)");
     } else {
         println!("{:<20} {:<6} {:<8} TARGET", "SERVER", "KIND", "STATE");
         for s in &status {

@@ -31,6 +31,7 @@ pub async fn stale_tools(manifest: &SkillManifest, registry: &ToolRegistry) -> V
     for (tool, recorded) in &manifest.tools {
         let change = match current.get(tool) {
             Some(Ok(digest)) if digest == recorded => continue,
+            Some(Ok(_)) if legacy_digest(registry, tool).await.as_ref() == Some(recorded) => continue,
             Some(Ok(_)) => "its input or output schema changed since the skill was saved".to_string(),
             Some(Err(why)) => why.clone(),
             None => "not a server.tool name".to_string(),
@@ -38,6 +39,14 @@ pub async fn stale_tools(manifest: &SkillManifest, registry: &ToolRegistry) -> V
         out.push(StaleTool { tool: tool.clone(), change });
     }
     out
+}
+
+/// The digest a skill saved by an earlier version recorded for `server.tool`.
+async fn legacy_digest(registry: &ToolRegistry, qualified: &str) -> Option<String> {
+    let (server, tool) = qualified.split_once('.')?;
+    let listing = registry.listing(server).await.ok()?;
+    let definition = listing.definitions.iter().find(|definition| definition.name == tool)?;
+    Some(crate::bindings::legacy_tool_schema_digest(definition))
 }
 
 /// The current schema digest of each `server.tool`, or why there is none.

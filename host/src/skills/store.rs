@@ -83,11 +83,61 @@ pub fn user_folder() -> Option<PathBuf> {
         .or_else(|| var("HOME").map(|d| d.join(".local").join("share").join("airlock").join("skills")))
 }
 
-/// The bundled skills: the `skills/` folder of the source tree this
-/// binary was built from, when it is still there.
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled_skills.rs"));
+}
+
+/// The bundled skills (the source skills of the repository's `skills/`,
+/// embedded in the library), written once into the cache folder
+/// (`bundled-skills/<digest>/`) so that the store reads them like any
+/// folder. `None` without a cache folder or when it cannot be written.
 pub fn bundled_folder() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?.join("skills");
-    dir.is_dir().then_some(dir)
+    let cache = crate::engine::default_cache_dir()?;
+    match bundled_folder_in(&cache) {
+        Ok(folder) => Some(folder),
+        Err(error) => {
+            tracing::warn!(%error, "cannot write the bundled skills into the cache");
+            None
+        }
+    }
+}
+
+/// The bundled skills, written (once) into `cache_dir/bundled-skills/`, in
+/// a folder named by their digest: complete or absent, as they are written
+/// aside and then renamed.
+pub fn bundled_folder_in(cache_dir: &Path) -> std::io::Result<PathBuf> {
+    let parent = cache_dir.join("bundled-skills");
+    let parent = parent.as_path();
+    let mut digest = Sha256::new();
+    for (name, files) in bundled::BUNDLED {
+        for (file, bytes) in *files {
+            for part in [name.as_bytes(), b"/", file.as_bytes(), b"\0", bytes, b"\0"] {
+                digest.update(part);
+            }
+        }
+    }
+    let folder = parent.join(&hex(&digest.finalize())[..16]);
+    if folder.is_dir() {
+        return Ok(folder);
+    }
+    std::fs::create_dir_all(parent)?;
+    let staging = tempfile::tempdir_in(parent)?;
+    for (name, files) in bundled::BUNDLED {
+        let skill = staging.path().join(name);
+        std::fs::create_dir_all(&skill)?;
+        for (file, bytes) in *files {
+            std::fs::write(skill.join(file), bytes)?;
+        }
+    }
+    let staged = staging.keep();
+    match std::fs::rename(&staged, &folder) {
+        Ok(()) => Ok(folder),
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staged);
+            // Another process may have written the same folder first.
+            if folder.is_dir() { Ok(folder) } else { Err(error) }
+        }
+    }
 }
 
 /// The default search order: the user's folder, then the bundled skills.

@@ -80,10 +80,12 @@ impl Connection {
         let tools_changed = Arc::new(AtomicBool::new(false));
         let hooks = Hooks { server: server.to_string(), tools_changed: tools_changed.clone() };
         let unavailable = |what: String| ToolError::Unavailable(format!("server '{server}': {what}"));
+        let mut stderr = None;
         let started = match (&config.command, &config.url) {
             (Some(command), _) => {
-                let transport = spawn_stdio(server, command, config, redact)
-                    .map_err(|e| unavailable(format!("cannot start '{command}': {e}")))?;
+                let (transport, tail) = spawn_stdio(server, command, config, redact)
+                    .map_err(|e| unavailable(format!("cannot start `{}`: {e}", command_line(command, &config.args))))?;
+                stderr = tail;
                 tokio::time::timeout(startup, hooks.serve(transport)).await
             }
             (None, Some(url)) => {
@@ -93,18 +95,37 @@ impl Connection {
             }
             (None, None) => return Err(unavailable("neither `command` nor `url` is configured".into())),
         };
-        let service = match started {
-            Err(_) => return Err(unavailable(format!("did not initialise within {startup:?}"))),
-            Ok(Err(e)) => return Err(unavailable(format!("initialisation failed: {e}"))),
-            Ok(Ok(service)) => service,
+        let failure = match started {
+            Ok(Ok(service)) => {
+                tracing::info!(server, "upstream server initialised");
+                return Ok(Connection {
+                    server: server.to_string(),
+                    peer: service.peer().clone(),
+                    service: Mutex::new(Some(service)),
+                    tools_changed,
+                });
+            }
+            Err(_) => format!("did not initialise within {startup:?}"),
+            Ok(Err(e)) => format!("initialisation failed: {}", describe_init_error(&e)),
         };
-        tracing::info!(server, "upstream server initialised");
-        Ok(Connection {
-            server: server.to_string(),
-            peer: service.peer().clone(),
-            service: Mutex::new(Some(service)),
-            tools_changed,
-        })
+        // What the user needs to fix it: the command run and what the
+        // server said before it failed.
+        let mut message = failure;
+        match (&config.command, &config.url) {
+            (Some(command), _) => message.push_str(&format!("\n  command: {}", command_line(command, &config.args))),
+            (None, Some(url)) => message.push_str(&format!("\n  url: {url}")),
+            (None, None) => {}
+        }
+        if let Some(tail) = stderr {
+            let lines = tail.lines(STDERR_WAIT).await;
+            if !lines.is_empty() {
+                message.push_str("\n  stderr (last lines):");
+                for line in lines {
+                    message.push_str(&format!("\n    {line}"));
+                }
+            }
+        }
+        Err(unavailable(message))
     }
 
     /// Whether the session can still carry requests.
@@ -171,14 +192,96 @@ impl Connection {
     }
 }
 
+/// Lines of a server's stderr kept to explain a failed start.
+const STDERR_LINES: usize = 12;
+
+/// How long a failed start waits for the server's last stderr lines.
+const STDERR_WAIT: Duration = Duration::from_millis(500);
+
+/// The last lines a stdio server wrote to stderr (redacted like the log).
+#[derive(Clone, Default)]
+struct StderrTail {
+    lines: Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
+    closed: Arc<tokio::sync::Notify>,
+    done: Arc<AtomicBool>,
+}
+
+impl StderrTail {
+    fn push(&self, line: &str) {
+        let mut lines = self.lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if lines.len() == STDERR_LINES {
+            lines.pop_front();
+        }
+        // A line is for a human to read in an error: cap it.
+        let mut line = line.to_string();
+        if line.len() > 400 {
+            let cut = (0..=400).rev().find(|i| line.is_char_boundary(*i)).unwrap_or(0);
+            line.truncate(cut);
+            line.push('…');
+        }
+        lines.push_back(line);
+    }
+
+    fn close(&self) {
+        self.done.store(true, Ordering::SeqCst);
+        self.closed.notify_waiters();
+    }
+
+    /// The lines so far, after waiting up to `wait` for the stream to end
+    /// (a server that exits writes its reason just before).
+    async fn lines(&self, wait: Duration) -> Vec<String> {
+        let closed = self.closed.notified();
+        if !self.done.load(Ordering::SeqCst) {
+            let _ = tokio::time::timeout(wait, closed).await;
+        }
+        self.lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).iter().cloned().collect()
+    }
+}
+
+/// `command arg1 arg2`, as a user would type it.
+fn command_line(command: &str, args: &[String]) -> String {
+    std::iter::once(command).chain(args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ")
+}
+
+/// Why initialisation failed; a transport error by its causes (rmcp
+/// prints the transport's type name instead).
+fn describe_init_error(error: &rmcp::service::ClientInitializeError) -> String {
+    match error {
+        rmcp::service::ClientInitializeError::TransportError { error, context } => {
+            format!("{} (during {context})", describe_error(error.error.as_ref()))
+        }
+        other => describe_error(other),
+    }
+}
+
+/// An error and its causes in one line, without the type names some
+/// transport errors print (`Transport [rmcp::transport::worker::…]`).
+fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(current) = next {
+        let text = current.to_string();
+        let text = match text.find(" [") {
+            Some(at) if text[at..].contains("::") => text[..at].to_string(),
+            _ => text,
+        };
+        if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = current.source();
+    }
+    parts.join(": ")
+}
+
 /// Starts a stdio server with a minimal environment; its stderr goes to
-/// the log (redacted), never to the guest.
+/// the log (redacted), never to the guest, and its last lines are kept to
+/// explain a failed start.
 fn spawn_stdio(
     server: &str,
     command: &str,
     config: &ServerConfig,
     redact: Option<Arc<Detector>>,
-) -> std::io::Result<TokioChildProcess> {
+) -> std::io::Result<(TokioChildProcess, Option<StderrTail>)> {
     let mut cmd = tokio::process::Command::new(command);
     cmd.args(&config.args).env_clear().kill_on_drop(true);
     for name in INHERITED_ENV {
@@ -191,20 +294,22 @@ fn spawn_stdio(
         cmd.current_dir(cwd);
     }
     let (transport, stderr) = TokioChildProcess::builder(cmd).stderr(Stdio::piped()).spawn()?;
-    if let Some(stderr) = stderr {
-        let server = server.to_string();
-        tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let line = match &redact {
-                    Some(detector) => detector.redact(&line),
-                    None => line.as_str().into(),
-                };
-                tracing::info!(target: "airlock::upstream::stderr", server = %server, "{line}");
-            }
-        });
-    }
-    Ok(transport)
+    let Some(stderr) = stderr else { return Ok((transport, None)) };
+    let tail = StderrTail::default();
+    let (server, keep) = (server.to_string(), tail.clone());
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let line = match &redact {
+                Some(detector) => detector.redact(&line),
+                None => line.as_str().into(),
+            };
+            keep.push(&line);
+            tracing::info!(target: "airlock::upstream::stderr", server = %server, "{line}");
+        }
+        keep.close();
+    });
+    Ok((transport, Some(tail)))
 }
 
 fn http_config(

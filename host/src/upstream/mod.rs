@@ -5,7 +5,7 @@
 
 mod connection;
 mod results;
-mod validation;
+pub(crate) mod validation;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

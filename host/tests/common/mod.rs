@@ -69,7 +69,11 @@ pub fn serve_http(config: &Path, envs: &[(&str, &str)]) -> (Child, String) {
         .unwrap();
     let mut stderr = BufReader::new(server.stderr.take().unwrap());
     let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
+    // A first start may say it compiles a guest before the address.
+    while !line.contains("serving MCP at") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "airlock serve exited before it served");
+    }
     let url = line.trim().rsplit(' ').next().unwrap().to_string();
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{line}");
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
