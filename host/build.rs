@@ -32,14 +32,16 @@ fn main() {
     let guests = match prebuilt {
         Some(paths) => paths,
         None => {
-            let release = build_guests(&root, &out_dir);
+            let target_dir = guest_target_dir(&root, &out_dir);
+            let release = build_rust_guests(&root, &out_dir, &target_dir);
             // Test components built beside them, for the tests crate.
             for component in ["typed_records", "spin_skill"] {
                 println!("cargo:{component}_wasm={}", release.join(format!("{component}.wasm")).display());
             }
-            INTERPRETERS.iter().map(|(stem, _, _)| release.join(format!("{stem}.wasm"))).collect()
+            vec![release.join("airlock_guest_js.wasm"), build_python_guest(&root, &target_dir)]
         }
     };
+    embed_bundled_skills(&root, &out_dir);
     for ((stem, _, digest_var), wasm) in INTERPRETERS.iter().zip(guests) {
         let bytes = fs::read(&wasm).unwrap_or_else(|e| fail(&format!("cannot read the guest {}: {e}", wasm.display())));
         let digest = Sha256::digest(&bytes);
@@ -50,8 +52,131 @@ fn main() {
     }
 }
 
-/// Builds every guest; returns the folder the `.wasm` files land in.
-fn build_guests(root: &Path, out_dir: &Path) -> PathBuf {
+/// Writes `bundled_skills.rs`: the files of every source skill under
+/// `skills/` (JavaScript, TypeScript or Python; component skills are built from
+/// the source tree with `airlock skills build`), embedded so that a copied
+/// binary still has them.
+fn embed_bundled_skills(root: &Path, out_dir: &Path) {
+    let skills = root.join("skills");
+    println!("cargo:rerun-if-changed={}", skills.display());
+    let mut entries: Vec<(String, Vec<PathBuf>)> = Vec::new();
+    let folders =
+        fs::read_dir(&skills).map(|dir| dir.flatten().map(|e| e.path()).collect::<Vec<_>>()).unwrap_or_default();
+    for folder in folders {
+        let manifest = fs::read_to_string(folder.join("SKILL.md")).unwrap_or_default();
+        let source = ["\"javascript\"", "\"typescript\"", "\"python\""]
+            .iter()
+            .any(|language| manifest.lines().any(|line| line.trim() == format!("language: {language}")));
+        if !source {
+            continue;
+        }
+        let mut files: Vec<PathBuf> = fs::read_dir(&folder)
+            .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", folder.display())))
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        entries.push((name, files));
+    }
+    entries.sort();
+    let mut code = String::from(
+        "/// A bundled skill's files: (file name, bytes).\npub(crate) type Files = &'static [(&'static str, &'static [u8])];\n\
+         /// Bundled skills: (name, files).\npub(crate) const BUNDLED: &[(&str, Files)] = &[\n",
+    );
+    for (name, files) in entries {
+        code.push_str(&format!("    ({name:?}, &[\n"));
+        for file in files {
+            let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            code.push_str(&format!("        ({file_name:?}, include_bytes!({:?})),\n", file.display().to_string()));
+        }
+        code.push_str("    ]),\n");
+    }
+    code.push_str("];\n");
+    let dest = out_dir.join("bundled_skills.rs");
+    fs::write(&dest, code).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", dest.display())));
+}
+
+/// The guests' own target folder, shared by debug and release host builds.
+fn guest_target_dir(root: &Path, out_dir: &Path) -> PathBuf {
+    env::var_os("AIRLOCK_GUEST_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cargo_target_dir(root, out_dir).join("guests"))
+}
+
+/// Builds the CPython guest with componentize-py: the runner package
+/// `guests/python/src/airlock_guest` against the `agent` world, with
+/// CPython and its standard library pre-initialised. Kept in the guests'
+/// target folder under the digest of everything it is built from, so an
+/// unchanged guest is never built twice.
+fn build_python_guest(root: &Path, target_dir: &Path) -> PathBuf {
+    let sources = root.join("guests/python/src");
+    let wit = root.join("wit");
+    for watched in [&sources, &wit] {
+        println!("cargo:rerun-if-changed={}", watched.display());
+    }
+    println!("cargo:rerun-if-env-changed=AIRLOCK_COMPONENTIZE_PY");
+    let componentize = env::var_os("AIRLOCK_COMPONENTIZE_PY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("guests/python/.venv/bin/componentize-py"));
+    let version = Command::new(&componentize).arg("--version").output().ok().filter(|o| o.status.success());
+    let Some(version) = version else {
+        fail(&format!(
+            "componentize-py is not at {}: run `scripts/setup.sh` (it installs guests/python/requirements.txt \
+             into guests/python/.venv), or set AIRLOCK_COMPONENTIZE_PY",
+            componentize.display()
+        ));
+    };
+    let mut digest = Sha256::new();
+    digest.update(&version.stdout);
+    let mut inputs = python_files(&sources);
+    inputs.extend(fs::read_dir(&wit).map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>()).unwrap_or_default());
+    inputs.sort();
+    for input in &inputs {
+        digest.update(input.strip_prefix(root).unwrap_or(input).to_string_lossy().as_bytes());
+        digest.update(fs::read(input).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", input.display()))));
+    }
+    let hex: String = digest.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let wasm = target_dir.join(format!("airlock_guest_python-{hex}.wasm"));
+    if wasm.exists() {
+        return wasm;
+    }
+    fs::create_dir_all(target_dir).unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", target_dir.display())));
+    let building = target_dir.join(format!("airlock_guest_python-{hex}.wasm.part"));
+    let status = Command::new(&componentize)
+        .current_dir(root)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .args(["-d", "wit", "-w", "agent", "componentize", "airlock_guest.app", "-p"])
+        .arg(&sources)
+        .arg("-o")
+        .arg(&building)
+        .status()
+        .unwrap_or_else(|e| fail(&format!("cannot run {}: {e}", componentize.display())));
+    if !status.success() {
+        fail("building the CPython guest with componentize-py failed (see its output above)");
+    }
+    fs::rename(&building, &wasm).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", wasm.display())));
+    wasm
+}
+
+/// The `.py` files under `dir`, recursively (not `__pycache__`).
+fn python_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).map(|d| d.flatten().collect::<Vec<_>>()).unwrap_or_default() {
+        let path = entry.path();
+        if path.is_dir() && path.file_name().is_some_and(|n| n != "__pycache__") {
+            out.extend(python_files(&path));
+        } else if path.extension().is_some_and(|e| e == "py") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Builds the Rust guests (the JS guest and the test components); returns
+/// the folder the `.wasm` files land in.
+fn build_rust_guests(root: &Path, out_dir: &Path, target_dir: &Path) -> PathBuf {
     let guests = root.join("guests");
     for watched in ["wit", "guests"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
@@ -61,10 +186,6 @@ fn build_guests(root: &Path, out_dir: &Path) -> PathBuf {
     let ar = find_tool("AIRLOCK_WASM_AR", &["llvm-ar-19", "llvm-ar"]);
     let sysroot = wasi_sysroot(out_dir);
 
-    // A target dir of their own, shared by debug and release host builds.
-    let target_dir = env::var_os("AIRLOCK_GUEST_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| cargo_target_dir(root, out_dir).join("guests"));
     // The cargo and rustc building the host (rust-toolchain.toml's), so the
     // guests never build with another toolchain.
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -72,7 +193,7 @@ fn build_guests(root: &Path, out_dir: &Path) -> PathBuf {
     command
         .current_dir(&guests)
         .args(["build", "--release", "--locked", "--target", GUEST_TARGET, "--target-dir"])
-        .arg(&target_dir)
+        .arg(target_dir)
         .env("RUSTC", &rustc)
         // rquickjs would otherwise download a WASI SDK; ours is Debian's.
         .env("RQUICKJS_SYS_NO_WASI_SDK", "1")

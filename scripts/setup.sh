@@ -47,6 +47,25 @@ for target in "${targets[@]}"; do
   fi
 done
 
+# componentize-py builds the CPython guest (host/build.rs runs it), from a
+# virtualenv of its own, pinned in guests/python/requirements.txt.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+guest_venv="$root/guests/python/.venv"
+guest_requirements="$root/guests/python/requirements.txt"
+guest_stamp="$guest_venv/.requirements.sha256"
+guest_sum="$(sha256sum "$guest_requirements" | awk '{print $1}')"
+if [ ! -x "$guest_venv/bin/componentize-py" ] || [ ! -f "$guest_stamp" ] || [ "$(cat "$guest_stamp")" != "$guest_sum" ]; then
+  log "installing componentize-py (guests/python/requirements.txt)"
+  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  fi
+  rm -rf "$guest_venv"
+  python3 -m venv "$guest_venv"
+  "$guest_venv/bin/python" -m pip install -q --disable-pip-version-check -r "$guest_requirements"
+  printf '%s\n' "$guest_sum" >"$guest_stamp"
+fi
+
 # `just` runs the project's recipes.
 if ! command -v just >/dev/null 2>&1; then
   log "installing just"

@@ -271,3 +271,178 @@ async fn unbounded_recursion_is_a_recursion_error() {
     let next = run_py(&runtime, "print('still serving')", &Limits::default()).await;
     assert_eq!(next.stdout, "still serving\n");
 }
+
+#[tokio::test]
+async fn python_as_agents_write_it_against_a_real_server() {
+    let runtime = runtime_with(&["records"], json!(null)).await;
+    let code = r#"
+import csv, io, statistics
+from dataclasses import dataclass
+from servers import records
+
+class Overdue(Exception):
+    def __init__(self, count):
+        super().__init__(f"{count} overdue")
+        self.count = count
+
+@dataclass
+class Summary:
+    status: str
+    count: int
+
+def amounts(rows, status):
+    for row in rows:
+        if row["status"] == status:
+            yield row["amount"]
+
+rows = records.list_records(limit=10000)["records"]
+by_status = {}
+for row in rows:
+    by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+mean = statistics.mean(amounts(rows, "overdue"))
+out = io.StringIO()
+writer = csv.writer(out)
+writer.writerow(["status", "count"])
+for status in sorted(by_status):
+    writer.writerow([status, by_status[status]])
+parsed = list(csv.DictReader(io.StringIO(out.getvalue())))
+try:
+    records.get_record(id="seven")
+except ToolError as e:
+    print(e.kind, e.server, e.tool)
+try:
+    raise Overdue(by_status["overdue"])
+except Overdue as e:
+    print("overdue: %d of %d, mean %.2f" % (e.count, len(rows), mean), mean > 0)
+match parsed:
+    case [{"status": first}, *rest]:
+        print(first, len(rest), Summary("paid", by_status["paid"]).count == by_status["paid"])
+"#;
+    let result = run_py(&runtime, code, &Limits::default()).await;
+    assert_ok(&result);
+    let lines = lines(&result);
+    assert_eq!(lines[0], "invalid-arguments records get_record");
+    assert!(
+        lines[1].starts_with("overdue: ") && lines[1].contains(" of 10000, mean ") && lines[1].ends_with(" True"),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[2], "overdue 2 True");
+    assert_eq!(result.stats.tool_calls, 2);
+    runtime.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_sandbox_shows_nothing_of_the_host() {
+    let runtime = builder().build().await.unwrap();
+    let code = r#"
+import os, sys
+found = []
+for module in ("socket", "subprocess", "ctypes", "multiprocessing", "ssl", "select"):
+    try:
+        __import__(module)
+        found.append(module)
+    except ImportError as e:
+        assert "not available in Airlock's sandbox" in str(e), e
+for path in ("/etc/passwd", "/proc/self/environ", "../etc/passwd", "/workspace/../etc/passwd"):
+    try:
+        open(path).read()
+        found.append(path)
+    except OSError:
+        pass
+try:
+    listed = os.listdir("/")
+except OSError:
+    listed = []
+print(found, dict(os.environ), sys.argv, [name for name in listed if name != "workspace"])
+print(hasattr(os, "system"), hasattr(os, "fork"))
+"#;
+    let result = run_py(&runtime, code, &Limits::default()).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, "[] {} ['main.py'] []\nFalse False\n");
+}
+
+#[tokio::test]
+async fn workspace_files_persist_within_a_session_only() {
+    let runtime = builder().build().await.unwrap();
+    let session = runtime.session().unwrap();
+    let write = "with open('./workspace/notes.txt', 'w') as f:\n    f.write('kept')\n";
+    assert_ok(&run_in(&session, write, Language::Python, &Limits::default()).await);
+    let read = "print(open('workspace/notes.txt').read(), open('/workspace/notes.txt').read())";
+    let result = run_in(&session, read, Language::Python, &Limits::default()).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, "kept kept\n");
+    // JavaScript in the same session sees the same folder.
+    let js = "import { readFileSync } from \"fs\"; console.log(readFileSync(\"./workspace/notes.txt\", \"utf8\"));";
+    assert_eq!(run_in(&session, js, Language::JavaScript, &Limits::default()).await.stdout, "kept\n");
+    let other = runtime.session().unwrap();
+    let exists = "import os\nprint(os.path.exists('workspace/notes.txt'))";
+    assert_eq!(run_in(&other, exists, Language::Python, &Limits::default()).await.stdout, "False\n");
+}
+
+#[tokio::test]
+async fn python_skills_are_saved_and_imported() {
+    let folder = tempfile::tempdir().unwrap();
+    let runtime = builder()
+        .config(&airlock_tests::config_with(&["records"], json!(null)))
+        .skill_folders(vec![folder.path().to_path_buf()])
+        .build()
+        .await
+        .unwrap();
+    let save = r#"
+from airlock import save_skill
+code = """
+from servers import records
+
+def email_of(id):
+    return records.get_record(id=id)["email"]
+"""
+print(save_skill("record-email", "The email address of a record.", code))
+"#;
+    let saved = run_py(&runtime, save, &Limits::default()).await;
+    assert_ok(&saved);
+    assert_eq!(saved.stdout, "{'name': 'record-email', 'tools': ['records.get_record']}\n");
+    let manifest = std::fs::read_to_string(folder.path().join("record-email/SKILL.md")).unwrap();
+    assert!(manifest.contains("language: \"python\"") && manifest.contains("records.get_record"), "{manifest}");
+    // Another execution (another session) imports it; `-` reads as `_`.
+    let used =
+        run_py(&runtime, "from skills.record_email import email_of\nprint(email_of(7))", &Limits::default()).await;
+    assert_ok(&used);
+    assert!(used.stdout.starts_with("[EMAIL_"), "{}", used.stdout);
+    // A JavaScript skill is for JavaScript code.
+    let save_js = "import { saveSkill } from \"airlock\";\nawait saveSkill({ name: \"js-only\", description: \"d\", code: \"export const x = 1;\" });";
+    assert_ok(&run_in(&runtime.session().unwrap(), save_js, Language::JavaScript, &Limits::default()).await);
+    let js = run_py(&runtime, "import skills.js_only", &Limits::default()).await;
+    match &js.error {
+        Some(ExecutionError::Exception { name, message, .. }) => {
+            assert_eq!(name, "ImportError");
+            assert!(message.contains("JavaScript"), "{message}");
+        }
+        other => panic!("expected an import error, got {other:?}"),
+    }
+    runtime.shutdown().await;
+}
+
+#[tokio::test]
+async fn deep_recursion_in_c_code_is_a_recursion_error_too() {
+    let runtime = local_tools_runtime().await;
+    // json.dumps, == and deepcopy recurse in C: the guest's stack must hold
+    // until Python's own guard raises.
+    let code = r#"
+import copy, json
+def nest(depth):
+    x = []
+    for _ in range(depth):
+        x = [x]
+    return x
+x, y = nest(100000), nest(100000)
+for name, attempt in [("json", lambda: json.dumps(x)), ("eq", lambda: x == y), ("deepcopy", lambda: copy.deepcopy(x))]:
+    try:
+        attempt()
+    except RecursionError:
+        print(name)
+"#;
+    let result = run_py(&runtime, code, &Limits::default()).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, "json\neq\ndeepcopy\n");
+}

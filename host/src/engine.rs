@@ -1,12 +1,13 @@
 //! The wasmtime engine, the pre-initialised interpreter guests and their
 //! on-disk cache.
 //!
-//! An interpreter guest (JavaScript: QuickJS; Python: Monty) is
-//! pre-initialised once (wizer: the interpreter started), compiled, and
-//! cached under a key derived from the guest's sha256, the wasmtime version
-//! and the engine's settings, so a stale artifact is never loaded. Every
-//! execution then instantiates the cached component through an
-//! `InstancePre` with copy-on-write memory.
+//! An interpreter guest arrives pre-initialised (CPython: componentize-py
+//! snapshots it at build time) or is pre-initialised once here (QuickJS:
+//! wizer runs `wizer-initialize`); it is then compiled and cached under a
+//! key derived from the guest's sha256, the wasmtime version and the
+//! engine's settings, so a stale artifact is never loaded. Every execution
+//! instantiates the cached component through an `InstancePre` with
+//! copy-on-write memory.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -14,13 +15,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::Component;
+use wasmtime::component::{Component, InstancePre};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 use wasmtime_wizer::Wizer;
 
 use crate::Error;
+use crate::runtime::{Progress, ProgressFn};
 use crate::sandbox::{self, EPOCH_TICK, StoreState};
-use crate::wit::AgentPre;
 
 /// An interpreter guest of the `agent` world, as built by `build.rs`.
 pub(crate) struct GuestImage {
@@ -28,25 +29,37 @@ pub(crate) struct GuestImage {
     pub kind: &'static str,
     /// The language, for messages.
     pub language: &'static str,
+    /// Whether the host runs its `wizer-initialize` before compiling it
+    /// (a guest snapshotted at build time needs no second start).
+    preinitialise: bool,
     wasm: &'static [u8],
     sha256: &'static str,
 }
 
-/// The JavaScript guest (QuickJS).
+/// The JavaScript guest (QuickJS), pre-initialised here.
 pub(crate) const JS_GUEST: GuestImage = GuestImage {
     kind: "js-guest",
     language: "JavaScript",
+    preinitialise: true,
     wasm: include_bytes!(concat!(env!("OUT_DIR"), "/airlock_guest_js.wasm")),
     sha256: env!("AIRLOCK_JS_GUEST_SHA256"),
 };
 
-/// The Python guest (Monty).
+/// The Python guest (CPython), snapshotted by componentize-py at build time.
 pub(crate) const PYTHON_GUEST: GuestImage = GuestImage {
     kind: "python-guest",
     language: "Python",
+    preinitialise: false,
     wasm: include_bytes!(concat!(env!("OUT_DIR"), "/airlock_guest_python.wasm")),
     sha256: env!("AIRLOCK_PYTHON_GUEST_SHA256"),
 };
+
+/// How deep a guest's wasm stack may grow. CPython's C code (json, repr,
+/// comparisons of deeply nested values) recurses on it; with this much,
+/// Python's own guard raises a catchable RecursionError first. QuickJS's
+/// runaway recursion now ends in its 1 MiB shadow stack instead, as an
+/// out-of-bounds trap (its stack-first layout makes that safe).
+const MAX_WASM_STACK: usize = 32 << 20;
 
 /// Sizing of the engine, fixed when the [`crate::Runtime`] is built.
 #[derive(Debug, Clone)]
@@ -83,15 +96,12 @@ pub(crate) fn new_engine(settings: &EngineSettings) -> Result<Engine, Error> {
         .memory_init_cow(true)
         .consume_fuel(true)
         .epoch_interruption(true)
-        // QuickJS has no recursion check on WASI. Runaway recursion ends
-        // when wasmtime's native stack limit (512 KiB) traps, which comes
-        // before the guest's 1 MiB shadow stack runs out; if a huge frame
-        // exhausts the shadow stack first, the guest's stack-first layout
-        // turns that into an out-of-bounds trap, never into corruption.
-        //
         // Traps end executions with typed errors; wasm backtraces would
         // only slow them down and bloat messages.
         .wasm_backtrace_max_frames(None)
+        .max_wasm_stack(MAX_WASM_STACK)
+        // A fiber stack holds the wasm stack and the host calls below it.
+        .async_stack_size(MAX_WASM_STACK + (1 << 20))
         .cranelift_opt_level(OptLevel::Speed);
     Engine::new(&config).map_err(|e| Error::Guest(format!("cannot create the wasmtime engine: {e:#}")))
 }
@@ -171,13 +181,22 @@ pub(crate) async fn load_guest(
     engine: &Engine,
     cache_dir: Option<&Path>,
     guest: &GuestImage,
-) -> Result<AgentPre<StoreState>, Error> {
+    progress: Option<&ProgressFn>,
+) -> Result<InstancePre<StoreState>, Error> {
     let language = guest.language;
     let artifact = cache_dir.map(|dir| Artifact::new(engine, dir, guest.kind, guest.sha256));
     let component = match artifact.as_ref().and_then(|a| a.load(engine)) {
         Some(component) => component,
         None => {
+            let report = |progress_report: Progress| {
+                if let Some(report) = progress {
+                    report(&progress_report);
+                }
+            };
+            report(Progress::Compiling { language, cache: cache_dir.map(Path::to_path_buf) });
+            let started = std::time::Instant::now();
             let component = build_guest(engine, guest).await?;
+            report(Progress::Compiled { language, elapsed: started.elapsed() });
             if let Some(artifact) = &artifact {
                 artifact.store(&component)?;
             }
@@ -185,16 +204,16 @@ pub(crate) async fn load_guest(
         }
     };
     let linker = sandbox::linker(engine).map_err(|e| Error::Guest(format!("cannot link: {e:#}")))?;
-    let pre = linker
-        .instantiate_pre(&component)
-        .map_err(|e| Error::Guest(format!("the {language} guest does not link: {e:#}")))?;
-    AgentPre::new(pre).map_err(|e| Error::Guest(format!("the {language} guest lacks the agent exports: {e:#}")))
+    linker.instantiate_pre(&component).map_err(|e| Error::Guest(format!("the {language} guest does not link: {e:#}")))
 }
 
-/// Pre-initialises the embedded guest and compiles the snapshot.
+/// Pre-initialises the embedded guest if it needs it, and compiles it.
 async fn build_guest(engine: &Engine, guest: &GuestImage) -> Result<Component, Error> {
     let started = std::time::Instant::now();
-    let snapshot = preinitialise(engine, guest.wasm).await?;
+    let snapshot = match guest.preinitialise {
+        true => preinitialise(engine, guest.wasm).await?,
+        false => guest.wasm.to_vec(),
+    };
     // Compiling a large guest takes seconds: off the async threads.
     let compiling = engine.clone();
     let compiled =

@@ -17,6 +17,7 @@ use crate::session::Session;
 use crate::tools::{ToolDefinition, ToolHandler, ToolRegistry};
 use crate::upstream::UpstreamPool;
 use crate::wit::AgentPre;
+use crate::wit::javascript::JavascriptPre;
 use crate::{AuditLog, Config, Error, Limits};
 
 /// The Airlock runtime: one wasmtime engine, the pre-initialised and
@@ -41,10 +42,11 @@ pub struct Runtime {
 struct Inner {
     engine: Engine,
     js: AgentPre<StoreState>,
-    /// The Python guest, loaded on the first Python execution: runtimes
-    /// that never run Python never pay for compiling it.
+    /// The Python guest (CPython), loaded on the first Python execution:
+    /// runtimes that never run Python never pay for compiling it.
     python: tokio::sync::OnceCell<AgentPre<StoreState>>,
     cache_dir: Option<PathBuf>,
+    progress: Option<ProgressFn>,
     tools: Arc<ToolRegistry>,
     pii: Option<Arc<PiiEngine>>,
     audit: Option<Arc<AuditLog>>,
@@ -55,8 +57,33 @@ struct Inner {
     _ticker: EpochTicker,
 }
 
+/// What a runtime reports while it prepares a guest: compiling one for
+/// this machine takes seconds, once; later starts load it from the cache.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Progress {
+    /// The guest for `language` is being pre-initialised and compiled.
+    Compiling {
+        /// `JavaScript` or `Python`.
+        language: &'static str,
+        /// Where the result will be cached, if anywhere.
+        cache: Option<PathBuf>,
+    },
+    /// It is ready.
+    Compiled {
+        /// `JavaScript` or `Python`.
+        language: &'static str,
+        /// How long it took.
+        elapsed: std::time::Duration,
+    },
+}
+
+/// Receives [`Progress`] reports.
+pub(crate) type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
 /// Configures a [`Runtime`].
 pub struct RuntimeBuilder {
+    progress: Option<ProgressFn>,
     limits: Limits,
     pii: PiiSettings,
     audit: Option<Arc<AuditLog>>,
@@ -69,6 +96,7 @@ pub struct RuntimeBuilder {
 impl Default for RuntimeBuilder {
     fn default() -> Self {
         RuntimeBuilder {
+            progress: None,
             limits: Limits::default(),
             pii: PiiSettings::default(),
             audit: None,
@@ -81,6 +109,14 @@ impl Default for RuntimeBuilder {
 }
 
 impl RuntimeBuilder {
+    /// Calls `report` when a guest has to be compiled for this machine
+    /// (the library itself never prints): a command-line front end can
+    /// tell its user why the first start takes seconds.
+    pub fn on_progress(mut self, report: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(report));
+        self
+    }
+
     /// Default limits for executions that do not bring their own.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -149,18 +185,23 @@ impl RuntimeBuilder {
     pub async fn build(self) -> Result<Runtime, Error> {
         let settings = EngineSettings { max_instances: self.max_instances };
         let engine = engine::new_engine(&settings)?;
-        let js = engine::load_guest(&engine, self.cache_dir.as_deref(), &engine::JS_GUEST).await?;
+        let js =
+            engine::load_guest(&engine, self.cache_dir.as_deref(), &engine::JS_GUEST, self.progress.as_ref()).await?;
+        let lacks = |e: wasmtime::Error| Error::Guest(format!("the JavaScript guest lacks its exports: {e:#}"));
+        let js_compiler = JavascriptPre::new(js.clone()).map_err(lacks)?;
+        let js = AgentPre::new(js).map_err(lacks)?;
         let ticker = EpochTicker::start(&engine)?;
         let pii = PiiEngine::new(&self.pii)?;
         let mut tools = self.tools;
         tools.set_skills(crate::skills::SkillStore::new(self.skill_folders));
-        tools.set_compilers(self.cache_dir.clone(), crate::skills::JsCompiler::new(&engine, &js));
+        tools.set_compilers(self.cache_dir.clone(), crate::skills::JsCompiler::new(&engine, &js_compiler));
         Ok(Runtime {
             inner: Arc::new(Inner {
                 engine,
                 js,
                 python: tokio::sync::OnceCell::new(),
                 cache_dir: self.cache_dir,
+                progress: self.progress,
                 tools: Arc::new(tools),
                 pii,
                 audit: self.audit,
@@ -259,7 +300,12 @@ impl Runtime {
         let inner = &self.inner;
         inner
             .python
-            .get_or_try_init(|| engine::load_guest(&inner.engine, inner.cache_dir.as_deref(), &engine::PYTHON_GUEST))
+            .get_or_try_init(|| async {
+                let cache = inner.cache_dir.as_deref();
+                let pre =
+                    engine::load_guest(&inner.engine, cache, &engine::PYTHON_GUEST, inner.progress.as_ref()).await?;
+                AgentPre::new(pre).map_err(|e| Error::Guest(format!("the Python guest lacks the agent exports: {e:#}")))
+            })
             .await
     }
 

@@ -20,8 +20,8 @@ pub enum Language {
     JavaScript,
     /// TypeScript: types are stripped, then it runs as JavaScript.
     TypeScript,
-    /// Python (the subset the Monty interpreter runs): tools are called as
-    /// `server.tool(arg=...)` after `from servers import server`.
+    /// Python (CPython 3.14 with its standard library): tools are called
+    /// as `server.tool(arg=...)` after `from servers import server`.
     Python,
 }
 
@@ -71,7 +71,11 @@ impl FromStr for Language {
             "js" | "javascript" => Ok(Language::JavaScript),
             "ts" | "typescript" => Ok(Language::TypeScript),
             "py" | "python" => Ok(Language::Python),
-            other => Err(format!("unknown language '{other}' (use javascript, typescript or python)")),
+            other => {
+                let names = ["javascript", "typescript", "python"];
+                let hint = crate::suggest::did_you_mean(other, names);
+                Err(format!("unknown language '{other}'{hint}: use javascript, typescript or python"))
+            }
         }
     }
 }
@@ -222,6 +226,9 @@ impl Session {
             sandbox::release(store, slot);
             let mut result = raw.into_result();
             result.error = result.error.map(|e| map_to_source(e, line_map.as_ref()));
+            if let Some(error) = result.error.take() {
+                result.error = Some(self.explain(error).await);
+            }
             let result = self.boundary.output(result);
             self.boundary.record_execution(code.as_bytes(), language.name(), &result);
             self.counters.count(&result);
@@ -231,6 +238,36 @@ impl Session {
         .instrument(span)
         .await
     }
+}
+
+impl Session {
+    /// Adds what the guest cannot know to an error: for an import of a
+    /// name a server module does not export, the export probably meant.
+    async fn explain(&self, error: ExecutionError) -> ExecutionError {
+        let ExecutionError::Exception { name, message, stack } = error else { return error };
+        let Some((export, server)) = missing_export(&message) else {
+            return ExecutionError::Exception { name, message, stack };
+        };
+        let mut message = message.clone();
+        if let Ok(tools) = self.runtime.tools().tools(server).await {
+            let names = crate::bindings::js_names(&tools);
+            let exports = names.iter().map(|(_, js)| js.as_str());
+            match crate::suggest::closest(export, exports) {
+                Some(best) => message.push_str(&format!(" (did you mean `{best}`?)")),
+                None => message.push_str(&format!("; search_tools or `ls ./servers/{server}` lists its tools")),
+            }
+        }
+        ExecutionError::Exception { name, message, stack }
+    }
+}
+
+/// The export and the server of QuickJS's "Could not find export 'x' in
+/// module '/servers/<server>/index.js'".
+fn missing_export(message: &str) -> Option<(&str, &str)> {
+    let rest = message.strip_prefix("Could not find export '")?;
+    let (export, rest) = rest.split_once("' in module '/servers/")?;
+    let (server, _) = rest.split_once('/')?;
+    Some((export, server))
 }
 
 impl Drop for Session {

@@ -53,7 +53,10 @@ fn a_python_sdk_client_over_stdio_with_an_audit_log() {
     let verify = |path: &Path| Command::new(airlock).args(["audit", "verify"]).arg(path).output().unwrap();
     let intact = verify(&audit);
     assert_eq!(intact.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&intact.stdout), format!("ok: {} records, chain intact\n", records.len()));
+    assert_eq!(
+        String::from_utf8_lossy(&intact.stdout),
+        format!("ok: {} records, chain intact, matches its sealed head\n", records.len())
+    );
 
     // Edit one line: verification fails at that line.
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
@@ -254,6 +257,15 @@ fn check_scenario(seen: &Value) {
     assert_eq!(read["mime_type"], "text/x-typescript");
     assert!(read["text"].as_str().unwrap().contains("export function getRecord(args: GetRecordArgs)"));
     assert!(seen["resource_escape"].as_str().unwrap().contains("no resource"), "{}", seen["resource_escape"]);
+    // Every tool's input schema holds as published: an unknown argument is
+    // an invalid-params error, not JavaScript run instead of Python.
+    let unknown = &seen["unknown_argument"];
+    assert_eq!(unknown["raised"], true, "{unknown}");
+    assert_eq!(unknown["code"], -32602, "{unknown}");
+    assert!(
+        unknown["message"].as_str().unwrap().contains("unknown argument `lang` (did you mean `language`?)"),
+        "{unknown}"
+    );
 }
 
 #[test]
@@ -284,7 +296,14 @@ fn python_code_through_serve_with_python_as_the_default_language() {
 
     // A failing tool is caught with its kind; an uncaught error names its line.
     let caught = seen["caught"]["text"].as_str().unwrap();
-    assert!(caught.starts_with("failed failed: records.fail: ") && caught.ends_with("boom\n"), "{caught}");
+    assert!(caught.starts_with("failed failed records fail | records.fail failed (failed): "), "{caught}");
+    assert!(caught.ends_with("boom\n"), "{caught}");
+    // Python as agents write it: the acceptance scenario of issue 19.
+    assert_eq!(seen["as_python"]["is_error"], false, "{}", seen["as_python"]);
+    let lines: Vec<&str> = seen["as_python"]["text"].as_str().unwrap().lines().collect();
+    assert_eq!(lines[0], "invalid-arguments records get_record");
+    assert!(lines[1].starts_with("overdue: ") && lines[1].contains(" of 10000, mean "), "{lines:?}");
+    assert_eq!(lines[2], "status,count");
     assert_eq!(seen["uncaught"]["is_error"], true);
     let uncaught = seen["uncaught"]["text"].as_str().unwrap();
     assert!(uncaught.starts_with("[error] ValueError: bad\n") && uncaught.contains("line 2"), "{uncaught}");
@@ -323,5 +342,5 @@ fn python_code_through_serve_with_python_as_the_default_language() {
         .filter(|record| record["event"] == "execution")
         .map(|record| record["language"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(languages, [&["python"; 10][..], &["javascript"]].concat(), "{text}");
+    assert_eq!(languages, [&["python"; 11][..], &["javascript"]].concat(), "{text}");
 }

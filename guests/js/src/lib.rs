@@ -1,5 +1,5 @@
 //! The JavaScript guest: QuickJS (through `rquickjs`) behind the
-//! `airlock:runtime` `agent` world.
+//! `airlock:runtime` `javascript` world (`agent` plus `compile`).
 //!
 //! The interpreter is started in `wizer-initialize`, so the host snapshots a
 //! ready engine and every execution starts from it in a fresh instance.
@@ -11,7 +11,7 @@ mod paths;
 mod tool_queue;
 
 wit_bindgen::generate!({
-    world: "agent",
+    world: "javascript",
     path: "../../wit",
 });
 

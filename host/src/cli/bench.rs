@@ -121,7 +121,9 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
     python.latencies.sort_unstable();
 
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let throughput = throughput(&runtime, cores * 2, Duration::from_secs_f64(args.seconds)).await?;
+    let seconds = Duration::from_secs_f64(args.seconds);
+    let throughput_js = throughput(&runtime, cores * 2, seconds, TRIVIAL, Language::JavaScript).await?;
+    let throughput_python = throughput(&runtime, cores * 2, seconds, TRIVIAL_PYTHON, Language::Python).await?;
     let per_call = host_call_overhead(&runtime).await?;
     let filter = filter_records(&runtime, FILTER_JS, Language::JavaScript).await?;
     let filter_python = filter_records(&runtime, FILTER_PYTHON, Language::Python).await?;
@@ -132,15 +134,18 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
     let row = |name: &str, value: String| println!("{name:<58} {value:>14}");
     row("cold execution, fresh instance, console.log(1+1): p50", micros(percentile(&js.latencies, 50)));
     row("cold execution, fresh instance, console.log(1+1): p99", micros(percentile(&js.latencies, 99)));
-    row("cold execution, fresh instance, Python print(1+1): p50", micros(percentile(&python.latencies, 50)));
-    row("cold execution, fresh instance, Python print(1+1): p99", micros(percentile(&python.latencies, 99)));
-    row(&format!("trivial executions per second ({cores} cores)"), format!("{throughput:.0}/s"));
+    row("cold execution, fresh instance, CPython print(1+1): p50", micros(percentile(&python.latencies, 50)));
+    row("cold execution, fresh instance, CPython print(1+1): p99", micros(percentile(&python.latencies, 99)));
+    row(&format!("trivial JS executions per second ({cores} cores)"), format!("{throughput_js:.0}/s"));
+    row(&format!("trivial CPython executions per second ({cores} cores)"), format!("{throughput_python:.0}/s"));
     row("per host call overhead (in-process echo tool)", micros(per_call));
-    row(&format!("filter {RECORDS} records of an in-process tool result (p50)"), millis(filter));
-    row("the same filter written in Python (p50)", millis(filter_python));
+    row(&format!("filter {RECORDS} records of an in-process tool result (p50)"), millis(filter.time));
+    row("the same filter written in Python, CPython (p50)", millis(filter_python.time));
     let mib = |bytes: u64| format!("{:.2} MiB", bytes as f64 / (1 << 20) as f64);
-    row("peak guest memory, trivial script", mib(js.peak_memory));
-    row("peak guest memory, trivial Python script", mib(python.peak_memory));
+    row("peak guest memory, trivial JS script", mib(js.peak_memory));
+    row("peak guest memory, trivial CPython script", mib(python.peak_memory));
+    row("peak guest memory, JS 10,000-record filter", mib(filter.peak_memory));
+    row("peak guest memory, CPython 10,000-record filter", mib(filter_python.peak_memory));
     row("`airlock run hello.js`, whole process (p50)", millis(airlock_process));
     match node_process {
         Some(node) => {
@@ -195,8 +200,14 @@ pub(super) fn check(result: airlock::ExecutionResult) -> anyhow::Result<airlock:
     Ok(result)
 }
 
-/// Trivial executions per second with `tasks` concurrent tasks.
-async fn throughput(runtime: &Runtime, tasks: usize, duration: Duration) -> anyhow::Result<f64> {
+/// Executions of `code` per second with `tasks` concurrent tasks.
+async fn throughput(
+    runtime: &Runtime,
+    tasks: usize,
+    duration: Duration,
+    code: &'static str,
+    language: Language,
+) -> anyhow::Result<f64> {
     let started = Instant::now();
     let handles: Vec<_> = (0..tasks)
         .map(|_| {
@@ -205,7 +216,7 @@ async fn throughput(runtime: &Runtime, tasks: usize, duration: Duration) -> anyh
                 let session = runtime.session()?;
                 let mut count = 0u64;
                 while started.elapsed() < duration {
-                    check(session.execute(TRIVIAL, Language::JavaScript).await?)?;
+                    check(session.execute(code, language).await?)?;
                     count += 1;
                 }
                 anyhow::Ok(count)
@@ -273,19 +284,29 @@ records = bench.records()["records"]
 pending = [r for r in records if r["status"] == "pending" and r["amount"] > 1000]
 print(f"{len(pending)} of {len(records)}", pending[:2])"#;
 
-/// Median time to fetch and filter 10,000 records from an in-process tool.
-async fn filter_records(runtime: &Runtime, code: &str, language: Language) -> anyhow::Result<Duration> {
+/// What filtering 10,000 records from an in-process tool takes.
+struct Filter {
+    /// Median wall time.
+    time: Duration,
+    /// The largest linear memory an execution reached.
+    peak_memory: u64,
+}
+
+/// Fetches and filters 10,000 records from an in-process tool, 15 times.
+async fn filter_records(runtime: &Runtime, code: &str, language: Language) -> anyhow::Result<Filter> {
     let session = runtime.session()?;
     let mut times = Vec::new();
+    let mut peak_memory = 0;
     for _ in 0..15 {
         let result = check(session.execute(code, language).await?)?;
         if !result.stdout.contains("of 10000") {
             bail!("the filter script printed {:?}", result.stdout);
         }
         times.push(result.stats.wall_time);
+        peak_memory = peak_memory.max(result.stats.peak_memory);
     }
     times.sort_unstable();
-    Ok(percentile(&times, 50))
+    Ok(Filter { time: percentile(&times, 50), peak_memory })
 }
 
 /// Median wall time of `airlock run hello.js` and `node -e`, side by side.

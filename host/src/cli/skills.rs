@@ -27,7 +27,13 @@ pub struct SkillArgs {
 #[derive(Subcommand)]
 pub enum SkillsCommand {
     /// List the skills, with any that no longer fit their tools marked stale.
-    List(SkillArgs),
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        skills: SkillArgs,
+    },
     /// Print a skill's SKILL.md and whether it is stale.
     Show {
         /// The skill's name.
@@ -35,10 +41,10 @@ pub enum SkillsCommand {
         #[command(flatten)]
         skills: SkillArgs,
     },
-    /// Save a JS or TS file as a skill, recording the tools it calls and
-    /// their current schemas.
+    /// Save a JS, TS or Python file as a skill, recording the tools it
+    /// calls and their current schemas.
     Add {
-        /// The code (`.js` or `.ts`).
+        /// The code (`.js`, `.ts` or `.py`).
         file: PathBuf,
         /// The skill's name (lowercase letters, digits, hyphens).
         #[arg(long)]
@@ -87,14 +93,14 @@ impl SkillArgs {
 
     async fn runtime(&self) -> anyhow::Result<Option<Runtime>> {
         let Some(config) = super::load_config(self.config.as_deref()) else { return Ok(None) };
-        Ok(Some(Runtime::builder().config(&config).skill_folders(self.store().folders().to_vec()).build().await?))
+        Ok(Some(super::runtime_builder().config(&config).skill_folders(self.store().folders().to_vec()).build().await?))
     }
 }
 
 /// Runs `airlock skills ...`.
 pub async fn skills(command: SkillsCommand) -> anyhow::Result<u8> {
     match command {
-        SkillsCommand::List(args) => list(&args).await,
+        SkillsCommand::List { json, skills } => list(&skills, json).await,
         SkillsCommand::Show { name, skills } => show(&name, &skills).await,
         SkillsCommand::Add { file, name, description, version, replace, skills } => {
             add(&file, name, description, version, replace, &skills).await
@@ -110,29 +116,54 @@ pub async fn skills(command: SkillsCommand) -> anyhow::Result<u8> {
     }
 }
 
-async fn list(args: &SkillArgs) -> anyhow::Result<u8> {
+async fn list(args: &SkillArgs, json: bool) -> anyhow::Result<u8> {
     let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
     let listed = runtime.tools().skills().list();
-    if listed.is_empty() {
-        println!("no skills in {}", folders_text(&args.store()));
-    }
+    let mut rows = Vec::new();
     for entry in listed {
-        match entry.skill {
+        let row = match entry.skill {
             Ok(skill) => {
                 let stale = stale_tools(&skill.manifest, runtime.tools()).await;
-                let state = if stale.is_empty() { String::new() } else { format!(" [stale: {}]", stale[0].tool) };
-                println!(
-                    "{:<24} {:<10} {}{state}",
-                    entry.name,
-                    skill.manifest.language.name(),
-                    skill.manifest.description
-                );
+                serde_json::json!({
+                    "name": entry.name,
+                    "language": skill.manifest.language.name(),
+                    "version": skill.manifest.version,
+                    "description": skill.manifest.description,
+                    "folder": skill.folder,
+                    "stale": stale.iter().map(|s| serde_json::json!({"tool": s.tool, "change": s.change})).collect::<Vec<_>>(),
+                })
             }
-            Err(error @ SkillError::NotBuilt { .. }) => println!("{:<24} {:<10} {error}", entry.name, "component"),
-            Err(error) => println!("{:<24} refused: {error}", entry.name),
-        }
+            Err(error @ SkillError::NotBuilt { .. }) => {
+                serde_json::json!({"name": entry.name, "language": "component", "error": error.to_string()})
+            }
+            Err(error) => {
+                serde_json::json!({"name": entry.name, "language": "-", "error": format!("refused: {error}")})
+            }
+        };
+        rows.push(row);
     }
     runtime.shutdown().await;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(EXIT_OK);
+    }
+    if rows.is_empty() {
+        println!("no skills in {}", folders_text(&args.store()));
+        return Ok(EXIT_OK);
+    }
+    println!("{:<24} {:<10} DESCRIPTION", "SKILL", "LANGUAGE");
+    let text = |row: &serde_json::Value, key: &str| row[key].as_str().unwrap_or_default().to_string();
+    for row in &rows {
+        let about = match row.get("error") {
+            Some(error) => error.as_str().unwrap_or_default().to_string(),
+            None => {
+                let stale = row["stale"].as_array().and_then(|s| s.first()).and_then(|s| s["tool"].as_str());
+                let mark = stale.map(|first| format!(" [stale: {first}]")).unwrap_or_default();
+                format!("{}{mark}", text(row, "description"))
+            }
+        };
+        println!("{:<24} {:<10} {about}", text(row, "name"), text(row, "language"));
+    }
     Ok(EXIT_OK)
 }
 
@@ -172,13 +203,7 @@ async fn add(
         }
     };
     let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
-    let language = match SkillLanguage::try_from(airlock::Language::from_path(file)) {
-        Ok(language) => language,
-        Err(message) => {
-            eprintln!("error: {}: {message}", file.display());
-            return Ok(EXIT_USAGE);
-        }
-    };
+    let language = SkillLanguage::from(airlock::Language::from_path(file));
     let request = SaveRequest {
         name,
         description,

@@ -400,6 +400,11 @@ fn skill_entry(skill: Skill, stale: Option<String>) -> SkillEntry {
             "// import {{ run }} from \"./skills/{name}\" (a precompiled component; its input: ./skills/{name}/SKILL.md)\n\
              export function run(input: unknown): Promise<unknown>;\n"
         ),
+        crate::skills::SkillLanguage::Python => format!(
+            "# from skills.{} import ...\n{}",
+            crate::bindings::py_name(name),
+            String::from_utf8_lossy(&skill.code)
+        ),
         _ => format!("// import {{ ... }} from \"./skills/{name}\"\n{}", String::from_utf8_lossy(&skill.code)),
     };
     // The one-line description only: documentation repeats the words of

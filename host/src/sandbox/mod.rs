@@ -23,6 +23,7 @@ use crate::skills::SkillLanguage;
 use crate::tools::ToolError;
 use crate::wit::AgentPre;
 use crate::wit::airlock::runtime::{modules, skills, tools, tree, types};
+use crate::wit::javascript::JavascriptPre;
 use output::{CappedOutput, OutputLimitExceeded};
 
 /// Where the session's workspace appears inside the guest.
@@ -315,7 +316,7 @@ pub(crate) fn release<T: Send + 'static>(store: Store<StoreState>, held: T) {
 /// that ends a hostile source's compile.
 pub(crate) async fn compile_module(
     engine: &Engine,
-    pre: &AgentPre<StoreState>,
+    pre: &JavascriptPre<StoreState>,
     path: &str,
     source: &str,
 ) -> Result<Vec<u8>, String> {
@@ -492,8 +493,8 @@ impl skills::Host for StoreState {
         replace: bool,
         session_only: bool,
     ) -> wasmtime::Result<Result<Vec<String>, String>> {
-        let language = match language.parse::<crate::Language>().and_then(SkillLanguage::try_from) {
-            Ok(language) => language,
+        let language = match language.parse::<crate::Language>() {
+            Ok(language) => SkillLanguage::from(language),
             Err(message) => return Ok(Err(message)),
         };
         let request = crate::skills::SaveRequest {

@@ -5,7 +5,24 @@
 use rmcp::model::{JsonObject, Tool};
 use serde_json::{Value, json};
 
+use crate::tools::ToolDefinition;
+use crate::upstream::validation::Validators;
 use crate::{Language, Limits};
+
+/// The code-mode tools' input schemas, compiled once (they do not depend
+/// on the servers, the limits or the default language).
+pub(super) fn validators() -> &'static Validators {
+    static VALIDATORS: std::sync::OnceLock<Validators> = std::sync::OnceLock::new();
+    VALIDATORS.get_or_init(|| {
+        let definitions: Vec<ToolDefinition> = tools("", "", &Limits::default(), Language::JavaScript)
+            .into_iter()
+            .map(|tool| {
+                ToolDefinition::new(tool.name.to_string()).input_schema(Value::Object((*tool.input_schema).clone()))
+            })
+            .collect();
+        Validators::new(&definitions)
+    })
+}
 
 /// The languages `execute_code` runs.
 const LANGUAGES: [&str; 3] = ["javascript", "typescript", "python"];
@@ -69,7 +86,8 @@ pub(super) fn tools(servers: &str, skills: &str, limits: &Limits, language: Lang
         Tool::new(
             "save_skill",
             "Save code that worked as a skill, to import later from ./skills/<name> (in this and later \
-             sessions): an ES module whose exports are the skill's functions. The tools it imports are \
+             sessions): an ES module whose exports are the skill's functions, or a Python module \
+             (`from skills.<name> import fn`). The tools it imports are \
              recorded with their schemas, so the skill is reported stale if they change.",
             schema(json!({
                 "type": "object",
@@ -78,8 +96,8 @@ pub(super) fn tools(servers: &str, skills: &str, limits: &Limits, language: Lang
                              "description": "Lowercase letters, digits and single hyphens."},
                     "description": {"type": "string", "description": "One line on what it does."},
                     "code": {"type": "string", "description": "The module."},
-                    "language": {"type": "string", "enum": ["javascript", "typescript"],
-                                 "description": "Default: javascript."},
+                    "language": {"type": "string", "enum": LANGUAGES,
+                                 "description": "The code's language. Default: the session's."},
                     "documentation": {"type": "string", "description": "How to call it (SKILL.md)."},
                     "replace": {"type": "boolean", "description": "Replace a skill of the same name."},
                     "session": {"type": "boolean", "description": "Save it for this session only (default: for later sessions too)."}
@@ -118,14 +136,14 @@ fn execute_code_description(servers: &str, skills: &str, limits: &Limits, langua
          invalid-arguments, failed, unavailable) and .message. Files under ./workspace/ (import fs from \
          \"fs\") persist between calls of this session. Saved skills: `import { fn } from \
          \"./skills/<name>\"` (a component skill exports `run(input)`); save new ones with save_skill.";
-    let python = "Python (language \"python\", the subset the Monty interpreter runs: no classes with a \
-         base class, no generators, few standard modules): `from servers import crm` (or `import servers.crm \
-         as crm`), then `crm.list_customers(limit=10)`: one function per tool under its MCP name, keyword \
-         arguments, returning the parsed result (dicts and lists). print → stdout. A failing tool raises \
-         ToolError: `except ToolError as e:`, and `tool_error_kind(e)` from airlock gives the kind. Calls \
-         written directly in `await asyncio.gather(...)` run concurrently. `from airlock import \
-         search_tools`; describe_tools and search_tools with language \"python\" show Python signatures. \
-         No workspace files from Python.";
+    let python = "Python (language \"python\": CPython 3.14 with its standard library): `from servers \
+         import crm` (or `import servers.crm as crm`), then `crm.list_customers(limit=10)`: one function per \
+         tool under its MCP name, keyword arguments, returning the parsed result (dicts and lists). print → \
+         stdout. A failing tool raises ToolError (from airlock) with .kind, .server, .tool and .message. Calls \
+         awaited inside `await asyncio.gather(...)` (top-level await works) run concurrently. `from airlock \
+         import search_tools`; describe_tools and search_tools with language \"python\" show Python \
+         signatures. Files under ./workspace/ (open()) persist between calls of this session. Saved Python \
+         skills: `from skills.<name> import fn`.";
     let (first, second) = if language == Language::Python { (python, javascript) } else { (javascript, python) };
     format!(
         "Run code in a sandbox against the MCP servers below; only what the code prints comes back, so \

@@ -142,7 +142,10 @@ impl CodeModeServer {
     }
 
     async fn save_skill(&self, arguments: &JsonObject) -> CallToolResult {
-        let request: SaveRequest = match serde_json::from_value(Value::Object(arguments.clone())) {
+        let mut arguments = arguments.clone();
+        // Code in the session's language unless the call says otherwise.
+        arguments.entry("language").or_insert_with(|| Value::String(self.language.name().into()));
+        let request: SaveRequest = match serde_json::from_value(Value::Object(arguments)) {
             Ok(request) => request,
             Err(error) => return text_error(format!("bad arguments: {error}")),
         };
@@ -151,8 +154,14 @@ impl CodeModeServer {
                 let tools: Vec<&str> = skill.manifest.tools.keys().map(String::as_str).collect();
                 let calls = if tools.is_empty() { "no tools".to_string() } else { tools.join(", ") };
                 let name = &skill.manifest.name;
+                let import = match skill.manifest.language {
+                    crate::skills::SkillLanguage::Python => {
+                        format!("`from skills.{} import ...`", crate::bindings::py_name(name))
+                    }
+                    _ => format!("`import {{ ... }} from \"./skills/{name}\"`"),
+                };
                 CallToolResult::success(vec![ContentBlock::text(format!(
-                    "saved skill '{name}' (calls {calls}); import it with `import {{ ... }} from \"./skills/{name}\"`"
+                    "saved skill '{name}' (calls {calls}); import it with {import}"
                 ))])
             }
             Err(error) => text_error(error.to_string()),
@@ -315,6 +324,17 @@ impl ServerHandler for CodeModeServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let arguments = request.arguments.unwrap_or_default();
+        // Every tool's input schema holds as published: a misspelt
+        // argument is refused, not ignored.
+        let known = catalog::validators();
+        if !known.contains(&request.name) {
+            let names = known.names();
+            let hint = crate::suggest::did_you_mean(&request.name, names.iter().copied());
+            return Err(McpError::invalid_params(format!("no tool '{}'{hint}", request.name), None));
+        }
+        if let Err(error) = known.check(&request.name, &Value::Object(arguments.clone())) {
+            return Err(McpError::invalid_params(error.message().to_string(), None));
+        }
         let result = match request.name.as_ref() {
             "execute_code" => self.execute_code(&arguments).await,
             "search_tools" => self.search_tools(&arguments).await,

@@ -21,7 +21,7 @@ use sha2::Digest;
 use crate::engine::Artifact;
 use crate::sandbox::{self, StoreState};
 use crate::tools::ToolRegistry;
-use crate::wit::AgentPre;
+use crate::wit::javascript::JavascriptPre;
 
 /// The export every component skill has: `run(input: json) -> result<json, string>`.
 const RUN: &str = "run";
@@ -50,11 +50,11 @@ impl std::fmt::Debug for CompiledSkills {
 #[derive(Clone)]
 pub(crate) struct JsCompiler {
     engine: Engine,
-    js_guest: AgentPre<StoreState>,
+    js_guest: JavascriptPre<StoreState>,
 }
 
 impl JsCompiler {
-    pub(crate) fn new(engine: &Engine, js_guest: &AgentPre<StoreState>) -> Self {
+    pub(crate) fn new(engine: &Engine, js_guest: &JavascriptPre<StoreState>) -> Self {
         JsCompiler { engine: engine.clone(), js_guest: js_guest.clone() }
     }
 }

@@ -1,16 +1,19 @@
-//! Which tools a skill's code calls, read from its imports: named imports
-//! of `./servers/<server>` (`import { listRecords } from
+//! Which tools a skill's code calls, read from its imports. JavaScript:
+//! named imports of `./servers/<server>` (`import { listRecords } from
 //! "./servers/records"`), namespace imports and the functions used through
 //! them (`records.getRecord(...)`), and `callTool("server", "tool", ...)`
-//! with literal names. Nothing is type-checked; what is found is recorded
-//! with the tools' current schema digests.
+//! with literal names. Python: `from servers import records` (and `as`),
+//! `import servers.records as r`, `from servers.records import get_record`,
+//! and `servers.records.get_record(...)`. Nothing is type-checked; what is
+//! found is recorded with the tools' current schema digests.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::bindings::js_names;
+use crate::bindings::{js_names, py_name};
+use crate::skills::SkillLanguage;
 use crate::tools::ToolRegistry;
 
 /// A constant pattern; the unit tests compile every one of them.
@@ -26,6 +29,56 @@ static NAMESPACE: LazyLock<Regex> =
     LazyLock::new(|| pattern(r#"import\s*\*\s*as\s+([A-Za-z_$][\w$]*)\s+from\s*["']\./servers/([A-Za-z0-9_-]+)["']"#));
 static CALL_TOOL: LazyLock<Regex> =
     LazyLock::new(|| pattern(r#"callTool\(\s*["']([A-Za-z0-9_-]+)["']\s*,\s*["']([^"']+)["']"#));
+
+static PY_FROM_SERVERS: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"(?m)^[ \t]*from[ \t]+servers[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#]+))"));
+static PY_FROM_SERVER: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(r"(?m)^[ \t]*from[ \t]+servers\.([A-Za-z_]\w*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#]+))")
+});
+static PY_IMPORT_SERVER: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"(?m)^[ \t]*import[ \t]+servers\.([A-Za-z_]\w*)(?:[ \t]+as[ \t]+([A-Za-z_]\w*))?"));
+static PY_QUALIFIED: LazyLock<Regex> = LazyLock::new(|| pattern(r"\bservers\.([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*\("));
+
+/// `a, b as c` → [(a, a), (b, c)]: (imported name, bound name).
+fn py_names(list: &str) -> Vec<(String, String)> {
+    list.split(',')
+        .filter_map(|item| {
+            let mut words = item.split_whitespace();
+            let name = words.next()?.to_string();
+            let bound = match (words.next(), words.next()) {
+                (Some("as"), Some(alias)) => alias.to_string(),
+                _ => name.clone(),
+            };
+            Some((name, bound))
+        })
+        .collect()
+}
+
+/// The function names Python `code` uses, per server (as Python names).
+fn py_used_functions(code: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let list = |found: &regex::Captures<'_>, at: usize| {
+        found.get(at).or_else(|| found.get(at + 1)).map(|m| py_names(m.as_str())).unwrap_or_default()
+    };
+    for found in PY_FROM_SERVERS.captures_iter(code) {
+        for (server, bound) in list(&found, 1) {
+            used.entry(server).or_default().extend(members_called(code, &bound));
+        }
+    }
+    for found in PY_FROM_SERVER.captures_iter(code) {
+        used.entry(found[1].to_string()).or_default().extend(list(&found, 2).into_iter().map(|(name, _)| name));
+    }
+    for found in PY_IMPORT_SERVER.captures_iter(code) {
+        if let Some(alias) = found.get(2) {
+            let names = members_called(code, alias.as_str());
+            used.entry(found[1].to_string()).or_default().extend(names);
+        }
+    }
+    for found in PY_QUALIFIED.captures_iter(code) {
+        used.entry(found[1].to_string()).or_default().insert(found[2].to_string());
+    }
+    used
+}
 
 /// The exported function names `code` uses, per server.
 fn used_functions(code: &str) -> BTreeMap<String, BTreeSet<String>> {
@@ -59,9 +112,47 @@ fn members_called(code: &str, namespace: &str) -> Vec<String> {
     out
 }
 
-/// The `server.tool` names `code` calls, as far as its imports and
-/// literal `callTool`s show; names a server does not have are left out.
-pub async fn tools_called(code: &str, registry: &ToolRegistry) -> BTreeSet<String> {
+/// The servers `code` imports or calls, as the code names them (a Python
+/// name for Python), and whether each is one of the registry's.
+pub(crate) fn servers_used(code: &str, language: SkillLanguage, registry: &ToolRegistry) -> Vec<(String, bool)> {
+    let known = registry.servers();
+    let named: BTreeSet<String> = match language {
+        SkillLanguage::Python => py_used_functions(code).into_keys().collect(),
+        _ => {
+            let literal = CALL_TOOL.captures_iter(code).map(|call| call[1].to_string());
+            used_functions(code).into_keys().chain(literal).collect()
+        }
+    };
+    named
+        .into_iter()
+        .map(|name| {
+            let configured = match language {
+                SkillLanguage::Python => known.iter().any(|server| py_name(server) == name),
+                _ => known.contains(&name.as_str()),
+            };
+            (name, configured)
+        })
+        .collect()
+}
+
+/// The `server.tool` names `code` (in `language`) calls, as far as its
+/// imports and literal `callTool`s show; names a server does not have are
+/// left out.
+pub async fn tools_called(code: &str, language: SkillLanguage, registry: &ToolRegistry) -> BTreeSet<String> {
+    if language == SkillLanguage::Python {
+        let mut out = BTreeSet::new();
+        let used = py_used_functions(code);
+        for server in registry.servers() {
+            let Some(functions) = used.get(&py_name(server)) else { continue };
+            let Ok(listing) = registry.listing(server).await else { continue };
+            for tool in listing.definitions.iter() {
+                if functions.contains(&py_name(&tool.name)) {
+                    out.insert(format!("{server}.{}", tool.name));
+                }
+            }
+        }
+        return out;
+    }
     let mut out: BTreeSet<String> =
         CALL_TOOL.captures_iter(code).map(|call| format!("{}.{}", &call[1], &call[2])).collect();
     for (server, functions) in used_functions(code) {
@@ -92,5 +183,20 @@ mod tests {
         assert_eq!(used["crm"], BTreeSet::from(["listCustomers".to_string()]));
         let literal: Vec<String> = CALL_TOOL.captures_iter(code).map(|c| format!("{}.{}", &c[1], &c[2])).collect();
         assert_eq!(literal, ["mail.send_email"]);
+    }
+
+    #[test]
+    fn finds_python_imports_and_calls() {
+        let code = "from servers import records, crm as c\n\
+                    import servers.mail as m\n\
+                    from servers.billing import (\n    refund,\n    charge as ch,\n)\n\
+                    def f():\n    records.get_record(id=1)\n    c.list_customers()\n    m.send(to=1)\n\
+                    servers.time.now()\n";
+        let used = py_used_functions(code);
+        assert_eq!(used["records"], BTreeSet::from(["get_record".to_string()]));
+        assert_eq!(used["crm"], BTreeSet::from(["list_customers".to_string()]));
+        assert_eq!(used["mail"], BTreeSet::from(["send".to_string()]));
+        assert_eq!(used["billing"], BTreeSet::from(["refund".to_string(), "charge".to_string()]));
+        assert_eq!(used["time"], BTreeSet::from(["now".to_string()]));
     }
 }

@@ -28,16 +28,21 @@ pub enum SkillLanguage {
     JavaScript,
     /// `index.ts`, imported into the calling execution.
     TypeScript,
+    /// `index.py`, imported into the calling Python execution
+    /// (`from skills.<name> import ...`).
+    Python,
     /// `skill.wasm`, a precompiled component of the `skill` world.
     Component,
 }
 
 impl SkillLanguage {
-    /// `javascript`, `typescript` or `component`, as `SKILL.md` writes it.
+    /// `javascript`, `typescript`, `python` or `component`, as `SKILL.md`
+    /// writes it.
     pub fn name(self) -> &'static str {
         match self {
             SkillLanguage::JavaScript => "javascript",
             SkillLanguage::TypeScript => "typescript",
+            SkillLanguage::Python => "python",
             SkillLanguage::Component => "component",
         }
     }
@@ -47,23 +52,19 @@ impl SkillLanguage {
         match self {
             SkillLanguage::JavaScript => "index.js",
             SkillLanguage::TypeScript => "index.ts",
+            SkillLanguage::Python => "index.py",
             SkillLanguage::Component => "skill.wasm",
         }
     }
 }
 
-impl TryFrom<crate::Language> for SkillLanguage {
-    type Error = String;
-
-    /// Skills are ES modules (or components): Python code has no import
-    /// hook to load one from, so it cannot be a skill yet.
-    fn try_from(language: crate::Language) -> Result<Self, String> {
+impl From<crate::Language> for SkillLanguage {
+    /// A skill saved from code in `language` is in that language.
+    fn from(language: crate::Language) -> Self {
         match language {
-            crate::Language::JavaScript => Ok(SkillLanguage::JavaScript),
-            crate::Language::TypeScript => Ok(SkillLanguage::TypeScript),
-            crate::Language::Python => {
-                Err("skills are JavaScript or TypeScript modules; Python code cannot be saved as a skill".into())
-            }
+            crate::Language::JavaScript => SkillLanguage::JavaScript,
+            crate::Language::TypeScript => SkillLanguage::TypeScript,
+            crate::Language::Python => SkillLanguage::Python,
         }
     }
 }

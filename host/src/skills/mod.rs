@@ -17,7 +17,7 @@ pub(crate) use compiled::{CompiledSkills, JsCompiler};
 pub use imports::tools_called;
 pub use manifest::{SkillLanguage, SkillManifest, validate_name};
 pub use stale::{StaleTool, digests, stale_tools};
-pub use store::{Listed, NewSkill, Skill, SkillStore, bundled_folder, default_folders, user_folder};
+pub use store::{Listed, NewSkill, Skill, SkillStore, bundled_folder, bundled_folder_in, default_folders, user_folder};
 
 /// Why a skill cannot be read, saved or removed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,7 +69,7 @@ pub struct SaveRequest {
     pub description: String,
     /// The JS or TS module; its exports are what importers get.
     pub code: String,
-    /// `javascript` (the default) or `typescript`.
+    /// `javascript` (the default), `typescript` or `python`.
     #[serde(default = "default_language")]
     pub language: SkillLanguage,
     /// Documentation for `SKILL.md`; default: the description.
@@ -109,9 +109,23 @@ pub async fn save_source(
         SkillLanguage::TypeScript => {
             crate::transpile(&request.code, "index.ts").map_err(|e| SkillError::BadManifest(e.message))?;
         }
-        SkillLanguage::JavaScript => {}
+        // Python is not parsed here: a syntax error shows where the skill
+        // is imported, with its line.
+        SkillLanguage::JavaScript | SkillLanguage::Python => {}
     }
-    let called = tools_called(&request.code, registry).await;
+    // A server the registry does not know could never be checked: the
+    // skill would not be reported stale when its tools change.
+    let used = imports::servers_used(&request.code, request.language, registry);
+    if let Some((server, _)) = used.into_iter().find(|(_, configured)| !configured) {
+        let known = registry.servers();
+        return Err(SkillError::BadManifest(format!(
+            "the code calls server '{server}', which is not configured here (configured: {}); save it where its \
+             servers are configured (`--config`), so that the tools it calls are recorded and the skill is \
+             reported stale when they change",
+            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+        )));
+    }
+    let called = tools_called(&request.code, request.language, registry).await;
     let mut tools = std::collections::BTreeMap::new();
     for (tool, digest) in digests(registry, &called).await {
         match digest {

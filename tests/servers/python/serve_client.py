@@ -170,7 +170,32 @@ async def python(argv: list[str]) -> dict:
             "try:\n"
             "    records.fail(message='boom')\n"
             "except ToolError as e:\n"
-            "    print(tool_error_kind(e), e)"
+            "    print(tool_error_kind(e), e.kind, e.server, e.tool, '|', e)"
+        )
+        out["as_python"] = await run(
+            "import csv, io, statistics\n"
+            "from servers import records\n"
+            "class Overdue(Exception):\n"
+            "    def __init__(self, count):\n"
+            "        super().__init__(count)\n"
+            "        self.count = count\n"
+            "def amounts(rows, status):\n"
+            "    for row in rows:\n"
+            "        if row['status'] == status:\n"
+            "            yield row['amount']\n"
+            "rows = records.list_records(limit=10000)['records']\n"
+            "try:\n"
+            "    records.get_record(id='seven')\n"
+            "except ToolError as e:\n"
+            "    print(e.kind, e.server, e.tool)\n"
+            "overdue = [r for r in rows if r['status'] == 'overdue']\n"
+            "try:\n"
+            "    raise Overdue(len(overdue))\n"
+            "except Overdue as e:\n"
+            "    print('overdue: %d of %d, mean %.2f' % (e.count, len(rows), statistics.mean(amounts(rows, 'overdue'))))\n"
+            "out = io.StringIO()\n"
+            "csv.writer(out).writerows([['status', 'count'], ['overdue', len(overdue)]])\n"
+            "print(next(csv.reader(io.StringIO(out.getvalue()))) == ['status', 'count'] and 'status,count')"
         )
         out["uncaught"] = await run("x = 1\nraise ValueError('bad')")
         out["pii_round_trip"] = await run(
@@ -262,6 +287,12 @@ async def main(argv: list[str]) -> None:
             out["resource_escape"] = "read"
         except Exception as error:  # the SDK raises the JSON-RPC error
             out["resource_escape"] = str(error)
+        # A misspelt argument: the published schema says additionalProperties is false.
+        try:
+            await session.call_tool("execute_code", {"code": "print(1)", "lang": "python"})
+            out["unknown_argument"] = {"raised": False}
+        except Exception as error:
+            out["unknown_argument"] = {"raised": True, "code": error.error.code, "message": error.error.message}
     if argv[0] == "http":
         out["isolation"] = await isolation(argv)
         out["metrics_after"] = await metrics(argv)
