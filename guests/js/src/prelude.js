@@ -82,6 +82,8 @@
       .filter((line) => line.trim() !== "" && !line.includes("eval_script") && !line.includes("/servers/"))
       .join("\n");
 
+  // Enough for the agent's line behind a generated server module's function.
+  const SITE_FRAMES = 4;
   const enqueue = native.enqueue;
   /** Calls `tool` of `server` with `args`; resolves to its result. */
   function callTool(server, tool, args = {}) {
@@ -97,9 +99,14 @@
     } catch (e) {
       return Promise.reject(new TypeError(`${server}.${tool}: arguments are not JSON-serialisable: ${e.message}`));
     }
-    // The call site, captured now: the tool answers after the caller's
-    // frames are gone.
-    const site = new Error();
+    // The call site, captured now (the tool answers after the caller's
+    // frames are gone), from callTool's caller and only a few frames deep:
+    // formatting a whole stack would cost every call microseconds.
+    const site = {};
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = SITE_FRAMES;
+    Error.captureStackTrace(site, callTool);
+    Error.stackTraceLimit = limit;
     return new Promise((resolve, reject) =>
       enqueue(server, tool, json, (kind, payload) => {
         if (kind) {

@@ -111,10 +111,13 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
         check(session.execute_with_limits(TRIVIAL_PYTHON, Language::Python, &limits).await?)?;
     }
 
-    // JavaScript and Python interleaved, so both see the same machine.
+    // One language at a time: a CPython execution touches more memory than
+    // a whole JS one, and interleaved it would bill JS for its cache misses.
     let (mut js, mut python) = (Cold::default(), Cold::default());
     for _ in 0..args.executions {
         js.measure(&session, TRIVIAL, Language::JavaScript, &limits).await?;
+    }
+    for _ in 0..args.executions {
         python.measure(&session, TRIVIAL_PYTHON, Language::Python, &limits).await?;
     }
     js.latencies.sort_unstable();
