@@ -8,7 +8,7 @@ default:
 setup:
     bash scripts/setup.sh
 
-# Build everything (the guest components are built by host/build.rs).
+# Build everything (the guest components are built by host/airlock/build.rs).
 build:
     cargo build --workspace --all-targets
 
@@ -25,13 +25,14 @@ check:
 
 # Run the bundled examples: a TypeScript report and the embedding example.
 demo:
-    cargo build --release -p airlock --bin airlock --example embed
+    cargo build --release -p airlock-cli -p airlock --example embed
     ./target/release/airlock run examples/report.ts
     ./target/release/examples/embed
 
 # Print the benchmark figures (release build).
 bench:
-    cargo run --release -p airlock --bin airlock -- bench --upstream bench/mcp.json
+    cargo build --release -p airlock-cli -p airlock-bench
+    ./target/release/airlock-bench --upstream bench/mcp.json
 
 # Compare the PII engine with Presidio on a labelled corpus (installs Presidio into bench/pii/.venv).
 bench-pii:
@@ -43,18 +44,21 @@ fuzz:
 
 # Context tokens, direct tool calling vs code mode, against real servers (the 500-tool catalog and others).
 bench-tokens:
-    cargo run --release -p airlock --bin airlock -- bench tokens
+    cargo build --release -p airlock-cli -p airlock-bench
+    ./target/release/airlock-bench tokens
 
 # Tool search quality (recall@5, MRR), latency and index rebuild, on the tuning and the held-out query sets.
 bench-search:
-    cargo run --release -p airlock --bin airlock -- bench search --queries bench/search/queries.json
-    cargo run --release -p airlock --bin airlock -- bench search --queries bench/search/heldout.json
+    cargo build --release -p airlock-cli -p airlock-bench
+    ./target/release/airlock-bench search --queries bench/search/queries.json
+    ./target/release/airlock-bench search --queries bench/search/heldout.json
 
 # The cost of calling a JS skill and a component skill over inlining their work; the Rust skill's first build and precompile.
 bench-skills:
-    cargo run --release -p airlock --bin airlock -- bench skills
+    cargo build --release -p airlock-cli -p airlock-bench
+    ./target/release/airlock-bench skills
 
 # Load figures for airlock serve (50 HTTP sessions x 20 executions; stdio round trip), from the Python SDK.
 bench-serve:
-    cargo build --release -p airlock --bin airlock
+    cargo build --release -p airlock-cli
     tests/servers/.venv/bin/python bench/serve/load.py

@@ -13,6 +13,6 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$bench/requirements.txt"
 
-(cd "$root" && cargo build --release -p airlock --bin airlock)
+(cd "$root" && cargo build --release -p airlock-cli)
 
 exec "$venv/bin/python" "$bench/compare.py" --airlock "$root/target/release/airlock" "$@"

@@ -363,7 +363,7 @@ def run(args) -> int:
             core = None
     binary = os.path.abspath(args.airlock)
     if not os.access(binary, os.X_OK):
-        raise Failure(f"no airlock binary at {binary} (cargo build --release -p airlock --bin airlock)")
+        raise Failure(f"no airlock binary at {binary} (cargo build --release -p airlock-cli)")
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
 

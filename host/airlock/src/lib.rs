@@ -1,0 +1,73 @@
+//! # Airlock
+//!
+//! Runs the code that LLM agents write against MCP tools inside WebAssembly
+//! components, under hard limits on fuel, memory, time, output and tool
+//! calls. Only what the code prints goes back to the model.
+//!
+//! ```no_run
+//! use airlock::{Language, Runtime, ToolDefinition};
+//!
+//! # async fn demo() -> Result<(), airlock::Error> {
+//! let runtime = Runtime::builder()
+//!     .tool("crm", ToolDefinition::new("count"), |_args: serde_json::Value| async {
+//!         Ok(serde_json::json!({"count": 42}))
+//!     })
+//!     .build()
+//!     .await?;
+//! let session = runtime.session()?;
+//! let code = r#"
+//!     import { callTool } from "airlock";
+//!     const { count } = await callTool("crm", "count", {});
+//!     console.log(`${count} customers`);
+//! "#;
+//! let result = session.execute(code, Language::JavaScript).await?;
+//! assert_eq!(result.stdout, "42 customers\n");
+//! # Ok(()) }
+//! ```
+//!
+//! A [`Runtime`] is built once and shared; a [`Session`] holds what
+//! executions share on purpose (the workspace folder); every execution
+//! gets a fresh instance of the pre-initialised guest and returns an
+//! [`ExecutionResult`]. A limit ends only the execution that hit it, with
+//! [`ExecutionError::Limit`] naming the [`Limit`].
+
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+#![warn(missing_docs)]
+
+pub mod audit;
+pub mod bindings;
+mod boundary;
+pub mod config;
+pub mod discovery;
+/// The PII engine (the `airlock-pii` crate): detectors, vault, tokens.
+pub use airlock_pii as pii;
+mod engine;
+mod error;
+mod execution;
+mod limits;
+mod metrics;
+
+mod runtime;
+mod sandbox;
+mod session;
+pub mod skills;
+pub mod suggest;
+mod tools;
+mod typed;
+mod typescript;
+mod upstream;
+pub mod validation;
+mod wit;
+
+pub use audit::AuditLog;
+pub use bindings::{py_declarations, ts_declarations, wit_interface};
+pub use config::{Config, ConfigError};
+pub use error::Error;
+pub use execution::{ExecutionError, ExecutionResult, Stats};
+pub use limits::{Limit, Limits, parse_size};
+pub use metrics::Metrics;
+pub use runtime::{Progress, Runtime, RuntimeBuilder};
+pub use session::{Language, Session, SessionStats};
+pub use tools::{Listing, ToolDefinition, ToolError, ToolFuture, ToolHandler, ToolRegistry};
+pub use typescript::{LineMap, Transpiled, TypeScriptError, transpile};
+pub use upstream::{ServerStatus, UpstreamPool};

@@ -1,0 +1,122 @@
+//! Every limit ends only the execution that hit it, with its typed error,
+//! and the runtime serves the next execution normally.
+
+use std::time::Duration;
+
+use crate::support::{assert_ok, local_tools_runtime, run_js};
+use airlock::{ExecutionError, Language, Limit, Limits, Runtime};
+
+/// Runs JavaScript `code` and expects `limit` (see [`crate::support::expect_limit`]).
+async fn expect_limit(runtime: &Runtime, code: &str, limits: Limits, limit: Limit) -> airlock::ExecutionResult {
+    crate::support::expect_limit(runtime, Language::JavaScript, code, limits, limit).await
+}
+
+#[tokio::test]
+async fn an_infinite_loop_runs_out_of_fuel() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { fuel: 50_000_000, ..Limits::default() };
+    let result = expect_limit(&runtime, "while (true) {}", limits, Limit::Fuel).await;
+    assert_eq!(result.stats.fuel_used, 50_000_000);
+}
+
+#[tokio::test]
+async fn an_infinite_loop_hits_the_deadline_when_fuel_is_plenty() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { fuel: u64::MAX, timeout: Duration::from_millis(200), ..Limits::default() };
+    expect_limit(&runtime, "while (true) {}", limits, Limit::Timeout).await;
+}
+
+#[tokio::test]
+async fn the_deadline_covers_time_spent_in_tool_calls() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { timeout: Duration::from_millis(200), ..Limits::default() };
+    let code =
+        r#"import { callTool } from "airlock"; await callTool("local", "slow", {}); console.log("unreachable");"#;
+    let result = expect_limit(&runtime, code, limits, Limit::Timeout).await;
+    assert_eq!(result.stdout, "");
+    assert_eq!(result.stats.tool_calls, 1);
+}
+
+#[tokio::test]
+async fn a_memory_bomb_hits_the_memory_cap() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { memory_bytes: 32 << 20, ..Limits::default() };
+    let code = "const hoard = []; while (true) hoard.push('x'.repeat(1 << 20) + hoard.length);";
+    let result = expect_limit(&runtime, code, limits, Limit::Memory).await;
+    assert!(result.stats.peak_memory <= 32 << 20, "peak {}", result.stats.peak_memory);
+}
+
+#[tokio::test]
+async fn an_output_flood_is_cut_at_the_cap() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { stdout_bytes: 4096, ..Limits::default() };
+    let result = expect_limit(&runtime, "while (true) console.log('flood')", limits, Limit::Output).await;
+    assert!(result.stdout.starts_with("flood\nflood\n"));
+    assert!(result.stdout.ends_with("[airlock: stdout truncated at 4096 bytes]\n"), "{}", &result.stdout[4000..]);
+    assert!(result.stdout.len() < 4096 + 100);
+}
+
+#[tokio::test]
+async fn a_stderr_flood_is_cut_too() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { stderr_bytes: 1024, ..Limits::default() };
+    let result = expect_limit(&runtime, "while (true) console.error('oops')", limits, Limit::Output).await;
+    assert!(result.stderr.ends_with("[airlock: stderr truncated at 1024 bytes]\n"));
+}
+
+#[tokio::test]
+async fn too_many_tool_calls_hit_the_cap() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { tool_calls: 5, ..Limits::default() };
+    let code = r#"import { callTool } from "airlock";
+        for (let i = 0; i < 10; i++) await callTool("local", "echo", { i });"#;
+    let result = expect_limit(&runtime, code, limits, Limit::ToolCalls).await;
+    assert_eq!(result.stats.tool_calls, 5);
+}
+
+#[tokio::test]
+async fn a_parallel_batch_past_the_cap_is_refused_whole() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { tool_calls: 3, ..Limits::default() };
+    let code = r#"import { callTool } from "airlock";
+        await Promise.all([1, 2, 3, 4].map((i) => callTool("local", "echo", { i })));"#;
+    let result = expect_limit(&runtime, code, limits, Limit::ToolCalls).await;
+    assert_eq!(result.stats.tool_calls, 0);
+}
+
+#[tokio::test]
+async fn unbounded_recursion_is_stopped() {
+    let runtime = local_tools_runtime().await;
+    let result = run_js(&runtime, "function f(n) { return f(n + 1) + 1 } f(0);", &Limits::default()).await;
+    match &result.error {
+        Some(ExecutionError::Trap { message }) => assert!(message.contains("stack"), "{message}"),
+        other => panic!("expected a stack trap, got {other:?}"),
+    }
+    assert_ok(&run_js(&runtime, "console.log(1)", &Limits::default()).await);
+}
+
+#[tokio::test]
+async fn executions_run_concurrently_and_independently() {
+    let runtime = local_tools_runtime().await;
+    let looping = Limits { fuel: 20_000_000, ..Limits::default() };
+    let normal = Limits::default();
+    let (bad, good) = tokio::join!(
+        run_js(&runtime, "while (true) {}", &looping),
+        run_js(&runtime, "let s = 0; for (let i = 0; i < 1000; i++) s += i; console.log(s)", &normal),
+    );
+    assert_eq!(bad.limit(), Some(Limit::Fuel));
+    assert_ok(&good);
+    assert_eq!(good.stdout, "499500\n");
+}
+
+#[tokio::test]
+async fn stats_report_what_was_used() {
+    let runtime = local_tools_runtime().await;
+    let code = r#"import { callTool } from "airlock"; await callTool("local", "echo", {}); console.log("x")"#;
+    let result = run_js(&runtime, code, &Limits::default()).await;
+    assert_ok(&result);
+    assert!(result.stats.fuel_used > 0);
+    assert!(result.stats.peak_memory > 0);
+    assert!(result.stats.wall_time > Duration::ZERO);
+    assert_eq!(result.stats.tool_calls, 1);
+}

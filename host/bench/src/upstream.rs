@@ -1,0 +1,114 @@
+//! `airlock bench --upstream FILE`: what Airlock adds to a tool call on a
+//! real MCP server, against calling the same server with `rmcp` directly
+//! in the same process, side by side in one run.
+
+use std::time::{Duration, Instant};
+
+use airlock::{Config, Language, Limits, Runtime};
+
+use super::core::{check, micros, millis, percentile};
+use anyhow::{Context, bail};
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::TokioChildProcess;
+use serde_json::json;
+
+/// Executions (each of `CALLS_PER_EXECUTION` sequential calls) measured.
+const EXECUTIONS: usize = 30;
+const CALLS_PER_EXECUTION: usize = 50;
+
+/// Prints the upstream figures for the `records` server of `config`.
+pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
+    let server =
+        config.servers.get("records").context("the --upstream config needs a `records` server (bench/mcp.json)")?;
+    let command = server.command.clone().context("the records server must be a stdio server")?;
+
+    // Direct: a plain rmcp client on its own copy of the server.
+    let mut cmd = tokio::process::Command::new(&command);
+    cmd.args(&server.args).kill_on_drop(true);
+    let direct = ().serve(TokioChildProcess::new(cmd)?).await.context("starting the records server for rmcp")?;
+    let add = || {
+        CallToolRequestParams::new("add")
+            .with_arguments(json!({"a": 2, "b": 3}).as_object().cloned().unwrap_or_default())
+    };
+    for _ in 0..50 {
+        direct.call_tool(add()).await?;
+    }
+    // Every side is measured the same way: the mean of a batch of
+    // sequential calls, and the median over batches.
+    let mut direct_calls = Vec::new();
+    for _ in 0..EXECUTIONS {
+        let started = Instant::now();
+        for _ in 0..CALLS_PER_EXECUTION {
+            direct.call_tool(add()).await?;
+        }
+        direct_calls.push(started.elapsed() / CALLS_PER_EXECUTION as u32);
+    }
+    let list = CallToolRequestParams::new("list_records")
+        .with_arguments(json!({"limit": 10000}).as_object().cloned().unwrap_or_default());
+    let mut direct_lists = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        direct.call_tool(list.clone()).await?;
+        direct_lists.push(started.elapsed());
+    }
+
+    // Through Airlock: guest → host → rmcp → server and back.
+    let runtime = Runtime::builder().config(config).build().await?;
+    let session = runtime.session()?;
+    let limits = Limits { tool_calls: CALLS_PER_EXECUTION as u32 + 1, ..Limits::default() };
+    let calls = format!(
+        "import {{ add }} from './servers/records'; for (let i = 0; i < {CALLS_PER_EXECUTION}; i++) await add({{ a: 2, b: 3 }});"
+    );
+    check(session.execute_with_limits(&calls, Language::JavaScript, &limits).await?)?;
+    let mut airlock_calls = Vec::new();
+    for _ in 0..EXECUTIONS {
+        let result = check(session.execute_with_limits(&calls, Language::JavaScript, &limits).await?)?;
+        airlock_calls.push(result.stats.wall_time / CALLS_PER_EXECUTION as u32);
+    }
+    // The host side alone: the pool's call (validation, rmcp, result
+    // mapping) without the guest.
+    let pool = runtime.tools().upstream().context("the runtime has no upstream pool")?.clone();
+    let mut pool_calls = Vec::new();
+    for _ in 0..EXECUTIONS {
+        let started = Instant::now();
+        for _ in 0..CALLS_PER_EXECUTION {
+            pool.call("records", "add", json!({"a": 2, "b": 3})).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        pool_calls.push(started.elapsed() / CALLS_PER_EXECUTION as u32);
+    }
+    let filter = r#"
+        import { listRecords } from "./servers/records";
+        const { records } = await listRecords({ limit: 10000 });
+        const pending = records.filter((r) => r.status === "pending" && r.amount > 1000);
+        console.log(pending.length, records.length);"#;
+    let mut airlock_lists = Vec::new();
+    for _ in 0..5 {
+        let result = check(session.execute(filter, Language::JavaScript).await?)?;
+        if !result.stdout.trim_end().ends_with(" 10000") {
+            bail!("the filter printed {:?}", result.stdout);
+        }
+        airlock_lists.push(result.stats.wall_time);
+    }
+    runtime.shutdown().await;
+    let _ = direct.cancel().await;
+
+    let (direct_call, airlock_call) = (median(&mut direct_calls), median(&mut airlock_calls));
+    let (direct_list, airlock_list) = (median(&mut direct_lists), median(&mut airlock_lists));
+    println!();
+    println!("Upstream tool calls (records server, Python MCP SDK, stdio)");
+    let row = |name: &str, value: String| println!("{name:<58} {value:>14}");
+    row("tool call, rmcp directly (p50 of 50-call means)", micros(direct_call));
+    row("tool call through Airlock's host pool, no guest (p50)", micros(median(&mut pool_calls)));
+    row("tool call through Airlock, guest → server → guest (p50)", micros(airlock_call));
+    row("overhead Airlock adds per call (p50)", micros(airlock_call.saturating_sub(direct_call)));
+    row("10,000 records (list_records), rmcp directly (p50)", millis(direct_list));
+    row("10,000 records reach the guest and are filtered (p50)", millis(airlock_list));
+    row("beyond the server's own time (difference)", millis(airlock_list.saturating_sub(direct_list)));
+    Ok(())
+}
+
+fn median(values: &mut [Duration]) -> Duration {
+    values.sort_unstable();
+    percentile(values, 50)
+}

@@ -1,0 +1,133 @@
+//! `airlock serve`: Airlock as an MCP server over stdio or Streamable
+//! HTTP, for Claude Desktop, Claude Code, Cursor or any agent.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use airlock::{AuditLog, Language};
+use airlock_serve::{HttpOptions, HttpServer, serve_stdio, stop_signal};
+use anyhow::Context;
+use clap::Args;
+
+use super::{EXIT_OK, EXIT_USAGE};
+
+/// Arguments of `airlock serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// An `{"mcpServers": {...}}` config file (Claude Desktop's format);
+    /// default: `$AIRLOCK_CONFIG`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Keep session workspaces in this folder (stdio: the folder itself;
+    /// HTTP: a subfolder per session). Default: temporary folders, removed
+    /// when their session ends.
+    #[arg(long)]
+    workspace: Option<PathBuf>,
+    /// Serve Streamable HTTP at this address (`127.0.0.1:8765`; port 0
+    /// picks one) instead of stdio. The endpoint is `/mcp`, Prometheus
+    /// metrics are at `/metrics`. Binding beyond loopback requires a bearer
+    /// token, in `$AIRLOCK_TOKEN` or the config's `airlock.serve.token`.
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
+    /// Append a hash-chained audit record for every execution and tool
+    /// call to this file (`airlock audit verify` checks it).
+    #[arg(long, value_name = "FILE")]
+    audit: Option<PathBuf>,
+    /// Host names (or `host:port`) accepted in the `Host` header besides
+    /// loopback, for a server reached under a public name.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allow_hosts: Vec<String>,
+    /// A skill folder, searched in order (repeatable); `save_skill` saves
+    /// into the first. Default: $AIRLOCK_SKILLS_DIR (else
+    /// ~/.local/share/airlock/skills), then the bundled skills.
+    #[arg(long = "skills-dir", value_name = "DIR")]
+    skill_folders: Vec<PathBuf>,
+    /// The language `execute_code` runs when a call names none, and whose
+    /// declarations `describe_tools` and `search_tools` show by default:
+    /// javascript, typescript or python.
+    #[arg(long, default_value = "javascript", value_parser = super::run::parse_language)]
+    language: Language,
+}
+
+/// The environment variable holding the bearer token HTTP clients must send.
+const TOKEN_VAR: &str = "AIRLOCK_TOKEN";
+
+/// Serves MCP clients on stdio or HTTP until the client leaves (stdio) or
+/// the process is asked to stop (SIGINT, SIGTERM).
+pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
+    let Some(config) = super::load_config(args.config.as_deref()) else {
+        return Ok(EXIT_USAGE);
+    };
+    // Serving plain code execution is allowed, but rarely meant.
+    if let Err(error) = config.require_servers() {
+        eprintln!("warning: {}: executions can call no tools", error.message);
+    }
+    let token = std::env::var(TOKEN_VAR).ok().or_else(|| config.airlock.serve.token.clone()).filter(|t| !t.is_empty());
+    if let Some(addr) = args.http
+        && !addr.ip().is_loopback()
+        && token.is_none()
+    {
+        eprintln!(
+            "error: serving on {addr}, beyond loopback, needs a bearer token (${TOKEN_VAR} or airlock.serve.token in the config)"
+        );
+        return Ok(EXIT_USAGE);
+    }
+    // execute_code results report their token counts: load the vocabulary
+    // while the runtime starts.
+    airlock_serve::tokens::warm_up();
+    let mut builder = super::runtime_builder().config(&config);
+    if !args.skill_folders.is_empty() {
+        builder = builder.skill_folders(args.skill_folders.clone());
+    }
+    let audit = match &args.audit {
+        Some(path) => Some(Arc::new(AuditLog::open(path).context("cannot open the audit log")?)),
+        None => None,
+    };
+    if let Some(log) = &audit {
+        builder = builder.audit(log.clone());
+    }
+    let runtime = builder.build().await?;
+    if args.language == Language::Python {
+        // Loaded while the client initialises, not before: a first start
+        // that compiles the guest must not hold up `initialize`. The first
+        // Python execution waits for it if it comes sooner.
+        let preloading = runtime.clone();
+        tokio::spawn(async move {
+            if let Err(error) = preloading.preload_python().await {
+                tracing::error!(%error, "cannot load the Python guest");
+            }
+        });
+    }
+    let served: anyhow::Result<()> = match args.http {
+        Some(addr) => {
+            let options = HttpOptions {
+                addr,
+                allowed_hosts: args.allow_hosts.clone(),
+                token,
+                workspace: args.workspace.clone(),
+                language: args.language,
+            };
+            let server = HttpServer::bind(runtime.clone(), options).await?;
+            // The address on stderr, for whoever started us with port 0.
+            eprintln!("airlock: serving MCP at http://{}/mcp", server.local_addr()?);
+            server.run(stop_signal()).await.map_err(Into::into)
+        }
+        None => {
+            let session = match &args.workspace {
+                Some(dir) => runtime.session_in(dir)?,
+                None => runtime.session()?,
+            };
+            serve_stdio(&runtime, session, args.language, stop_signal()).await.map_err(Into::into)
+        }
+    };
+    // Stopping: executions still running finish (within their deadlines)
+    // before their upstream servers go away.
+    runtime.drain().await;
+    runtime.shutdown().await;
+    if let Some(log) = &audit {
+        log.sync();
+    }
+    served?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,81 @@
+//! What the binary's tests share: the records-server config and a server
+//! started on a free loopback port.
+#![allow(dead_code)] // Each test file uses its own part.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The real MCP servers the tests start.
+pub fn servers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/servers")
+}
+
+/// The compiled-guest cache the tests share.
+pub fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("airlock-cache")
+}
+
+/// A config with the Python records server, written into `dir`.
+pub fn records_config(dir: &Path) -> PathBuf {
+    servers_config(dir, &["records"], serde_json::Value::Null)
+}
+
+/// A config with the named Python test servers (`records`, `customers`)
+/// and, unless null, `settings` as its `airlock` key, written into `dir`.
+/// The customers server keeps the messages it is sent in
+/// `dir/inbox/messages.jsonl`.
+pub fn servers_config(dir: &Path, names: &[&str], settings: serde_json::Value) -> PathBuf {
+    let servers = servers_dir();
+    let entry = |name: &str| {
+        let mut entry = serde_json::json!({
+            "command": servers.join(".venv/bin/python"),
+            "args": [servers.join(format!("python/{name}_server.py"))]
+        });
+        if name == "customers" {
+            entry["env"] = serde_json::json!({"CUSTOMERS_INBOX": dir.join("inbox")});
+        }
+        entry
+    };
+    let mut config = serde_json::json!({
+        "mcpServers": names.iter().map(|name| (name.to_string(), entry(name))).collect::<serde_json::Map<_, _>>()
+    });
+    if !settings.is_null() {
+        config["airlock"] = settings;
+    }
+    let path = dir.join("mcp.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    path
+}
+
+/// The messages the customers server of [`servers_config`] received, one
+/// JSON object each.
+pub fn customers_inbox(dir: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("inbox/messages.jsonl")).unwrap_or_default();
+    text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+/// Starts `airlock serve --http 127.0.0.1:0 --config <config>` with `envs`
+/// and returns it with the URL it printed. Its log is drained so that it
+/// never blocks on a full pipe.
+pub fn serve_http(config: &Path, envs: &[(&str, &str)]) -> (Child, String) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["serve", "--http", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .env("AIRLOCK_CACHE_DIR", cache_dir())
+        .envs(envs.iter().copied())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    // A first start may say it compiles a guest before the address.
+    while !line.contains("serving MCP at") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "airlock serve exited before it served");
+    }
+    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{line}");
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    (server, url)
+}

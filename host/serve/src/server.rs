@@ -1,0 +1,392 @@
+//! Airlock as an MCP server: instead of every upstream tool, the model gets
+//! a few code-mode tools (`execute_code`, `search_tools`, `list_servers`,
+//! `describe_tools`) and the generated declarations as resources. One MCP
+//! connection is one [`Session`]: its workspace and its PII vault.
+
+mod catalog;
+mod resources;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmcp::handler::server::ServerHandler;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, ContentBlock,
+    Implementation, InitializeResult, JsonObject, ListPromptsResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer};
+use serde_json::{Value, json};
+
+use airlock::ExecutionResult;
+use airlock::discovery::Detail;
+use airlock::skills::{SaveRequest, stale_tools};
+use airlock::{Language, Limits, Runtime, Session, SessionStats};
+
+/// How long `tools/list` waits for the upstream servers' tool lists, to
+/// name their tools in `execute_code`'s description.
+const DESCRIBE_WAIT: Duration = Duration::from_secs(10);
+
+/// Tools named in a server's line of the description, at most.
+const TOOLS_PER_LINE: usize = 12;
+
+/// The MCP server for one client connection.
+#[derive(Clone)]
+pub struct CodeModeServer {
+    runtime: Runtime,
+    session: Arc<Session>,
+    /// What `execute_code` runs when a call names no language, and whose
+    /// declarations `describe_tools` and `search_tools` show by default.
+    language: Language,
+}
+
+impl CodeModeServer {
+    /// A server whose executions run in `session` of `runtime`, JavaScript
+    /// by default.
+    pub fn new(runtime: Runtime, session: Session) -> Self {
+        CodeModeServer { runtime, session: Arc::new(session), language: Language::JavaScript }
+    }
+
+    /// Makes `language` the default of `execute_code`, `describe_tools`
+    /// and `search_tools`.
+    pub fn with_language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
+    }
+
+    /// The `language` argument of a call, or the server's default.
+    fn language_of(&self, arguments: &JsonObject) -> Result<Language, CallToolResult> {
+        match arguments.get("language").and_then(Value::as_str) {
+            None => Ok(self.language),
+            Some(name) => name.parse().map_err(text_error),
+        }
+    }
+
+    /// One line per server: its name and (when it answers in time) its
+    /// tools' names.
+    async fn server_lines(&self) -> String {
+        let tools = self.runtime.tools();
+        let servers = tools.servers();
+        let listed = futures::future::join_all(
+            servers.iter().map(|server| tokio::time::timeout(DESCRIBE_WAIT, tools.listing(server))),
+        )
+        .await;
+        let mut lines = String::new();
+        for (server, listed) in servers.iter().zip(listed) {
+            let line = match listed {
+                Ok(Ok(listing)) => {
+                    let definitions = &listing.definitions;
+                    let names: Vec<&str> =
+                        definitions.iter().take(TOOLS_PER_LINE).map(|tool| tool.name.as_str()).collect();
+                    let more = definitions.len().saturating_sub(TOOLS_PER_LINE);
+                    let more = if more > 0 { format!(", … {more} more") } else { String::new() };
+                    format!("- {server} ({} tools): {}{more}\n", definitions.len(), names.join(", "))
+                }
+                Ok(Err(error)) => format!("- {server}: unavailable ({})\n", error.message()),
+                Err(_) => format!("- {server}: still starting; call describe_tools\n"),
+            };
+            lines.push_str(&line);
+        }
+        if lines.is_empty() {
+            lines.push_str("- (no servers configured)\n");
+        }
+        lines
+    }
+
+    /// The tools this server offers, as `tools/list` returns them (the
+    /// `execute_code` description names the servers and their tools).
+    pub async fn tools(&self) -> Vec<Tool> {
+        catalog::tools(&self.server_lines().await, &self.skill_lines().await, self.runtime.limits(), self.language)
+    }
+
+    async fn execute_code(&self, arguments: &JsonObject) -> CallToolResult {
+        let Some(code) = arguments.get("code").and_then(Value::as_str) else {
+            return text_error("`code` (a string) is required");
+        };
+        let language = match self.language_of(arguments) {
+            Ok(language) => language,
+            Err(error) => return error,
+        };
+        let mut limits: Limits = self.runtime.limits().clone();
+        if let Some(ms) = arguments.get("timeout_ms").and_then(Value::as_u64) {
+            limits.timeout = limits.timeout.min(Duration::from_millis(ms.max(1)));
+        }
+        match self.session.execute_with_limits(code, language, &limits).await {
+            Ok(result) => tool_result(&result, self.session.stats()),
+            Err(error) => text_error(format!("the execution could not run: {error}")),
+        }
+    }
+
+    /// One line per skill, under a heading; empty without skills.
+    async fn skill_lines(&self) -> String {
+        let mut lines = String::new();
+        for listed in self.session.skills().list() {
+            let line = match listed.skill {
+                Ok(skill) => {
+                    let stale = stale_tools(&skill.manifest, self.runtime.tools()).await;
+                    let mark = stale.first().map(|first| format!(" [stale: {first}]")).unwrap_or_default();
+                    let kind = match skill.manifest.language {
+                        airlock::skills::SkillLanguage::Component => " (component: `await run(input)`)",
+                        _ => "",
+                    };
+                    format!("- {}: {}{kind}{mark}\n", listed.name, skill.manifest.description)
+                }
+                // A component skill's source, not built here: nothing an agent can call.
+                Err(airlock::skills::SkillError::NotBuilt { .. }) => continue,
+                Err(error) => format!("- {}: unusable ({error})\n", listed.name),
+            };
+            lines.push_str(&line);
+        }
+        if lines.is_empty() { lines } else { format!("Skills:\n{lines}") }
+    }
+
+    async fn save_skill(&self, arguments: &JsonObject) -> CallToolResult {
+        let mut arguments = arguments.clone();
+        // Code in the session's language unless the call says otherwise.
+        arguments.entry("language").or_insert_with(|| Value::String(self.language.name().into()));
+        let request: SaveRequest = match serde_json::from_value(Value::Object(arguments)) {
+            Ok(request) => request,
+            Err(error) => return text_error(format!("bad arguments: {error}")),
+        };
+        match airlock::skills::save_source(self.runtime.tools(), self.session.skills(), request).await {
+            Ok(skill) => {
+                let tools: Vec<&str> = skill.manifest.tools.keys().map(String::as_str).collect();
+                let calls = if tools.is_empty() { "no tools".to_string() } else { tools.join(", ") };
+                let name = &skill.manifest.name;
+                let import = match skill.manifest.language {
+                    airlock::skills::SkillLanguage::Python => {
+                        format!("`from skills.{} import ...`", airlock::bindings::py_name(name))
+                    }
+                    _ => format!("`import {{ ... }} from \"./skills/{name}\"`"),
+                };
+                CallToolResult::success(vec![ContentBlock::text(format!(
+                    "saved skill '{name}' (calls {calls}); import it with {import}"
+                ))])
+            }
+            Err(error) => text_error(error.to_string()),
+        }
+    }
+
+    async fn get_skill(&self, arguments: &JsonObject) -> CallToolResult {
+        let Some(name) = arguments.get("name").and_then(Value::as_str) else {
+            return text_error("`name` (a string) is required");
+        };
+        match self.session.skills().load(name) {
+            Ok(skill) => {
+                let mut text = skill.manifest.render(&skill.documentation);
+                for stale in stale_tools(&skill.manifest, self.runtime.tools()).await {
+                    text.push_str(&format!("(stale: {stale})\n"));
+                }
+                let code = match skill.manifest.language {
+                    airlock::skills::SkillLanguage::Component => format!(
+                        "{} bytes of WebAssembly; call it with `import {{ run }} from \"./skills/{name}\"`",
+                        skill.code.len()
+                    ),
+                    _ => String::from_utf8_lossy(&skill.code).into_owned(),
+                };
+                text.push_str(&format!("\n// {}\n{code}", skill.manifest.language.code_file()));
+                CallToolResult::success(vec![ContentBlock::text(text)])
+            }
+            Err(error) => text_error(error.to_string()),
+        }
+    }
+
+    async fn delete_skill(&self, arguments: &JsonObject) -> CallToolResult {
+        let Some(name) = arguments.get("name").and_then(Value::as_str) else {
+            return text_error("`name` (a string) is required");
+        };
+        match self.session.skills().remove(name) {
+            Ok(()) => CallToolResult::success(vec![ContentBlock::text(format!("deleted skill '{name}'"))]),
+            Err(error) => text_error(error.to_string()),
+        }
+    }
+
+    async fn search_tools(&self, arguments: &JsonObject) -> CallToolResult {
+        let Some(query) = arguments.get("query").and_then(Value::as_str) else {
+            return text_error("`query` (a string) is required");
+        };
+        let detail = match arguments.get("detail").and_then(Value::as_str) {
+            None => Detail::Description,
+            Some(name) => match name.parse() {
+                Ok(detail) => detail,
+                Err(message) => return text_error(message),
+            },
+        };
+        let limit = arguments.get("limit").and_then(Value::as_u64).unwrap_or(10).clamp(1, 100) as usize;
+        let language = match self.language_of(arguments) {
+            Ok(language) => language,
+            Err(error) => return error,
+        };
+        let found = self.runtime.search_tools_for(language, query, detail, limit).await;
+        let mut result = CallToolResult::success(vec![ContentBlock::text(found.to_text())]);
+        result.structured_content = serde_json::to_value(&found).ok();
+        result
+    }
+
+    async fn list_servers(&self) -> CallToolResult {
+        CallToolResult::success(vec![ContentBlock::text(self.server_lines().await)])
+    }
+
+    async fn describe_tools(&self, arguments: &JsonObject) -> CallToolResult {
+        let Some(server) = arguments.get("server").and_then(Value::as_str) else {
+            return text_error("`server` (a string) is required");
+        };
+        let mut definitions = match self.runtime.tools().tools(server).await {
+            Ok(definitions) => definitions,
+            Err(error) => return text_error(error.to_string()),
+        };
+        if let Some(wanted) = arguments.get("tools").and_then(Value::as_array) {
+            let wanted: Vec<&str> = wanted.iter().filter_map(Value::as_str).collect();
+            let unknown: Vec<&str> =
+                wanted.iter().copied().filter(|name| !definitions.iter().any(|t| t.name == *name)).collect();
+            if !unknown.is_empty() {
+                return text_error(format!("server '{server}' has no tool {}", unknown.join(", ")));
+            }
+            definitions.retain(|tool| wanted.contains(&tool.name.as_str()));
+        }
+        let declarations = match self.language_of(arguments) {
+            Ok(language) => language.declarations().declarations(server, &definitions),
+            Err(error) => return error,
+        };
+        CallToolResult::success(vec![ContentBlock::text(declarations)])
+    }
+}
+
+fn text_error(message: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message.into())])
+}
+
+/// An execution as a tool result: stdout, then stderr and the error when
+/// there are any, as text; stats, the error, the session's running totals
+/// and the tokens the text costs a model as structured content.
+pub fn tool_result(result: &ExecutionResult, session: SessionStats) -> CallToolResult {
+    let mut text = result.stdout.clone();
+    let section = |text: &mut String, part: String| {
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&part);
+    };
+    if !result.stderr.is_empty() {
+        section(&mut text, format!("[stderr]\n{}", result.stderr));
+    }
+    if let Some(error) = &result.error {
+        section(&mut text, format!("[error] {error}"));
+        if let airlock::ExecutionError::Exception { stack: Some(stack), .. } = error {
+            section(&mut text, stack.trim_end().to_string());
+        }
+    }
+    if text.is_empty() {
+        text.push_str("(no output)");
+    }
+    let tokens = crate::tokens::count(&text);
+    let mut outcome = if result.error.is_some() {
+        CallToolResult::error(vec![ContentBlock::text(text)])
+    } else {
+        CallToolResult::success(vec![ContentBlock::text(text)])
+    };
+    outcome.structured_content = Some(json!({
+        "ok": result.error.is_none(),
+        "error": result.error,
+        "stats": result.stats,
+        "session": session,
+        "tokens": tokens,
+    }));
+    outcome
+}
+
+impl ServerHandler for CodeModeServer {
+    fn get_info(&self) -> InitializeResult {
+        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().build();
+        let mut info = InitializeResult::new(capabilities);
+        info.server_info = Implementation::new("airlock", env!("CARGO_PKG_VERSION"));
+        info.instructions = Some(
+            "Write code against the user's MCP servers with execute_code instead of calling their tools \
+             one by one; search_tools finds the tools a task needs, and the airlock://servers/ resources \
+             hold their TypeScript declarations."
+                .into(),
+        );
+        info
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult { tools: self.tools().await, ..Default::default() })
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let arguments = request.arguments.unwrap_or_default();
+        // Every tool's input schema holds as published: a misspelt
+        // argument is refused, not ignored.
+        let known = catalog::validators();
+        if !known.contains(&request.name) {
+            let names = known.names();
+            let hint = airlock::suggest::did_you_mean(&request.name, names.iter().copied());
+            return Err(McpError::invalid_params(format!("no tool '{}'{hint}", request.name), None));
+        }
+        if let Err(error) = known.check(&request.name, &Value::Object(arguments.clone())) {
+            return Err(McpError::invalid_params(error.message().to_string(), None));
+        }
+        let result = match request.name.as_ref() {
+            "execute_code" => self.execute_code(&arguments).await,
+            "search_tools" => self.search_tools(&arguments).await,
+            "save_skill" => self.save_skill(&arguments).await,
+            "list_skills" => {
+                let lines = self.skill_lines().await;
+                let text = if lines.is_empty() { "(no skills saved yet)\n".to_string() } else { lines };
+                CallToolResult::success(vec![ContentBlock::text(text)])
+            }
+            "get_skill" => self.get_skill(&arguments).await,
+            "delete_skill" => self.delete_skill(&arguments).await,
+            "list_servers" => self.list_servers().await,
+            "describe_tools" => self.describe_tools(&arguments).await,
+            other => {
+                return Err(McpError::invalid_params(format!("no tool '{other}'"), None));
+            }
+        };
+        Ok(result.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(resources::list(self.runtime.tools()).await)
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        Ok(resources::read(self.runtime.tools(), self.session.skills(), &request.uri).await?.into())
+    }
+
+    // rmcp 3.11 answers these two with "method not found" when the
+    // capability is not declared; Airlock has always answered them empty
+    // (the conformance suite's prompts-list and completion-complete pass).
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::default())
+    }
+
+    async fn complete(
+        &self,
+        _request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        Ok(CompleteResult::default())
+    }
+}

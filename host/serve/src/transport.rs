@@ -1,0 +1,239 @@
+//! Serving a [`CodeModeServer`] per client: one session over stdio, or
+//! Streamable HTTP at `/mcp` (a session per MCP session) with a bearer
+//! token, a DNS-rebinding guard and OpenMetrics at `/metrics`.
+//!
+//! Either way a stop (the future the caller passes) is graceful: new
+//! executions are refused, running ones finish within their deadlines and
+//! their results reach their clients before the sessions close.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use airlock::{Language, Runtime, Session};
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rmcp::transport::IntoTransport;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{RoleServer, ServiceExt};
+
+use crate::answers::{Pending, Tracked};
+use crate::server::CodeModeServer;
+
+/// Why serving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The MCP client never completed `initialize`.
+    #[error("the MCP client did not initialise: {0}")]
+    Initialise(String),
+    /// A session could not be created (its workspace folder).
+    #[error(transparent)]
+    Session(#[from] airlock::Error),
+    /// Serving HTTP failed.
+    #[error("serving HTTP failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// How long a stopping server waits, once no execution runs, for the
+/// answers still owed to reach their clients.
+const ANSWER_GRACE: Duration = Duration::from_secs(10);
+
+/// Lets running executions finish (each within its deadline), refusing new
+/// ones, and waits until their results have been sent.
+async fn finish_running(runtime: &Runtime, pending: &Pending) {
+    tracing::info!("stopping: letting running executions finish");
+    runtime.drain().await;
+    pending.settled(ANSWER_GRACE).await;
+}
+
+/// Serves one MCP client on stdin/stdout, in `session`, until it
+/// disconnects or `stop` resolves.
+pub async fn serve_stdio(
+    runtime: &Runtime,
+    session: Session,
+    language: Language,
+    stop: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let server = CodeModeServer::new(runtime.clone(), session).with_language(language);
+    let pending = Pending::new();
+    let stdio = IntoTransport::<RoleServer, std::io::Error, _>::into_transport(rmcp::transport::stdio());
+    let transport = Tracked::new(stdio, pending.clone());
+    let service = server.serve(transport).await.map_err(|e| ServeError::Initialise(e.to_string()))?;
+    tracing::info!("serving on stdio");
+    let cancel = service.cancellation_token();
+    tokio::select! {
+        finished = service.waiting() => {
+            if let Err(error) = finished {
+                tracing::warn!(%error, "the MCP connection ended with an error");
+            }
+        }
+        () = stop => {
+            finish_running(runtime, &pending).await;
+            cancel.cancel();
+        }
+    }
+    Ok(())
+}
+
+/// How to serve Streamable HTTP.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Where to listen (port 0 picks one; [`HttpServer::local_addr`] says which).
+    pub addr: SocketAddr,
+    /// Host names (or `host:port`) accepted in the `Host` header besides
+    /// loopback.
+    pub allowed_hosts: Vec<String>,
+    /// The bearer token every request must carry, if any.
+    pub token: Option<String>,
+    /// A folder for session workspaces (a numbered subfolder each); `None`:
+    /// temporary folders, removed when their session ends.
+    pub workspace: Option<PathBuf>,
+    /// The language `execute_code` runs when a call names none.
+    pub language: Language,
+}
+
+/// A bound Streamable HTTP server, not yet serving.
+pub struct HttpServer {
+    listener: tokio::net::TcpListener,
+    runtime: Runtime,
+    options: HttpOptions,
+}
+
+impl HttpServer {
+    /// Binds `options.addr`.
+    pub async fn bind(runtime: Runtime, options: HttpOptions) -> Result<HttpServer, ServeError> {
+        let listener = tokio::net::TcpListener::bind(options.addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr: options.addr, source })?;
+        Ok(HttpServer { listener, runtime, options })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> Result<SocketAddr, ServeError> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `stop` resolves: each MCP session gets its own Airlock
+    /// session.
+    pub async fn run(self, stop: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+        let HttpServer { listener, runtime, options } = self;
+        let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+        hosts.extend(options.allowed_hosts.iter().cloned());
+        let config = StreamableHttpServerConfig::default().with_allowed_hosts(hosts);
+        let cancel = config.cancellation_token.clone();
+        let workspaces = options.workspace.clone();
+        let counter = Arc::new(AtomicU64::new(0));
+        let factory_runtime = runtime.clone();
+        let language = options.language;
+        let service = StreamableHttpService::new(
+            move || {
+                let session =
+                    new_session(&factory_runtime, workspaces.as_deref(), &counter).map_err(std::io::Error::other)?;
+                Ok(CodeModeServer::new(factory_runtime.clone(), session).with_language(language))
+            },
+            Arc::new(LocalSessionManager::default()),
+            config,
+        );
+        let token = options.token.map(Arc::new);
+        let pending = Pending::new();
+        let tracker = pending.clone();
+        let metrics_runtime = runtime.clone();
+        let metrics = move || {
+            let runtime = metrics_runtime.clone();
+            async move {
+                let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+                ([(header::CONTENT_TYPE, content_type)], runtime.metrics().encode())
+            }
+        };
+        let router = axum::Router::new()
+            .nest_service("/mcp", service)
+            .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+                tracker.clone().track_http(request, next)
+            }))
+            .route("/metrics", axum::routing::get(metrics))
+            .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+                let token = token.clone();
+                async move { authorize(token.as_deref().map(String::as_str), request, next).await }
+            }));
+        // On a stop, running executions finish and their results reach
+        // their clients before the MCP sessions (and their streams) close.
+        let stopping = async move {
+            stop.await;
+            finish_running(&runtime, &pending).await;
+            cancel.cancel();
+        };
+        axum::serve(listener, router).with_graceful_shutdown(stopping).await?;
+        Ok(())
+    }
+}
+
+/// A session for a new MCP client: in a numbered subfolder of `dir`, or
+/// in a temporary folder.
+fn new_session(
+    runtime: &Runtime,
+    dir: Option<&std::path::Path>,
+    counter: &AtomicU64,
+) -> Result<Session, airlock::Error> {
+    match dir {
+        Some(dir) => {
+            let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
+            runtime.session_in(dir.join(format!("session-{n}")))
+        }
+        None => runtime.session(),
+    }
+}
+
+/// Lets a request through when no token is set or it carries
+/// `Authorization: Bearer <token>`.
+async fn authorize(token: Option<&str>, request: Request, next: Next) -> Response {
+    let Some(token) = token else { return next.run(request).await };
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    if presented.is_some_and(|presented| same_secret(presented, token)) {
+        next.run(request).await
+    } else {
+        (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "a bearer token is required\n")
+            .into_response()
+    }
+}
+
+/// Compares in time that does not depend on where the strings differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return interrupt.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await.unwrap_or(());
+}
