@@ -23,11 +23,14 @@ check:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo test --workspace --all-targets
 
-# Run the bundled examples: a TypeScript report and the embedding example.
+# The main job on one screen: an agent's code searches two real MCP servers' tools, filters 10,000 records, and PII shows as tokens; tokens against direct tool calling.
 demo:
-    cargo build --release -p airlock-cli -p airlock --example embed
-    ./target/release/airlock run examples/report.ts
-    ./target/release/examples/embed
+    cargo build --release -p airlock-cli
+    bash scripts/demo.sh
+
+# Run the embedding example (examples/embed.rs: the library from a Rust program).
+embed:
+    cargo run --release -p airlock --example embed
 
 # Print the benchmark figures (release build).
 bench:

@@ -444,3 +444,31 @@ fn audit_verify_finds_a_cut_tail_and_an_emptied_log() {
     assert_eq!(out.status.code(), Some(1), "no head: cannot vouch for the tail");
     assert!(text(&out.stdout).contains("no sealed head"), "{}", text(&out.stdout));
 }
+
+/// The demo's agent (`scripts/just demo`, examples/demo): it finds both
+/// tools by search, filters the 10,000 records, prints personal data as
+/// tokens only, and the customers server receives the real address.
+#[test]
+fn the_demo_agent_searches_filters_and_the_server_gets_the_real_address() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap();
+    let inbox = tempfile::tempdir().unwrap();
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("airlock-cache");
+    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .current_dir(root)
+        .args(["run", "--config", "examples/demo/mcp.json", "examples/demo/agent.py"])
+        .env("AIRLOCK_CACHE_DIR", cache)
+        .env("DEMO_INBOX", inbox.path())
+        .output()
+        .expect("airlock runs");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("search 'list invoices': records.list_records"), "{stdout}");
+    assert!(stdout.contains("search 'send a message': customers.send_message"), "{stdout}");
+    assert!(stdout.contains("3322 of 10000 invoices overdue"), "{stdout}");
+    assert!(stdout.contains("reminder sent to [EMAIL_"), "{stdout}");
+    assert!(!stdout.contains('@'), "no address reaches the model: {stdout}");
+    let received = std::fs::read_to_string(inbox.path().join("messages.jsonl")).expect("the server's inbox");
+    let message: serde_json::Value = serde_json::from_str(received.trim()).unwrap();
+    let to = message["to"].as_str().unwrap();
+    assert!(to.contains('@') && !to.contains("[EMAIL"), "the server gets the real address: {received}");
+}
