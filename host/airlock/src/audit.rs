@@ -89,7 +89,7 @@ fn line_hash(prev: &str, body: &Map<String, Value>) -> String {
     hasher.update(prev.as_bytes());
     hasher.update(Value::Object(body.clone()).to_string().as_bytes());
     // sha2 0.11 digests (hybrid-array) have no `LowerHex`.
-    crate::bindings::hex(&hasher.finalize())
+    crate::digest::hex(&hasher.finalize())
 }
 
 /// Where the head of the log at `log` is kept: `<log>.head`.

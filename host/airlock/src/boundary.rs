@@ -16,8 +16,9 @@ use crate::audit::AuditLog;
 use crate::execution::{ExecutionError, ExecutionResult};
 use crate::metrics::Metrics;
 use crate::pii::{Detector, FlowPolicy, PiiKind, PiiSettings, Vault};
+use crate::registry::ToolRegistry;
 use crate::skills::SkillStore;
-use crate::tools::{ToolError, ToolRegistry};
+use crate::tool::ToolError;
 
 /// What every session of a runtime shares for PII handling.
 pub(crate) struct PiiEngine {
@@ -312,7 +313,7 @@ impl Boundary {
         audit.record(
             "execution",
             json!({
-                "code_sha256": crate::engine::hex(&sha2::Sha256::digest(code)),
+                "code_sha256": crate::digest::hex(&sha2::Sha256::digest(code)),
                 "language": language,
                 "outcome": outcome,
                 "duration_us": result.stats.wall_time.as_micros() as u64,
@@ -336,7 +337,7 @@ impl Boundary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tools::ToolDefinition;
+    use crate::tool::ToolDefinition;
     use serde_json::json;
 
     /// A registry whose `crm.get` returns a customer and whose `mail.send`

@@ -19,8 +19,9 @@ use wasmtime::component::{Component, InstancePre};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 use wasmtime_wizer::Wizer;
 
-use crate::Error;
-use crate::runtime::{Progress, ProgressFn};
+use crate::digest::hex;
+use crate::error::Error;
+use crate::progress::{Progress, ProgressFn};
 use crate::sandbox::{self, EPOCH_TICK, StoreState};
 
 /// An interpreter guest of the `agent` world, as built by `build.rs`.
@@ -167,19 +168,6 @@ fn artifact_key(engine: &Engine, kind: &str, code_sha256: &str) -> String {
     hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
     engine.precompile_compatibility_hash().hash(&mut hasher);
     hex(&hasher.0.finalize())
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The default cache folder: `$AIRLOCK_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/airlock`, else `~/.cache/airlock`.
-pub(crate) fn default_cache_dir() -> Option<PathBuf> {
-    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    var("AIRLOCK_CACHE_DIR")
-        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("airlock")))
-        .or_else(|| var("HOME").map(|d| d.join(".cache").join("airlock")))
 }
 
 /// Loads the pre-initialised, precompiled `guest`, building and caching it

@@ -7,18 +7,24 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use wasmtime::Engine;
 
+use crate::audit::AuditLog;
 use crate::boundary::PiiEngine;
+use crate::config::Config;
 use crate::discovery::{Detail, SearchResults};
 use crate::engine::{self, EngineSettings, EpochTicker};
+use crate::error::Error;
+use crate::language::Language;
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::pii::PiiSettings;
+use crate::progress::{Progress, ProgressFn};
+use crate::registry::ToolRegistry;
 use crate::sandbox::StoreState;
 use crate::session::Session;
-use crate::tools::{ToolDefinition, ToolHandler, ToolRegistry};
+use crate::tool::{ToolDefinition, ToolHandler};
 use crate::upstream::UpstreamPool;
 use crate::wit::AgentPre;
 use crate::wit::javascript::JavascriptPre;
-use crate::{AuditLog, Config, Error, Limits};
 
 /// The Airlock runtime: one wasmtime engine, the pre-initialised and
 /// precompiled JS guest, the tools executions can call and default limits.
@@ -57,30 +63,6 @@ struct Inner {
     _ticker: EpochTicker,
 }
 
-/// What a runtime reports while it prepares a guest: compiling one for
-/// this machine takes seconds, once; later starts load it from the cache.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Progress {
-    /// The guest for `language` is being pre-initialised and compiled.
-    Compiling {
-        /// `JavaScript` or `Python`.
-        language: &'static str,
-        /// Where the result will be cached, if anywhere.
-        cache: Option<PathBuf>,
-    },
-    /// It is ready.
-    Compiled {
-        /// `JavaScript` or `Python`.
-        language: &'static str,
-        /// How long it took.
-        elapsed: std::time::Duration,
-    },
-}
-
-/// Receives [`Progress`] reports.
-pub(crate) type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
-
 /// Configures a [`Runtime`].
 pub struct RuntimeBuilder {
     progress: Option<ProgressFn>,
@@ -101,7 +83,7 @@ impl Default for RuntimeBuilder {
             pii: PiiSettings::default(),
             audit: None,
             tools: ToolRegistry::default(),
-            cache_dir: engine::default_cache_dir(),
+            cache_dir: crate::dirs::default_cache_dir(),
             skill_folders: crate::skills::default_folders(),
             max_instances: 256,
         }
@@ -248,7 +230,7 @@ impl Runtime {
     /// are not running are started; the index is rebuilt only when a
     /// server's tool list changed.
     pub async fn search_tools(&self, query: &str, detail: Detail, limit: usize) -> SearchResults {
-        self.search_tools_for(crate::Language::JavaScript, query, detail, limit).await
+        self.search_tools_for(Language::JavaScript, query, detail, limit).await
     }
 
     /// [`Runtime::search_tools`] for code in `language`: detail `full`
@@ -256,7 +238,7 @@ impl Runtime {
     /// otherwise.
     pub async fn search_tools_for(
         &self,
-        language: crate::Language,
+        language: Language,
         query: &str,
         detail: Detail,
         limit: usize,

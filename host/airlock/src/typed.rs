@@ -13,8 +13,9 @@ use wasmtime::component::{Component, InstancePre, Linker, Val};
 
 use crate::bindings::{WitFunction, WitType, wit_functions};
 use crate::boundary::Boundary;
+use crate::registry::ToolRegistry;
 use crate::sandbox::StoreState;
-use crate::tools::{ToolError, ToolRegistry};
+use crate::tool::ToolError;
 
 /// The package prefix of generated server interfaces.
 const SERVER_PACKAGE: &str = "airlock-servers:";

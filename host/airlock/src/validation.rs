@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::tools::{ToolDefinition, ToolError};
+use crate::tool::{ToolDefinition, ToolError};
 
 /// Compiled input-schema validators, by tool name.
 pub struct Validators {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::naming::{is_js_identifier, lower_camel_case, unique_names};
 use super::{comment_lines, sorted};
-use crate::tools::ToolDefinition;
+use crate::tool::ToolDefinition;
 
 /// How one tool is exported from a server module.
 pub(super) struct JsExport<'a> {

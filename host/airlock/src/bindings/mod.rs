@@ -18,12 +18,7 @@ mod schema;
 mod typescript;
 mod wit;
 
-use std::fmt::Write as _;
-
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-
-use crate::tools::ToolDefinition;
+use crate::tool::ToolDefinition;
 
 pub use javascript::{js_module, js_names, js_tool_module};
 pub use naming::{is_js_identifier, lower_camel_case, unique_names, wit_identifier};
@@ -69,161 +64,14 @@ fn unfit_for_comment(c: char) -> bool {
         )
 }
 
-/// Hex SHA-256 of the canonical JSON of the tool list sorted by name: a
-/// cache key for everything generated from that list.
-pub fn tool_list_digest(tools: &[ToolDefinition]) -> String {
-    let mut canonical = String::new();
-    let list: Vec<Value> = sorted(tools).into_iter().map(tool_json).collect();
-    write_canonical(&Value::Array(list), &mut canonical);
-    hex(&Sha256::digest(canonical.as_bytes()))
-}
-
-/// Hex SHA-256 of the canonical JSON of one tool's input and output
-/// schemas without their annotations (`description`, `title`, `examples`,
-/// `$comment`): what code written against the tool depends on. A reworded
-/// description, or one that quotes the server's local time zone, does not
-/// change it.
-pub fn tool_schema_digest(tool: &ToolDefinition) -> String {
-    let schemas = json!({
-        "inputSchema": without_annotations(&tool.input_schema),
-        "outputSchema": tool.output_schema.as_ref().map(without_annotations),
-    });
-    let mut canonical = String::new();
-    write_canonical(&schemas, &mut canonical);
-    hex(&Sha256::digest(canonical.as_bytes()))
-}
-
-/// [`tool_schema_digest`] as skills saved before annotations were left
-/// out recorded it (descriptions included).
-pub fn legacy_tool_schema_digest(tool: &ToolDefinition) -> String {
-    let mut canonical = String::new();
-    write_canonical(&json!({"inputSchema": tool.input_schema, "outputSchema": tool.output_schema}), &mut canonical);
-    hex(&Sha256::digest(canonical.as_bytes()))
-}
-
-/// A JSON Schema without the keywords that only annotate it. Keys of
-/// `properties` (and the like) are names, not keywords: a property called
-/// `description` stays.
-fn without_annotations(schema: &Value) -> Value {
-    const ANNOTATIONS: [&str; 4] = ["description", "title", "examples", "$comment"];
-    const NAMED_SCHEMAS: [&str; 5] = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
-    match schema {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(key, _)| !ANNOTATIONS.contains(&key.as_str()))
-                .map(|(key, value)| {
-                    let value = match value {
-                        Value::Object(named) if NAMED_SCHEMAS.contains(&key.as_str()) => Value::Object(
-                            named.iter().map(|(name, schema)| (name.clone(), without_annotations(schema))).collect(),
-                        ),
-                        other => without_annotations(other),
-                    };
-                    (key.clone(), value)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(without_annotations).collect()),
-        other => other.clone(),
-    }
-}
-
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut hex, byte| {
-        let _ = write!(hex, "{byte:02x}");
-        hex
-    })
-}
-
-/// The MCP `tools/list` shape of one tool.
-fn tool_json(tool: &ToolDefinition) -> Value {
-    json!({
-        "name": tool.name,
-        "description": tool.description,
-        "inputSchema": tool.input_schema,
-        "outputSchema": tool.output_schema,
-    })
-}
-
-/// JSON with object keys sorted at every level, whatever order the map
-/// keeps, so equal values always give equal text.
-fn write_canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(item, out);
-            }
-            out.push('}');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn schema_digests_ignore_annotations_but_not_names() {
-        use super::*;
-        let tool = |schema: Value| ToolDefinition::new("t").input_schema(schema);
-        let base =
-            tool(json!({"type": "object", "properties": {"tz": {"type": "string", "description": "Local: UTC"}}}));
-        let reworded = tool(
-            json!({"type": "object", "title": "T", "properties": {"tz": {"type": "string", "description": "Local: Europe/Berlin"}}}),
-        );
-        assert_eq!(tool_schema_digest(&base), tool_schema_digest(&reworded));
-        assert_ne!(legacy_tool_schema_digest(&base), legacy_tool_schema_digest(&reworded));
-        // A property named `description` is part of the contract.
-        let renamed = tool(json!({"type": "object", "properties": {"description": {"type": "string"}}}));
-        let other = tool(json!({"type": "object", "properties": {"summary": {"type": "string"}}}));
-        assert_ne!(tool_schema_digest(&renamed), tool_schema_digest(&other));
-        let retyped = tool(json!({"type": "object", "properties": {"tz": {"type": "integer"}}}));
-        assert_ne!(tool_schema_digest(&base), tool_schema_digest(&retyped));
-    }
-
     use super::*;
-
-    #[test]
-    fn digest_ignores_tool_order_and_tracks_content() {
-        let a = ToolDefinition::new("a").description("A");
-        let b = ToolDefinition::new("b");
-        let digest = tool_list_digest(&[a.clone(), b.clone()]);
-        assert_eq!(digest.len(), 64);
-        assert!(digest.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_eq!(digest, tool_list_digest(&[b.clone(), a.clone()]));
-        let changed = b.input_schema(json!({"type": "object", "properties": {"x": {}}}));
-        assert_ne!(digest, tool_list_digest(&[a, changed]));
-        assert_ne!(digest, tool_list_digest(&[]));
-    }
 
     #[test]
     fn comment_lines_are_clean() {
         let text = "\n  first\u{202e}line\u{7}\r\n\n  second  \n\u{1b}\n";
         assert_eq!(comment_lines(text), ["first line", "", "  second"]);
         assert!(comment_lines("\u{7}\n \t").is_empty());
-    }
-
-    #[test]
-    fn canonical_json_sorts_keys() {
-        let mut out = String::new();
-        write_canonical(&json!({"b": [1, {"d": null, "c": "x"}], "a": true}), &mut out);
-        assert_eq!(out, r#"{"a":true,"b":[1,{"c":"x","d":null}]}"#);
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::schema::{MAX_DEPTH, MAX_NODES, is_plain_object, properties, required, resolve_ref, unwrap_result};
 use super::{comment_lines, sorted};
-use crate::tools::ToolDefinition;
+use crate::tool::ToolDefinition;
 
 /// Python's reserved words: a tool or argument named like one cannot be
 /// written as an attribute or keyword.

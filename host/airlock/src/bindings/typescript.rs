@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::javascript::{JsExport, doc_comment, js_exports, js_string};
 use super::naming::is_identifier_name;
 use super::schema::{MAX_DEPTH, MAX_NODES, is_plain_object, properties, required, resolve_ref, unwrap_result};
-use crate::tools::ToolDefinition;
+use crate::tool::ToolDefinition;
 
 /// Operator precedence of a type expression, to know when it needs
 /// parentheses inside another.

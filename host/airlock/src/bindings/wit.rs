@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::naming::{Namer, escape_wit, unique_names, wit_label};
 use super::schema::{MAX_DEPTH, MAX_NODES, properties, required, resolve_ref, takes_no_args, unwrap_result};
 use super::{comment_lines, sorted};
-use crate::tools::ToolDefinition;
+use crate::tool::ToolDefinition;
 
 /// Names every generated interface declares itself.
 const BUILTIN_TYPES: &[&str] = &["json", "tool-error"];

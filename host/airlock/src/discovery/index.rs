@@ -10,8 +10,9 @@ use serde_json::Value;
 use super::bm25::Bm25;
 use super::synonyms::Synonyms;
 use super::words::{StemMemo, Words};
+use crate::registry::ToolRegistry;
 use crate::skills::Skill;
-use crate::tools::{Listing, ToolDefinition, ToolRegistry};
+use crate::tool::{Listing, ToolDefinition};
 
 /// How much a search returns about each tool.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -14,8 +14,9 @@
 //! (`/workspace/` is the session's real folder, reached through WASI.)
 
 use crate::bindings::{js_names, ts_declarations, ts_tool_declaration};
+use crate::registry::ToolRegistry;
 use crate::skills::{SkillLanguage, SkillStore};
-use crate::tools::{ToolError, ToolRegistry};
+use crate::tool::ToolError;
 
 /// A folder's entry names, sorted, or a file's text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,7 +20,7 @@ use crate::discovery::{self, DeclarationStyle, Detail};
 use crate::execution::{ExecutionError, Stats};
 use crate::limits::{Limit, Limits};
 use crate::skills::SkillLanguage;
-use crate::tools::ToolError;
+use crate::tool::ToolError;
 use crate::wit::AgentPre;
 use crate::wit::airlock::runtime::{modules, skills, tools, tree, types};
 use crate::wit::javascript::JavascriptPre;
@@ -493,7 +493,7 @@ impl skills::Host for StoreState {
         replace: bool,
         session_only: bool,
     ) -> wasmtime::Result<Result<Vec<String>, String>> {
-        let language = match language.parse::<crate::Language>() {
+        let language = match language.parse::<crate::language::Language>() {
             Ok(language) => SkillLanguage::from(language),
             Err(message) => return Ok(Err(message)),
         };

@@ -11,7 +11,7 @@ use super::manifest::{SkillLanguage, SkillManifest};
 use super::store::{NewSkill, Skill};
 use super::{SkillError, digests};
 use crate::Runtime;
-use crate::bindings::hex;
+use crate::digest::hex;
 
 /// The target component skills are built for.
 const TARGET: &str = "wasm32-wasip2";

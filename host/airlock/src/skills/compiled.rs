@@ -19,8 +19,8 @@ use super::{Skill, SkillLanguage};
 use sha2::Digest;
 
 use crate::engine::Artifact;
+use crate::registry::ToolRegistry;
 use crate::sandbox::{self, StoreState};
-use crate::tools::ToolRegistry;
 use crate::wit::javascript::JavascriptPre;
 
 /// The export every component skill has: `run(input: json) -> result<json, string>`.
@@ -71,7 +71,7 @@ impl CompiledSkills {
     /// be compiled here.
     pub(crate) async fn bytecode(&self, path: &str, source: &str) -> Option<std::sync::Arc<[u8]>> {
         let compiler = self.js_compiler.as_ref()?;
-        let key = crate::bindings::hex(&sha2::Sha256::digest([path.as_bytes(), b"\0", source.as_bytes()].concat()));
+        let key = crate::digest::hex(&sha2::Sha256::digest([path.as_bytes(), b"\0", source.as_bytes()].concat()));
         if let Some(bytecode) = lock(&self.bytecode).get(&key) {
             return Some(bytecode.clone());
         }
@@ -97,7 +97,8 @@ impl CompiledSkills {
         }
         let source = String::from_utf8_lossy(&skill.code);
         let path = format!("skills/{}/index.ts", skill.manifest.name);
-        let javascript: std::sync::Arc<str> = crate::transpile(&source, &path).map_err(|e| e.message)?.code.into();
+        let javascript: std::sync::Arc<str> =
+            crate::transpile::transpile(&source, &path).map_err(|e| e.message)?.code.into();
         lock(&self.transpiled).insert(digest.clone(), javascript.clone());
         Ok(javascript)
     }

@@ -13,8 +13,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::bindings::{js_names, py_name};
+use crate::registry::ToolRegistry;
 use crate::skills::SkillLanguage;
-use crate::tools::ToolRegistry;
 
 /// A constant pattern; the unit tests compile every one of them.
 #[allow(clippy::expect_used)]

@@ -58,13 +58,13 @@ impl SkillLanguage {
     }
 }
 
-impl From<crate::Language> for SkillLanguage {
+impl From<crate::language::Language> for SkillLanguage {
     /// A skill saved from code in `language` is in that language.
-    fn from(language: crate::Language) -> Self {
+    fn from(language: crate::language::Language) -> Self {
         match language {
-            crate::Language::JavaScript => SkillLanguage::JavaScript,
-            crate::Language::TypeScript => SkillLanguage::TypeScript,
-            crate::Language::Python => SkillLanguage::Python,
+            crate::language::Language::JavaScript => SkillLanguage::JavaScript,
+            crate::language::Language::TypeScript => SkillLanguage::TypeScript,
+            crate::language::Language::Python => SkillLanguage::Python,
         }
     }
 }

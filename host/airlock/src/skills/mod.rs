@@ -107,7 +107,7 @@ pub async fn save_source(
             return Err(SkillError::BadManifest("component skills are built, not saved from source".into()));
         }
         SkillLanguage::TypeScript => {
-            crate::transpile(&request.code, "index.ts").map_err(|e| SkillError::BadManifest(e.message))?;
+            crate::transpile::transpile(&request.code, "index.ts").map_err(|e| SkillError::BadManifest(e.message))?;
         }
         // Python is not parsed here: a syntax error shows where the skill
         // is imported, with its line.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::manifest::SkillManifest;
-use crate::tools::ToolRegistry;
+use crate::registry::ToolRegistry;
 
 /// A tool a skill calls that no longer matches what was recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,7 +46,7 @@ async fn legacy_digest(registry: &ToolRegistry, qualified: &str) -> Option<Strin
     let (server, tool) = qualified.split_once('.')?;
     let listing = registry.listing(server).await.ok()?;
     let definition = listing.definitions.iter().find(|definition| definition.name == tool)?;
-    Some(crate::bindings::legacy_tool_schema_digest(definition))
+    Some(crate::tool::legacy_tool_schema_digest(definition))
 }
 
 /// The current schema digest of each `server.tool`, or why there is none.

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::SkillError;
 use super::manifest::{SkillLanguage, SkillManifest, validate_name};
-use crate::bindings::hex;
+use crate::digest::hex;
 
 /// The manifest file of a skill folder.
 const MANIFEST: &str = "SKILL.md";
@@ -92,7 +92,7 @@ mod bundled {
 /// (`bundled-skills/<digest>/`) so that the store reads them like any
 /// folder. `None` without a cache folder or when it cannot be written.
 pub fn bundled_folder() -> Option<PathBuf> {
-    let cache = crate::engine::default_cache_dir()?;
+    let cache = crate::dirs::default_cache_dir()?;
     match bundled_folder_in(&cache) {
         Ok(folder) => Some(folder),
         Err(error) => {

@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 use super::results;
 use crate::config::ServerConfig;
 use crate::pii::Detector;
-use crate::tools::{ToolDefinition, ToolError};
+use crate::tool::{ToolDefinition, ToolError};
 
 /// Variables a stdio server inherits from Airlock's environment, as MCP
 /// clients do, so that `node`, `npx` and `uvx` servers start; nothing else

@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 use crate::bindings;
 use crate::config::{Config, ServerConfig};
 use crate::pii::Detector;
-use crate::tools::{Listing, ToolError};
+use crate::tool::{Listing, ToolError};
 use crate::validation::Validators;
 use connection::Connection;
 

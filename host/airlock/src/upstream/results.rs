@@ -3,7 +3,7 @@
 use rmcp::model::CallToolResult;
 use serde_json::Value;
 
-use crate::tools::ToolError;
+use crate::tool::ToolError;
 
 /// `structuredContent` when present (a single-property `{result: x}`
 /// wrapper around a primitive is unwrapped), else the text content parsed
