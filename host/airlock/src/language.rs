@@ -38,10 +38,10 @@ impl Language {
 
     /// How the language declares tools: Python code reads Python
     /// signatures, JavaScript and TypeScript code TypeScript declarations.
-    pub fn declarations(self) -> crate::discovery::DeclarationStyle {
+    pub fn declarations(self) -> crate::codegen::DeclarationStyle {
         match self {
-            Language::Python => crate::discovery::DeclarationStyle::Python,
-            Language::JavaScript | Language::TypeScript => crate::discovery::DeclarationStyle::TypeScript,
+            Language::Python => crate::codegen::DeclarationStyle::Python,
+            Language::JavaScript | Language::TypeScript => crate::codegen::DeclarationStyle::TypeScript,
         }
     }
 

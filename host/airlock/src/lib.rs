@@ -35,8 +35,8 @@
 #![warn(missing_docs)]
 
 pub mod audit;
-pub mod bindings;
 mod boundary;
+pub mod codegen;
 pub mod config;
 mod digest;
 mod dirs;
@@ -64,7 +64,7 @@ pub mod validation;
 mod wit;
 
 pub use audit::AuditLog;
-pub use bindings::{py_declarations, ts_declarations, wit_interface};
+pub use codegen::{py_declarations, ts_declarations, wit_interface};
 pub use config::{Config, ConfigError};
 pub use error::Error;
 pub use execution::{ExecutionError, ExecutionResult, Stats};

@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::bindings;
-use crate::discovery::{DeclarationStyle, Detail, SearchResults, ToolCatalog};
+use crate::codegen;
+use crate::codegen::DeclarationStyle;
+use crate::discovery::{Detail, SearchResults, ToolCatalog};
 use crate::skills::{CompiledSkills, SkillLanguage, SkillStore};
 use crate::tool::{Listing, ToolDefinition, ToolError, ToolFuture, ToolHandler};
 use crate::upstream::UpstreamPool;
@@ -169,11 +170,11 @@ impl ToolRegistry {
                 return Ok(ServedModule { path, source: tools.js_module.to_string(), bytecode: None });
             }
             let tools = self.tools(server).await.map_err(|e| e.to_string())?;
-            return Ok(ServedModule { path, source: bindings::js_module(server, &tools), bytecode: None });
+            return Ok(ServedModule { path, source: codegen::js_module(server, &tools), bytecode: None });
         }
         let tools = self.tools(server).await.map_err(|e| e.to_string())?;
         // By the exact MCP name, else by the name the module exports it as.
-        let exported = bindings::js_names(&tools);
+        let exported = codegen::js_names(&tools);
         let name = exported
             .iter()
             .find(|(mcp, js)| mcp == stem || js == stem)
@@ -181,7 +182,7 @@ impl ToolRegistry {
             .ok_or_else(|| format!("server '{server}' has no tool '{stem}'"))?;
         let tool =
             tools.iter().find(|t| t.name == name).ok_or_else(|| format!("server '{server}' has no tool '{stem}'"))?;
-        let source = bindings::js_tool_module(server, tool);
+        let source = codegen::js_tool_module(server, tool);
         Ok(ServedModule { path: format!("/servers/{server}/{}.js", tool.name), source, bytecode: None })
     }
 

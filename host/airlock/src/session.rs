@@ -185,7 +185,7 @@ impl Session {
         };
         let mut message = message.clone();
         if let Ok(tools) = self.runtime.tools().tools(server).await {
-            let names = crate::bindings::js_names(&tools);
+            let names = crate::codegen::js_names(&tools);
             let exports = names.iter().map(|(_, js)| js.as_str());
             match crate::suggest::closest(export, exports) {
                 Some(best) => message.push_str(&format!(" (did you mean `{best}`?)")),

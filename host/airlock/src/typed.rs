@@ -11,8 +11,8 @@ use wasmtime::Engine;
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, InstancePre, Linker, Val};
 
-use crate::bindings::{WitFunction, WitType, wit_functions};
 use crate::boundary::Boundary;
+use crate::codegen::{WitFunction, WitType, wit_functions};
 use crate::registry::ToolRegistry;
 use crate::sandbox::StoreState;
 use crate::tool::ToolError;

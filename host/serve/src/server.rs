@@ -156,7 +156,7 @@ impl CodeModeServer {
                 let name = &skill.manifest.name;
                 let import = match skill.manifest.language {
                     airlock::skills::SkillLanguage::Python => {
-                        format!("`from skills.{} import ...`", airlock::bindings::py_name(name))
+                        format!("`from skills.{} import ...`", airlock::codegen::py_name(name))
                     }
                     _ => format!("`import {{ ... }} from \"./skills/{name}\"`"),
                 };

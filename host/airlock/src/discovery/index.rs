@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::bm25::Bm25;
 use super::synonyms::Synonyms;
 use super::words::{StemMemo, Words};
+use crate::codegen::DeclarationStyle;
 use crate::registry::ToolRegistry;
 use crate::skills::Skill;
 use crate::tool::{Listing, ToolDefinition};
@@ -36,36 +37,6 @@ impl std::str::FromStr for Detail {
             "description" => Ok(Detail::Description),
             "full" => Ok(Detail::Full),
             other => Err(format!("unknown detail '{other}' (use name, description or full)")),
-        }
-    }
-}
-
-/// Which language's declarations detail `full` shows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum DeclarationStyle {
-    /// TypeScript declarations, for JavaScript and TypeScript code.
-    #[default]
-    TypeScript,
-    /// Python signatures, for Python code. Saved skills are left out of
-    /// the results: they are ES modules, which Python code cannot import.
-    Python,
-}
-
-impl DeclarationStyle {
-    /// The declarations of every tool of `server`, as code in this style
-    /// reads them.
-    pub fn declarations(self, server: &str, tools: &[ToolDefinition]) -> String {
-        match self {
-            DeclarationStyle::TypeScript => crate::bindings::ts_declarations(server, tools),
-            DeclarationStyle::Python => crate::bindings::py_declarations(server, tools),
-        }
-    }
-
-    /// The declaration of one tool of `server`.
-    pub fn tool_declaration(self, server: &str, tool: &ToolDefinition) -> String {
-        match self {
-            DeclarationStyle::TypeScript => crate::bindings::ts_tool_declaration(server, tool),
-            DeclarationStyle::Python => crate::bindings::py_tool_declaration(server, tool),
         }
     }
 }
@@ -403,7 +374,7 @@ fn skill_entry(skill: Skill, stale: Option<String>) -> SkillEntry {
         ),
         crate::skills::SkillLanguage::Python => format!(
             "# from skills.{} import ...\n{}",
-            crate::bindings::py_name(name),
+            crate::codegen::py_name(name),
             String::from_utf8_lossy(&skill.code)
         ),
         _ => format!("// import {{ ... }} from \"./skills/{name}\"\n{}", String::from_utf8_lossy(&skill.code)),

@@ -9,4 +9,5 @@ mod synonyms;
 pub mod tree;
 mod words;
 
-pub use index::{DeclarationStyle, Detail, SearchResults, ToolCatalog, ToolIndex, ToolMatch};
+pub use crate::codegen::DeclarationStyle;
+pub use index::{Detail, SearchResults, ToolCatalog, ToolIndex, ToolMatch};

@@ -13,7 +13,7 @@
 //! serve` offers the same files as `airlock://servers/...` resources.
 //! (`/workspace/` is the session's real folder, reached through WASI.)
 
-use crate::bindings::{js_names, ts_declarations, ts_tool_declaration};
+use crate::codegen::{js_names, ts_declarations, ts_tool_declaration};
 use crate::registry::ToolRegistry;
 use crate::skills::{SkillLanguage, SkillStore};
 use crate::tool::ToolError;

@@ -15,8 +15,9 @@ use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::boundary::Boundary;
+use crate::codegen::DeclarationStyle;
 use crate::discovery::tree::{Node, TreeError};
-use crate::discovery::{self, DeclarationStyle, Detail};
+use crate::discovery::{self, Detail};
 use crate::execution::{ExecutionError, Stats};
 use crate::limits::{Limit, Limits};
 use crate::skills::SkillLanguage;

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::bindings::{js_names, py_name};
+use crate::codegen::{js_names, py_name};
 use crate::registry::ToolRegistry;
 use crate::skills::SkillLanguage;
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::bindings;
+use crate::codegen;
 use crate::config::{Config, ServerConfig};
 use crate::pii::Detector;
 use crate::tool::{Listing, ToolError};
@@ -70,7 +70,7 @@ impl ModuleCache {
     fn module(&self, server: &str, listing: &Listing) -> Arc<str> {
         let (tools, key) = (&listing.definitions, (server.to_string(), listing.digest.to_string()));
         let mut cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache.entry(key).or_insert_with(|| bindings::js_module(server, tools).into()).clone()
+        cache.entry(key).or_insert_with(|| codegen::js_module(server, tools).into()).clone()
     }
 }
 

@@ -1,6 +1,6 @@
-//! Bindings generated from MCP tool definitions (JSON Schema): the JS
-//! modules served at `./servers/<server>`, the TypeScript declarations a
-//! model reads, and the WIT interface of each server.
+//! Code generated from MCP tool definitions (JSON Schema): the JS modules
+//! served at `./servers/<server>`, the TypeScript declarations and Python
+//! signatures a model reads, and the WIT interface of each server.
 //!
 //! Everything here is deterministic (same tools → byte-identical text) and
 //! total: tool definitions come from untrusted upstream servers, so a
@@ -25,6 +25,37 @@ pub use naming::{is_js_identifier, lower_camel_case, unique_names, wit_identifie
 pub use python::{is_py_identifier, py_declarations, py_name, py_tool_declaration};
 pub use typescript::{ts_declarations, ts_tool_declaration};
 pub use wit::{WitFunction, WitType, wit_functions, wit_interface};
+
+/// Which language's declarations to show: what search's detail `full`
+/// shows code in that language.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeclarationStyle {
+    /// TypeScript declarations, for JavaScript and TypeScript code.
+    #[default]
+    TypeScript,
+    /// Python signatures, for Python code. Saved skills are left out of
+    /// the results: they are ES modules, which Python code cannot import.
+    Python,
+}
+
+impl DeclarationStyle {
+    /// The declarations of every tool of `server`, as code in this style
+    /// reads them.
+    pub fn declarations(self, server: &str, tools: &[ToolDefinition]) -> String {
+        match self {
+            DeclarationStyle::TypeScript => ts_declarations(server, tools),
+            DeclarationStyle::Python => py_declarations(server, tools),
+        }
+    }
+
+    /// The declaration of one tool of `server`.
+    pub fn tool_declaration(self, server: &str, tool: &ToolDefinition) -> String {
+        match self {
+            DeclarationStyle::TypeScript => ts_tool_declaration(server, tool),
+            DeclarationStyle::Python => py_tool_declaration(server, tool),
+        }
+    }
+}
 
 /// The tools sorted by name; equal names keep their input order.
 fn sorted(tools: &[ToolDefinition]) -> Vec<&ToolDefinition> {
