@@ -10,14 +10,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
-use sha2::Digest;
 
 use crate::audit::AuditLog;
+use crate::config::ConfigError;
+use crate::digest::sha256_hex;
+use crate::error::Error;
 use crate::execution::{ExecutionError, ExecutionResult};
 use crate::metrics::Metrics;
 use crate::pii::{Detector, FlowPolicy, PiiKind, PiiSettings, Vault};
 use crate::registry::ToolRegistry;
-use crate::skills::SkillStore;
 use crate::tool::ToolError;
 
 /// What every session of a runtime shares for PII handling.
@@ -28,14 +29,14 @@ pub(crate) struct PiiEngine {
 
 impl PiiEngine {
     /// The engine for `settings`, or `None` when PII handling is off.
-    pub(crate) fn new(settings: &PiiSettings) -> Result<Option<Arc<PiiEngine>>, crate::Error> {
+    pub(crate) fn new(settings: &PiiSettings) -> Result<Option<Arc<PiiEngine>>, Error> {
         if !settings.enabled {
             return Ok(None);
         }
         // Checked again here for embedders that build settings in code:
         // a misspelt kind must fail, not switch detection off.
         let config_error = |e: crate::pii::PiiConfigError| {
-            crate::Error::Config(crate::ConfigError {
+            Error::Config(ConfigError {
                 file: None,
                 field: format!("airlock.pii.{}", e.field()),
                 message: e.to_string(),
@@ -219,8 +220,6 @@ pub(crate) struct Boundary {
     pii: Option<Arc<PiiGuard>>,
     audit: Option<Audit>,
     metrics: Arc<Metrics>,
-    /// The skills this session's code imports: its own, then the shared ones.
-    skills: SkillStore,
 }
 
 impl Boundary {
@@ -234,23 +233,12 @@ impl Boundary {
         let pii = pii.map(|engine| {
             Arc::new(PiiGuard { engine: engine.clone(), vault: Mutex::new(Vault::new()), counted: Mutex::default() })
         });
-        let skills = tools.skills().clone();
-        Boundary { tools, pii, audit, metrics, skills }
-    }
-
-    /// The same boundary with `skills` as the session's view of the skills.
-    pub(crate) fn with_skills(self, skills: SkillStore) -> Self {
-        Boundary { skills, ..self }
+        Boundary { tools, pii, audit, metrics }
     }
 
     /// The tools behind the boundary.
     pub(crate) fn tools(&self) -> &Arc<ToolRegistry> {
         &self.tools
-    }
-
-    /// The skills as this session sees them (its own folder first).
-    pub(crate) fn skills(&self) -> &SkillStore {
-        &self.skills
     }
 
     /// Calls a tool with arguments as the guest wrote them (JSON text).
@@ -313,7 +301,7 @@ impl Boundary {
         audit.record(
             "execution",
             json!({
-                "code_sha256": crate::digest::hex(&sha2::Sha256::digest(code)),
+                "code_sha256": sha256_hex(code),
                 "language": language,
                 "outcome": outcome,
                 "duration_us": result.stats.wall_time.as_micros() as u64,

@@ -37,6 +37,7 @@
 pub mod audit;
 mod boundary;
 pub mod codegen;
+mod component_skills;
 pub mod config;
 mod digest;
 mod dirs;
@@ -49,6 +50,7 @@ mod execution;
 mod language;
 mod limits;
 mod metrics;
+mod module_server;
 mod progress;
 mod registry;
 mod runtime;

@@ -9,6 +9,7 @@ use wasmtime::Engine;
 
 use crate::audit::AuditLog;
 use crate::boundary::PiiEngine;
+use crate::component_skills::{self, CompiledSkills};
 use crate::config::Config;
 use crate::discovery::{Detail, SearchResults};
 use crate::engine::{self, EngineSettings, EpochTicker};
@@ -16,11 +17,13 @@ use crate::error::Error;
 use crate::language::Language;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
+use crate::module_server::ModuleServer;
 use crate::pii::PiiSettings;
 use crate::progress::{Progress, ProgressFn};
 use crate::registry::ToolRegistry;
-use crate::sandbox::StoreState;
+use crate::sandbox::{JsCompiler, Services, StoreState};
 use crate::session::Session;
+use crate::skills::{BuildRequest, Built, SkillError, SkillStore};
 use crate::tool::{ToolDefinition, ToolHandler};
 use crate::upstream::UpstreamPool;
 use crate::wit::AgentPre;
@@ -54,6 +57,11 @@ struct Inner {
     cache_dir: Option<PathBuf>,
     progress: Option<ProgressFn>,
     tools: Arc<ToolRegistry>,
+    /// The shared skills, the search index and the served modules.
+    services: Services,
+    /// Component skills compiled and linked (also in `services`, as the
+    /// sandbox sees them).
+    components: Arc<CompiledSkills>,
     pii: Option<Arc<PiiEngine>>,
     audit: Option<Arc<AuditLog>>,
     metrics: Arc<Metrics>,
@@ -174,9 +182,9 @@ impl RuntimeBuilder {
         let js = AgentPre::new(js).map_err(lacks)?;
         let ticker = EpochTicker::start(&engine)?;
         let pii = PiiEngine::new(&self.pii)?;
-        let mut tools = self.tools;
-        tools.set_skills(crate::skills::SkillStore::new(self.skill_folders));
-        tools.set_compilers(self.cache_dir.clone(), crate::skills::JsCompiler::new(&engine, &js_compiler));
+        let modules = ModuleServer::new(Arc::new(JsCompiler::new(&engine, &js_compiler)));
+        let components = Arc::new(CompiledSkills::new(self.cache_dir.clone()));
+        let services = Services::new(SkillStore::new(self.skill_folders), modules, components.clone());
         Ok(Runtime {
             inner: Arc::new(Inner {
                 engine,
@@ -184,7 +192,9 @@ impl RuntimeBuilder {
                 python: tokio::sync::OnceCell::new(),
                 cache_dir: self.cache_dir,
                 progress: self.progress,
-                tools: Arc::new(tools),
+                tools: Arc::new(self.tools),
+                services,
+                components,
                 pii,
                 audit: self.audit,
                 metrics: Arc::default(),
@@ -225,6 +235,12 @@ impl Runtime {
         &self.inner.tools
     }
 
+    /// The skill folders executions import from (a session searches its
+    /// own folder first: [`Session::skills`]).
+    pub fn skills(&self) -> &SkillStore {
+        &self.inner.services.shared_skills
+    }
+
     /// The `limit` tools of every server that best match `query` (BM25
     /// over names, descriptions and parameters), best first. Servers that
     /// are not running are started; the index is rebuilt only when a
@@ -243,7 +259,8 @@ impl Runtime {
         detail: Detail,
         limit: usize,
     ) -> SearchResults {
-        self.inner.tools.search(query, detail, limit, language.declarations()).await
+        let (tools, services) = (&self.inner.tools, &self.inner.services);
+        services.catalog.search(tools, &services.shared_skills, query, detail, limit, language.declarations()).await
     }
 
     /// Lets the executions already running (or waiting for a slot) finish,
@@ -299,6 +316,25 @@ impl Runtime {
 
     pub(crate) fn tool_registry(&self) -> Arc<ToolRegistry> {
         self.inner.tools.clone()
+    }
+
+    /// What executions reach besides tools, over the shared skill folders.
+    pub(crate) fn services(&self) -> &Services {
+        &self.inner.services
+    }
+
+    /// Component skills compiled and linked so far.
+    pub(crate) fn compiled_skills(&self) -> &CompiledSkills {
+        &self.inner.components
+    }
+
+    /// Builds the Rust skill in `request.source`, checks its typed imports
+    /// against this runtime's servers (a mismatch names the tool and the
+    /// field), precompiles it and saves it, with its source, into the first
+    /// skill folder, replacing an earlier build.
+    pub async fn build_skill(&self, request: &BuildRequest) -> Result<Built, SkillError> {
+        let inner = &self.inner;
+        component_skills::build(&inner.engine, &inner.tools, &inner.components, self.skills(), request).await
     }
 
     /// Counters and histograms of executions, tool calls, PII tokens and

@@ -12,7 +12,8 @@ use crate::execution::{ExecutionError, ExecutionResult, Stats};
 use crate::language::Language;
 use crate::limits::Limits;
 use crate::runtime::Runtime;
-use crate::sandbox;
+use crate::sandbox::{self, Services};
+use crate::skills::SkillStore;
 use crate::transpile::{LineMap, transpile};
 
 enum Workspace {
@@ -41,6 +42,8 @@ pub struct Session {
     runtime: Runtime,
     workspace: Workspace,
     boundary: Boundary,
+    /// The runtime's services, with the session's own skill folder first.
+    services: Services,
     id: String,
     counters: Counters,
 }
@@ -88,11 +91,10 @@ impl Session {
     fn new(runtime: Runtime, workspace: Workspace) -> Session {
         let id = session_id();
         let audit = runtime.audit().map(|log| Audit { log: log.clone(), session: id.clone() });
-        let session_skills = runtime.tools().skills().for_session(workspace.path().join(SESSION_SKILLS));
-        let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit, runtime.metrics_handle())
-            .with_skills(session_skills);
+        let services = runtime.services().for_session(workspace.path().join(SESSION_SKILLS));
+        let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit, runtime.metrics_handle());
         runtime.metrics().session_opened();
-        Session { runtime, workspace, boundary, id, counters: Counters::default() }
+        Session { runtime, workspace, boundary, services, id, counters: Counters::default() }
     }
 
     /// This session's random id (as the audit log names it).
@@ -117,8 +119,8 @@ impl Session {
 
     /// The skills this session's code can import: its own (saved with
     /// `session: true`, in `./workspace/.skills/`), then the shared folders.
-    pub fn skills(&self) -> &crate::skills::SkillStore {
-        self.boundary.skills()
+    pub fn skills(&self) -> &SkillStore {
+        &self.services.skills
     }
 
     /// Runs `code` under the runtime's default limits.
@@ -152,6 +154,7 @@ impl Session {
                 self.runtime.engine(),
                 guest,
                 self.boundary.clone(),
+                self.services.clone(),
                 self.workspace(),
                 limits,
                 &source,
@@ -231,11 +234,12 @@ impl Session {
     /// skills are kept, so a repeated call only instantiates and runs.
     pub async fn run_skill(&self, name: &str, input: &serde_json::Value) -> Result<ExecutionResult, Error> {
         let tools = self.runtime.tool_registry();
-        let skill = self.boundary.skills().load(name)?;
+        let skill = self.services.skills.load(name)?;
         if skill.manifest.language != crate::skills::SkillLanguage::Component {
             return Err(Error::Link(format!("skill '{name}' is not a component: import it from agent code")));
         }
-        let pre = tools.compiled_skills().prepare(self.runtime.engine(), &skill, &tools).await.map_err(Error::Link)?;
+        let compiled = self.runtime.compiled_skills();
+        let pre = compiled.prepare(self.runtime.engine(), &skill, &tools).await.map_err(Error::Link)?;
         self.run_linked(&pre, &skill.code, input).await
     }
 
@@ -248,8 +252,8 @@ impl Session {
     ) -> Result<ExecutionResult, Error> {
         let limits = self.runtime.limits().clone();
         let slot = self.runtime.slot().await?;
-        let mut sandbox =
-            sandbox::Sandbox::new(self.runtime.engine(), self.boundary.clone(), self.workspace(), &limits)?;
+        let (boundary, services) = (self.boundary.clone(), self.services.clone());
+        let mut sandbox = sandbox::Sandbox::new(self.runtime.engine(), boundary, services, self.workspace(), &limits)?;
         let input = input.to_string();
         let store = &mut sandbox.store;
         let run = async {

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use airlock::skills::{BuildRequest, NewSkill, SkillLanguage, SkillManifest, SkillStore, build_component};
+use airlock::skills::{BuildRequest, NewSkill, SkillLanguage, SkillManifest, SkillStore};
 use airlock::{Language, Runtime, Session};
 use anyhow::bail;
 
@@ -60,7 +60,7 @@ pub async fn bench_skills(runs: usize, config: &airlock::Config, target_dir: Opt
     let request =
         BuildRequest { source, target_dir: Some(target_dir.unwrap_or_else(|| fresh_target.path().to_path_buf())) };
     eprintln!("building skills/meeting-times (a first build compiles its dependencies: a minute or two) ...");
-    let built = build_component(&runtime, &request).await?;
+    let built = runtime.build_skill(&request).await?;
 
     let session = runtime.session()?;
     let imported = format!("import {{ summarise }} from \"./skills/summarise\";\n{CALL}");

@@ -118,7 +118,7 @@ pub async fn skills(command: SkillsCommand) -> anyhow::Result<u8> {
 
 async fn list(args: &SkillArgs, json: bool) -> anyhow::Result<u8> {
     let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
-    let listed = runtime.tools().skills().list();
+    let listed = runtime.skills().list();
     let mut rows = Vec::new();
     for entry in listed {
         let row = match entry.skill {
@@ -169,7 +169,7 @@ async fn list(args: &SkillArgs, json: bool) -> anyhow::Result<u8> {
 
 async fn show(name: &str, args: &SkillArgs) -> anyhow::Result<u8> {
     let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
-    let outcome = match runtime.tools().skills().load(name) {
+    let outcome = match runtime.skills().load(name) {
         Ok(skill) => {
             print!("{}", skill.manifest.render(&skill.documentation));
             println!("# in {}", skill.folder.display());
@@ -214,7 +214,7 @@ async fn add(
         replace,
         session: false,
     };
-    let saved = save_source(runtime.tools(), runtime.tools().skills(), request).await;
+    let saved = save_source(runtime.tools(), runtime.skills(), request).await;
     runtime.shutdown().await;
     match saved {
         Ok(skill) => {
@@ -232,7 +232,7 @@ async fn add(
 async fn build(source: PathBuf, target_dir: Option<PathBuf>, args: &SkillArgs) -> anyhow::Result<u8> {
     let Some(runtime) = args.runtime().await? else { return Ok(EXIT_USAGE) };
     eprintln!("building {} for wasm32-wasip2 ...", source.display());
-    let built = airlock::skills::build_component(&runtime, &BuildRequest { source, target_dir }).await;
+    let built = runtime.build_skill(&BuildRequest { source, target_dir }).await;
     runtime.shutdown().await;
     match built {
         Ok(built) => {

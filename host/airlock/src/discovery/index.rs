@@ -12,7 +12,7 @@ use super::synonyms::Synonyms;
 use super::words::{StemMemo, Words};
 use crate::codegen::DeclarationStyle;
 use crate::registry::ToolRegistry;
-use crate::skills::Skill;
+use crate::skills::{Skill, SkillStore};
 use crate::tool::{Listing, ToolDefinition};
 
 /// How much a search returns about each tool.
@@ -293,20 +293,21 @@ struct Indexed {
 
 impl ToolCatalog {
     /// Searches the tools of every server `registry` reaches, starting the
-    /// ones that are not running.
+    /// ones that are not running, and the skills of `skills`.
     pub async fn search(
         &self,
         registry: &ToolRegistry,
+        skills: &SkillStore,
         query: &str,
         detail: Detail,
         limit: usize,
         style: DeclarationStyle,
     ) -> SearchResults {
-        let (index, unavailable) = self.index(registry).await;
+        let (index, unavailable) = self.index(registry, skills).await;
         SearchResults { matches: index.index.search_styled(query, detail, limit, style), unavailable }
     }
 
-    async fn index(&self, registry: &ToolRegistry) -> (Arc<Indexed>, Vec<(String, String)>) {
+    async fn index(&self, registry: &ToolRegistry, skills: &SkillStore) -> (Arc<Indexed>, Vec<(String, String)>) {
         let servers = registry.servers();
         let listed = futures::future::join_all(servers.iter().map(|server| registry.listing(server))).await;
         let mut listings = Vec::new();
@@ -319,7 +320,7 @@ impl ToolCatalog {
         }
         let mut versions: Vec<(String, Arc<str>)> =
             listings.iter().map(|(server, listing)| (server.clone(), listing.digest.clone())).collect();
-        let skills = saved_skills(registry).await;
+        let skills = saved_skills(registry, skills).await;
         // A skill's entry follows from its name, description, code and staleness.
         let skill_version: String = skills
             .iter()
@@ -349,9 +350,9 @@ impl ToolCatalog {
 }
 
 /// The usable saved skills, each with why it is stale, if it is.
-async fn saved_skills(registry: &ToolRegistry) -> Vec<(Skill, Option<String>)> {
+async fn saved_skills(registry: &ToolRegistry, skills: &SkillStore) -> Vec<(Skill, Option<String>)> {
     let mut out = Vec::new();
-    for listed in registry.skills().list() {
+    for listed in skills.list() {
         let Ok(skill) = listed.skill else { continue };
         let stale = crate::skills::stale_tools(&skill.manifest, registry).await.first().map(ToString::to_string);
         out.push((skill, stale));

@@ -57,32 +57,35 @@ pub async fn lookup(registry: &ToolRegistry, skills: &SkillStore, path: &str) ->
                 .collect(),
         )),
         ["skills", name, rest @ ..] => skill_node(skills, name, rest).ok_or_else(missing),
-        ["servers", server, rest @ ..] => {
-            if !registry.servers().contains(server) {
-                return Err(missing());
-            }
-            let listing = registry.listing(server).await.map_err(|error| unavailable(server, error))?;
-            let tools = &listing.definitions;
-            let names = js_names(tools);
-            match rest {
-                [] => {
-                    let mut entries: Vec<String> = names.iter().map(|(_, js)| format!("{js}.ts")).collect();
-                    entries.push(INDEX.to_string());
-                    entries.sort();
-                    Ok(Node::Folder(entries))
-                }
-                [file] if *file == INDEX => Ok(Node::File(ts_declarations(server, tools))),
-                [file] => {
-                    let stem = file.strip_suffix(".ts").ok_or_else(missing)?;
-                    let (mcp, _) = names.iter().find(|(mcp, js)| js == stem || mcp == stem).ok_or_else(missing)?;
-                    let tool = tools.iter().find(|tool| &tool.name == mcp).ok_or_else(missing)?;
-                    Ok(Node::File(ts_tool_declaration(server, tool)))
-                }
-                _ => Err(missing()),
-            }
-        }
+        ["servers", server, rest @ ..] => server_node(registry, server, rest).await?.ok_or_else(missing),
         _ => Err(missing()),
     }
+}
+
+/// A server's folder or one of its declaration files; `None` when there
+/// is none.
+async fn server_node(registry: &ToolRegistry, server: &str, rest: &[&str]) -> Result<Option<Node>, TreeError> {
+    if !registry.servers().contains(&server) {
+        return Ok(None);
+    }
+    let listing = registry.listing(server).await.map_err(|error| unavailable(server, error))?;
+    let tools = &listing.definitions;
+    let names = js_names(tools);
+    Ok(match rest {
+        [] => {
+            let mut entries: Vec<String> = names.iter().map(|(_, js)| format!("{js}.ts")).collect();
+            entries.push(INDEX.to_string());
+            entries.sort();
+            Some(Node::Folder(entries))
+        }
+        [file] if *file == INDEX => Some(Node::File(ts_declarations(server, tools))),
+        [file] => {
+            let Some(stem) = file.strip_suffix(".ts") else { return Ok(None) };
+            let Some((mcp, _)) = names.iter().find(|(mcp, js)| js == stem || mcp == stem) else { return Ok(None) };
+            tools.iter().find(|tool| &tool.name == mcp).map(|tool| Node::File(ts_tool_declaration(server, tool)))
+        }
+        _ => None,
+    })
 }
 
 /// A skill's folder or one of its text files; `None` when there is none
@@ -116,7 +119,7 @@ const MANIFEST: &str = "SKILL.md";
 pub async fn files(registry: &ToolRegistry) -> Vec<String> {
     let mut out = Vec::new();
     for server in registry.servers() {
-        if let Ok(Node::Folder(entries)) = lookup(registry, registry.skills(), &format!("/servers/{server}")).await {
+        if let Ok(Some(Node::Folder(entries))) = server_node(registry, server, &[]).await {
             out.extend(entries.into_iter().map(|entry| format!("/servers/{server}/{entry}")));
         }
     }
@@ -132,7 +135,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::ToolDefinition;
+    use crate::tool::ToolDefinition;
 
     fn registry() -> ToolRegistry {
         let mut registry = ToolRegistry::default();
@@ -144,33 +147,27 @@ mod tests {
 
     #[tokio::test]
     async fn servers_are_folders_of_declaration_files() {
-        let registry = registry();
-        assert_eq!(lookup(&registry, registry.skills(), "/servers").await, Ok(Node::Folder(vec!["crm".into()])));
-        let folder = lookup(&registry, registry.skills(), "/servers/crm/").await.unwrap();
+        let (registry, skills) = (registry(), SkillStore::default());
+        assert_eq!(lookup(&registry, &skills, "/servers").await, Ok(Node::Folder(vec!["crm".into()])));
+        let folder = lookup(&registry, &skills, "/servers/crm/").await.unwrap();
         let expected = ["getCustomer.ts", "index.ts", "listCustomers.ts"].map(String::from).to_vec();
         assert_eq!(folder, Node::Folder(expected));
-        let Node::File(index) = lookup(&registry, registry.skills(), "/servers/crm/index.ts").await.unwrap() else {
-            panic!()
-        };
+        let Node::File(index) = lookup(&registry, &skills, "/servers/crm/index.ts").await.unwrap() else { panic!() };
         assert!(index.contains("listCustomers") && index.contains("getCustomer"), "{index}");
-        let Node::File(one) = lookup(&registry, registry.skills(), "/servers/crm/listCustomers.ts").await.unwrap()
-        else {
+        let Node::File(one) = lookup(&registry, &skills, "/servers/crm/listCustomers.ts").await.unwrap() else {
             panic!()
         };
         assert!(one.contains("listCustomers") && !one.contains("getCustomer"), "{one}");
-        assert_eq!(
-            lookup(&registry, registry.skills(), "/servers/crm/list_customers.ts").await.unwrap(),
-            Node::File(one)
-        );
+        assert_eq!(lookup(&registry, &skills, "/servers/crm/list_customers.ts").await.unwrap(), Node::File(one));
         assert_eq!(files(&registry).await.len(), 3);
     }
 
     #[tokio::test]
     async fn anything_else_is_not_found() {
-        let registry = registry();
+        let (registry, skills) = (registry(), SkillStore::default());
         for path in ["/", "/etc/passwd", "/servers/nope", "/servers/crm/nope.ts", "/servers/crm/index.ts/x", "/skillz"]
         {
-            assert!(matches!(lookup(&registry, registry.skills(), path).await, Err(TreeError::NotFound(_))), "{path}");
+            assert!(matches!(lookup(&registry, &skills, path).await, Err(TreeError::NotFound(_))), "{path}");
         }
     }
 }

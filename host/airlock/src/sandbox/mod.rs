@@ -2,13 +2,16 @@
 //! and the host side of the guest's imports.
 
 pub(crate) mod output;
+mod services;
 mod skill;
 
+pub(crate) use services::{Services, SkillLinker};
 pub(crate) use skill::call_run;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use tracing::Instrument;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
@@ -18,8 +21,10 @@ use crate::boundary::Boundary;
 use crate::codegen::DeclarationStyle;
 use crate::discovery::tree::{Node, TreeError};
 use crate::discovery::{self, Detail};
-use crate::execution::{ExecutionError, Stats};
+use crate::error::Error;
+use crate::execution::{ExecutionError, ExecutionResult, Stats};
 use crate::limits::{Limit, Limits};
+use crate::module_server::CompileModule;
 use crate::skills::SkillLanguage;
 use crate::tool::ToolError;
 use crate::wit::AgentPre;
@@ -105,6 +110,8 @@ pub(crate) struct StoreState {
     table: ResourceTable,
     memory: MemoryLimiter,
     boundary: Boundary,
+    /// Skills, search and modules: what host calls reach besides tools.
+    services: Services,
     tool_calls: u32,
     budget: Budget,
     surroundings: Surroundings,
@@ -123,12 +130,12 @@ impl WasiView for StoreState {
 impl StoreState {
     /// The store data for an instance spending `budget`, its WASI reaching
     /// the captured output and the workspace and nothing else.
-    fn new(budget: Budget, surroundings: Surroundings, boundary: Boundary) -> Result<Self, crate::Error> {
+    fn new(budget: Budget, surroundings: Surroundings, boundary: Boundary, services: Services) -> Result<Self, Error> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(surroundings.stdout.clone()).stderr(surroundings.stderr.clone());
         if let Some(workspace) = &surroundings.workspace {
             wasi.preopened_dir(workspace, WORKSPACE_GUEST_PATH, FsPerms::ReadWrite)
-                .map_err(|e| crate::Error::Workspace(format!("cannot open {}: {e}", workspace.display())))?;
+                .map_err(|e| Error::Workspace(format!("cannot open {}: {e}", workspace.display())))?;
         }
         Ok(StoreState {
             wasi: wasi.build(),
@@ -139,6 +146,7 @@ impl StoreState {
                 hit: false,
             },
             boundary,
+            services,
             tool_calls: 0,
             budget,
             surroundings,
@@ -186,22 +194,22 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
 
 /// A store for pre-initialisation: no limits that could cut it short, no
 /// tools, no filesystem.
-pub(crate) fn preinit_store(engine: &Engine) -> Result<Store<StoreState>, crate::Error> {
+pub(crate) fn preinit_store(engine: &Engine) -> Result<Store<StoreState>, Error> {
     let budget = Budget { fuel: u64::MAX, deadline: Instant::now(), tool_calls: 0, memory_bytes: u64::MAX };
-    let state = StoreState::new(budget, Surroundings::silent(), Boundary::default())?;
+    let state = StoreState::new(budget, Surroundings::silent(), Boundary::default(), Services::default())?;
     let mut store = Store::new(engine, state);
-    store.set_fuel(u64::MAX).map_err(crate::Error::internal)?;
+    store.set_fuel(u64::MAX).map_err(Error::internal)?;
     store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Continue(1)));
     Ok(store)
 }
 
 /// A store spending `budget`: memory limiter, fuel and the deadline, which
 /// traps with the `timeout` limit once passed.
-fn limited_store(engine: &Engine, state: StoreState) -> Result<Store<StoreState>, crate::Error> {
+fn limited_store(engine: &Engine, state: StoreState) -> Result<Store<StoreState>, Error> {
     let (fuel, deadline) = (state.budget.fuel, state.budget.deadline);
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.memory);
-    store.set_fuel(fuel).map_err(crate::Error::internal)?;
+    store.set_fuel(fuel).map_err(Error::internal)?;
     let mut last_yield = Instant::now();
     store.epoch_deadline_callback(move |mut ctx| {
         let now = Instant::now();
@@ -234,9 +242,9 @@ pub(crate) struct RawOutcome {
 impl RawOutcome {
     /// The result as the embedding API returns it (the default export
     /// parsed as JSON; `null` when absent or not JSON).
-    pub(crate) fn into_result(self) -> crate::ExecutionResult {
+    pub(crate) fn into_result(self) -> ExecutionResult {
         let value = self.value.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or(serde_json::Value::Null);
-        crate::ExecutionResult { stdout: self.stdout, stderr: self.stderr, value, error: self.error, stats: self.stats }
+        ExecutionResult { stdout: self.stdout, stderr: self.stderr, value, error: self.error, stats: self.stats }
     }
 }
 
@@ -259,15 +267,16 @@ impl Sandbox {
     pub(crate) fn new(
         engine: &Engine,
         boundary: Boundary,
+        services: Services,
         workspace: &Path,
         limits: &Limits,
-    ) -> Result<Self, crate::Error> {
+    ) -> Result<Self, Error> {
         let started = Instant::now();
         let stdout = CappedOutput::new("stdout", limits.stdout_bytes);
         let stderr = CappedOutput::new("stderr", limits.stderr_bytes);
         let surroundings =
             Surroundings { stdout: stdout.clone(), stderr: stderr.clone(), workspace: Some(workspace.to_path_buf()) };
-        let state = StoreState::new(Budget::of(limits, started), surroundings, boundary)?;
+        let state = StoreState::new(Budget::of(limits, started), surroundings, boundary, services)?;
         let store = limited_store(engine, state)?;
         Ok(Sandbox { store, stdout, stderr, started, limits: limits.clone() })
     }
@@ -323,7 +332,8 @@ pub(crate) async fn compile_module(
 ) -> Result<Vec<u8>, String> {
     let deadline = Instant::now() + Duration::from_secs(5);
     let budget = Budget { fuel: 2_000_000_000, deadline, tool_calls: 0, memory_bytes: 256 << 20 };
-    let state = StoreState::new(budget, Surroundings::silent(), Boundary::default()).map_err(|e| e.to_string())?;
+    let state = StoreState::new(budget, Surroundings::silent(), Boundary::default(), Services::default())
+        .map_err(|e| e.to_string())?;
     let mut store = limited_store(engine, state).map_err(|e| e.to_string())?;
     let agent = pre.instantiate_async(&mut store).await.map_err(|e| format!("{e:#}"))?;
     let compiled = agent.call_compile(&mut store, path, source).await.map_err(|e| format!("{e:#}"))?;
@@ -331,17 +341,39 @@ pub(crate) async fn compile_module(
     compiled
 }
 
+/// Compiles JS modules to bytecode with [`compile_module`], for the
+/// module server.
+#[derive(Clone)]
+pub(crate) struct JsCompiler {
+    engine: Engine,
+    js_guest: JavascriptPre<StoreState>,
+}
+
+impl JsCompiler {
+    /// Compiles in instances of `js_guest` on `engine`.
+    pub(crate) fn new(engine: &Engine, js_guest: &JavascriptPre<StoreState>) -> Self {
+        JsCompiler { engine: engine.clone(), js_guest: js_guest.clone() }
+    }
+}
+
+impl CompileModule for JsCompiler {
+    fn compile<'a>(&'a self, path: &'a str, source: &'a str) -> BoxFuture<'a, Result<Vec<u8>, String>> {
+        Box::pin(compile_module(&self.engine, &self.js_guest, path, source))
+    }
+}
+
 /// Runs `code` in a fresh instance of `pre` under `limits`.
 pub(crate) async fn execute(
     engine: &Engine,
     pre: &AgentPre<StoreState>,
     boundary: Boundary,
+    services: Services,
     workspace: &Path,
     limits: &Limits,
     code: &str,
     style: DeclarationStyle,
-) -> Result<(RawOutcome, Store<StoreState>), crate::Error> {
-    let mut sandbox = Sandbox::new(engine, boundary, workspace, limits)?;
+) -> Result<(RawOutcome, Store<StoreState>), Error> {
+    let mut sandbox = Sandbox::new(engine, boundary, services, workspace, limits)?;
     sandbox.store.data_mut().style = style;
     let store = &mut sandbox.store;
     let run = async {
@@ -469,7 +501,9 @@ impl tools::Host for StoreState {
             tools::Detail::Description => Detail::Description,
             tools::Detail::Full => Detail::Full,
         };
-        let found = self.boundary.tools().search(&query, detail, limit as usize, self.style).await;
+        let (tools, shared_skills) = (self.boundary.tools(), &self.services.shared_skills);
+        let found =
+            self.services.catalog.search(tools, shared_skills, &query, detail, limit as usize, self.style).await;
         Ok(found
             .matches
             .into_iter()
@@ -508,14 +542,14 @@ impl skills::Host for StoreState {
             replace,
             session: session_only,
         };
-        let saved = crate::skills::save_source(self.boundary.tools(), self.boundary.skills(), request).await;
+        let saved = crate::skills::save_source(self.boundary.tools(), &self.services.skills, request).await;
         Ok(saved.map(|skill| skill.manifest.tools.into_keys().collect()).map_err(|e| e.to_string()))
     }
 }
 
 impl tree::Host for StoreState {
     async fn lookup(&mut self, path: String) -> wasmtime::Result<Result<tree::Node, tree::TreeError>> {
-        Ok(match discovery::tree::lookup(self.boundary.tools(), self.boundary.skills(), &path).await {
+        Ok(match discovery::tree::lookup(self.boundary.tools(), &self.services.skills, &path).await {
             Ok(Node::Folder(entries)) => Ok(tree::Node::Folder(entries)),
             Ok(Node::File(text)) => Ok(tree::Node::File(text)),
             Err(TreeError::NotFound(message)) => Err(tree::TreeError::NotFound(message)),
@@ -526,7 +560,7 @@ impl tree::Host for StoreState {
 
 impl modules::Host for StoreState {
     async fn load(&mut self, path: String) -> wasmtime::Result<Result<modules::ModuleSource, String>> {
-        let served = self.boundary.tools().module(&path, self.boundary.skills()).await;
+        let served = self.services.modules.module(self.boundary.tools(), &self.services.skills, &path).await;
         Ok(served.map(|m| modules::ModuleSource {
             path: m.path,
             source: m.source,

@@ -34,7 +34,7 @@ pub(super) async fn run(
     input: String,
 ) -> wasmtime::Result<Result<String, String>> {
     let tools = caller.data().boundary.tools().clone();
-    let skill = match caller.data().boundary.skills().load(&name) {
+    let skill = match caller.data().services.skills.load(&name) {
         Ok(skill) => skill,
         Err(e) => return Ok(Err(e.to_string())),
     };
@@ -45,7 +45,10 @@ pub(super) async fn run(
         )));
     }
     let engine = caller.engine().clone();
-    let pre = match tools.compiled_skills().prepare(&engine, &skill, &tools).await {
+    let Some(linker) = caller.data().services.components.clone() else {
+        return Ok(Err(format!("skill '{name}': component skills cannot run here")));
+    };
+    let pre = match linker.link(&engine, &skill, &tools).await {
         Ok(pre) => pre,
         Err(message) => return Ok(Err(format!("skill '{name}': {message}"))),
     };
@@ -58,7 +61,8 @@ pub(super) async fn run(
         tool_calls: state.budget.tool_calls.saturating_sub(state.tool_calls),
         memory_bytes: state.budget.memory_bytes,
     };
-    let nested_state = StoreState::new(budget, state.surroundings.clone(), state.boundary.clone())?;
+    let nested_state =
+        StoreState::new(budget, state.surroundings.clone(), state.boundary.clone(), state.services.clone())?;
     let mut nested = limited_store(&engine, nested_state)?;
     let outcome = call_run(&pre, &mut nested, input).await;
 

@@ -1,17 +1,14 @@
-//! `airlock skills build DIR`: a Rust skill crate built for
-//! `wasm32-wasip2`, checked against the servers' current tools,
-//! precompiled into the artifact cache and saved as a component skill.
+//! `airlock skills build DIR`, its first half: a Rust skill crate built
+//! for `wasm32-wasip2` by cargo. Checking it against the servers' current
+//! tools, precompiling and saving it take wasmtime, and happen in
+//! `component_skills` ([`crate::Runtime::build_skill`]).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
+use super::SkillError;
 use super::manifest::{SkillLanguage, SkillManifest};
-use super::store::{NewSkill, Skill};
-use super::{SkillError, digests};
-use crate::Runtime;
-use crate::digest::hex;
+use super::store::Skill;
 
 /// The target component skills are built for.
 const TARGET: &str = "wasm32-wasip2";
@@ -39,11 +36,23 @@ pub struct Built {
     pub precompile_time: Duration,
 }
 
-/// Builds the Rust skill in `request.source`, checks its typed imports
-/// against the runtime's servers (a mismatch names the tool and the field),
-/// precompiles it and saves it, with its source, into the runtime's first
-/// skill folder, replacing an earlier build.
-pub async fn build_component(runtime: &Runtime, request: &BuildRequest) -> Result<Built, SkillError> {
+/// A component skill's crate as cargo built it: not yet compiled, checked
+/// against the servers or saved (`component_skills` does that).
+pub(crate) struct CrateBuild {
+    /// What its `SKILL.md` says.
+    pub manifest: SkillManifest,
+    /// The documentation after the frontmatter.
+    pub documentation: String,
+    /// The component's bytes.
+    pub code: Vec<u8>,
+    /// How long `cargo build` took.
+    pub cargo_time: Duration,
+}
+
+/// Reads the `SKILL.md` of the Rust skill in `request.source` (it must say
+/// `language: component`) and builds the crate; with no target folder
+/// given, cargo's goes under `cache_dir` when there is one.
+pub(crate) async fn build_crate(request: &BuildRequest, cache_dir: Option<&Path>) -> Result<CrateBuild, SkillError> {
     let manifest_path = request.source.join("SKILL.md");
     let text = std::fs::read_to_string(&manifest_path)
         .map_err(|e| SkillError::Io(format!("{}: {e}", manifest_path.display())))?;
@@ -57,41 +66,19 @@ pub async fn build_component(runtime: &Runtime, request: &BuildRequest) -> Resul
     }
 
     let started = Instant::now();
-    let wasm_path = cargo_build(&request.source, &target_dir(runtime, request)).await?;
+    let wasm_path = cargo_build(&request.source, &target_dir(request, cache_dir)).await?;
     let cargo_time = started.elapsed();
     let code = std::fs::read(&wasm_path).map_err(|e| SkillError::Io(format!("{}: {e}", wasm_path.display())))?;
-
-    let engine = runtime.engine();
-    let tools = runtime.tool_registry();
-    let started = Instant::now();
-    let digest = hex(&Sha256::digest(&code));
-    let component =
-        tools.compiled_skills().compile(engine, &manifest.name, &digest, &code).map_err(SkillError::Build)?;
-    let precompile_time = started.elapsed();
-    crate::typed::link(engine, &component, &tools)
-        .await
-        .map_err(|e| SkillError::Build(format!("its imports do not match the servers' tools: {e}")))?;
-
-    let called = crate::typed::typed_tools(engine, &component, &tools).await;
-    let mut recorded = std::collections::BTreeMap::new();
-    for (tool, digest) in digests(&tools, &called).await {
-        if let Ok(digest) = digest {
-            recorded.insert(tool, digest);
-        }
-    }
-    let manifest = SkillManifest { tools: recorded, ..manifest };
-    let new = NewSkill { manifest, documentation: &documentation, code: &code };
-    let skill = tools.skills().save_with_source(new, &request.source)?;
-    Ok(Built { skill, cargo_time, precompile_time })
+    Ok(CrateBuild { manifest, documentation, code, cargo_time })
 }
 
-fn target_dir(runtime: &Runtime, request: &BuildRequest) -> PathBuf {
+fn target_dir(request: &BuildRequest, cache_dir: Option<&Path>) -> PathBuf {
     let from_env = std::env::var_os("AIRLOCK_SKILL_TARGET_DIR").filter(|v| !v.is_empty()).map(PathBuf::from);
     request
         .target_dir
         .clone()
         .or(from_env)
-        .or_else(|| runtime.tool_registry().compiled_skills().cache_dir().map(|dir| dir.join("skill-target")))
+        .or_else(|| cache_dir.map(|dir| dir.join("skill-target")))
         .unwrap_or_else(|| request.source.join("target"))
 }
 

@@ -4,16 +4,19 @@
 //! `skill.wasm`). The manifest records the SHA-256 of the code (code that
 //! does not match is refused) and of the schemas of every tool the code
 //! calls, so a skill whose tools changed is reported stale before it runs.
+//!
+//! This is the source side, without wasmtime: compiling and linking
+//! component skills is `component_skills`' ([`crate::Runtime::build_skill`]
+//! builds one).
 
 mod build;
-mod compiled;
 mod imports;
 mod manifest;
 mod stale;
 mod store;
 
-pub use build::{BuildRequest, Built, build_component};
-pub(crate) use compiled::{CompiledSkills, JsCompiler};
+pub(crate) use build::build_crate;
+pub use build::{BuildRequest, Built};
 pub use imports::tools_called;
 pub use manifest::{SkillLanguage, SkillManifest, validate_name};
 pub use stale::{StaleTool, digests, stale_tools};
@@ -97,7 +100,7 @@ fn default_language() -> SkillLanguage {
 /// TypeScript must compile; component skills are built with `airlock
 /// skills build`, not saved from source.
 pub async fn save_source(
-    registry: &crate::ToolRegistry,
+    registry: &crate::registry::ToolRegistry,
     store: &SkillStore,
     request: SaveRequest,
 ) -> Result<Skill, SkillError> {

@@ -2,7 +2,7 @@
 //! executions, and reported stale when a tool they call changes its schema.
 
 use crate::support::{assert_ok, builder, run_in};
-use airlock::skills::{BuildRequest, SkillLanguage, build_component};
+use airlock::skills::{BuildRequest, SkillLanguage};
 use airlock::{Language, Limits, Runtime, ToolDefinition};
 use serde_json::{Value, json};
 
@@ -126,7 +126,7 @@ async fn the_bundled_rust_skill_builds_and_runs_against_the_real_time_server() {
     let config = crate::support::config_with(&["time"], Value::Null);
     let runtime = builder().config(&config).skill_folders(vec![dir.path().to_path_buf()]).build().await.unwrap();
     let request = BuildRequest { source: meeting_times_source(), target_dir: Some(skill_target_dir()) };
-    let built = build_component(&runtime, &request).await.expect("builds");
+    let built = runtime.build_skill(&request).await.expect("builds");
     let manifest = &built.skill.manifest;
     assert_eq!(manifest.language, SkillLanguage::Component);
     assert_eq!(manifest.tools.keys().collect::<Vec<_>>(), ["time.convert_time"], "its typed calls are recorded");
@@ -165,7 +165,7 @@ async fn building_against_a_server_whose_schema_changed_names_the_tool_and_field
         .await
         .unwrap();
     let request = BuildRequest { source: meeting_times_source(), target_dir: Some(skill_target_dir()) };
-    let error = build_component(&runtime, &request).await.expect_err("must not build").to_string();
+    let error = runtime.build_skill(&request).await.expect_err("must not build").to_string();
     assert!(error.contains("time.convert_time argument: field `time` is no longer in the server's schema"), "{error}");
     assert!(!dir.path().join("meeting-times").exists(), "nothing saved");
 }
