@@ -1,10 +1,11 @@
 //! Detection: where personal data sits in a text, and whether a JSON value
 //! is personal data because of the key it is stored under.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
+use std::sync::{Arc, OnceLock};
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::checksums;
@@ -197,32 +198,31 @@ enum Check {
     Inn,
     Snils,
     Secret,
-    Custom,
 }
 
-/// A compiled recognizer.
-#[derive(Debug)]
-struct Recognizer {
-    kind: PiiKind,
-    regex: Regex,
-    check: Check,
-}
-
-/// Built-in recognizers: kind, check, pattern. ASCII-only classes and word
+/// Built-in recognizers: kind, check, pattern (e-mail addresses are found
+/// by [`find_emails`], not by a pattern). ASCII-only classes and word
 /// boundaries keep the regex engine on its fast paths. Where two find the
 /// same span, the earlier wins: the checksummed SSN and SNILS shapes come
 /// before the looser national phone patterns.
-const BUILTIN: &[(PiiKind, Check, &str)] = &[
+///
+/// The patterns are compiled once per process, each the first time a text
+/// passes its prefilter (see [`Features::admits`]), and shared by every
+/// [`Detector`].
+const BUILTIN: [(PiiKind, Check, &str); 14] = [
     (
         PiiKind::Secret,
         Check::Secret,
-        r"(?-u:\b)(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|(?:AKIA|ASIA)[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20,}|eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+)",
+        concat!(
+            r"(?-u:\b)(?:sk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}",
+            r"|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|(?:AKIA|ASIA)[0-9A-Z]{16}",
+            r"|xox[abprs]-[A-Za-z0-9-]{10,}|xapp-[0-9A-Za-z-]{20,}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20,}",
+            r"|hf_[A-Za-z0-9]{30,}|npm_[A-Za-z0-9]{36}|pypi-AgE[A-Za-z0-9_-]{50,}",
+            r"|SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|dop_v1_[a-f0-9]{64}",
+            r"|ya29\.[0-9A-Za-z_-]{20,}|eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+)",
+        ),
     ),
-    (
-        PiiKind::Email,
-        Check::Email,
-        r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}",
-    ),
+    (PiiKind::Email, Check::Email, ""),
     (PiiKind::Iban, Check::Iban, r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}"),
     (PiiKind::CreditCard, Check::Card, r"(?-u:\b)[1-9](?:[ -]?[0-9]){12,18}(?-u:\b)"),
     (PiiKind::UsSsn, Check::Ssn, r"(?-u:\b)(?:[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4})(?-u:\b)"),
@@ -253,21 +253,433 @@ const BUILTIN: &[(PiiKind, Check, &str)] = &[
     (PiiKind::Ip, Check::Ipv6, r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}"),
 ];
 
+/// The compiled built-in patterns, by position in [`BUILTIN`].
+static COMPILED: [OnceLock<Regex>; BUILTIN.len()] = [const { OnceLock::new() }; BUILTIN.len()];
+
+/// The compiled pattern of built-in recognizer `index`.
+fn builtin_regex(index: usize) -> &'static Regex {
+    COMPILED[index].get_or_init(|| {
+        // The built-in patterns are constants that the tests compile.
+        Regex::new(BUILTIN[index].2).expect("built-in PII patterns compile")
+    })
+}
+
+/// What a pass or two over a text's bytes tells about it: which
+/// recognizers can possibly match, so that the others are not run at all
+/// (running a pattern costs some 100 ns even on a short text).
+///
+/// A pattern match starts at an ASCII word boundary (`(?-u:\b)`), so the
+/// stretches of digits below are counted from a digit that follows a byte
+/// other than `[A-Za-z0-9_]`, and end at a digit followed by one.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Features {
+    digits: usize,
+    /// The lengths of the runs of digits on word boundaries (`1 << len`,
+    /// lengths from 63 up as 63).
+    bounded_runs: u64,
+    /// A bounded run of 11 digits starting with 8 (`89123456789`).
+    eight_eleven: bool,
+    /// Digit stretches joined by single spaces or dashes (`4111 1111 1111
+    /// 1111`, `123-45-6789`): the most digits in one, and in one of three
+    /// or more groups.
+    grouped: usize,
+    grouped_multi: usize,
+    /// Digit stretches joined by one or two of ` -./()` (`+7 (912)
+    /// 345-67-89`, `030/1234567`): the most digits in one, and in one of
+    /// two or more groups.
+    phone: usize,
+    phone_multi: usize,
+    /// The longest stretch of capitals and digits joined by single spaces
+    /// (`DE89 3704 0044 0532 0130 00`).
+    iban_chars: usize,
+    /// A word starts with the prefix of a secret format (`sk-`, `ghp_`,
+    /// `AKIA`...).
+    secret_prefix: bool,
+    at: bool,
+    plus: bool,
+    dots: usize,
+    colons: usize,
+    double_colon: bool,
+    /// A `[` (which a token lookalike starts with).
+    pub(crate) bracket: bool,
+}
+
+/// Whether `b` is an ASCII word character, as `(?-u:\b)` sees words.
+fn ascii_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The prefixes of the secret formats of [`BUILTIN`]'s first pattern: a
+/// secret can only start where a word starts with one of them.
+const SECRET_PREFIXES: [&[u8]; 28] = [
+    b"sk-",
+    b"sk_live_",
+    b"sk_test_",
+    b"rk_live_",
+    b"rk_test_",
+    b"ghp_",
+    b"gho_",
+    b"ghu_",
+    b"ghs_",
+    b"ghr_",
+    b"github_pat_",
+    b"AKIA",
+    b"ASIA",
+    b"xox",
+    b"xapp-",
+    b"AIza",
+    b"glpat-",
+    b"hf_",
+    b"npm_",
+    b"pypi-AgE",
+    b"SG.",
+    b"shpat_",
+    b"shpca_",
+    b"shppa_",
+    b"shpss_",
+    b"dop_v1_",
+    b"ya29.",
+    b"eyJ",
+];
+
+/// The first bytes of [`SECRET_PREFIXES`].
+static SECRET_FIRST: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < SECRET_PREFIXES.len() {
+        table[SECRET_PREFIXES[i][0] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// Whether a secret format's prefix starts `rest`.
+fn secret_prefix_at(rest: &[u8]) -> bool {
+    SECRET_PREFIXES.iter().any(|prefix| rest.starts_with(prefix))
+}
+
+/// A stretch of digit groups joined by separators, counted from the
+/// earliest digit a match may start at.
+#[derive(Debug, Default, Clone, Copy)]
+struct Stretch {
+    active: bool,
+    counting: bool,
+    digits: usize,
+    groups: usize,
+    /// Separators since the last digit.
+    separators: usize,
+}
+
+impl Stretch {
+    /// A digit, after a non-word byte or not; a stretch allows up to
+    /// `max_separators` between groups.
+    fn digit(&mut self, after_boundary: bool, max_separators: usize) {
+        if !self.active || self.separators > max_separators {
+            *self = Stretch { active: true, counting: after_boundary, digits: 0, groups: 1, separators: 0 };
+        } else if self.separators > 0 {
+            if self.counting {
+                self.groups += 1;
+            } else {
+                // A separator is a word boundary: matches may start here.
+                self.counting = true;
+                self.groups = 1;
+            }
+        }
+        if self.counting {
+            self.digits += 1;
+        }
+        self.separators = 0;
+    }
+
+    /// A byte other than a digit: one of the stretch's separators or not.
+    fn other(&mut self, separator: bool) {
+        if separator {
+            self.separators += 1;
+        } else {
+            self.active = false;
+        }
+    }
+
+    /// The digits and groups so far, if a match may end here (just after a
+    /// digit).
+    fn ending(&self) -> Option<(usize, usize)> {
+        (self.active && self.counting && self.separators == 0).then_some((self.digits, self.groups))
+    }
+}
+
+impl Features {
+    pub(crate) fn of(text: &str) -> Features {
+        let bytes = text.as_bytes();
+        // Phase one: counts, in a loop the compiler vectorises (byte-wide
+        // counters over chunks short enough not to overflow them).
+        let (mut digits, mut upper, mut at, mut plus, mut dots, mut colons, mut bracket, mut joiners) =
+            (0usize, 0usize, 0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+        for chunk in bytes.chunks(255) {
+            let (mut d, mut u, mut a, mut p, mut o, mut c, mut b, mut j) = (0u8, 0u8, 0u8, 0u8, 0u8, 0u8, 0u8, 0u8);
+            for &x in chunk {
+                d += u8::from(x.wrapping_sub(b'0') < 10);
+                u += u8::from(x.wrapping_sub(b'A') < 26);
+                a += u8::from(x == b'@');
+                p += u8::from(x == b'+');
+                o += u8::from(x == b'.');
+                c += u8::from(x == b':');
+                b += u8::from(x == b'[');
+                j += u8::from(x == b'_' || x == b'-');
+            }
+            digits += usize::from(d);
+            upper += usize::from(u);
+            at += usize::from(a);
+            plus += usize::from(p);
+            dots += usize::from(o);
+            colons += usize::from(c);
+            bracket += usize::from(b);
+            joiners += usize::from(j);
+        }
+        let mut f = Features {
+            digits,
+            at: at > 0,
+            plus: plus > 0,
+            dots,
+            colons,
+            double_colon: colons >= 2 && memchr::memmem::find(bytes, b"::").is_some(),
+            bracket: bracket > 0,
+            ..Features::default()
+        };
+        // Phase two, only where it could matter: the digit stretches where
+        // there are digits enough for a phone (nine) or capitals and digits
+        // for an IBAN; the secret prefixes where there is a `_`, `-`, `.`
+        // or capital (every prefix has one).
+        let long = bytes.len() >= 15;
+        if digits >= 9 || (long && digits >= 2 && upper >= 2) {
+            f.measure_digits(bytes);
+        }
+        if long && joiners + dots + upper > 0 {
+            f.secret_prefix = (0..bytes.len()).any(|i| {
+                SECRET_FIRST[usize::from(bytes[i])]
+                    && (i == 0 || !(ascii_word(bytes[i - 1]) || bytes[i - 1] == b'-'))
+                    && secret_prefix_at(&bytes[i..])
+            });
+        }
+        f
+    }
+
+    /// Phase two of [`Features::of`] for the numeric recognizers and IBANs.
+    fn measure_digits(&mut self, bytes: &[u8]) {
+        let (mut grouped, mut phone) = (Stretch::default(), Stretch::default());
+        let (mut run, mut run_bounded, mut run_first) = (0usize, false, 0u8);
+        let (mut iban, mut iban_space) = (0usize, false);
+        let mut previous = b' ';
+        // A space after the end lets the last stretch end.
+        for &b in bytes.iter().chain(std::iter::once(&b' ')) {
+            if b.is_ascii_digit() {
+                let after_boundary = !ascii_word(previous);
+                if run == 0 {
+                    run_bounded = after_boundary;
+                    run_first = b;
+                }
+                run += 1;
+                grouped.digit(after_boundary, 1);
+                phone.digit(after_boundary, 2);
+            } else {
+                if previous.is_ascii_digit() && !ascii_word(b) {
+                    // A match may end at the digit before `b`.
+                    if run_bounded {
+                        self.bounded_runs |= 1 << run.min(63);
+                        self.eight_eleven |= run == 11 && run_first == b'8';
+                    }
+                    if let Some((digits, groups)) = grouped.ending() {
+                        self.grouped = self.grouped.max(digits);
+                        if groups >= 3 {
+                            self.grouped_multi = self.grouped_multi.max(digits);
+                        }
+                    }
+                    if let Some((digits, groups)) = phone.ending() {
+                        self.phone = self.phone.max(digits);
+                        if groups >= 2 {
+                            self.phone_multi = self.phone_multi.max(digits);
+                        }
+                    }
+                }
+                run = 0;
+                grouped.other(b == b' ' || b == b'-');
+                phone.other(matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')'));
+            }
+            if b.is_ascii_digit() || b.is_ascii_uppercase() {
+                iban += 1;
+                iban_space = false;
+                self.iban_chars = self.iban_chars.max(iban);
+            } else if b == b' ' && !iban_space {
+                iban_space = true;
+            } else {
+                iban = 0;
+                iban_space = false;
+            }
+            previous = b;
+        }
+    }
+
+    /// Whether a bounded run of `len` digits was seen.
+    fn bounded_run(&self, len: u32) -> bool {
+        self.bounded_runs & (1 << len) != 0
+    }
+
+    /// Whether a value `check` accepts can be in the text: each needs its
+    /// digits in one stretch on word boundaries (a card 13, a phone 9, an
+    /// INN a run of 10 or 12), an `@`, a `+`, dots or colons, or a secret
+    /// format's prefix.
+    fn admits(&self, check: Check) -> bool {
+        match check {
+            Check::Secret => self.secret_prefix,
+            Check::Email => self.at,
+            // The shortest IBAN (Norway's) has 15 characters.
+            Check::Iban => self.iban_chars >= 15 && self.digits >= 2,
+            Check::Card => self.grouped >= 13,
+            Check::Ssn => self.grouped_multi >= 9,
+            Check::SsnPlain => self.bounded_run(9),
+            Check::Snils => self.grouped_multi >= 11 || self.bounded_run(11),
+            Check::PhoneIntl => self.plus && self.phone >= 9,
+            // Without separators only `8` and ten digits is a national number.
+            Check::PhoneNational => self.phone_multi >= 9 || self.eight_eleven,
+            Check::Inn => self.bounded_run(10) || self.bounded_run(12),
+            Check::Ipv4 => self.dots >= 3 && self.digits >= 4,
+            // Eight groups have seven colons, six and an IPv4 address five;
+            // fewer groups need `::`.
+            Check::Ipv6 => (self.double_colon || self.colons >= 5) && self.digits >= 1,
+        }
+    }
+
+    /// The built-in recognizers (bits by position in [`BUILTIN`]) that can
+    /// match.
+    fn admitted(&self) -> u16 {
+        let mut bits = 0;
+        for (index, (_, check, _)) in BUILTIN.iter().enumerate() {
+            if self.admits(*check) {
+                bits |= 1 << index;
+            }
+        }
+        bits
+    }
+}
+
+/// A set of built-in kinds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct KindSet(u16);
+
+impl KindSet {
+    fn insert(&mut self, kind: &PiiKind) {
+        if let Some(i) = kind.builtin_index() {
+            self.0 |= 1 << i;
+        }
+    }
+
+    fn contains(self, kind: &PiiKind) -> bool {
+        kind.builtin_index().is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+}
+
+/// What the key a JSON value stands under says about the value: computed
+/// once per key by [`Detector::key_class`] (and cached per document by
+/// [`KeyClasses`]), then applied to every value under it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct KeyClass {
+    /// There is a key at all.
+    keyed: bool,
+    /// A person key (and person names are detected).
+    person: bool,
+    /// The person key also names things (`name`): the value must look
+    /// like a person's name.
+    ambiguous_person: bool,
+    /// An address key (and addresses are detected).
+    address: bool,
+    /// A credential key (and secrets are detected).
+    secret: bool,
+    /// A password key: any value is a secret.
+    password: bool,
+    /// A US SSN or taxpayer-number key (and SSNs are detected).
+    ssn: bool,
+    /// A time key: numbers under it are not identifiers.
+    pub(crate) time: bool,
+    /// A Russian taxpayer-number key (`inn`): context for an INN that
+    /// could otherwise be a Unix time.
+    tax: bool,
+}
+
+impl KeyClass {
+    /// Whether the key says nothing about the values under it: they are
+    /// detected in like free text.
+    pub(crate) fn is_inert(&self) -> bool {
+        !(self.person || self.address || self.secret || self.ssn || self.tax)
+    }
+
+    /// What is known about values that stand under no key.
+    pub(crate) const NONE: KeyClass = KeyClass {
+        keyed: false,
+        person: false,
+        ambiguous_person: false,
+        address: false,
+        secret: false,
+        password: false,
+        ssn: false,
+        time: false,
+        tax: false,
+    };
+}
+
+/// Key classes of one document's keys, each computed once.
+pub(crate) struct KeyClasses<'d> {
+    detector: &'d Detector,
+    cache: hashbrown::HashMap<Box<str>, KeyClass>,
+}
+
+/// Distinct keys remembered per document; beyond that each is classified
+/// again where it occurs (documents whose keys are data, not a schema).
+const KEY_CACHE_LIMIT: usize = 1024;
+
+impl<'d> KeyClasses<'d> {
+    pub(crate) fn new(detector: &'d Detector) -> KeyClasses<'d> {
+        KeyClasses { detector, cache: hashbrown::HashMap::new() }
+    }
+
+    /// The class of `key`.
+    pub(crate) fn of(&mut self, key: &str) -> KeyClass {
+        if let Some(class) = self.cache.get(key) {
+            return *class;
+        }
+        let class = self.detector.key_class(Some(key));
+        if self.cache.len() < KEY_CACHE_LIMIT {
+            self.cache.insert(key.into(), class);
+        }
+        class
+    }
+}
+
 /// Finds personal data in text and classifies JSON values by their key.
 ///
-/// Built once from a [`PiiConfig`] (all regular expressions are compiled
-/// then) and shared; [`find`](Detector::find) allocates nothing for a
-/// text without a digit or `@` unless custom recognizers are configured.
-#[derive(Debug)]
+/// Cheap to build and to clone: the built-in patterns are compiled once
+/// per process, lazily, each the first time a text could hold a value it
+/// matches, and shared by every detector; a clone shares everything with
+/// the original. Build one per configuration and clone it (or put it in an
+/// [`Arc`]) wherever it is needed.
+///
+/// [`find`](Detector::find) makes one pass over the text to learn which
+/// recognizers could match it (e-mail addresses need an `@`, cards 13
+/// digits, INNs a run of 10...) and runs only those.
+#[derive(Debug, Clone)]
 pub struct Detector {
-    recognizers: Vec<Recognizer>,
-    set: RegexSet,
-    has_custom: bool,
-    enabled: HashSet<PiiKind>,
-    person_keys: HashSet<String>,
-    address_keys: HashSet<String>,
+    inner: Arc<Inner>,
+}
+
+/// What a [`Detector`] holds.
+#[derive(Debug)]
+struct Inner {
+    custom: Vec<(PiiKind, Regex)>,
+    enabled: KindSet,
+    /// The enabled built-in recognizers, by position in [`BUILTIN`].
+    builtin: u16,
+    person_keys: hashbrown::HashSet<String>,
+    address_keys: hashbrown::HashSet<String>,
     secret_keys: Vec<String>,
-    allow: HashSet<String>,
+    allow: hashbrown::HashSet<String>,
 }
 
 /// A key as compared with the configured lists: lower case without `_`,
@@ -301,39 +713,52 @@ fn valid_custom_name(name: &str) -> bool {
         && !PiiKind::BUILTIN.iter().any(|kind| kind.as_str() == name)
 }
 
+/// What surrounds a text being searched, beyond the text itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Context {
+    /// The text stands under a key naming a Russian taxpayer number.
+    pub(crate) tax: bool,
+}
+
+impl From<KeyClass> for Context {
+    fn from(class: KeyClass) -> Context {
+        Context { tax: class.tax }
+    }
+}
+
 impl Detector {
-    /// Compiles the detector for `config`.
+    /// Builds the detector for `config`: checks the kind names, compiles
+    /// the custom recognizers and indexes the key lists. The built-in
+    /// patterns are not compiled here (see [`Detector`]), so this takes
+    /// microseconds without custom recognizers.
     ///
     /// `enabled` may list only built-in kinds (custom kinds are always on):
     /// an unknown name is an error rather than a kind nothing detects.
     pub fn new(config: &PiiConfig) -> Result<Detector, PiiConfigError> {
         check_kinds("detect.enabled", &config.enabled, &builtin_names())?;
-        let enabled: HashSet<PiiKind> = config.enabled.iter().cloned().collect();
-        let mut recognizers = Vec::new();
+        let mut enabled = KindSet::default();
+        for kind in &config.enabled {
+            enabled.insert(kind);
+        }
+        let mut custom = Vec::new();
         for (name, pattern) in &config.custom {
             let upper = name.to_uppercase();
             if !valid_custom_name(&upper) {
                 return Err(PiiConfigError::InvalidName(name.clone()));
             }
             let regex = Regex::new(pattern).map_err(|source| PiiConfigError::Regex { name: name.clone(), source })?;
-            recognizers.push(Recognizer { kind: PiiKind::Custom(upper), regex, check: Check::Custom });
+            custom.push((PiiKind::Custom(upper), regex));
         }
-        let has_custom = !recognizers.is_empty();
-        for (kind, check, pattern) in BUILTIN {
+        let mut builtin = 0;
+        for (index, (kind, _, _)) in BUILTIN.iter().enumerate() {
             if enabled.contains(kind) {
-                // The built-in patterns are constants covered by the tests.
-                let regex = Regex::new(pattern)
-                    .map_err(|source| PiiConfigError::Regex { name: kind.as_str().to_owned(), source })?;
-                recognizers.push(Recognizer { kind: kind.clone(), regex, check: *check });
+                builtin |= 1 << index;
             }
         }
-        let set = RegexSet::new(recognizers.iter().map(|r| r.regex.as_str()))
-            .map_err(|source| PiiConfigError::Regex { name: "*".to_owned(), source })?;
-        Ok(Detector {
-            recognizers,
-            set,
-            has_custom,
+        let inner = Inner {
+            custom,
             enabled,
+            builtin,
             person_keys: config.context_keys_person.iter().map(|k| normalize_key(k).into_owned()).collect(),
             address_keys: config.context_keys_address.iter().map(|k| normalize_key(k).into_owned()).collect(),
             secret_keys: config
@@ -343,49 +768,87 @@ impl Detector {
                 .filter(|k| !k.is_empty())
                 .collect(),
             allow: config.allow.iter().cloned().collect(),
-        })
+        };
+        Ok(Detector { inner: Arc::new(inner) })
+    }
+
+    /// Compiles every built-in pattern now rather than on first use: for a
+    /// server that would rather pay the few milliseconds at start-up than
+    /// in its first request. Detection is the same either way.
+    pub fn warm_up(&self) {
+        for (index, (kind, check, _)) in BUILTIN.iter().enumerate() {
+            if *check != Check::Email && self.inner.enabled.contains(kind) {
+                builtin_regex(index);
+            }
+        }
     }
 
     /// Whether `kind` is detected (custom kinds are always).
     pub fn is_enabled(&self, kind: &PiiKind) -> bool {
-        matches!(kind, PiiKind::Custom(_)) || self.enabled.contains(kind)
+        matches!(kind, PiiKind::Custom(_)) || self.inner.enabled.contains(kind)
     }
 
     /// Whether `value` is on the allow-list.
     pub fn is_allowed(&self, value: &str) -> bool {
-        self.allow.contains(value)
+        !self.inner.allow.is_empty() && self.inner.allow.contains(value)
     }
 
     /// The personal data in `text`: checksum-validated, not allow-listed,
     /// non-overlapping, leftmost-longest, in order. Among equal spans a
     /// custom recognizer wins, then the built-ins in a fixed order.
     pub fn find(&self, text: &str) -> Vec<Match> {
-        let bytes = text.as_bytes();
-        let has_digit = bytes.iter().any(u8::is_ascii_digit);
-        let has_at = has_digit || bytes.contains(&b'@');
-        if !has_digit && !has_at && !self.has_custom {
-            return Vec::new();
-        }
-        let mut found: Vec<Match> = Vec::new();
-        for index in self.set.matches(text).iter() {
-            let Some(recognizer) = self.recognizers.get(index) else { continue };
-            let applies = match recognizer.check {
-                Check::Custom => true,
-                Check::Email => has_at,
-                _ => has_digit,
-            };
-            if !applies {
-                continue;
-            }
-            for candidate in recognizer.regex.find_iter(text) {
-                if let Some((start, end)) = validate(recognizer.check, text, candidate.start(), candidate.end())
-                    && start < end
-                    && !self.allow.contains(&text[start..end])
-                {
-                    found.push(Match { start, end, kind: recognizer.kind.clone() });
+        self.find_in(text, Context::default())
+    }
+
+    /// [`find`](Self::find) for a text in `context`.
+    pub(crate) fn find_in(&self, text: &str, context: Context) -> Vec<Match> {
+        self.find_with(text, &Features::of(text), context)
+    }
+
+    /// The custom recognizers' matches in `text`.
+    fn find_custom(&self, text: &str, found: &mut Vec<Match>) {
+        for (kind, regex) in &self.inner.custom {
+            for m in regex.find_iter(text) {
+                if m.start() < m.end() && !self.is_allowed(m.as_str()) {
+                    found.push(Match { start: m.start(), end: m.end(), kind: kind.clone() });
                 }
             }
         }
+    }
+
+    /// The built-in recognizers' matches in `text`, whose `features` are
+    /// known.
+    fn find_builtin(&self, text: &str, features: &Features, context: Context, found: &mut Vec<Match>) {
+        let mut run = features.admitted() & self.inner.builtin;
+        let mut push = |start: usize, end: usize, kind: &PiiKind| {
+            if start < end && !self.is_allowed(&text[start..end]) {
+                found.push(Match { start, end, kind: kind.clone() });
+            }
+        };
+        while run != 0 {
+            let index = run.trailing_zeros() as usize;
+            run &= run - 1;
+            let (kind, check, _) = &BUILTIN[index];
+            if *check == Check::Email {
+                find_emails(text, |start, end| push(start, end, kind));
+                continue;
+            }
+            for candidate in builtin_regex(index).find_iter(text) {
+                if let Some((start, end)) = validate(*check, text, candidate.start(), candidate.end(), context) {
+                    push(start, end, kind);
+                }
+            }
+        }
+    }
+
+    /// [`find_in`](Self::find_in) for a text whose `features` are known.
+    pub(crate) fn find_with(&self, text: &str, features: &Features, context: Context) -> Vec<Match> {
+        let mut found: Vec<Match> = Vec::new();
+        if self.inner.custom.is_empty() && features.admitted() & self.inner.builtin == 0 {
+            return found;
+        }
+        self.find_custom(text, &mut found);
+        self.find_builtin(text, features, context, &mut found);
         select_leftmost_longest(found)
     }
 
@@ -415,54 +878,71 @@ impl Detector {
     /// key (see [`PiiConfig::secret_keys`]). `None` without a key, for
     /// allow-listed values, and for disabled kinds.
     pub fn classify_value(&self, key: Option<&str>, value: &str) -> Option<PiiKind> {
-        let normalized = normalize_key(key?);
-        let key: &str = &normalized;
-        if value.is_empty() || self.is_allowed(value) {
-            return None;
-        }
-        if self.enabled.contains(&PiiKind::Secret) && self.is_secret(key, value) {
-            return Some(PiiKind::Secret);
-        }
-        if self.enabled.contains(&PiiKind::UsSsn) && is_ssn_key(key) && is_plain_ssn(value) {
-            return Some(PiiKind::UsSsn);
-        }
-        let has_letter = value.chars().any(char::is_alphabetic);
-        if has_letter
-            && self.enabled.contains(&PiiKind::Person)
-            && self.person_keys.contains(key)
-            && (!AMBIGUOUS_PERSON_KEYS.contains(&key) || looks_like_person_name(value))
-        {
-            return Some(PiiKind::Person);
-        }
-        if has_letter && self.enabled.contains(&PiiKind::Address) && self.address_keys.contains(key) {
-            return Some(PiiKind::Address);
-        }
-        None
+        self.classify(self.key_class(key), value)
     }
 
     /// Whether numbers under `key` may be identifiers (not under a time key
     /// such as `created_at`, where a Unix time can pass a checksum by luck).
     pub fn numbers_may_identify(&self, key: Option<&str>) -> bool {
-        key.is_none_or(|key| !is_time_key(&normalize_key(key)))
+        !self.key_class(key).time
     }
 
-    /// Whether `value` under the normalised `key` is a credential.
-    fn is_secret(&self, key: &str, value: &str) -> bool {
-        if !self.secret_keys.iter().any(|k| key.ends_with(k.as_str())) {
-            return false;
+    /// What `key` says about the values under it.
+    pub(crate) fn key_class(&self, key: Option<&str>) -> KeyClass {
+        let Some(key) = key else { return KeyClass::NONE };
+        let inner = &*self.inner;
+        let key = normalize_key(key);
+        let key: &str = &key;
+        KeyClass {
+            keyed: true,
+            person: inner.enabled.contains(&PiiKind::Person) && inner.person_keys.contains(key),
+            ambiguous_person: AMBIGUOUS_PERSON_KEYS.contains(&key),
+            address: inner.enabled.contains(&PiiKind::Address) && inner.address_keys.contains(key),
+            secret: inner.enabled.contains(&PiiKind::Secret)
+                && inner.secret_keys.iter().any(|k| key.ends_with(k.as_str())),
+            password: key.contains("pass") || key.ends_with("pwd"),
+            ssn: inner.enabled.contains(&PiiKind::UsSsn) && is_ssn_key(key),
+            time: is_time_key(key),
+            tax: is_tax_key(key),
         }
-        if key.contains("pass") || key.ends_with("pwd") {
-            return true;
+    }
+
+    /// [`classify_value`](Self::classify_value) under a key of `class`.
+    pub(crate) fn classify(&self, class: KeyClass, value: &str) -> Option<PiiKind> {
+        if !class.keyed || value.is_empty() || self.is_allowed(value) {
+            return None;
         }
-        let mut rest = value;
-        for scheme in ["Bearer ", "Basic ", "Token ", "bearer ", "basic ", "token "] {
-            if let Some(stripped) = value.strip_prefix(scheme) {
-                rest = stripped;
-                break;
+        if class.secret && (class.password || looks_like_credential(value)) {
+            return Some(PiiKind::Secret);
+        }
+        if class.ssn && is_plain_ssn(value) {
+            return Some(PiiKind::UsSsn);
+        }
+        if (class.person || class.address) && value.chars().any(char::is_alphabetic) {
+            if class.person && (!class.ambiguous_person || looks_like_person_name(value)) {
+                return Some(PiiKind::Person);
+            }
+            if class.address {
+                return Some(PiiKind::Address);
             }
         }
-        rest.chars().count() >= 8 && !rest.chars().any(char::is_whitespace) && entropy(rest) >= 3.0
+        None
     }
+}
+
+/// Whether a value under a credential key (not a password key) is a
+/// credential: at least 8 characters without whitespace after an optional
+/// `Bearer `/`Basic `/`Token ` scheme, and at least 3 bits of entropy per
+/// character.
+fn looks_like_credential(value: &str) -> bool {
+    let mut rest = value;
+    for scheme in ["Bearer ", "Basic ", "Token ", "bearer ", "basic ", "token "] {
+        if let Some(stripped) = value.strip_prefix(scheme) {
+            rest = stripped;
+            break;
+        }
+    }
+    rest.chars().count() >= 8 && !rest.chars().any(char::is_whitespace) && entropy(rest) >= 3.0
 }
 
 /// Shannon entropy of `s` in bits per character.
@@ -510,6 +990,17 @@ fn is_ssn_key(key: &str) -> bool {
     key.contains("ssn") || key.contains("socialsecurity") || key == "taxid" || key == "tin"
 }
 
+/// Whether a normalised key names a Russian taxpayer number (`inn`,
+/// `supplier_inn`, `inn_kpp`, `tax_number`, `ИНН`).
+fn is_tax_key(key: &str) -> bool {
+    key.starts_with("inn")
+        || key.ends_with("inn")
+        || key.contains("инн")
+        || key.contains("taxpayer")
+        || key.contains("taxnumber")
+        || key.contains("taxid")
+}
+
 /// Whether `value` is nine digits (dashes or spaces allowed) in valid SSN
 /// ranges.
 fn is_plain_ssn(value: &str) -> bool {
@@ -538,10 +1029,8 @@ fn inside_digit_groups(text: &str, start: usize, end: usize) -> bool {
     (spacer(before) && digit(char_before(text, start - 1))) || (spacer(after) && digit(char_at(text, end + 1)))
 }
 
-/// Whether "SSN" or "social security" stands near `start..end` (48 bytes
-/// before, 32 after): nine plain digits are an SSN only when the text says
-/// so.
-fn mentions_ssn_near(text: &str, start: usize, end: usize) -> bool {
+/// The text around `start..end` (48 bytes before, 32 after), lower case.
+fn surroundings(text: &str, start: usize, end: usize) -> (String, String) {
     let mut from = start.saturating_sub(48);
     while !text.is_char_boundary(from) {
         from += 1;
@@ -550,11 +1039,40 @@ fn mentions_ssn_near(text: &str, start: usize, end: usize) -> bool {
     while !text.is_char_boundary(to) {
         to -= 1;
     }
+    (text[from..start].to_lowercase(), text[end..to].to_lowercase())
+}
+
+/// Whether "SSN" or "social security" stands near `start..end` (48 bytes
+/// before, 32 after): nine plain digits are an SSN only when the text says
+/// so.
+fn mentions_ssn_near(text: &str, start: usize, end: usize) -> bool {
+    let (before, after) = surroundings(text, start, end);
+    let says = |part: &str| part.contains("ssn") || part.contains("social security");
+    says(&before) || says(&after)
+}
+
+/// Whether a word naming a Russian taxpayer number (ИНН, INN, КПП,
+/// taxpayer, налог...) starts near `start..end`.
+fn mentions_inn_near(text: &str, start: usize, end: usize) -> bool {
+    let (before, after) = surroundings(text, start, end);
     let says = |part: &str| {
-        let part = part.to_ascii_lowercase();
-        part.contains("ssn") || part.contains("social security")
+        ["инн", "inn", "кпп", "kpp", "taxpayer", "tax id", "tax number", "налог"].iter().any(|word| {
+            part.match_indices(word).any(|(i, _)| !part[..i].chars().next_back().is_some_and(char::is_alphabetic))
+        })
     };
-    says(&text[from..start]) || says(&text[end..to])
+    says(&before) || says(&after)
+}
+
+/// Where a KPP (`/773601001`: four digits, two digits or capital letters,
+/// three digits) that follows an INN ending at `end` ends, if one does.
+fn kpp_after(text: &str, end: usize) -> Option<usize> {
+    let rest = text.as_bytes().get(end..)?;
+    let kpp = rest.get(..10)?;
+    let shape = kpp[0] == b'/'
+        && kpp[1..5].iter().all(u8::is_ascii_digit)
+        && kpp[5..7].iter().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        && kpp[7..10].iter().all(u8::is_ascii_digit);
+    (shape && clear_after(text, end + 10)).then_some(end + 10)
 }
 
 /// Whether `s` is laid out like an SSN (`NNN-NN-NNNN`, `NNN NN NNNN`):
@@ -581,28 +1099,36 @@ fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
+/// Whether `c` joins numbers and words into one (a date, a version, a
+/// decimal, an order id).
+fn is_joiner(c: char) -> bool {
+    matches!(c, '.' | ',' | '-' | '/' | '_')
+}
+
+/// Whether nothing glues a number starting at `start` to what precedes
+/// it: no word character, and no joiner with a word character before it.
+fn clear_before(text: &str, start: usize) -> bool {
+    match char_before(text, start) {
+        Some(before) if is_word(before) => false,
+        Some(before) if is_joiner(before) => !char_before(text, start - before.len_utf8()).is_some_and(is_word),
+        _ => true,
+    }
+}
+
+/// Whether nothing glues a number ending at `end` to what follows it.
+fn clear_after(text: &str, end: usize) -> bool {
+    match char_at(text, end) {
+        Some(after) if is_word(after) => false,
+        Some(after) if is_joiner(after) => !char_at(text, end + after.len_utf8()).is_some_and(is_word),
+        _ => true,
+    }
+}
+
 /// Whether `start..end` stands on its own as a number: no word character
 /// next to it, and no `.`, `,`, `-`, `/` or `_` joining it to a word or
 /// number (a date, a version, a decimal, an order id).
 fn standalone(text: &str, start: usize, end: usize) -> bool {
-    let joiner = |c: char| matches!(c, '.' | ',' | '-' | '/' | '_');
-    if let Some(before) = char_before(text, start) {
-        if is_word(before) {
-            return false;
-        }
-        if joiner(before) && char_before(text, start - before.len_utf8()).is_some_and(is_word) {
-            return false;
-        }
-    }
-    if let Some(after) = char_at(text, end) {
-        if is_word(after) {
-            return false;
-        }
-        if joiner(after) && char_at(text, end + after.len_utf8()).is_some_and(is_word) {
-            return false;
-        }
-    }
-    true
+    clear_before(text, start) && clear_after(text, end)
 }
 
 /// Number of ASCII digits in `s`.
@@ -610,20 +1136,31 @@ fn digit_count(s: &str) -> usize {
     s.bytes().filter(u8::is_ascii_digit).count()
 }
 
+/// Secret formats whose prefix says everything: their random part may be
+/// all letters, all capitals or all lower-case hex.
+const SELF_EVIDENT_SECRETS: [&str; 7] = ["AKIA", "ASIA", "AIza", "shp", "dop_v1_", "eyJ", "pypi-AgE"];
+
+/// Whether a prefixed secret candidate looks random: a self-evident format,
+/// or a digit or both cases of letters after its prefix (which rules out
+/// `sk-learn-is-a-python-library`).
+fn looks_random(s: &str) -> bool {
+    if SELF_EVIDENT_SECRETS.iter().any(|prefix| s.starts_with(prefix)) {
+        return true;
+    }
+    let body = s.find(['-', '_', '.']).map_or(s, |i| &s[i + 1..]);
+    let bytes = body.as_bytes();
+    bytes.iter().any(u8::is_ascii_digit)
+        || (bytes.iter().any(u8::is_ascii_uppercase) && bytes.iter().any(u8::is_ascii_lowercase))
+}
+
 /// Checks a candidate at `start..end`; the span to keep, maybe narrowed.
-fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+fn validate(check: Check, text: &str, start: usize, end: usize, context: Context) -> Option<(usize, usize)> {
     let s = text.get(start..end)?;
     match check {
-        Check::Custom => Some((start, end)),
-        Check::Email => {
-            let trimmed = s.trim_start_matches(['.', '%', '+', '-']);
-            let start = end - trimmed.len();
-            let local = trimmed.split('@').next()?;
-            (!local.is_empty()).then_some((start, end))
-        }
+        Check::Email => Some((start, end)),
         Check::Secret => {
             let glued = |c: char| is_word(c) || c == '-';
-            let ok = s.bytes().any(|b| b.is_ascii_digit())
+            let ok = looks_random(s)
                 && !char_before(text, start).is_some_and(glued)
                 && !char_at(text, end).is_some_and(is_word);
             ok.then_some((start, end))
@@ -658,10 +1195,7 @@ fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize
             let digits: String = s.chars().filter(char::is_ascii_digit).collect();
             (checksums::snils(&digits) && standalone(text, start, end)).then_some((start, end))
         }
-        Check::Inn => {
-            let ok = if s.len() == 10 { checksums::inn10(s) } else { checksums::inn12(s) };
-            (ok && standalone(text, start, end)).then_some((start, end))
-        }
+        Check::Inn => validate_inn(text, start, end, context),
         Check::Ipv4 => {
             let octets_ok =
                 s.split('.').all(|octet| (octet == "0" || !octet.starts_with('0')) && octet.parse::<u8>().is_ok());
@@ -675,6 +1209,164 @@ fn validate(check: Check, text: &str, start: usize, end: usize) -> Option<(usize
                 && s.parse::<Ipv6Addr>().is_ok();
             ok.then_some((start, end))
         }
+    }
+}
+
+/// An INN: checksummed, standing on its own or followed by a KPP
+/// (`7707083893/773601001`). Ten digits starting with 1 are also a Unix
+/// time (2001 to 2033): such a number is an INN only where the text or the
+/// key mentions one, or a KPP follows.
+fn validate_inn(text: &str, start: usize, end: usize, context: Context) -> Option<(usize, usize)> {
+    let s = &text[start..end];
+    let valid = if s.len() == 10 { checksums::inn10(s) } else { checksums::inn12(s) };
+    if !valid || !clear_before(text, start) {
+        return None;
+    }
+    let kpp = s.len() == 10 && kpp_after(text, end).is_some();
+    if !kpp && !clear_after(text, end) {
+        return None;
+    }
+    let maybe_time = s.len() == 10 && s.starts_with('1');
+    if maybe_time && !kpp && !context.tax && !mentions_inn_near(text, start, end) {
+        return None;
+    }
+    Some((start, end))
+}
+
+/// Whether `c`, not ASCII, may stand in an internationalised e-mail
+/// address (RFC 6531 allows any): anything but white space, control
+/// characters and the punctuation and symbols that end an address in
+/// running text (`«»`, `“”`, `—`, `…`, `。`, `，`...).
+fn is_intl_email_char(c: char) -> bool {
+    !c.is_whitespace()
+        && !c.is_control()
+        && !matches!(c,
+            '\u{A0}'..='\u{BF}' | '\u{D7}' | '\u{F7}'
+            // General punctuation but the zero-width (non-)joiners.
+            | '\u{2000}'..='\u{200B}' | '\u{200E}'..='\u{206F}'
+            // Arrows, mathematical and technical symbols, box drawing, dingbats...
+            | '\u{2190}'..='\u{2BFF}' | '\u{2E00}'..='\u{2E7F}'
+            // CJK symbols and punctuation, full-width ASCII punctuation.
+            | '\u{3000}'..='\u{303F}' | '\u{FF00}'..='\u{FF0F}' | '\u{FF1A}'..='\u{FF20}'
+            | '\u{FF3B}'..='\u{FF40}' | '\u{FF5B}'..='\u{FF65}'
+            | '\u{FE10}'..='\u{FE1F}' | '\u{FE30}'..='\u{FE6F}' | '\u{FFF0}'..='\u{FFFF}'
+            // Emoji and other pictographs.
+            | '\u{1F000}'..='\u{1FAFF}')
+}
+
+/// Whether `c` may stand in the local part of an e-mail address as found
+/// in text.
+fn is_local_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-')
+    } else {
+        is_intl_email_char(c)
+    }
+}
+
+/// Whether `c` may stand in a domain label (ASCII letters, digits and
+/// hyphens, or any script's letters and digits).
+fn is_label_char(c: char) -> bool {
+    if c.is_ascii() { c.is_ascii_alphanumeric() || c == '-' } else { is_intl_email_char(c) }
+}
+
+/// How much of `label` can end a domain: all of a punycode label
+/// (`xn--p1ai`) or of a label of two or more letters of any script
+/// (`com`, `рф`), else its leading ASCII letters if there are two or more.
+fn top_level_len(label: &str) -> Option<usize> {
+    let bytes = label.as_bytes();
+    if bytes.len() > 4
+        && bytes[..4].eq_ignore_ascii_case(b"xn--")
+        && bytes[4..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    {
+        return Some(label.len());
+    }
+    // Letters, or any script's characters (which may include marks that
+    // are not letters, such as the virama of `.संगठन`).
+    let letters = |c: char| c.is_ascii_alphabetic() || !c.is_ascii();
+    if label.chars().nth(1).is_some() && label.chars().all(letters) && label.chars().any(char::is_alphabetic) {
+        return Some(label.len());
+    }
+    let letters = bytes.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    (letters >= 2).then_some(letters)
+}
+
+/// Where the domain of an e-mail address starting at `from` (just after the
+/// `@`) ends: two or more labels of which the last can end a domain.
+fn domain_end(text: &str, from: usize) -> Option<usize> {
+    let mut best = None;
+    let mut labels = 0;
+    let mut pos = from;
+    loop {
+        let rest = &text[pos..];
+        let len = rest.char_indices().find(|&(_, c)| !is_label_char(c)).map_or(rest.len(), |(i, _)| i);
+        // A label starts and ends with a letter or digit: trailing hyphens
+        // end the domain.
+        let label = rest[..len].trim_end_matches('-');
+        if label.is_empty() || label.starts_with('-') {
+            break;
+        }
+        labels += 1;
+        if labels >= 2
+            && let Some(tld) = top_level_len(label)
+        {
+            best = Some(pos + tld);
+        }
+        if label.len() < len {
+            break;
+        }
+        let next = pos + len;
+        if text.as_bytes().get(next) == Some(&b'.') && char_at(text, next + 1).is_some_and(is_label_char) {
+            pos = next + 1;
+        } else {
+            break;
+        }
+    }
+    best
+}
+
+/// Calls `found` with the span of every e-mail address in `text`, ASCII or
+/// internationalised (RFC 6531: `ivanov@пример.рф`, `josé@exämple.de`,
+/// `ivanov@xn--e1afmkfd.xn--p1ai`): a local part, `@`, and a domain of two
+/// or more labels ending in a top-level one.
+fn find_emails(text: &str, mut found: impl FnMut(usize, usize)) {
+    let bytes = text.as_bytes();
+    // Like a regex search, each address starts after the previous one ends.
+    let mut last_end = 0;
+    for at in memchr::memchr_iter(b'@', bytes) {
+        if at < last_end {
+            continue;
+        }
+        let mut start = at;
+        for (i, c) in text[last_end..at].char_indices().rev() {
+            if !is_local_char(c) {
+                break;
+            }
+            start = last_end + i;
+        }
+        while start < at && matches!(bytes[start], b'.' | b'%' | b'+' | b'-') {
+            start += 1;
+        }
+        if start == at {
+            continue;
+        }
+        if let Some(end) = domain_end(text, at + 1) {
+            found(start, end);
+            last_end = end;
+        }
+    }
+}
+
+/// Whether `digits` (a Luhn-valid run) has a card's length for its first
+/// digit: no network issues 13-digit cards but Visa (4), and 1 begins only
+/// 15-digit airline cards, so ten- to thirteen-digit Unix times (which
+/// begin with 1) are no cards.
+fn card_length_fits(digits: &str) -> bool {
+    match digits.as_bytes().first() {
+        Some(b'1') => digits.len() == 15,
+        Some(b'4') => true,
+        Some(_) => digits.len() != 13,
+        None => false,
     }
 }
 
@@ -702,7 +1394,12 @@ fn validate_card(text: &str, start: usize, end: usize) -> Option<(usize, usize)>
         }
         let repeated = digits.bytes().all(|b| b == digits.as_bytes()[0]);
         let groups_ok = part.split([' ', '-']).all(|g| g.len() >= 3 || separators.is_empty());
-        if !repeated && groups_ok && checksums::luhn(&digits) && standalone(text, start, start + group_end) {
+        if !repeated
+            && groups_ok
+            && card_length_fits(&digits)
+            && checksums::luhn(&digits)
+            && standalone(text, start, start + group_end)
+        {
             return Some((start, start + group_end));
         }
     }
@@ -999,6 +1696,185 @@ mod tests {
         assert_eq!(d.classify_value(Some("name"), "Ivan"), None);
         assert_eq!(d.classify_value(Some("password"), "x"), None);
         assert_eq!(d.classify_value(Some("address"), "Main St 1"), Some(PiiKind::Address));
+    }
+
+    #[test]
+    fn internationalised_emails() {
+        for (text, email) in [
+            ("пишите на ivanov@пример.рф, ответим", "ivanov@пример.рф"),
+            ("Иван.Петров@почта.рф", "Иван.Петров@почта.рф"),
+            ("from josé@exämple.de.", "josé@exämple.de"),
+            ("<δοκιμή@παράδειγμα.δοκιμή>", "δοκιμή@παράδειγμα.δοκιμή"),
+            ("联系 用户@例子.广告 谢谢", "用户@例子.广告"),
+            ("मेल: उपयोगकर्ता@उदाहरण.भारत", "उपयोगकर्ता@उदाहरण.भारत"),
+            ("«ivanov@пример.рф»", "ivanov@пример.рф"),
+            ("почта — ivanov@пример.рф… ответ", "ivanov@пример.рф"),
+            ("邮箱：用户@例子.广告。谢谢", "用户@例子.广告"),
+            ("org ivanov@пример.организация", "ivanov@пример.организация"),
+            ("punycode ivanov@xn--e1afmkfd.xn--p1ai ok", "ivanov@xn--e1afmkfd.xn--p1ai"),
+            ("mixed user@xn--80ak6aa92e.com.", "user@xn--80ak6aa92e.com"),
+            ("ivan@пример.com", "ivan@пример.com"),
+            ("ivan@example.рф", "ivan@example.рф"),
+            ("ivan_petrov-1@mail.example.co.uk-", "ivan_petrov-1@mail.example.co.uk"),
+        ] {
+            assert_one(text, email, PiiKind::Email);
+        }
+        // No local part, one label, a one-letter or numeric top level.
+        assert_none("@пользователь, цена@ 100, имя@домен, x@пример.р, x@пример.123, x@-пример.рф, x@.рф");
+    }
+
+    #[test]
+    fn inn_with_kpp() {
+        assert_one("ИНН/КПП 7707083893/773601001", "7707083893", PiiKind::RuInn);
+        assert_one("ИНН/КПП: 7707083893/7736AB001.", "7707083893", PiiKind::RuInn);
+        assert_one("supplier 1655012344/165501001", "1655012344", PiiKind::RuInn);
+        // Not a KPP: the INN stays glued to another number.
+        assert_none("ref 7707083893/77360100 and 7707083893/7736010011 and 7707083893/773601001x");
+    }
+
+    #[test]
+    fn unix_times_are_not_inns_or_cards() {
+        // 1655012344 passes the INN check, 1610571174643 the Luhn check.
+        assert_none("Updated 1655012344 by the scheduler. Last sync: 1610571174643, 1610571174643000");
+        assert_one("ИНН 1655012344", "1655012344", PiiKind::RuInn);
+        assert_one("Taxpayer number (INN) 1655012344 confirmed", "1655012344", PiiKind::RuInn);
+        assert_one("налоговый номер: 1655012344", "1655012344", PiiKind::RuInn);
+        // A tax key is context too.
+        let d = detector();
+        let tax = d.key_class(Some("supplier_inn"));
+        let found = d.find_in("1655012344", Context::from(tax));
+        assert_eq!(found.len(), 1);
+        assert!(d.find_in("1655012344", Context::from(d.key_class(Some("order_id")))).is_empty());
+        // Ten digits not starting with 1 are no Unix time of this century.
+        assert_one("id 7707083893", "7707083893", PiiKind::RuInn);
+        // Visa issued 13-digit numbers; nobody else did.
+        assert_one("card 4222222222222 ok", "4222222222222", PiiKind::CreditCard);
+        assert_none("code 5222222222228");
+    }
+
+    #[test]
+    fn letter_only_and_newer_secrets() {
+        for secret in [
+            "AKIAIOSFODNNEXAMPLEZ",
+            "ASIAQWERTYUIOPASDFGH",
+            "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",
+            "rk_test_lyiUdnswxZPnhHGEggOzutTz",
+            "ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+            "glpat-wawRLxQrLFmGANIFzSkt",
+            "sk-ant-api03-abcdefGHIJKLmnopqrSTUVwxyz",
+            "npm_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+            "shpat_0123456789abcdef0123456789abcdef",
+            "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ",
+            "ya29.a0AfH6SMBxyzABCDEFGHIJKLMNOP",
+        ] {
+            assert_one(&format!("key={secret} "), secret, PiiKind::Secret);
+        }
+        assert_eq!("AKIAIOSFODNNEXAMPLEZ".len(), 20);
+        // Identifiers that share a prefix but are words, not random.
+        assert_none(
+            "hf_hub_download_function_for_models, npm_package_json_version_number, \
+             ASIA_PACIFIC_REGION_OFFICE, glpat-personal-access-token-name, sk-learn-is-a-python-library",
+        );
+    }
+
+    /// What `find` gives with the prefilter skipped: every enabled
+    /// recognizer run on the whole text.
+    fn find_unfiltered(d: &Detector, text: &str) -> Vec<Match> {
+        let mut found = Vec::new();
+        let features = Features {
+            digits: usize::MAX,
+            bounded_runs: u64::MAX,
+            eight_eleven: true,
+            grouped: usize::MAX,
+            grouped_multi: usize::MAX,
+            phone: usize::MAX,
+            phone_multi: usize::MAX,
+            iban_chars: usize::MAX,
+            secret_prefix: true,
+            at: true,
+            plus: true,
+            dots: usize::MAX,
+            colons: usize::MAX,
+            double_colon: true,
+            bracket: true,
+        };
+        d.find_builtin(text, &features, Context::default(), &mut found);
+        select_leftmost_longest(found)
+    }
+
+    proptest::proptest! {
+        /// The prefilter never hides a detection: `find` equals running
+        /// every recognizer.
+        #[test]
+        fn the_prefilter_loses_nothing(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[0-9 .()/+:-]{1,24}",
+                    "[0-9A-Z ]{1,30}",
+                    "[a-zA-Z0-9_.@-]{1,30}",
+                    proptest::strategy::Just("4111 1111 1111 1111".to_owned()),
+                    proptest::strategy::Just("+7 (912) 345-67-89".to_owned()),
+                    proptest::strategy::Just("DE89 3704 0044 0532 0130 00".to_owned()),
+                    proptest::strategy::Just("SSN 123-45-6789".to_owned()),
+                    proptest::strategy::Just("ИНН 7707083893/773601001".to_owned()),
+                    proptest::strategy::Just("AKIAIOSFODNN7EXAMPLE".to_owned()),
+                    proptest::strategy::Just("::ffff:10.0.0.1".to_owned()),
+                    proptest::strategy::Just("89123456789".to_owned()),
+                    proptest::strategy::Just("112-233-445 95".to_owned()),
+                ],
+                1..6,
+            )
+        ) {
+            let d = detector();
+            let text = parts.concat();
+            proptest::prop_assert_eq!(d.find(&text), find_unfiltered(&d, &text), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn the_prefilter_admits_each_shape() {
+        let d = detector();
+        for text in [
+            "4111 1111 1111 1111",
+            "x 4111-1111-1111-1111.",
+            "+7 (912) 345-67-89",
+            "8 (495) 672-04-95",
+            "89123456789",
+            "(555) 234-5678",
+            "030/12345678",
+            "SSN 123 45 6789",
+            "social security number 137072464",
+            "112-233-445 95",
+            "11223344595",
+            "DE89 3704 0044 0532 0130 00",
+            "NO9386011117947",
+            "fe80::1",
+            "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+            "::ffff:192.0.2.1",
+            "10.0.0.1",
+            "ИНН 500100732259",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
+        ] {
+            let found = d.find(text);
+            assert!(!found.is_empty(), "{text}");
+            assert_eq!(found, find_unfiltered(&d, text), "{text}");
+        }
+    }
+
+    #[test]
+    fn detectors_are_cheap_to_share() {
+        let d = detector();
+        let shared = d.clone();
+        assert!(Arc::ptr_eq(&d.inner, &shared.inner));
+        d.warm_up();
+        assert_eq!(shared.find("a@b.io").len(), 1);
+        for (index, (_, check, _)) in BUILTIN.iter().enumerate() {
+            if *check != Check::Email {
+                assert!(COMPILED[index].get().is_some(), "pattern {index} compiled by warm_up");
+            }
+        }
+        fn sync_send<T: Send + Sync>(_: &T) {}
+        sync_send(&d);
     }
 
     #[test]

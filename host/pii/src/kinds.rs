@@ -79,6 +79,24 @@ impl PiiKind {
         }
     }
 
+    /// The position of a built-in kind in [`PiiKind::BUILTIN`].
+    pub(crate) fn builtin_index(&self) -> Option<usize> {
+        Some(match self {
+            PiiKind::Email => 0,
+            PiiKind::Phone => 1,
+            PiiKind::CreditCard => 2,
+            PiiKind::Iban => 3,
+            PiiKind::UsSsn => 4,
+            PiiKind::Ip => 5,
+            PiiKind::RuInn => 6,
+            PiiKind::RuSnils => 7,
+            PiiKind::Secret => 8,
+            PiiKind::Person => 9,
+            PiiKind::Address => 10,
+            PiiKind::Custom(_) => return None,
+        })
+    }
+
     /// The kind named `name` (case-insensitive): a built-in kind if the
     /// name is one, else a custom kind with the name upper-cased.
     pub fn from_name(name: &str) -> PiiKind {
@@ -131,6 +149,10 @@ mod tests {
         );
         assert_eq!(PiiKind::custom("employee_id").as_str(), "EMPLOYEE_ID");
         assert_eq!(PiiKind::Phone.to_string(), "PHONE");
+        for (i, kind) in PiiKind::BUILTIN.iter().enumerate() {
+            assert_eq!(kind.builtin_index(), Some(i));
+        }
+        assert_eq!(PiiKind::custom("x").builtin_index(), None);
     }
 
     #[test]

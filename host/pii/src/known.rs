@@ -1,17 +1,20 @@
 //! Values a session already knows as personal data, found again wherever
 //! they occur as whole words.
 //!
-//! Indexed by one word of each value, so that adding a value costs O(1)
-//! and searching a text costs one hash lookup per word in it, however many
-//! values are known (an automaton over all of them would have to be
-//! rebuilt as values come). The word is the one whose bucket is smallest
-//! when the value arrives, so values that share a domain or a country code
-//! spread over their other words.
+//! Indexed by one key per value, its only word or a pair of adjacent words
+//! in it, so that adding a value costs O(1) and searching a text costs two
+//! hashes per word in it, however many values are known (an automaton over
+//! all of them would have to be rebuilt as values come). The key is the
+//! first whose bucket is small when the value arrives, so values that
+//! share a domain or a country code spread over their other words.
+//!
+//! The values themselves live in the vault's arena (one string holding
+//! every value back to back): an entry here is a few integers, and adding
+//! one allocates nothing but amortised growth.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 
-use crate::detect::{Match, select_leftmost_longest};
-use crate::kinds::PiiKind;
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 /// Characters that make up words: a known value is only found where it is
 /// not part of a longer word.
@@ -29,114 +32,310 @@ pub(crate) fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     before_ok && after_ok
 }
 
+/// Whether the character starting at byte `i` of `text` is a word
+/// character, and its length.
+#[inline]
+fn word_char_at(text: &str, i: usize) -> (bool, usize) {
+    let b = text.as_bytes()[i];
+    if b < 0x80 {
+        return (ASCII_WORD[usize::from(b)], 1);
+    }
+    let c = text[i..].chars().next().unwrap_or(' ');
+    (is_word_char(c), c.len_utf8())
+}
+
+/// Which ASCII bytes are word characters.
+static ASCII_WORD: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    table
+};
+
 /// The byte ranges of the words of `text`.
 fn words(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
+    let mut i = 0;
     std::iter::from_fn(move || {
-        let (start, _) = chars.by_ref().find(|(_, c)| is_word_char(*c))?;
-        let mut end = text.len();
-        while let Some(&(i, c)) = chars.peek() {
-            if !is_word_char(c) {
-                end = i;
-                break;
+        // Skip to the next word: ASCII bytes by table, others by character.
+        loop {
+            let b = *bytes.get(i)?;
+            if b < 0x80 {
+                if ASCII_WORD[usize::from(b)] {
+                    break;
+                }
+                i += 1;
+            } else {
+                let (word, len) = word_char_at(text, i);
+                if word {
+                    break;
+                }
+                i += len;
             }
-            chars.next();
         }
-        Some((start, end))
+        let start = i;
+        while let Some(&b) = bytes.get(i) {
+            if b < 0x80 {
+                if !ASCII_WORD[usize::from(b)] {
+                    break;
+                }
+                i += 1;
+            } else {
+                let (word, len) = word_char_at(text, i);
+                if !word {
+                    break;
+                }
+                i += len;
+            }
+        }
+        Some((start, i))
     })
 }
 
-/// A known value: the whole text, where its key word starts in it, and its
-/// kind.
-#[derive(Debug, Clone)]
+/// No entry (the end of a bucket's list).
+const NONE: u32 = u32::MAX;
+
+/// A known value: where it is in the arena, where its key starts in it,
+/// the caller's tag, and the next value in its bucket.
+#[derive(Debug, Clone, Copy)]
 struct Entry {
-    value: String,
+    start: usize,
+    end: usize,
     key_at: usize,
-    kind: PiiKind,
+    tag: u32,
+    next: u32,
 }
 
-/// A bucket this small is cheap to scan at every occurrence of its word.
-const SMALL_BUCKET: usize = 8;
-
-/// Which (first byte, length) pairs the index words have: most words of a
-/// text are ruled out by one bit test instead of a hash lookup.
-#[derive(Debug)]
-struct WordFilter {
-    bits: Box<[u64; 256]>,
+/// The values sharing one key, as a list through [`Entry::next`] (oldest
+/// first). Buckets are told apart by the key's 64-bit hash alone: two keys
+/// with one hash share a bucket, which costs a comparison, never a wrong
+/// match (every candidate is compared with the text in full).
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    hash: u64,
+    first: u32,
+    last: u32,
+    len: u32,
 }
 
-impl Default for WordFilter {
-    fn default() -> Self {
-        WordFilter { bits: Box::new([0; 256]) }
+/// A bucket this small is cheap to scan at every occurrence of its key.
+const SMALL_BUCKET: u32 = 8;
+
+/// The key of two adjacent words, from their hashes (which are random
+/// enough that mixing them this simply spreads pairs as well).
+fn pair_key(first: u64, second: u64) -> u64 {
+    first.rotate_left(29) ^ second.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// One bit per key hash, set for the keys in use: most words of a text are
+/// ruled out by one bit test instead of a probe of the (large) table. It
+/// grows with the table to stay at most an eighth full.
+#[derive(Debug, Default)]
+struct KeyFilter {
+    bits: Vec<u64>,
+}
+
+impl KeyFilter {
+    fn bit(&self, hash: u64) -> (usize, u64) {
+        let index = (hash >> 32) as usize & (self.bits.len() * 64 - 1);
+        (index / 64, 1 << (index % 64))
+    }
+
+    fn may_hold(&self, hash: u64) -> bool {
+        if self.bits.is_empty() {
+            return false;
+        }
+        let (word, bit) = self.bit(hash);
+        self.bits[word] & bit != 0
+    }
+
+    fn insert(&mut self, hash: u64) {
+        let (word, bit) = self.bit(hash);
+        self.bits[word] |= bit;
     }
 }
 
-impl WordFilter {
+/// Which (first byte, length) pairs some words have: most words of a text
+/// are ruled out by one bit test, before they are hashed.
+#[derive(Debug)]
+struct ShapeFilter {
+    bits: Box<[u64; 256]>,
+}
+
+impl Default for ShapeFilter {
+    fn default() -> Self {
+        ShapeFilter { bits: Box::new([0; 256]) }
+    }
+}
+
+impl ShapeFilter {
     fn slot(word: &str) -> (usize, u64) {
         let first = word.as_bytes().first().copied().unwrap_or(0);
         (usize::from(first), 1 << word.len().min(63))
     }
 
     fn insert(&mut self, word: &str) {
-        let (row, bit) = WordFilter::slot(word);
+        let (row, bit) = ShapeFilter::slot(word);
         self.bits[row] |= bit;
     }
 
     fn may_hold(&self, word: &str) -> bool {
-        let (row, bit) = WordFilter::slot(word);
+        let (row, bit) = ShapeFilter::slot(word);
         self.bits[row] & bit != 0
     }
 }
 
-/// The known values, by one of their words.
+/// A candidate key of a value: its hash, the offset of its first word in
+/// the value, and its words' ranges (the second for a pair).
+type Key = (u64, usize, (usize, usize), Option<(usize, usize)>);
+
+/// The known values, each under one key: its only word, or a pair of
+/// adjacent words (a pair is far more specific than either word: `james`
+/// and `gmail` are in many addresses, `james` followed by `smith` in few).
 #[derive(Debug, Default)]
 pub(crate) struct KnownValues {
-    by_word: HashMap<String, Vec<Entry>>,
-    filter: WordFilter,
-    count: usize,
+    entries: Vec<Entry>,
+    buckets: HashTable<Bucket>,
+    filter: KeyFilter,
+    /// The shapes of one-word keys and of the first words of pair keys.
+    firsts: ShapeFilter,
+    /// The shapes of the second words of pair keys.
+    seconds: ShapeFilter,
+    hasher: DefaultHashBuilder,
 }
 
 impl KnownValues {
-    /// Remembers `value` as `kind` (callers add each value once); values
-    /// without a word character cannot be told apart from their
-    /// surroundings and are not kept.
-    pub(crate) fn insert(&mut self, value: &str, kind: &PiiKind) {
-        // Key on the first word of three or more characters whose bucket
-        // is still small, else on the word whose bucket is smallest: values
-        // that share a domain or a country code spread out.
-        let bucket = |(start, end): (usize, usize)| self.by_word.get(&value[start..end]).map_or(0, Vec::len);
-        let roomy = words(value).find(|&(start, end)| end - start >= 3 && bucket((start, end)) < SMALL_BUCKET);
-        let Some((start, end)) = roomy.or_else(|| words(value).min_by_key(|&word| bucket(word))) else { return };
-        self.filter.insert(&value[start..end]);
-        self.by_word.entry(value[start..end].to_owned()).or_default().push(Entry {
-            value: value.to_owned(),
-            key_at: start,
-            kind: kind.clone(),
-        });
-        self.count += 1;
+    /// How many values are known.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
     }
 
-    /// Occurrences of known values in `text` on word boundaries,
-    /// leftmost-longest, without overlaps.
-    pub(crate) fn find(&self, text: &str) -> Vec<Match> {
-        if self.count == 0 {
-            return Vec::new();
-        }
-        let mut found = Vec::new();
-        for (word_start, word_end) in words(text) {
-            if !self.filter.may_hold(&text[word_start..word_end]) {
-                continue;
+    fn bucket_len(&self, hash: u64) -> u32 {
+        self.buckets.find(hash, |b| b.hash == hash).map_or(0, |b| b.len)
+    }
+
+    /// Remembers `arena[start..end]` with `tag` (callers add each value
+    /// once); values without a word character cannot be told apart from
+    /// their surroundings and are not kept.
+    pub(crate) fn insert(&mut self, arena: &str, start: usize, end: usize, tag: u32) {
+        let value = &arena[start..end];
+        // Candidate keys: the word of a one-word value, else each pair of
+        // adjacent words, at the first word's offset.
+        let mut keys: Vec<Key> = Vec::new();
+        let mut previous: Option<(u64, (usize, usize))> = None;
+        for (from, to) in words(value) {
+            let hash = self.hasher.hash_one(&value[from..to]);
+            if let Some((first, word)) = previous {
+                keys.push((pair_key(first, hash), word.0, word, Some((from, to))));
             }
-            let Some(entries) = self.by_word.get(&text[word_start..word_end]) else { continue };
-            for entry in entries {
-                let Some(start) = word_start.checked_sub(entry.key_at) else { continue };
-                let end = start + entry.value.len();
-                if text.get(start..end) == Some(entry.value.as_str()) && on_word_boundaries(text, start, end) {
-                    found.push(Match { start, end, kind: entry.kind.clone() });
+            previous = Some((hash, (from, to)));
+        }
+        if keys.is_empty() {
+            keys.extend(previous.map(|(hash, word)| (hash, word.0, word, None)));
+        }
+        // The first key whose bucket is still small, else the key whose
+        // bucket is smallest: values that share words spread out.
+        let roomy = keys.iter().copied().find(|key| self.bucket_len(key.0) < SMALL_BUCKET);
+        let Some((hash, key_at, first, second)) =
+            roomy.or_else(|| keys.iter().copied().min_by_key(|key| self.bucket_len(key.0)))
+        else {
+            return;
+        };
+        self.firsts.insert(&value[first.0..first.1]);
+        if let Some((from, to)) = second {
+            self.seconds.insert(&value[from..to]);
+        }
+        let Ok(index) = u32::try_from(self.entries.len()) else { return };
+        if index == NONE {
+            return;
+        }
+        self.entries.push(Entry { start, end, key_at, tag, next: NONE });
+        let entries = &mut self.entries;
+        match self.buckets.find_mut(hash, |b| b.hash == hash) {
+            Some(bucket) => {
+                entries[bucket.last as usize].next = index;
+                bucket.last = index;
+                bucket.len += 1;
+            }
+            None => {
+                self.buckets.insert_unique(hash, Bucket { hash, first: index, last: index, len: 1 }, |b| b.hash);
+                if self.buckets.len() * 8 > self.filter.bits.len() * 64 {
+                    let bits = (self.buckets.len() * 16).next_power_of_two().max(4096);
+                    self.filter.bits = vec![0; bits / 64];
+                    for b in &self.buckets {
+                        self.filter.insert(b.hash);
+                    }
+                } else {
+                    self.filter.insert(hash);
                 }
             }
         }
-        select_leftmost_longest(found)
+    }
+
+    /// Pushes the values of the bucket of `hash` that occur in `text` with
+    /// their key at `key_start`.
+    fn collect(&self, arena: &str, text: &str, hash: u64, key_start: usize, found: &mut Vec<(usize, usize, u32)>) {
+        if !self.filter.may_hold(hash) {
+            return;
+        }
+        let Some(bucket) = self.buckets.find(hash, |b| b.hash == hash) else { return };
+        let mut index = bucket.first;
+        while let Some(entry) = self.entries.get(index as usize) {
+            index = entry.next;
+            let Some(start) = key_start.checked_sub(entry.key_at) else { continue };
+            let end = start + (entry.end - entry.start);
+            if text.as_bytes().get(start..end) == Some(&arena.as_bytes()[entry.start..entry.end])
+                && on_word_boundaries(text, start, end)
+            {
+                found.push((start, end, entry.tag));
+            }
+        }
+    }
+
+    /// Occurrences of known values in `text` on word boundaries,
+    /// leftmost-longest, without overlaps: `(start, end, tag)`, in order.
+    /// Among values found at the same span, the one added first wins.
+    pub(crate) fn find(&self, arena: &str, text: &str) -> Vec<(usize, usize, u32)> {
+        let mut found = Vec::new();
+        if self.entries.is_empty() {
+            return found;
+        }
+        // The previous word, if it may start a key: its hash and start.
+        let mut previous: Option<(u64, usize)> = None;
+        for (word_start, word_end) in words(text) {
+            let word = &text[word_start..word_end];
+            let first = self.firsts.may_hold(word);
+            let second = previous.is_some() && self.seconds.may_hold(word);
+            if !first && !second {
+                previous = None;
+                continue;
+            }
+            let hash = self.hasher.hash_one(word);
+            if first {
+                self.collect(arena, text, hash, word_start, &mut found);
+            }
+            if second && let Some((before, at)) = previous {
+                self.collect(arena, text, pair_key(before, hash), at, &mut found);
+            }
+            previous = first.then_some((hash, word_start));
+        }
+        if found.len() < 2 {
+            return found;
+        }
+        // Stable, and values are pushed oldest first within a key: among
+        // equal spans (the same text, as a string and as a number) the
+        // older value usually wins.
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut chosen: Vec<(usize, usize, u32)> = Vec::with_capacity(found.len());
+        for m in found {
+            if chosen.last().is_none_or(|last| m.0 >= last.1) {
+                chosen.push(m);
+            }
+        }
+        chosen
     }
 }
 
@@ -144,23 +343,44 @@ impl KnownValues {
 mod tests {
     use super::*;
 
-    fn spans<'t>(known: &KnownValues, text: &'t str) -> Vec<&'t str> {
-        known.find(text).iter().map(|m| &text[m.start..m.end]).collect()
+    /// Known values with their own arena; tags are insertion numbers.
+    #[derive(Default)]
+    struct Known {
+        arena: String,
+        values: KnownValues,
+        count: u32,
+    }
+
+    impl Known {
+        fn add(&mut self, value: &str) -> u32 {
+            let start = self.arena.len();
+            self.arena.push_str(value);
+            let tag = self.count;
+            self.count += 1;
+            self.values.insert(&self.arena, start, self.arena.len(), tag);
+            tag
+        }
+
+        fn spans<'t>(&self, text: &'t str) -> Vec<&'t str> {
+            self.values.find(&self.arena, text).iter().map(|&(start, end, _)| &text[start..end]).collect()
+        }
     }
 
     #[test]
     fn whole_words_only_longest_first() {
-        let mut known = KnownValues::default();
+        let mut known = Known::default();
         for value in ["Anna Maria", "Anna", "Maria Street 5", "+7 912 345", "Ann"] {
-            known.insert(value, &PiiKind::Person);
+            known.add(value);
         }
-        known.insert("Anna", &PiiKind::Address);
-        known.insert("...", &PiiKind::Person);
+        let second_anna = known.add("Anna");
+        known.add("...");
         let text = "Anna Maria Street 5, Anna, Annabel, Maria Street 5x, call +7 912 345, a+7 912 345";
-        assert_eq!(spans(&known, text), ["Anna Maria", "Anna", "+7 912 345", "+7 912 345"]);
-        assert_eq!(known.find("Anna")[0].kind, PiiKind::Person);
-        assert_eq!(spans(&known, "Иван Anna_ Anna"), ["Anna"]);
-        assert!(KnownValues::default().find("Anna").is_empty());
+        assert_eq!(known.spans(text), ["Anna Maria", "Anna", "+7 912 345", "+7 912 345"]);
+        // The first of two equal values wins.
+        assert_eq!(known.values.find(&known.arena, "Anna")[0].2, 1);
+        assert_ne!(second_anna, 1);
+        assert_eq!(known.spans("Иван Anna_ Anna"), ["Anna"]);
+        assert!(Known::default().spans("Anna").is_empty());
     }
 
     #[test]
@@ -174,23 +394,41 @@ mod tests {
 
     #[test]
     fn many_values_sharing_words() {
-        let mut known = KnownValues::default();
+        let mut known = Known::default();
         let values: Vec<String> = (0..1000).map(|i| format!("+7 912 {i:03} 67 89")).collect();
         for value in &values {
-            known.insert(value, &PiiKind::Phone);
+            known.add(value);
         }
-        assert_eq!(known.count, 1000);
-        let largest = known.by_word.values().map(Vec::len).max().unwrap();
+        assert_eq!(known.values.entries.len(), 1000);
+        let largest = known.values.buckets.iter().map(|b| b.len).max().unwrap();
         assert!(largest <= 10, "a bucket of {largest}");
         for i in [0, 15, 500, 999] {
             let text = format!("to {} and +7 912 {i:03} 67 890", values[i]);
-            assert_eq!(spans(&known, &text), [values[i].as_str()], "{text}");
+            assert_eq!(known.spans(&text), [values[i].as_str()], "{text}");
         }
+    }
+
+    #[test]
+    fn the_filter_grows_and_keeps_every_word() {
+        let mut known = Known::default();
+        for i in 0..20_000 {
+            known.add(&format!("user{i}@example.org"));
+        }
+        assert!(known.values.filter.bits.len() * 64 >= known.values.buckets.len() * 8);
+        let largest = known.values.buckets.iter().map(|b| b.len).max().unwrap();
+        assert!(largest <= 10, "a bucket of {largest}");
+        for i in [0, 4095, 4096, 19_999] {
+            let text = format!("mail user{i}@example.org now");
+            assert_eq!(known.spans(&text), [format!("user{i}@example.org")]);
+        }
+        assert!(known.spans("mail user20000@example.org").is_empty());
     }
 
     #[test]
     fn word_ranges() {
         let found: Vec<(usize, usize)> = words("  ab-c дом_1 ").collect();
         assert_eq!(found, [(2, 4), (5, 6), (7, 15)]);
+        assert_eq!(words("x").collect::<Vec<_>>(), [(0, 1)]);
+        assert_eq!(words("…").count(), 0);
     }
 }

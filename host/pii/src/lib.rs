@@ -1,11 +1,14 @@
 //! The PII engine: finds personal data in tool results and replaces it with
 //! tokens such as `[EMAIL_1]` before guest code or the model sees it.
 //!
-//! - [`Detector`] (built from a [`PiiConfig`]) finds e-mails, phones,
-//!   payment cards, IBANs, US SSNs, IP addresses, Russian INN and SNILS
-//!   numbers and secrets in text, validating checksums so that order
-//!   numbers, dates, versions, UUIDs and prices survive; and it classifies
-//!   JSON values as person names, addresses or secrets by their key.
+//! - [`Detector`] (built from a [`PiiConfig`]) finds e-mails (ASCII and
+//!   internationalised), phones, payment cards, IBANs, US SSNs, IP
+//!   addresses, Russian INN (with or without a KPP) and SNILS numbers and
+//!   secrets in text, validating checksums so that order numbers, dates,
+//!   Unix times, versions, UUIDs and prices survive; and it classifies
+//!   JSON values as person names, addresses or secrets by their key. It is
+//!   cheap to build (its patterns are compiled once per process, on first
+//!   use) and to clone (clones share everything).
 //! - [`Vault`] (one per session, in memory) mints tokens `[KIND_N]`, gives
 //!   the same value the same token, tokenizes every later occurrence of a
 //!   known value, and turns its own tokens back into values losslessly:

@@ -7,34 +7,36 @@ use std::borrow::Cow;
 
 use serde_json::Number;
 
-use crate::detect::Detector;
-use crate::vault::{Plan, Tokens, Vault};
+use crate::detect::{Detector, KeyClass, KeyClasses};
+use crate::vault::{Plan, Plans, Tokens, Vault};
 
-/// Where a string or number stands.
-enum Role<'k> {
+/// Where a string stands.
+enum Role {
     /// An object key.
     Key,
-    /// A value, under the key of the nearest enclosing object (arrays pass
-    /// their key on to their items).
-    Value(Option<&'k str>),
+    /// A value, under a key of this class (the key of the nearest
+    /// enclosing object; arrays pass their key on to their items).
+    Value(KeyClass),
 }
 
 /// A string or number of the document.
-enum Item<'t, 'k> {
-    Str { span: (usize, usize), text: Cow<'t, str>, role: Role<'k> },
-    Num { span: (usize, usize), number: Option<Number>, key: Option<&'k str> },
+enum Item<'t> {
+    Str { span: (usize, usize), text: Cow<'t, str>, role: Role },
+    Num { span: (usize, usize), raw: &'t str, class: KeyClass },
 }
 
-/// An open object or array, with the key its values stand under.
-enum Frame<'t> {
-    Object { key: Option<Cow<'t, str>>, expecting_key: bool },
-    Array { key: Option<Cow<'t, str>> },
+/// An open object or array, with the class of the key its values stand
+/// under.
+enum Frame {
+    Object { class: KeyClass, expecting_key: bool },
+    Array { class: KeyClass },
 }
 
-/// The key values at the top of `stack` stand under.
-fn value_key<'a>(stack: &'a [Frame<'_>]) -> Option<&'a str> {
-    match stack.last()? {
-        Frame::Object { key, .. } | Frame::Array { key } => key.as_deref(),
+/// The class of the key values at the top of `stack` stand under.
+fn value_class(stack: &[Frame]) -> KeyClass {
+    match stack.last() {
+        Some(Frame::Object { class, .. } | Frame::Array { class }) => *class,
+        None => KeyClass::NONE,
     }
 }
 
@@ -43,34 +45,32 @@ fn value_key<'a>(stack: &'a [Frame<'_>]) -> Option<&'a str> {
 fn string_end(bytes: &[u8], open: usize) -> (usize, bool) {
     let mut i = open + 1;
     let mut escaped = false;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => return (i + 1, escaped),
-            b'\\' => {
-                escaped = true;
-                i += 2;
-            }
-            _ => i += 1,
+    while let Some(offset) = memchr::memchr2(b'"', b'\\', &bytes[i.min(bytes.len())..]) {
+        i += offset;
+        if bytes[i] == b'"' {
+            return (i + 1, escaped);
         }
+        escaped = true;
+        i += 2;
     }
     (bytes.len(), escaped)
 }
 
 /// Calls `visit` on every string and number of `json` (valid JSON), in
-/// document order.
-fn walk<'t>(json: &'t str, mut visit: impl FnMut(Item<'t, '_>)) {
+/// document order; `classify` gives the class of each object key.
+fn walk<'t>(json: &'t str, mut classify: impl FnMut(&str) -> KeyClass, mut visit: impl FnMut(Item<'t>)) {
     let bytes = json.as_bytes();
-    let mut stack: Vec<Frame<'t>> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'{' => {
-                stack.push(Frame::Object { key: None, expecting_key: true });
+                stack.push(Frame::Object { class: KeyClass::NONE, expecting_key: true });
                 i += 1;
             }
             b'[' => {
-                let key = value_key(&stack).map(|k| Cow::Owned(k.to_owned()));
-                stack.push(Frame::Array { key });
+                let class = value_class(&stack);
+                stack.push(Frame::Array { class });
                 i += 1;
             }
             b'}' | b']' => {
@@ -98,14 +98,11 @@ fn walk<'t>(json: &'t str, mut visit: impl FnMut(Item<'t, '_>)) {
                     Cow::Borrowed(&json[i + 1..end - 1])
                 };
                 let span = (i, end);
-                let is_key = matches!(stack.last(), Some(Frame::Object { expecting_key: true, .. }));
-                if is_key {
-                    visit(Item::Str { span, text: text.clone(), role: Role::Key });
-                    if let Some(Frame::Object { key, .. }) = stack.last_mut() {
-                        *key = Some(text);
-                    }
+                if let Some(Frame::Object { class, expecting_key: true }) = stack.last_mut() {
+                    *class = classify(&text);
+                    visit(Item::Str { span, text, role: Role::Key });
                 } else {
-                    visit(Item::Str { span, text, role: Role::Value(value_key(&stack)) });
+                    visit(Item::Str { span, text, role: Role::Value(value_class(&stack)) });
                 }
                 i = end;
             }
@@ -114,8 +111,7 @@ fn walk<'t>(json: &'t str, mut visit: impl FnMut(Item<'t, '_>)) {
                 while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
                     i += 1;
                 }
-                let number = serde_json::from_str::<Number>(&json[start..i]).ok();
-                visit(Item::Num { span: (start, i), number, key: value_key(&stack) });
+                visit(Item::Num { span: (start, i), raw: &json[start..i], class: value_class(&stack) });
             }
             _ => i += 1,
         }
@@ -130,40 +126,46 @@ impl Vault {
     /// wherever nothing was replaced. Fails only if `json` is not JSON.
     pub fn tokenize_json_text(&mut self, detector: &Detector, json: &str) -> Result<String, serde_json::Error> {
         serde_json::from_str::<serde::de::IgnoredAny>(json)?;
-        let mut plans = Vec::new();
-        walk(json, |item| {
-            let plan = match item {
-                Item::Str { text, role: Role::Key, .. } => self.plan_string(detector, None, &text, Tokens::Escape),
-                Item::Str { text, role: Role::Value(key), .. } => {
-                    self.plan_string(detector, key, &text, Tokens::Escape)
+        let mut plans = Plans::default();
+        let mut classes = KeyClasses::new(detector);
+        walk(
+            json,
+            |key| classes.of(key),
+            |item| match item {
+                Item::Str { text, role: Role::Key, .. } => {
+                    self.plan_string(detector, KeyClass::NONE, &text, Tokens::Escape, &mut plans)
                 }
-                Item::Num { number: Some(number), key, .. } => self.plan_number(detector, key, &number),
-                Item::Num { number: None, .. } => Plan::Keep,
-            };
-            plans.push(plan);
-        });
-        let mut plans = plans.into_iter();
+                Item::Str { text, role: Role::Value(class), .. } => {
+                    self.plan_string(detector, class, &text, Tokens::Escape, &mut plans)
+                }
+                Item::Num { raw, class, .. } => match serde_json::from_str::<Number>(raw) {
+                    Ok(number) => self.plan_number(detector, class, &number, &mut plans),
+                    Err(_) => plans.push_keep(),
+                },
+            },
+        );
         let mut out = String::with_capacity(json.len() + json.len() / 8);
         let mut copied = 0;
-        walk(json, |item| {
-            let plan = plans.next();
-            match item {
+        walk(
+            json,
+            |_| KeyClass::NONE,
+            |item| match item {
                 Item::Str { span, text, .. } => {
-                    if let Cow::Owned(replaced) = self.render_string(detector, &text, plan, Tokens::Escape) {
+                    if let Cow::Owned(replaced) = self.render_string(detector, &text, &mut plans, Tokens::Escape) {
                         out.push_str(&json[copied..span.0]);
                         push_json_string(&mut out, &replaced);
                         copied = span.1;
                     }
                 }
                 Item::Num { span, .. } => {
-                    if let Some(Plan::NumberToken(token)) = plan {
+                    if let Some(Plan::NumberToken(index)) = plans.next() {
                         out.push_str(&json[copied..span.0]);
-                        push_json_string(&mut out, &token);
+                        push_json_string(&mut out, &self.token_of(index));
                         copied = span.1;
                     }
                 }
-            }
-        });
+            },
+        );
         out.push_str(&json[copied..]);
         Ok(out)
     }

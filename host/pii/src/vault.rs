@@ -1,16 +1,24 @@
 //! The per-session vault: mints tokens for personal data and turns them
 //! back into the values they stand for.
+//!
+//! Every value is stored once, in an arena (one string holding the values
+//! back to back); the tables that find a value's token and a token's value
+//! hold entry numbers, and tokens are not stored at all: `[EMAIL_3]` is the
+//! third entry minted as `EMAIL`. Minting a value allocates nothing but
+//! amortised growth.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::collections::hash_map::RandomState;
-use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use hashbrown::{DefaultHashBuilder, HashTable};
 use serde_json::{Map, Number, Value};
 
-use super::detect::{Detector, Match, select_leftmost_longest};
+use super::detect::{Context, Detector, Features, KeyClass, KeyClasses, Match, select_leftmost_longest};
 use super::kinds::PiiKind;
 use crate::known::KnownValues;
 
@@ -22,13 +30,6 @@ const LOOKALIKE: &str = "TOKEN";
 /// are detected but not searched for elsewhere.
 const MIN_PROPAGATED_CHARS: usize = 3;
 
-/// What a token stands for.
-#[derive(Debug, Clone)]
-enum Original {
-    Text(String),
-    Number(Number),
-}
-
 /// What to do with token-shaped text (`[EMAIL_1]`) found in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tokens {
@@ -39,24 +40,95 @@ pub(crate) enum Tokens {
     Keep,
 }
 
-/// A minted token's kind and value.
+/// A minted token: its kind (a slot of [`Vault::kinds`]), its number, and
+/// the value, as a range of the arena (a number's JSON text for a number,
+/// which is kept too).
 #[derive(Debug, Clone)]
 struct Entry {
+    slot: u32,
+    n: u32,
+    start: usize,
+    end: usize,
+    number: Option<Number>,
+}
+
+/// The tokens minted for one kind: `[KIND_N]` is entry `minted[N - 1]`.
+#[derive(Debug, Clone)]
+struct KindSlot {
     kind: PiiKind,
-    original: Original,
+    minted: Vec<u32>,
 }
 
 /// What phase one decided for one JSON string or number.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Plan {
     /// A number left as it is.
     Keep,
-    /// A number replaced by this token.
-    NumberToken(String),
-    /// A string that is personal data as a whole.
-    Whole,
-    /// A string with token lookalikes and detections inside.
-    Spans { lookalikes: Vec<Match>, detected: Vec<Match> },
+    /// A number replaced by the token of this entry.
+    NumberToken(u32),
+    /// A string that is personal data as a whole: this entry.
+    Whole(u32),
+    /// A string with nothing detected and no token lookalikes in it.
+    Plain,
+    /// A string with token lookalikes and detections inside: the
+    /// [`Plans::spans`] at this index.
+    Spans(u32),
+}
+
+/// Phase one's decisions for a document, in document order.
+#[derive(Debug, Default)]
+pub(crate) struct Plans {
+    list: Vec<Plan>,
+    next: usize,
+    spans: Vec<(Vec<Match>, Vec<Match>)>,
+    /// Short strings found plain (nothing detected, no lookalike) under
+    /// keys that do not classify values: keys, statuses, currencies, tags
+    /// recur throughout a document and are looked at once. With each, the
+    /// number of known values when it was last found to hold none of them
+    /// ([`UNSEARCHED`] before that).
+    plain: hashbrown::HashMap<Box<str>, usize>,
+}
+
+/// Strings up to this long are remembered as plain.
+const PLAIN_MAX_LEN: usize = 64;
+
+/// At most this many plain strings are remembered per document.
+const PLAIN_LIMIT: usize = 4096;
+
+/// A plain string not yet searched for known values.
+const UNSEARCHED: usize = usize::MAX;
+
+impl Plans {
+    fn push(&mut self, plan: Plan) {
+        self.list.push(plan);
+    }
+
+    /// Records a number left as it is.
+    pub(crate) fn push_keep(&mut self) {
+        self.list.push(Plan::Keep);
+    }
+
+    fn push_spans(&mut self, lookalikes: Vec<Match>, detected: Vec<Match>) {
+        if lookalikes.is_empty() && detected.is_empty() {
+            self.list.push(Plan::Plain);
+            return;
+        }
+        let index = u32::try_from(self.spans.len()).unwrap_or(u32::MAX);
+        self.spans.push((lookalikes, detected));
+        self.list.push(Plan::Spans(index));
+    }
+
+    /// The next plan, in the order they were made.
+    pub(crate) fn next(&mut self) -> Option<Plan> {
+        let plan = self.list.get(self.next).copied();
+        self.next += 1;
+        plan
+    }
+
+    /// The lookalikes and detections of a [`Plan::Spans`].
+    fn take_spans(&mut self, index: u32) -> (Vec<Match>, Vec<Match>) {
+        self.spans.get_mut(index as usize).map(std::mem::take).unwrap_or_default()
+    }
 }
 
 /// Tokens and values of one session, in memory only; dropped with it.
@@ -68,11 +140,18 @@ pub(crate) enum Plan {
 #[derive(Debug)]
 pub struct Vault {
     id: u64,
-    entries: HashMap<String, Entry>,
-    text_tokens: HashMap<String, String>,
-    number_tokens: HashMap<String, String>,
-    counters: HashMap<PiiKind, u64>,
+    /// Every value's text, back to back.
+    arena: String,
+    entries: Vec<Entry>,
+    /// Entries of string values, by value.
+    texts: HashTable<u32>,
+    /// Entries of number values, by their JSON text.
+    numbers: HashTable<u32>,
+    kinds: Vec<KindSlot>,
+    hasher: DefaultHashBuilder,
     known: KnownValues,
+    /// Scratch space for a number's text.
+    scratch: String,
 }
 
 impl Default for Vault {
@@ -97,7 +176,7 @@ fn token_spans(text: &str) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut spans = Vec::new();
     let mut from = 0;
-    while let Some(offset) = bytes.get(from..).and_then(|rest| rest.iter().position(|&b| b == b'[')) {
+    while let Some(offset) = memchr::memchr(b'[', &bytes[from..]) {
         let open = from + offset;
         let inner_start = open + 1;
         let inner_len = bytes[inner_start..]
@@ -165,16 +244,37 @@ fn with_gaps_rescanned(detector: &Detector, text: &str, spans: Vec<Match>) -> Ve
     out
 }
 
+/// The JSON text of `number` (as `Number`'s `Display` writes it), in
+/// `out`.
+fn number_text(number: &Number, out: &mut String) {
+    out.clear();
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{number}");
+}
+
+/// Appends `[KIND_N]` to `out`.
+fn push_token_text(out: &mut String, kind: &PiiKind, n: u32) {
+    out.push('[');
+    out.push_str(kind.as_str());
+    out.push('_');
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{n}");
+    out.push(']');
+}
+
 impl Vault {
     /// An empty vault with a fresh random id.
     pub fn new() -> Vault {
         Vault {
             id: random_id(),
-            entries: HashMap::new(),
-            text_tokens: HashMap::new(),
-            number_tokens: HashMap::new(),
-            counters: HashMap::new(),
+            arena: String::new(),
+            entries: Vec::new(),
+            texts: HashTable::new(),
+            numbers: HashTable::new(),
+            kinds: Vec::new(),
+            hasher: DefaultHashBuilder::default(),
             known: KnownValues::default(),
+            scratch: String::new(),
         }
     }
 
@@ -193,96 +293,180 @@ impl Vault {
         self.entries.is_empty()
     }
 
-    /// The next token for `kind`.
-    fn next_token(&mut self, kind: &PiiKind) -> String {
-        let counter = match self.counters.get_mut(kind) {
-            Some(counter) => counter,
-            None => self.counters.entry(kind.clone()).or_insert(0),
+    /// The slot of `kind`, made if new.
+    fn slot(&mut self, kind: &PiiKind) -> u32 {
+        if let Some(i) = self.kinds.iter().position(|slot| slot.kind == *kind) {
+            return i as u32;
+        }
+        self.kinds.push(KindSlot { kind: kind.clone(), minted: Vec::new() });
+        (self.kinds.len() - 1) as u32
+    }
+
+    /// The entry of the string `value`, if minted.
+    fn text_entry(&self, value: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(value);
+        let (arena, entries) = (&self.arena, &self.entries);
+        self.texts
+            .find(hash, |&i| {
+                let entry = &entries[i as usize];
+                &arena[entry.start..entry.end] == value
+            })
+            .copied()
+    }
+
+    /// Adds an entry for `value` as `kind`; `number` for a number's text.
+    fn add_entry(&mut self, kind: &PiiKind, value: &str, number: Option<Number>) -> u32 {
+        let slot = self.slot(kind);
+        let index = self.entries.len() as u32;
+        let minted = &mut self.kinds[slot as usize].minted;
+        minted.push(index);
+        let n = minted.len() as u32;
+        let start = self.arena.len();
+        self.arena.push_str(value);
+        let end = self.arena.len();
+        let is_number = number.is_some();
+        self.entries.push(Entry { slot, n, start, end, number });
+        let hash = self.hasher.hash_one(value);
+        let (arena, entries, hasher) = (&self.arena, &self.entries, &self.hasher);
+        let rehash = |&i: &u32| {
+            let entry = &entries[i as usize];
+            hasher.hash_one(&arena[entry.start..entry.end])
         };
-        *counter += 1;
-        format!("[{}_{}]", kind.as_str(), counter)
+        if is_number {
+            self.numbers.insert_unique(hash, index, rehash);
+        } else {
+            self.texts.insert_unique(hash, index, rehash);
+        }
+        if kind.as_str() != LOOKALIKE && value.chars().nth(MIN_PROPAGATED_CHARS - 1).is_some() {
+            self.known.insert(&self.arena, start, end, slot);
+        }
+        index
     }
 
-    /// The token for the string `value`, minted as `kind` if new.
-    fn mint_text(&mut self, kind: &PiiKind, value: &str) {
-        if self.text_tokens.contains_key(value) {
-            return;
-        }
-        let token = self.next_token(kind);
-        self.entries.insert(token.clone(), Entry { kind: kind.clone(), original: Original::Text(value.to_owned()) });
-        self.text_tokens.insert(value.to_owned(), token.clone());
-        if kind.as_str() != LOOKALIKE && value.chars().count() >= MIN_PROPAGATED_CHARS {
-            self.remember(kind, value);
-        }
-    }
-
-    /// Appends the token of the string `value` to `out`, minting it as
-    /// `kind` if new.
-    fn push_token(&mut self, kind: &PiiKind, value: &str, out: &mut String) {
-        self.mint_text(kind, value);
-        if let Some(token) = self.text_tokens.get(value) {
-            out.push_str(token);
+    /// The entry for the string `value`, minted as `kind` if new.
+    fn mint_text(&mut self, kind: &PiiKind, value: &str) -> u32 {
+        match self.text_entry(value) {
+            Some(index) => index,
+            None => self.add_entry(kind, value, None),
         }
     }
 
-    /// The token for the JSON number `value`, minted as `kind` if new.
-    fn mint_number(&mut self, kind: &PiiKind, value: &Number) -> String {
-        let text = value.to_string();
-        if let Some(token) = self.number_tokens.get(&text) {
-            return token.clone();
-        }
-        let token = self.next_token(kind);
-        self.entries.insert(token.clone(), Entry { kind: kind.clone(), original: Original::Number(value.clone()) });
-        self.number_tokens.insert(text.clone(), token.clone());
-        if text.chars().count() >= MIN_PROPAGATED_CHARS {
-            self.remember(kind, &text);
-        }
+    /// Appends the token of entry `index` to `out`.
+    fn push_token(&self, index: u32, out: &mut String) {
+        let entry = &self.entries[index as usize];
+        push_token_text(out, &self.kinds[entry.slot as usize].kind, entry.n);
+    }
+
+    /// The token of entry `index`.
+    pub(crate) fn token_of(&self, index: u32) -> String {
+        let mut token = String::new();
+        self.push_token(index, &mut token);
         token
     }
 
-    /// Records `value` to be tokenized wherever it occurs later.
-    fn remember(&mut self, kind: &PiiKind, value: &str) {
-        self.known.insert(value, kind);
+    /// The entry for the JSON number `value` (whose text is `text`), minted
+    /// as `kind` if new.
+    fn mint_number(&mut self, kind: &PiiKind, value: &Number, text: &str) -> u32 {
+        let hash = self.hasher.hash_one(text);
+        let (arena, entries) = (&self.arena, &self.entries);
+        let found = self.numbers.find(hash, |&i| {
+            let entry = &entries[i as usize];
+            &arena[entry.start..entry.end] == text
+        });
+        match found {
+            Some(&index) => index,
+            None => self.add_entry(kind, text, Some(value.clone())),
+        }
+    }
+
+    /// The entry a token stands for, if this vault minted it.
+    fn resolve(&self, token: &str) -> Option<&Entry> {
+        let inner = token.strip_prefix('[')?.strip_suffix(']')?;
+        let (kind, number) = inner.rsplit_once('_')?;
+        if number.starts_with('0') || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let n: usize = number.parse().ok()?;
+        let slot = self.kinds.iter().find(|slot| slot.kind.as_str() == kind)?;
+        let index = *slot.minted.get(n.checked_sub(1)?)?;
+        self.entries.get(index as usize)
+    }
+
+    /// The kind of an entry.
+    fn kind_of(&self, entry: &Entry) -> &PiiKind {
+        &self.kinds[entry.slot as usize].kind
     }
 
     /// Occurrences of known values in `text` that are not inside a longer
     /// word, leftmost-longest.
     fn known_occurrences(&self, text: &str) -> Vec<Match> {
-        self.known.find(text)
+        self.known
+            .find(&self.arena, text)
+            .into_iter()
+            .map(|(start, end, slot)| Match { start, end, kind: self.kinds[slot as usize].kind.clone() })
+            .collect()
     }
 
-    /// Phase one for a string: decides and mints, without known values.
-    /// In [`Tokens::Keep`] mode a string holding tokens is never taken as
-    /// a whole.
-    pub(crate) fn plan_string(&mut self, detector: &Detector, key: Option<&str>, text: &str, tokens: Tokens) -> Plan {
-        let spans = token_spans(text);
-        if let Some(kind) = detector.classify_value(key, text)
+    /// Phase one for a string under a key of `class`: decides and mints,
+    /// without known values. In [`Tokens::Keep`] mode a string holding
+    /// tokens is never taken as a whole.
+    pub(crate) fn plan_string(
+        &mut self,
+        detector: &Detector,
+        class: KeyClass,
+        text: &str,
+        tokens: Tokens,
+        plans: &mut Plans,
+    ) {
+        let cacheable = class.is_inert() && text.len() <= PLAIN_MAX_LEN;
+        if cacheable && plans.plain.contains_key(text) {
+            plans.push(Plan::Plain);
+            return;
+        }
+        let features = Features::of(text);
+        let spans = if features.bracket { token_spans(text) } else { Vec::new() };
+        if let Some(kind) = detector.classify(class, text)
             && (tokens == Tokens::Escape || spans.is_empty())
         {
-            self.mint_text(&kind, text);
-            return Plan::Whole;
+            let index = self.mint_text(&kind, text);
+            plans.push(Plan::Whole(index));
+            return;
         }
-        let lookalike_kind = PiiKind::Custom(LOOKALIKE.to_owned());
-        let lookalikes: Vec<Match> =
-            spans.into_iter().map(|(start, end)| Match { start, end, kind: lookalike_kind.clone() }).collect();
-        let detected = detector.find(text);
+        let lookalikes: Vec<Match> = if spans.is_empty() {
+            Vec::new()
+        } else {
+            let kind = PiiKind::Custom(LOOKALIKE.to_owned());
+            spans.into_iter().map(|(start, end)| Match { start, end, kind: kind.clone() }).collect()
+        };
+        let detected = detector.find_with(text, &features, Context::from(class));
         for m in &detected {
             self.mint_text(&m.kind, &text[m.start..m.end]);
         }
-        Plan::Spans { lookalikes, detected }
+        if cacheable && lookalikes.is_empty() && detected.is_empty() && plans.plain.len() < PLAIN_LIMIT {
+            plans.plain.insert(text.into(), UNSEARCHED);
+        }
+        plans.push_spans(lookalikes, detected);
     }
 
-    /// Phase one for a number: a token if it is an identifier.
-    pub(crate) fn plan_number(&mut self, detector: &Detector, key: Option<&str>, number: &Number) -> Plan {
-        let text = number.to_string();
-        if let Some(kind) = detector.classify_value(key, &text) {
-            return Plan::NumberToken(self.mint_number(&kind, number));
+    /// Phase one for a number under a key of `class`: a token if it is an
+    /// identifier.
+    pub(crate) fn plan_number(&mut self, detector: &Detector, class: KeyClass, number: &Number, plans: &mut Plans) {
+        let mut text = std::mem::take(&mut self.scratch);
+        number_text(number, &mut text);
+        let plan = self.number_plan(detector, class, number, &text);
+        self.scratch = text;
+        plans.push(plan);
+    }
+
+    fn number_plan(&mut self, detector: &Detector, class: KeyClass, number: &Number, text: &str) -> Plan {
+        if let Some(kind) = detector.classify(class, text) {
+            return Plan::NumberToken(self.mint_number(&kind, number, text));
         }
-        if !detector.numbers_may_identify(key) {
+        if class.time {
             return Plan::Keep;
         }
-        match detector.find(&text).as_slice() {
-            [m] if m.start == 0 && m.end == text.len() => Plan::NumberToken(self.mint_number(&m.kind, number)),
+        match detector.find_in(text, Context::from(class)).as_slice() {
+            [m] if m.start == 0 && m.end == text.len() => Plan::NumberToken(self.mint_number(&m.kind, number, text)),
             _ => Plan::Keep,
         }
     }
@@ -293,20 +477,35 @@ impl Vault {
         &mut self,
         detector: &Detector,
         text: &'t str,
-        plan: Option<Plan>,
+        plans: &mut Plans,
         tokens: Tokens,
     ) -> Cow<'t, str> {
-        let (lookalikes, detected) = match plan {
-            Some(Plan::Whole) => {
-                let token = self.text_tokens.get(text).cloned();
-                return token.map_or(Cow::Borrowed(text), Cow::Owned);
-            }
-            Some(Plan::Spans { lookalikes, detected }) => (lookalikes, detected),
+        let (lookalikes, detected) = match plans.next() {
+            Some(Plan::Whole(index)) => return Cow::Owned(self.token_of(index)),
+            Some(Plan::Spans(index)) => plans.take_spans(index),
             _ => (Vec::new(), Vec::new()),
         };
-        // A string that detections cover but for separators (an e-mail or
-        // phone field) holds no other value: skip the search.
-        let known = if leaves_words(text, &detected) { self.known_occurrences(text) } else { Vec::new() };
+        let known = if lookalikes.is_empty() && detected.is_empty() {
+            let known_now = self.known.len();
+            match plans.plain.get_mut(text) {
+                Some(searched) if *searched == known_now => return Cow::Borrowed(text),
+                Some(searched) => {
+                    let known = self.known_occurrences(text);
+                    if known.is_empty() {
+                        *searched = known_now;
+                        return Cow::Borrowed(text);
+                    }
+                    known
+                }
+                None => self.known_occurrences(text),
+            }
+        } else if leaves_words(text, &detected) {
+            self.known_occurrences(text)
+        } else {
+            // A string that detections cover but for separators (an e-mail
+            // or phone field) holds no other value: skip the search.
+            Vec::new()
+        };
         if lookalikes.is_empty() && detected.is_empty() && known.is_empty() {
             return Cow::Borrowed(text);
         }
@@ -324,7 +523,8 @@ impl Vault {
             if tokens == Tokens::Keep && m.kind.as_str() == LOOKALIKE {
                 out.push_str(value);
             } else {
-                self.push_token(&m.kind, value, &mut out);
+                let index = self.mint_text(&m.kind, value);
+                self.push_token(index, &mut out);
             }
             last = m.end;
         }
@@ -332,12 +532,18 @@ impl Vault {
         Cow::Owned(out)
     }
 
+    /// Plans and renders one free text.
+    fn tokenize_free_text<'t>(&mut self, detector: &Detector, text: &'t str, tokens: Tokens) -> Cow<'t, str> {
+        let mut plans = Plans::default();
+        self.plan_string(detector, KeyClass::NONE, text, tokens, &mut plans);
+        self.render_string(detector, text, &mut plans, tokens)
+    }
+
     /// Replaces the personal data in free `text` with tokens: detections,
     /// token-shaped text already there, and every value this vault knows
     /// (longest first). Borrows `text` when nothing is replaced.
     pub fn tokenize_text<'t>(&mut self, detector: &Detector, text: &'t str) -> Cow<'t, str> {
-        let plan = self.plan_string(detector, None, text, Tokens::Escape);
-        self.render_string(detector, text, Some(plan), Tokens::Escape)
+        self.tokenize_free_text(detector, text, Tokens::Escape)
     }
 
     /// Like [`tokenize_text`](Self::tokenize_text) for text leaving the
@@ -345,8 +551,7 @@ impl Vault {
     /// rather than escaped, since it is already safe and the reader must
     /// see the tokens the code printed. Not reversible.
     pub fn tokenize_output<'t>(&mut self, detector: &Detector, text: &'t str) -> Cow<'t, str> {
-        let plan = self.plan_string(detector, None, text, Tokens::Keep);
-        self.render_string(detector, text, Some(plan), Tokens::Keep)
+        self.tokenize_free_text(detector, text, Tokens::Keep)
     }
 
     /// Tokenizes every string (keys too) of a JSON document: a string under
@@ -355,52 +560,62 @@ impl Vault {
     /// (a card, an INN, a SNILS, a credential under a secret key) become
     /// token strings. Values found anywhere in the document are tokenized
     /// everywhere in it.
+    ///
+    /// Builds a new document; [`tokenize_json_in_place`](Self::tokenize_json_in_place)
+    /// does the same to a document the caller owns, without copying it.
     pub fn tokenize_json(&mut self, detector: &Detector, value: &Value) -> Value {
-        self.tokenize_json_as(detector, value, Tokens::Escape)
+        let mut out = value.clone();
+        self.tokenize_json_in_place(detector, &mut out);
+        out
+    }
+
+    /// [`tokenize_json`](Self::tokenize_json) on a document the caller owns:
+    /// only the strings and numbers that change are replaced, nothing else
+    /// is copied or allocated.
+    pub fn tokenize_json_in_place(&mut self, detector: &Detector, value: &mut Value) {
+        self.tokenize_json_as(detector, value, Tokens::Escape);
     }
 
     /// Like [`tokenize_json`](Self::tokenize_json) for a value leaving the
     /// sandbox, keeping token-shaped text as
     /// [`tokenize_output`](Self::tokenize_output) does.
     pub fn tokenize_output_json(&mut self, detector: &Detector, value: &Value) -> Value {
-        self.tokenize_json_as(detector, value, Tokens::Keep)
+        let mut out = value.clone();
+        self.tokenize_json_as(detector, &mut out, Tokens::Keep);
+        out
     }
 
-    fn tokenize_json_as(&mut self, detector: &Detector, value: &Value, tokens: Tokens) -> Value {
-        let mut plans = Vec::new();
-        self.plan_value(detector, None, value, tokens, &mut plans);
-        let mut plans = plans.into_iter();
-        self.render_value(detector, value, &mut plans, tokens)
+    fn tokenize_json_as(&mut self, detector: &Detector, value: &mut Value, tokens: Tokens) {
+        let mut plans = Plans::default();
+        let mut classes = KeyClasses::new(detector);
+        self.plan_value(detector, &mut classes, KeyClass::NONE, value, tokens, &mut plans);
+        self.render_value(detector, value, &mut plans, tokens);
     }
 
-    /// Phase one over a JSON value, in document order.
+    /// Phase one over a JSON value under a key of `class`, in document
+    /// order.
     fn plan_value(
         &mut self,
         detector: &Detector,
-        key: Option<&str>,
+        classes: &mut KeyClasses<'_>,
+        class: KeyClass,
         value: &Value,
         tokens: Tokens,
-        plans: &mut Vec<Plan>,
+        plans: &mut Plans,
     ) {
         match value {
-            Value::String(s) => {
-                let plan = self.plan_string(detector, key, s, tokens);
-                plans.push(plan);
-            }
-            Value::Number(n) => {
-                let plan = self.plan_number(detector, key, n);
-                plans.push(plan);
-            }
+            Value::String(s) => self.plan_string(detector, class, s, tokens, plans),
+            Value::Number(n) => self.plan_number(detector, class, n, plans),
             Value::Array(items) => {
                 for item in items {
-                    self.plan_value(detector, key, item, tokens, plans);
+                    self.plan_value(detector, classes, class, item, tokens, plans);
                 }
             }
             Value::Object(map) => {
                 for (k, item) in map {
-                    let plan = self.plan_string(detector, None, k, tokens);
-                    plans.push(plan);
-                    self.plan_value(detector, Some(k), item, tokens, plans);
+                    self.plan_string(detector, KeyClass::NONE, k, tokens, plans);
+                    let class = classes.of(k);
+                    self.plan_value(detector, classes, class, item, tokens, plans);
                 }
             }
             Value::Null | Value::Bool(_) => {}
@@ -408,36 +623,43 @@ impl Vault {
     }
 
     /// Phase two over a JSON value, in the same order as phase one.
-    fn render_value(
-        &mut self,
-        detector: &Detector,
-        value: &Value,
-        plans: &mut std::vec::IntoIter<Plan>,
-        tokens: Tokens,
-    ) -> Value {
+    fn render_value(&mut self, detector: &Detector, value: &mut Value, plans: &mut Plans, tokens: Tokens) {
         match value {
             Value::String(s) => {
-                let plan = plans.next();
-                Value::String(self.render_string(detector, s, plan, tokens).into_owned())
+                if let Cow::Owned(replaced) = self.render_string(detector, s, plans, tokens) {
+                    *s = replaced;
+                }
             }
-            Value::Number(_) => match plans.next() {
-                Some(Plan::NumberToken(token)) => Value::String(token),
-                _ => value.clone(),
-            },
+            Value::Number(_) => {
+                if let Some(Plan::NumberToken(index)) = plans.next() {
+                    *value = Value::String(self.token_of(index));
+                }
+            }
             Value::Array(items) => {
-                Value::Array(items.iter().map(|item| self.render_value(detector, item, plans, tokens)).collect())
+                for item in items {
+                    self.render_value(detector, item, plans, tokens);
+                }
             }
             Value::Object(map) => {
-                let mut out = Map::new();
-                for (k, item) in map {
-                    let plan = plans.next();
-                    let key = self.render_string(detector, k, plan, tokens).into_owned();
-                    let item = self.render_value(detector, item, plans, tokens);
-                    out.insert(key, item);
+                let mut renamed: Vec<(String, String)> = Vec::new();
+                for (k, item) in map.iter_mut() {
+                    if let Cow::Owned(key) = self.render_string(detector, k, plans, tokens) {
+                        renamed.push((k.clone(), key));
+                    }
+                    self.render_value(detector, item, plans, tokens);
                 }
-                Value::Object(out)
+                if !renamed.is_empty() {
+                    // Rebuilt rather than patched, so that the order stays
+                    // whatever the map keeps. Tokenizing is injective: no new
+                    // key equals another key.
+                    let mut names: hashbrown::HashMap<String, String> = renamed.into_iter().collect();
+                    *map = std::mem::take(map)
+                        .into_iter()
+                        .map(|(k, item)| (names.remove(&k).unwrap_or(k), item))
+                        .collect::<Map<String, Value>>();
+                }
             }
-            Value::Null | Value::Bool(_) => value.clone(),
+            Value::Null | Value::Bool(_) => {}
         }
     }
 
@@ -448,13 +670,10 @@ impl Vault {
         let mut out: Option<String> = None;
         let mut last = 0;
         for (start, end) in token_spans(text) {
-            let Some(entry) = self.entries.get(&text[start..end]) else { continue };
+            let Some(entry) = self.resolve(&text[start..end]) else { continue };
             let buf = out.get_or_insert_with(|| String::with_capacity(text.len() + 32));
             buf.push_str(&text[last..start]);
-            match &entry.original {
-                Original::Text(s) => buf.push_str(s),
-                Original::Number(n) => buf.push_str(&n.to_string()),
-            }
+            buf.push_str(&self.arena[entry.start..entry.end]);
             last = end;
         }
         match out {
@@ -471,9 +690,9 @@ impl Vault {
     /// token of a number becomes that number again.
     pub fn detokenize_json(&self, value: &Value) -> Value {
         match value {
-            Value::String(s) => match self.entries.get(s.as_str()) {
-                Some(Entry { original: Original::Number(n), .. }) => Value::Number(n.clone()),
-                _ => Value::String(self.detokenize_text(s).into_owned()),
+            Value::String(s) => match self.resolve(s).and_then(|entry| entry.number.as_ref()) {
+                Some(n) => Value::Number(n.clone()),
+                None => Value::String(self.detokenize_text(s).into_owned()),
             },
             Value::Array(items) => Value::Array(items.iter().map(|item| self.detokenize_json(item)).collect()),
             Value::Object(map) => Value::Object(
@@ -504,8 +723,8 @@ impl Vault {
     pub fn count_tokens(&self, text: &str) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
         for (start, end) in token_spans(text) {
-            if let Some(entry) = self.entries.get(&text[start..end]) {
-                *counts.entry(entry.kind.as_str().to_owned()).or_insert(0) += 1;
+            if let Some(entry) = self.resolve(&text[start..end]) {
+                *counts.entry(self.kind_of(entry).as_str().to_owned()).or_insert(0) += 1;
             }
         }
         counts
@@ -514,20 +733,16 @@ impl Vault {
     /// How many tokens this vault has minted, by kind name (escaped
     /// lookalikes left out).
     pub fn minted_per_kind(&self) -> BTreeMap<String, u64> {
-        self.counters
+        self.kinds
             .iter()
-            .filter(|(kind, _)| kind.as_str() != LOOKALIKE)
-            .map(|(kind, n)| (kind.as_str().to_owned(), *n))
+            .filter(|slot| slot.kind.as_str() != LOOKALIKE)
+            .map(|slot| (slot.kind.as_str().to_owned(), slot.minted.len() as u64))
             .collect()
     }
 
     /// How many distinct values this vault holds, by kind name.
     pub fn values_per_kind(&self) -> BTreeMap<String, usize> {
-        let mut counts = BTreeMap::new();
-        for entry in self.entries.values() {
-            *counts.entry(entry.kind.as_str().to_owned()).or_insert(0) += 1;
-        }
-        counts
+        self.kinds.iter().map(|slot| (slot.kind.as_str().to_owned(), slot.minted.len())).collect()
     }
 
     /// The tokens of this vault in `text` (escaped lookalikes left out), each
@@ -536,7 +751,7 @@ impl Vault {
         let mut tokens: Vec<String> = Vec::new();
         for (start, end) in token_spans(text) {
             let token = &text[start..end];
-            if self.entries.get(token).is_some_and(|e| e.kind.as_str() != LOOKALIKE)
+            if self.resolve(token).is_some_and(|e| self.kind_of(e).as_str() != LOOKALIKE)
                 && !tokens.iter().any(|t| t == token)
             {
                 tokens.push(token.to_owned());
@@ -550,11 +765,11 @@ impl Vault {
     pub fn kinds_in(&self, text: &str) -> Vec<PiiKind> {
         let mut kinds: Vec<PiiKind> = Vec::new();
         for (start, end) in token_spans(text) {
-            if let Some(entry) = self.entries.get(&text[start..end])
-                && entry.kind.as_str() != LOOKALIKE
-                && !kinds.contains(&entry.kind)
+            if let Some(entry) = self.resolve(&text[start..end])
+                && self.kind_of(entry).as_str() != LOOKALIKE
+                && !kinds.contains(self.kind_of(entry))
             {
-                kinds.push(entry.kind.clone());
+                kinds.push(self.kind_of(entry).clone());
             }
         }
         kinds
@@ -699,6 +914,38 @@ mod tests {
     }
 
     #[test]
+    fn a_tax_key_says_a_ten_digit_number_is_an_inn() {
+        let d = detector();
+        let mut vault = Vault::new();
+        // 1655012344 passes the INN check and could be a Unix time.
+        let doc = json!({"inn": "1655012344", "supplier": {"tax_number": 1600001230u64},
+            "updated": "1655012344", "note": "synced at 1600001230", "created_at": 1600001230u64});
+        let out = vault.tokenize_json(&d, &doc);
+        assert_eq!(
+            out,
+            json!({"inn": "[RU_INN_1]", "supplier": {"tax_number": "[RU_INN_2]"},
+                "updated": "[RU_INN_1]", "note": "synced at [RU_INN_3]", "created_at": 1600001230u64})
+        );
+        // The number's token stands for the number, the text's for the text.
+        assert_eq!(vault.detokenize_json(&json!(["[RU_INN_2]", "[RU_INN_3]"])), json!([1600001230u64, "1600001230"]));
+        assert_eq!(vault.detokenize_json(&out), doc);
+    }
+
+    #[test]
+    fn plain_strings_are_searched_again_once_values_are_known() {
+        let d = detector();
+        let mut vault = Vault::new();
+        // "Anna Smith" is plain where it first stands, a person's name
+        // later in the same document, and known from then on.
+        let doc = json!([{"title": "Anna Smith"}, {"full_name": "Anna Smith"}, {"title": "Anna Smith"}]);
+        let out = vault.tokenize_json(&d, &doc);
+        assert_eq!(out, json!([{"title": "[PERSON_1]"}, {"full_name": "[PERSON_1]"}, {"title": "[PERSON_1]"}]));
+        let text = serde_json::to_string(&doc).unwrap();
+        let mut by_text = Vault::new();
+        assert_eq!(by_text.tokenize_json_text(&d, &text).unwrap(), serde_json::to_string(&out).unwrap());
+    }
+
+    #[test]
     fn counts_by_kind() {
         let d = detector();
         let mut vault = Vault::new();
@@ -784,6 +1031,20 @@ mod tests {
                 let tokenized = vault.tokenize_json(&d, doc);
                 let restored = vault.detokenize_json(&tokenized);
                 prop_assert_eq!(serde_json::to_string(&restored).unwrap(), serde_json::to_string(doc).unwrap());
+            }
+        }
+
+        #[test]
+        fn in_place_is_the_same_as_a_copy(docs in prop::collection::vec(json_value(), 1..4)) {
+            let d = detector();
+            let mut copying = Vault::new();
+            let mut in_place = Vault::new();
+            for doc in &docs {
+                let copy = copying.tokenize_json(&d, doc);
+                let mut owned = doc.clone();
+                in_place.tokenize_json_in_place(&d, &mut owned);
+                prop_assert_eq!(serde_json::to_string(&owned).unwrap(), serde_json::to_string(&copy).unwrap());
+                prop_assert_eq!(in_place.detokenize_json(&owned), copying.detokenize_json(&copy));
             }
         }
 
