@@ -34,6 +34,18 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
 
+// Layers, bottom up (a module names only modules below it; the
+// `architecture` test checks it): base types and leaves (`tool`, `digest`,
+// `progress`, `limits`, `execution`, `suggest`, `metrics`, `wit`,
+// `transpile`, `dirs`, `codegen`, `language`); `validation`, `audit`,
+// `config`, then `upstream`; `registry`, which only routes calls; on it
+// `skills` (the source side) and `error`, then the services `discovery`
+// and `module_server`, and the `boundary` every call passes; the
+// `sandbox`, whose stores hold them; `engine`, `typed` and
+// `component_skills` on the sandbox; `runtime`, then `session`, on top.
+// Where a lower module must call up, it defines a trait the higher one
+// implements (`module_server::CompileModule`, `sandbox::SkillLinker`).
+
 pub mod audit;
 mod boundary;
 pub mod codegen;

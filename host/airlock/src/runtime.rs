@@ -22,7 +22,6 @@ use crate::pii::PiiSettings;
 use crate::progress::{Progress, ProgressFn};
 use crate::registry::ToolRegistry;
 use crate::sandbox::{JsCompiler, Services, StoreState};
-use crate::session::Session;
 use crate::skills::{BuildRequest, Built, SkillError, SkillStore};
 use crate::tool::{ToolDefinition, ToolHandler};
 use crate::upstream::UpstreamPool;
@@ -33,7 +32,7 @@ use crate::wit::javascript::JavascriptPre;
 /// precompiled JS guest, the tools executions can call and default limits.
 ///
 /// Build it once; it is cheap to clone and to share across threads and
-/// tasks. Executions run in [`Session`]s.
+/// tasks. Executions run in [`Session`](crate::Session)s.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), airlock::Error> {
@@ -213,18 +212,6 @@ impl Runtime {
         RuntimeBuilder::default()
     }
 
-    /// A new session with a fresh temporary workspace, removed when the
-    /// session is dropped.
-    pub fn session(&self) -> Result<Session, Error> {
-        Session::temporary(self.clone())
-    }
-
-    /// A new session whose workspace is the folder `dir` (created if
-    /// missing, kept afterwards).
-    pub fn session_in(&self, dir: impl Into<PathBuf>) -> Result<Session, Error> {
-        Session::pinned(self.clone(), dir.into())
-    }
-
     /// The limits executions get by default.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
@@ -236,9 +223,10 @@ impl Runtime {
     }
 
     /// The skill folders executions import from (a session searches its
-    /// own folder first: [`Session::skills`]).
+    /// own folder first: [`Session::skills`](crate::Session::skills)).
     pub fn skills(&self) -> &SkillStore {
-        &self.inner.services.shared_skills
+        // The runtime's own services see the shared folders only.
+        &self.inner.services.skills
     }
 
     /// The `limit` tools of every server that best match `query` (BM25

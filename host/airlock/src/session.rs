@@ -74,8 +74,24 @@ impl Counters {
     }
 }
 
+// Sessions are opened from the runtime, but defined here: the runtime sits
+// below the session and names nothing of it.
+impl Runtime {
+    /// A new session with a fresh temporary workspace, removed when the
+    /// session is dropped.
+    pub fn session(&self) -> Result<Session, Error> {
+        Session::temporary(self.clone())
+    }
+
+    /// A new session whose workspace is the folder `dir` (created if
+    /// missing, kept afterwards).
+    pub fn session_in(&self, dir: impl Into<PathBuf>) -> Result<Session, Error> {
+        Session::pinned(self.clone(), dir.into())
+    }
+}
+
 impl Session {
-    pub(crate) fn temporary(runtime: Runtime) -> Result<Session, Error> {
+    fn temporary(runtime: Runtime) -> Result<Session, Error> {
         let dir = tempfile::Builder::new()
             .prefix("airlock-workspace-")
             .tempdir()
@@ -83,7 +99,7 @@ impl Session {
         Ok(Session::new(runtime, Workspace::Temporary(dir)))
     }
 
-    pub(crate) fn pinned(runtime: Runtime, dir: PathBuf) -> Result<Session, Error> {
+    fn pinned(runtime: Runtime, dir: PathBuf) -> Result<Session, Error> {
         std::fs::create_dir_all(&dir).map_err(|e| Error::Workspace(format!("cannot create {}: {e}", dir.display())))?;
         Ok(Session::new(runtime, Workspace::Pinned(dir)))
     }
@@ -150,17 +166,9 @@ impl Session {
                 Language::JavaScript | Language::TypeScript => self.runtime.js_guest(),
             };
             let slot = self.runtime.slot().await?;
-            let (raw, store) = sandbox::execute(
-                self.runtime.engine(),
-                guest,
-                self.boundary.clone(),
-                self.services.clone(),
-                self.workspace(),
-                limits,
-                &source,
-                language.declarations(),
-            )
-            .await?;
+            let (boundary, services) = (self.boundary.clone(), self.services.clone());
+            let sandbox = sandbox::Sandbox::new(self.runtime.engine(), boundary, services, self.workspace(), limits)?;
+            let (raw, store) = sandbox.execute(guest, &source, language.declarations()).await;
             sandbox::release(store, slot);
             let mut result = raw.into_result();
             result.error = result.error.map(|e| map_to_source(e, line_map.as_ref()));

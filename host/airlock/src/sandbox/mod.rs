@@ -281,6 +281,30 @@ impl Sandbox {
         Ok(Sandbox { store, stdout, stderr, started, limits: limits.clone() })
     }
 
+    /// Runs `code` in a fresh instance of `pre` under the sandbox's limits;
+    /// `tools.search` shows it declarations in `style`.
+    pub(crate) async fn execute(
+        mut self,
+        pre: &AgentPre<StoreState>,
+        code: &str,
+        style: DeclarationStyle,
+    ) -> (RawOutcome, Store<StoreState>) {
+        self.store.data_mut().style = style;
+        let timeout = self.limits.timeout;
+        let store = &mut self.store;
+        let run = async {
+            let agent = pre.instantiate_async(&mut *store).await?;
+            let returned = agent.call_run(&mut *store, code).await?;
+            Ok(returned.map_err(|thrown| ExecutionError::Exception {
+                name: thrown.name,
+                message: thrown.message,
+                stack: thrown.stack,
+            }))
+        };
+        let finished = tokio::time::timeout(timeout, run).await;
+        self.finish(finished)
+    }
+
     /// Shapes how the guest call ended into an outcome with stats, and
     /// hands back the store for [`release`].
     pub(crate) fn finish(self, finished: Finished) -> (RawOutcome, Store<StoreState>) {
@@ -360,33 +384,6 @@ impl CompileModule for JsCompiler {
     fn compile<'a>(&'a self, path: &'a str, source: &'a str) -> BoxFuture<'a, Result<Vec<u8>, String>> {
         Box::pin(compile_module(&self.engine, &self.js_guest, path, source))
     }
-}
-
-/// Runs `code` in a fresh instance of `pre` under `limits`.
-pub(crate) async fn execute(
-    engine: &Engine,
-    pre: &AgentPre<StoreState>,
-    boundary: Boundary,
-    services: Services,
-    workspace: &Path,
-    limits: &Limits,
-    code: &str,
-    style: DeclarationStyle,
-) -> Result<(RawOutcome, Store<StoreState>), Error> {
-    let mut sandbox = Sandbox::new(engine, boundary, services, workspace, limits)?;
-    sandbox.store.data_mut().style = style;
-    let store = &mut sandbox.store;
-    let run = async {
-        let agent = pre.instantiate_async(&mut *store).await?;
-        let returned = agent.call_run(&mut *store, code).await?;
-        Ok(returned.map_err(|thrown| ExecutionError::Exception {
-            name: thrown.name,
-            message: thrown.message,
-            stack: thrown.stack,
-        }))
-    };
-    let finished = tokio::time::timeout(limits.timeout, run).await;
-    Ok(sandbox.finish(finished))
 }
 
 /// Names the limit behind a trap, or reports the trap itself.

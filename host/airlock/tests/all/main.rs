@@ -4,6 +4,8 @@
 
 mod support;
 
+mod architecture;
+
 mod component_skills;
 mod components;
 mod discovery;
