@@ -103,8 +103,8 @@ const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     start: usize,
-    end: usize,
-    key_at: usize,
+    len: u32,
+    key_at: u32,
     tag: u32,
     next: u32,
 }
@@ -248,11 +248,15 @@ impl KnownValues {
         if let Some((from, to)) = second {
             self.seconds.insert(&value[from..to]);
         }
-        let Ok(index) = u32::try_from(self.entries.len()) else { return };
+        let (Ok(index), Ok(len), Ok(key_at)) =
+            (u32::try_from(self.entries.len()), u32::try_from(end - start), u32::try_from(key_at))
+        else {
+            return;
+        };
         if index == NONE {
             return;
         }
-        self.entries.push(Entry { start, end, key_at, tag, next: NONE });
+        self.entries.push(Entry { start, len, key_at, tag, next: NONE });
         let entries = &mut self.entries;
         match self.buckets.find_mut(hash, |b| b.hash == hash) {
             Some(bucket) => {
@@ -285,9 +289,9 @@ impl KnownValues {
         let mut index = bucket.first;
         while let Some(entry) = self.entries.get(index as usize) {
             index = entry.next;
-            let Some(start) = key_start.checked_sub(entry.key_at) else { continue };
-            let end = start + (entry.end - entry.start);
-            if text.as_bytes().get(start..end) == Some(&arena.as_bytes()[entry.start..entry.end])
+            let Some(start) = key_start.checked_sub(entry.key_at as usize) else { continue };
+            let end = start + entry.len as usize;
+            if text.as_bytes().get(start..end) == Some(&arena.as_bytes()[entry.start..entry.start + entry.len as usize])
                 && on_word_boundaries(text, start, end)
             {
                 found.push((start, end, entry.tag));

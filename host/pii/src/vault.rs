@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use serde_json::{Map, Number, Value};
 
-use super::detect::{Context, Detector, Features, KeyClass, KeyClasses, Match, select_leftmost_longest};
+use super::detect::{Context, Detector, Features, KeyClass, KeyClasses, Match};
 use super::kinds::PiiKind;
 use crate::known::KnownValues;
 
@@ -40,16 +40,63 @@ pub(crate) enum Tokens {
     Keep,
 }
 
-/// A minted token: its kind (a slot of [`Vault::kinds`]), its number, and
-/// the value, as a range of the arena (a number's JSON text for a number,
-/// which is kept too).
-#[derive(Debug, Clone)]
+/// A minted token: its kind (a slot of [`Vault::kinds`]), its number `N`,
+/// and the value, as a range of the arena (for a number, its JSON text; the
+/// number itself is in [`Vault::numbers_minted`]).
+#[derive(Debug, Clone, Copy)]
 struct Entry {
     slot: u32,
+    /// `N`, with [`NUMBER`] set for the token of a JSON number.
     n: u32,
     start: usize,
     end: usize,
-    number: Option<Number>,
+}
+
+/// The bit of [`Entry::n`] that marks the token of a JSON number.
+const NUMBER: u32 = 1 << 31;
+
+impl Entry {
+    fn n(&self) -> u32 {
+        self.n & !NUMBER
+    }
+
+    fn is_number(&self) -> bool {
+        self.n & NUMBER != 0
+    }
+}
+
+/// A span of a text to replace, and with what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Replace {
+    start: usize,
+    end: usize,
+    with: With,
+}
+
+/// What a [`Replace`] puts in: the token of an entry; a lookalike's own
+/// token (minted when rendered); or the token of a value found while
+/// rendering, of this kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum With {
+    Entry(u32),
+    Lookalike,
+    Found(PiiKind),
+}
+
+/// Keeps the leftmost span, the longest among those starting there, then
+/// repeats after it; stable (as `detect::select_leftmost_longest`).
+fn leftmost_longest(mut found: Vec<Replace>) -> Vec<Replace> {
+    if found.len() < 2 {
+        return found;
+    }
+    found.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut chosen: Vec<Replace> = Vec::with_capacity(found.len());
+    for m in found {
+        if chosen.last().is_none_or(|last| m.start >= last.end) {
+            chosen.push(m);
+        }
+    }
+    chosen
 }
 
 /// The tokens minted for one kind: `[KIND_N]` is entry `minted[N - 1]`.
@@ -80,7 +127,7 @@ pub(crate) enum Plan {
 pub(crate) struct Plans {
     list: Vec<Plan>,
     next: usize,
-    spans: Vec<(Vec<Match>, Vec<Match>)>,
+    spans: Vec<(Vec<Replace>, Vec<Replace>)>,
     /// Short strings found plain (nothing detected, no lookalike) under
     /// keys that do not classify values: keys, statuses, currencies, tags
     /// recur throughout a document and are looked at once. With each, the
@@ -108,7 +155,7 @@ impl Plans {
         self.list.push(Plan::Keep);
     }
 
-    fn push_spans(&mut self, lookalikes: Vec<Match>, detected: Vec<Match>) {
+    fn push_spans(&mut self, lookalikes: Vec<Replace>, detected: Vec<Replace>) {
         if lookalikes.is_empty() && detected.is_empty() {
             self.list.push(Plan::Plain);
             return;
@@ -126,7 +173,7 @@ impl Plans {
     }
 
     /// The lookalikes and detections of a [`Plan::Spans`].
-    fn take_spans(&mut self, index: u32) -> (Vec<Match>, Vec<Match>) {
+    fn take_spans(&mut self, index: u32) -> (Vec<Replace>, Vec<Replace>) {
         self.spans.get_mut(index as usize).map(std::mem::take).unwrap_or_default()
     }
 }
@@ -143,10 +190,12 @@ pub struct Vault {
     /// Every value's text, back to back.
     arena: String,
     entries: Vec<Entry>,
-    /// Entries of string values, by value.
-    texts: HashTable<u32>,
-    /// Entries of number values, by their JSON text.
-    numbers: HashTable<u32>,
+    /// Entries of string values, by value: (hash, entry).
+    texts: HashTable<(u64, u32)>,
+    /// Entries of number values, by their JSON text: (hash, entry).
+    numbers: HashTable<(u64, u32)>,
+    /// The numbers the number entries stand for.
+    numbers_minted: hashbrown::HashMap<u32, Number>,
     kinds: Vec<KindSlot>,
     hasher: DefaultHashBuilder,
     known: KnownValues,
@@ -204,10 +253,10 @@ fn is_token_inner(inner: &str) -> bool {
 
 /// The spans to replace: every lookalike, then leftmost-longest among the
 /// detections and known values that do not touch a lookalike.
-fn merge(lookalikes: &[Match], detected: &[Match], known: &[Match]) -> Vec<Match> {
-    let overlaps = |m: &Match| lookalikes.iter().any(|l| m.start < l.end && l.start < m.end);
-    let candidates: Vec<Match> = detected.iter().chain(known).filter(|m| !overlaps(m)).cloned().collect();
-    let mut spans = select_leftmost_longest(candidates);
+fn merge(lookalikes: &[Replace], detected: &[Replace], known: &[Replace]) -> Vec<Replace> {
+    let overlaps = |m: &Replace| lookalikes.iter().any(|l| m.start < l.end && l.start < m.end);
+    let candidates: Vec<Replace> = detected.iter().chain(known).filter(|m| !overlaps(m)).cloned().collect();
+    let mut spans = leftmost_longest(candidates);
     spans.extend(lookalikes.iter().cloned());
     spans.sort_by_key(|m| m.start);
     spans
@@ -215,7 +264,7 @@ fn merge(lookalikes: &[Match], detected: &[Match], known: &[Match]) -> Vec<Match
 
 /// Whether `text` has a word character outside the sorted, disjoint
 /// `spans`.
-fn leaves_words(text: &str, spans: &[Match]) -> bool {
+fn leaves_words(text: &str, spans: &[Replace]) -> bool {
     let word = |part: &str| part.chars().any(|c| c.is_alphanumeric() || c == '_');
     let mut last = 0;
     for span in spans {
@@ -228,9 +277,9 @@ fn leaves_words(text: &str, spans: &[Match]) -> bool {
 }
 
 /// `spans` plus the detections in the text between them, in order.
-fn with_gaps_rescanned(detector: &Detector, text: &str, spans: Vec<Match>) -> Vec<Match> {
+fn with_gaps_rescanned(detector: &Detector, text: &str, spans: Vec<Replace>) -> Vec<Replace> {
     let found_in = |from: usize, to: usize| {
-        let shift = move |m: Match| Match { start: m.start + from, end: m.end + from, kind: m.kind };
+        let shift = move |m: Match| Replace { start: m.start + from, end: m.end + from, with: With::Found(m.kind) };
         detector.find(&text[from..to]).into_iter().map(shift)
     };
     let mut out = Vec::with_capacity(spans.len() + 1);
@@ -271,6 +320,7 @@ impl Vault {
             entries: Vec::new(),
             texts: HashTable::new(),
             numbers: HashTable::new(),
+            numbers_minted: hashbrown::HashMap::new(),
             kinds: Vec::new(),
             hasher: DefaultHashBuilder::default(),
             known: KnownValues::default(),
@@ -302,20 +352,22 @@ impl Vault {
         (self.kinds.len() - 1) as u32
     }
 
-    /// The entry of the string `value`, if minted.
-    fn text_entry(&self, value: &str) -> Option<u32> {
+    /// The entry of the string (or, with `numbers`, the number) `value`,
+    /// if minted; and the value's hash.
+    fn entry_of(&self, value: &str, numbers: bool) -> (Option<u32>, u64) {
         let hash = self.hasher.hash_one(value);
         let (arena, entries) = (&self.arena, &self.entries);
-        self.texts
-            .find(hash, |&i| {
-                let entry = &entries[i as usize];
-                &arena[entry.start..entry.end] == value
-            })
-            .copied()
+        let table = if numbers { &self.numbers } else { &self.texts };
+        let found = table.find(hash, |&(h, i)| {
+            let entry = &entries[i as usize];
+            h == hash && &arena[entry.start..entry.end] == value
+        });
+        (found.map(|&(_, i)| i), hash)
     }
 
-    /// Adds an entry for `value` as `kind`; `number` for a number's text.
-    fn add_entry(&mut self, kind: &PiiKind, value: &str, number: Option<Number>) -> u32 {
+    /// Adds an entry for `value` (whose hash is `hash`) as `kind`; `number`
+    /// for a number's text.
+    fn add_entry(&mut self, kind: &PiiKind, value: &str, hash: u64, number: Option<Number>) -> u32 {
         let slot = self.slot(kind);
         let index = self.entries.len() as u32;
         let minted = &mut self.kinds[slot as usize].minted;
@@ -324,37 +376,36 @@ impl Vault {
         let start = self.arena.len();
         self.arena.push_str(value);
         let end = self.arena.len();
-        let is_number = number.is_some();
-        self.entries.push(Entry { slot, n, start, end, number });
-        let hash = self.hasher.hash_one(value);
-        let (arena, entries, hasher) = (&self.arena, &self.entries, &self.hasher);
-        let rehash = |&i: &u32| {
-            let entry = &entries[i as usize];
-            hasher.hash_one(&arena[entry.start..entry.end])
-        };
-        if is_number {
-            self.numbers.insert_unique(hash, index, rehash);
-        } else {
-            self.texts.insert_unique(hash, index, rehash);
+        let rehash = |&(h, _): &(u64, u32)| h;
+        match number {
+            Some(number) => {
+                self.entries.push(Entry { slot, n: n | NUMBER, start, end });
+                self.numbers.insert_unique(hash, (hash, index), rehash);
+                self.numbers_minted.insert(index, number);
+            }
+            None => {
+                self.entries.push(Entry { slot, n, start, end });
+                self.texts.insert_unique(hash, (hash, index), rehash);
+            }
         }
         if kind.as_str() != LOOKALIKE && value.chars().nth(MIN_PROPAGATED_CHARS - 1).is_some() {
-            self.known.insert(&self.arena, start, end, slot);
+            self.known.insert(&self.arena, start, end, index);
         }
         index
     }
 
     /// The entry for the string `value`, minted as `kind` if new.
     fn mint_text(&mut self, kind: &PiiKind, value: &str) -> u32 {
-        match self.text_entry(value) {
-            Some(index) => index,
-            None => self.add_entry(kind, value, None),
+        match self.entry_of(value, false) {
+            (Some(index), _) => index,
+            (None, hash) => self.add_entry(kind, value, hash, None),
         }
     }
 
     /// Appends the token of entry `index` to `out`.
     fn push_token(&self, index: u32, out: &mut String) {
         let entry = &self.entries[index as usize];
-        push_token_text(out, &self.kinds[entry.slot as usize].kind, entry.n);
+        push_token_text(out, &self.kinds[entry.slot as usize].kind, entry.n());
     }
 
     /// The token of entry `index`.
@@ -367,20 +418,15 @@ impl Vault {
     /// The entry for the JSON number `value` (whose text is `text`), minted
     /// as `kind` if new.
     fn mint_number(&mut self, kind: &PiiKind, value: &Number, text: &str) -> u32 {
-        let hash = self.hasher.hash_one(text);
-        let (arena, entries) = (&self.arena, &self.entries);
-        let found = self.numbers.find(hash, |&i| {
-            let entry = &entries[i as usize];
-            &arena[entry.start..entry.end] == text
-        });
-        match found {
-            Some(&index) => index,
-            None => self.add_entry(kind, text, Some(value.clone())),
+        match self.entry_of(text, true) {
+            (Some(index), _) => index,
+            (None, hash) => self.add_entry(kind, text, hash, Some(value.clone())),
         }
     }
 
-    /// The entry a token stands for, if this vault minted it.
-    fn resolve(&self, token: &str) -> Option<&Entry> {
+    /// The entry a token stands for, if this vault minted it, and its
+    /// number.
+    fn resolve(&self, token: &str) -> Option<(u32, &Entry)> {
         let inner = token.strip_prefix('[')?.strip_suffix(']')?;
         let (kind, number) = inner.rsplit_once('_')?;
         if number.starts_with('0') || !number.bytes().all(|b| b.is_ascii_digit()) {
@@ -389,7 +435,7 @@ impl Vault {
         let n: usize = number.parse().ok()?;
         let slot = self.kinds.iter().find(|slot| slot.kind.as_str() == kind)?;
         let index = *slot.minted.get(n.checked_sub(1)?)?;
-        self.entries.get(index as usize)
+        Some((index, self.entries.get(index as usize)?))
     }
 
     /// The kind of an entry.
@@ -398,12 +444,26 @@ impl Vault {
     }
 
     /// Occurrences of known values in `text` that are not inside a longer
-    /// word, leftmost-longest.
-    fn known_occurrences(&self, text: &str) -> Vec<Match> {
+    /// word, leftmost-longest. A number's text found in a string becomes a
+    /// string's token (the number's would turn the string into a number).
+    fn known_occurrences(&self, text: &str) -> Vec<Replace> {
+        let with = |index: u32| {
+            let entry = &self.entries[index as usize];
+            if entry.is_number() { With::Found(self.kind_of(entry).clone()) } else { With::Entry(index) }
+        };
         self.known
             .find(&self.arena, text)
             .into_iter()
-            .map(|(start, end, slot)| Match { start, end, kind: self.kinds[slot as usize].kind.clone() })
+            .map(|(start, end, index)| Replace { start, end, with: with(index) })
+            .collect()
+    }
+
+    /// [`known_occurrences`](Self::known_occurrences) as matches.
+    fn known_matches(&self, text: &str) -> Vec<Match> {
+        self.known
+            .find(&self.arena, text)
+            .into_iter()
+            .map(|(start, end, index)| Match { start, end, kind: self.kind_of(&self.entries[index as usize]).clone() })
             .collect()
     }
 
@@ -432,16 +492,17 @@ impl Vault {
             plans.push(Plan::Whole(index));
             return;
         }
-        let lookalikes: Vec<Match> = if spans.is_empty() {
-            Vec::new()
-        } else {
-            let kind = PiiKind::Custom(LOOKALIKE.to_owned());
-            spans.into_iter().map(|(start, end)| Match { start, end, kind: kind.clone() }).collect()
-        };
-        let detected = detector.find_with(text, &features, Context::from(class));
-        for m in &detected {
-            self.mint_text(&m.kind, &text[m.start..m.end]);
-        }
+        let lookalikes: Vec<Replace> =
+            spans.into_iter().map(|(start, end)| Replace { start, end, with: With::Lookalike }).collect();
+        let detected: Vec<Replace> = detector
+            .find_with(text, &features, Context::from(class))
+            .into_iter()
+            .map(|m| Replace {
+                start: m.start,
+                end: m.end,
+                with: With::Entry(self.mint_text(&m.kind, &text[m.start..m.end])),
+            })
+            .collect();
         if cacheable && lookalikes.is_empty() && detected.is_empty() && plans.plain.len() < PLAIN_LIMIT {
             plans.plain.insert(text.into(), UNSEARCHED);
         }
@@ -520,12 +581,17 @@ impl Vault {
         for m in spans {
             out.push_str(&text[last..m.start]);
             let value = &text[m.start..m.end];
-            if tokens == Tokens::Keep && m.kind.as_str() == LOOKALIKE {
-                out.push_str(value);
-            } else {
-                let index = self.mint_text(&m.kind, value);
-                self.push_token(index, &mut out);
-            }
+            let index = match m.with {
+                With::Lookalike if tokens == Tokens::Keep => {
+                    out.push_str(value);
+                    last = m.end;
+                    continue;
+                }
+                With::Lookalike => self.mint_text(&PiiKind::Custom(LOOKALIKE.to_owned()), value),
+                With::Found(kind) => self.mint_text(&kind, value),
+                With::Entry(index) => index,
+            };
+            self.push_token(index, &mut out);
             last = m.end;
         }
         out.push_str(&text[last..]);
@@ -670,7 +736,7 @@ impl Vault {
         let mut out: Option<String> = None;
         let mut last = 0;
         for (start, end) in token_spans(text) {
-            let Some(entry) = self.resolve(&text[start..end]) else { continue };
+            let Some((_, entry)) = self.resolve(&text[start..end]) else { continue };
             let buf = out.get_or_insert_with(|| String::with_capacity(text.len() + 32));
             buf.push_str(&text[last..start]);
             buf.push_str(&self.arena[entry.start..entry.end]);
@@ -690,7 +756,7 @@ impl Vault {
     /// token of a number becomes that number again.
     pub fn detokenize_json(&self, value: &Value) -> Value {
         match value {
-            Value::String(s) => match self.resolve(s).and_then(|entry| entry.number.as_ref()) {
+            Value::String(s) => match self.resolve(s).and_then(|(index, _)| self.numbers_minted.get(&index)) {
                 Some(n) => Value::Number(n.clone()),
                 None => Value::String(self.detokenize_text(s).into_owned()),
             },
@@ -710,7 +776,7 @@ impl Vault {
     /// finds in it. Each kind once.
     pub fn flowing_kinds(&self, detector: &Detector, text: &str) -> Vec<PiiKind> {
         let mut kinds = self.kinds_in(text);
-        for m in self.known_occurrences(text).into_iter().chain(detector.find(text)) {
+        for m in self.known_matches(text).into_iter().chain(detector.find(text)) {
             if !kinds.contains(&m.kind) {
                 kinds.push(m.kind);
             }
@@ -723,7 +789,7 @@ impl Vault {
     pub fn count_tokens(&self, text: &str) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
         for (start, end) in token_spans(text) {
-            if let Some(entry) = self.resolve(&text[start..end]) {
+            if let Some((_, entry)) = self.resolve(&text[start..end]) {
                 *counts.entry(self.kind_of(entry).as_str().to_owned()).or_insert(0) += 1;
             }
         }
@@ -751,7 +817,7 @@ impl Vault {
         let mut tokens: Vec<String> = Vec::new();
         for (start, end) in token_spans(text) {
             let token = &text[start..end];
-            if self.resolve(token).is_some_and(|e| self.kind_of(e).as_str() != LOOKALIKE)
+            if self.resolve(token).is_some_and(|(_, e)| self.kind_of(e).as_str() != LOOKALIKE)
                 && !tokens.iter().any(|t| t == token)
             {
                 tokens.push(token.to_owned());
@@ -765,7 +831,7 @@ impl Vault {
     pub fn kinds_in(&self, text: &str) -> Vec<PiiKind> {
         let mut kinds: Vec<PiiKind> = Vec::new();
         for (start, end) in token_spans(text) {
-            if let Some(entry) = self.resolve(&text[start..end])
+            if let Some((_, entry)) = self.resolve(&text[start..end])
                 && self.kind_of(entry).as_str() != LOOKALIKE
                 && !kinds.contains(self.kind_of(entry))
             {
@@ -973,9 +1039,9 @@ mod tests {
 
     #[test]
     fn merge_prefers_lookalikes() {
-        let look = Match { start: 4, end: 9, kind: PiiKind::custom("TOKEN") };
-        let det = Match { start: 0, end: 6, kind: PiiKind::Email };
-        let other = Match { start: 10, end: 12, kind: PiiKind::Ip };
+        let look = Replace { start: 4, end: 9, with: With::Lookalike };
+        let det = Replace { start: 0, end: 6, with: With::Entry(0) };
+        let other = Replace { start: 10, end: 12, with: With::Found(PiiKind::Ip) };
         assert_eq!(merge(std::slice::from_ref(&look), &[det], std::slice::from_ref(&other)), [look, other]);
     }
 
