@@ -450,8 +450,11 @@ impl Features {
         // for an IBAN; the secret prefixes where there is a `_`, `-`, `.`
         // or capital (every prefix has one).
         let long = bytes.len() >= 15;
-        if digits >= 9 || (long && digits >= 2 && upper >= 2) {
+        if digits >= 9 {
             f.measure_digits(bytes);
+        }
+        if long && digits >= 2 && upper >= 2 {
+            f.measure_iban(bytes);
         }
         if long && joiners + dots + upper > 0 {
             f.secret_prefix = (0..bytes.len()).any(|i| {
@@ -463,14 +466,26 @@ impl Features {
         f
     }
 
-    /// Phase two of [`Features::of`] for the numeric recognizers and IBANs.
+    /// Phase two of [`Features::of`] for the numeric recognizers: the
+    /// stretches around each digit, skipping what lies between them.
     fn measure_digits(&mut self, bytes: &[u8]) {
+        let mut i = 0;
+        while let Some(offset) = bytes[i..].iter().position(u8::is_ascii_digit) {
+            i += offset;
+            i = self.measure_stretch(bytes, i);
+        }
+    }
+
+    /// Measures the stretch whose first digit is at `start`; where it ends
+    /// (at a byte that is neither a digit nor a phone separator).
+    fn measure_stretch(&mut self, bytes: &[u8], start: usize) -> usize {
         let (mut grouped, mut phone) = (Stretch::default(), Stretch::default());
         let (mut run, mut run_bounded, mut run_first) = (0usize, false, 0u8);
-        let (mut iban, mut iban_space) = (0usize, false);
-        let mut previous = b' ';
-        // A space after the end lets the last stretch end.
-        for &b in bytes.iter().chain(std::iter::once(&b' ')) {
+        let mut previous = if start == 0 { b' ' } else { bytes[start - 1] };
+        let mut i = start;
+        loop {
+            // A space after the end lets the last stretch end.
+            let b = bytes.get(i).copied().unwrap_or(b' ');
             if b.is_ascii_digit() {
                 let after_boundary = !ascii_word(previous);
                 if run == 0 {
@@ -501,9 +516,23 @@ impl Features {
                     }
                 }
                 run = 0;
+                let phone_separator = matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')');
+                if !phone_separator || i >= bytes.len() {
+                    return (i + 1).min(bytes.len());
+                }
                 grouped.other(b == b' ' || b == b'-');
-                phone.other(matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')'));
+                phone.other(true);
             }
+            previous = b;
+            i += 1;
+        }
+    }
+
+    /// Phase two of [`Features::of`] for IBANs: the longest stretch of
+    /// capitals and digits joined by single spaces.
+    fn measure_iban(&mut self, bytes: &[u8]) {
+        let (mut iban, mut iban_space) = (0usize, false);
+        for &b in bytes {
             if b.is_ascii_digit() || b.is_ascii_uppercase() {
                 iban += 1;
                 iban_space = false;
@@ -514,7 +543,6 @@ impl Features {
                 iban = 0;
                 iban_space = false;
             }
-            previous = b;
         }
     }
 
@@ -578,8 +606,8 @@ impl KindSet {
 }
 
 /// What the key a JSON value stands under says about the value: computed
-/// once per key by [`Detector::key_class`] (and cached per document by
-/// [`KeyClasses`]), then applied to every value under it.
+/// once per key by [`Detector::key_class`] (and remembered per document by
+/// the vault), then applied to every value under it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct KeyClass {
     /// There is a key at all.
@@ -623,34 +651,6 @@ impl KeyClass {
         time: false,
         tax: false,
     };
-}
-
-/// Key classes of one document's keys, each computed once.
-pub(crate) struct KeyClasses<'d> {
-    detector: &'d Detector,
-    cache: hashbrown::HashMap<Box<str>, KeyClass>,
-}
-
-/// Distinct keys remembered per document; beyond that each is classified
-/// again where it occurs (documents whose keys are data, not a schema).
-const KEY_CACHE_LIMIT: usize = 1024;
-
-impl<'d> KeyClasses<'d> {
-    pub(crate) fn new(detector: &'d Detector) -> KeyClasses<'d> {
-        KeyClasses { detector, cache: hashbrown::HashMap::new() }
-    }
-
-    /// The class of `key`.
-    pub(crate) fn of(&mut self, key: &str) -> KeyClass {
-        if let Some(class) = self.cache.get(key) {
-            return *class;
-        }
-        let class = self.detector.key_class(Some(key));
-        if self.cache.len() < KEY_CACHE_LIMIT {
-            self.cache.insert(key.into(), class);
-        }
-        class
-    }
 }
 
 /// Finds personal data in text and classifies JSON values by their key.

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use serde_json::Number;
 
-use crate::detect::{Detector, KeyClass, KeyClasses};
+use crate::detect::{Detector, KeyClass};
 use crate::vault::{Plan, Plans, Tokens, Vault};
 
 /// Where a string stands.
@@ -57,8 +57,8 @@ fn string_end(bytes: &[u8], open: usize) -> (usize, bool) {
 }
 
 /// Calls `visit` on every string and number of `json` (valid JSON), in
-/// document order; `classify` gives the class of each object key.
-fn walk<'t>(json: &'t str, mut classify: impl FnMut(&str) -> KeyClass, mut visit: impl FnMut(Item<'t>)) {
+/// document order; for an object key it gives the key's class.
+fn walk<'t>(json: &'t str, mut visit: impl FnMut(Item<'t>) -> KeyClass) {
     let bytes = json.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
     let mut i = 0;
@@ -99,8 +99,7 @@ fn walk<'t>(json: &'t str, mut classify: impl FnMut(&str) -> KeyClass, mut visit
                 };
                 let span = (i, end);
                 if let Some(Frame::Object { class, expecting_key: true }) = stack.last_mut() {
-                    *class = classify(&text);
-                    visit(Item::Str { span, text, role: Role::Key });
+                    *class = visit(Item::Str { span, text, role: Role::Key });
                 } else {
                     visit(Item::Str { span, text, role: Role::Value(value_class(&stack)) });
                 }
@@ -127,13 +126,10 @@ impl Vault {
     pub fn tokenize_json_text(&mut self, detector: &Detector, json: &str) -> Result<String, serde_json::Error> {
         serde_json::from_str::<serde::de::IgnoredAny>(json)?;
         let mut plans = Plans::default();
-        let mut classes = KeyClasses::new(detector);
-        walk(
-            json,
-            |key| classes.of(key),
-            |item| match item {
+        walk(json, |item| {
+            match item {
                 Item::Str { text, role: Role::Key, .. } => {
-                    self.plan_string(detector, KeyClass::NONE, &text, Tokens::Escape, &mut plans)
+                    return self.plan_key(detector, &text, Tokens::Escape, &mut plans);
                 }
                 Item::Str { text, role: Role::Value(class), .. } => {
                     self.plan_string(detector, class, &text, Tokens::Escape, &mut plans)
@@ -142,14 +138,13 @@ impl Vault {
                     Ok(number) => self.plan_number(detector, class, &number, &mut plans),
                     Err(_) => plans.push_keep(),
                 },
-            },
-        );
+            }
+            KeyClass::NONE
+        });
         let mut out = String::with_capacity(json.len() + json.len() / 8);
         let mut copied = 0;
-        walk(
-            json,
-            |_| KeyClass::NONE,
-            |item| match item {
+        walk(json, |item| {
+            match item {
                 Item::Str { span, text, .. } => {
                     if let Cow::Owned(replaced) = self.render_string(detector, &text, &mut plans, Tokens::Escape) {
                         out.push_str(&json[copied..span.0]);
@@ -164,8 +159,9 @@ impl Vault {
                         copied = span.1;
                     }
                 }
-            },
-        );
+            }
+            KeyClass::NONE
+        });
         out.push_str(&json[copied..]);
         Ok(out)
     }

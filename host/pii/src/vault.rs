@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use serde_json::{Map, Number, Value};
 
-use super::detect::{Context, Detector, Features, KeyClass, KeyClasses, Match};
+use super::detect::{Context, Detector, Features, KeyClass, Match};
 use super::kinds::PiiKind;
 use crate::known::KnownValues;
 
@@ -117,6 +117,8 @@ pub(crate) enum Plan {
     Whole(u32),
     /// A string with nothing detected and no token lookalikes in it.
     Plain,
+    /// A recurring string, plain: the [`Recurring`] entry of this number.
+    Recurring(u32),
     /// A string with token lookalikes and detections inside: the
     /// [`Plans::spans`] at this index.
     Spans(u32),
@@ -128,22 +130,55 @@ pub(crate) struct Plans {
     list: Vec<Plan>,
     next: usize,
     spans: Vec<(Vec<Replace>, Vec<Replace>)>,
-    /// Short strings found plain (nothing detected, no lookalike) under
-    /// keys that do not classify values: keys, statuses, currencies, tags
-    /// recur throughout a document and are looked at once. With each, the
-    /// number of known values when it was last found to hold none of them
-    /// ([`UNSEARCHED`] before that).
-    plain: hashbrown::HashMap<Box<str>, usize>,
+    recurring: Recurring,
 }
 
-/// Strings up to this long are remembered as plain.
-const PLAIN_MAX_LEN: usize = 64;
+/// Short strings of one document, each looked at once: keys, statuses,
+/// currencies, tags recur throughout a document. For each, its class as a
+/// key, whether it is plain (nothing detected, no lookalike, under a key
+/// that does not classify values), and the number of known values when it
+/// was last found to hold none of them.
+#[derive(Debug, Default)]
+struct Recurring {
+    ids: hashbrown::HashMap<Box<str>, u32>,
+    strings: Vec<RecurringString>,
+}
 
-/// At most this many plain strings are remembered per document.
-const PLAIN_LIMIT: usize = 4096;
+/// What is known about one [`Recurring`] string.
+#[derive(Debug, Clone, Copy)]
+struct RecurringString {
+    class: Option<KeyClass>,
+    plain: Option<bool>,
+    searched: usize,
+}
+
+/// Strings up to this long are remembered.
+const RECURRING_MAX_LEN: usize = 64;
+
+/// At most this many strings are remembered per document.
+const RECURRING_LIMIT: usize = 4096;
 
 /// A plain string not yet searched for known values.
 const UNSEARCHED: usize = usize::MAX;
+
+impl Recurring {
+    /// The number of `text`, remembered if new and there is room.
+    fn id(&mut self, text: &str) -> Option<u32> {
+        if text.len() > RECURRING_MAX_LEN {
+            return None;
+        }
+        if let Some(&id) = self.ids.get(text) {
+            return Some(id);
+        }
+        if self.strings.len() >= RECURRING_LIMIT {
+            return None;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(RecurringString { class: None, plain: None, searched: UNSEARCHED });
+        self.ids.insert(text.into(), id);
+        Some(id)
+    }
+}
 
 impl Plans {
     fn push(&mut self, plan: Plan) {
@@ -467,6 +502,20 @@ impl Vault {
             .collect()
     }
 
+    /// Phase one for an object key: plans it as a string under no key, and
+    /// gives its class (what it says about the values under it).
+    pub(crate) fn plan_key(&mut self, detector: &Detector, key: &str, tokens: Tokens, plans: &mut Plans) -> KeyClass {
+        let id = plans.recurring.id(key);
+        self.plan_string_as(detector, KeyClass::NONE, key, tokens, plans, id);
+        match id {
+            Some(id) => {
+                let known = &mut plans.recurring.strings[id as usize];
+                *known.class.get_or_insert_with(|| detector.key_class(Some(key)))
+            }
+            None => detector.key_class(Some(key)),
+        }
+    }
+
     /// Phase one for a string under a key of `class`: decides and mints,
     /// without known values. In [`Tokens::Keep`] mode a string holding
     /// tokens is never taken as a whole.
@@ -478,9 +527,25 @@ impl Vault {
         tokens: Tokens,
         plans: &mut Plans,
     ) {
-        let cacheable = class.is_inert() && text.len() <= PLAIN_MAX_LEN;
-        if cacheable && plans.plain.contains_key(text) {
-            plans.push(Plan::Plain);
+        let id = if class.is_inert() { plans.recurring.id(text) } else { None };
+        self.plan_string_as(detector, class, text, tokens, plans, id);
+    }
+
+    /// [`plan_string`](Self::plan_string) for a string that is recurring
+    /// string `id`, if it is one (and then its class is inert).
+    fn plan_string_as(
+        &mut self,
+        detector: &Detector,
+        class: KeyClass,
+        text: &str,
+        tokens: Tokens,
+        plans: &mut Plans,
+        id: Option<u32>,
+    ) {
+        if let Some(id) = id
+            && plans.recurring.strings[id as usize].plain == Some(true)
+        {
+            plans.push(Plan::Recurring(id));
             return;
         }
         let features = Features::of(text);
@@ -503,8 +568,13 @@ impl Vault {
                 with: With::Entry(self.mint_text(&m.kind, &text[m.start..m.end])),
             })
             .collect();
-        if cacheable && lookalikes.is_empty() && detected.is_empty() && plans.plain.len() < PLAIN_LIMIT {
-            plans.plain.insert(text.into(), UNSEARCHED);
+        if let Some(id) = id {
+            let plain = lookalikes.is_empty() && detected.is_empty();
+            plans.recurring.strings[id as usize].plain = Some(plain);
+            if plain {
+                plans.push(Plan::Recurring(id));
+                return;
+            }
         }
         plans.push_spans(lookalikes, detected);
     }
@@ -544,33 +614,47 @@ impl Vault {
         let (lookalikes, detected) = match plans.next() {
             Some(Plan::Whole(index)) => return Cow::Owned(self.token_of(index)),
             Some(Plan::Spans(index)) => plans.take_spans(index),
+            Some(Plan::Recurring(id)) => {
+                // Searched again only once more values are known.
+                let known_now = self.known.len();
+                let searched = plans.recurring.strings[id as usize].searched;
+                if searched == known_now {
+                    return Cow::Borrowed(text);
+                }
+                let known = self.known_occurrences(text);
+                if known.is_empty() {
+                    plans.recurring.strings[id as usize].searched = known_now;
+                    return Cow::Borrowed(text);
+                }
+                return self.replace(detector, text, &[], &[], known, tokens);
+            }
             _ => (Vec::new(), Vec::new()),
         };
-        let known = if lookalikes.is_empty() && detected.is_empty() {
-            let known_now = self.known.len();
-            match plans.plain.get_mut(text) {
-                Some(searched) if *searched == known_now => return Cow::Borrowed(text),
-                Some(searched) => {
-                    let known = self.known_occurrences(text);
-                    if known.is_empty() {
-                        *searched = known_now;
-                        return Cow::Borrowed(text);
-                    }
-                    known
-                }
-                None => self.known_occurrences(text),
-            }
-        } else if leaves_words(text, &detected) {
+        // A string that detections cover but for separators (an e-mail or
+        // phone field) holds no other value: skip the search.
+        let known = if detected.is_empty() || leaves_words(text, &detected) {
             self.known_occurrences(text)
         } else {
-            // A string that detections cover but for separators (an e-mail
-            // or phone field) holds no other value: skip the search.
             Vec::new()
         };
         if lookalikes.is_empty() && detected.is_empty() && known.is_empty() {
             return Cow::Borrowed(text);
         }
-        let mut spans = merge(&lookalikes, &detected, &known);
+        self.replace(detector, text, &lookalikes, &detected, known, tokens)
+    }
+
+    /// Replaces `lookalikes`, `detected` and `known` in `text`, with the
+    /// gaps rescanned where a value lost to an overlapping one.
+    fn replace<'t>(
+        &mut self,
+        detector: &Detector,
+        text: &'t str,
+        lookalikes: &[Replace],
+        detected: &[Replace],
+        known: Vec<Replace>,
+        tokens: Tokens,
+    ) -> Cow<'t, str> {
+        let mut spans = merge(lookalikes, detected, &known);
         if detected.iter().chain(&known).any(|c| !spans.iter().any(|s| s.start <= c.start && c.end <= s.end)) {
             // A value lost to an overlapping one may leave personal data in
             // the text between the chosen spans: look there again.
@@ -653,35 +737,25 @@ impl Vault {
 
     fn tokenize_json_as(&mut self, detector: &Detector, value: &mut Value, tokens: Tokens) {
         let mut plans = Plans::default();
-        let mut classes = KeyClasses::new(detector);
-        self.plan_value(detector, &mut classes, KeyClass::NONE, value, tokens, &mut plans);
+        self.plan_value(detector, KeyClass::NONE, value, tokens, &mut plans);
         self.render_value(detector, value, &mut plans, tokens);
     }
 
     /// Phase one over a JSON value under a key of `class`, in document
     /// order.
-    fn plan_value(
-        &mut self,
-        detector: &Detector,
-        classes: &mut KeyClasses<'_>,
-        class: KeyClass,
-        value: &Value,
-        tokens: Tokens,
-        plans: &mut Plans,
-    ) {
+    fn plan_value(&mut self, detector: &Detector, class: KeyClass, value: &Value, tokens: Tokens, plans: &mut Plans) {
         match value {
             Value::String(s) => self.plan_string(detector, class, s, tokens, plans),
             Value::Number(n) => self.plan_number(detector, class, n, plans),
             Value::Array(items) => {
                 for item in items {
-                    self.plan_value(detector, classes, class, item, tokens, plans);
+                    self.plan_value(detector, class, item, tokens, plans);
                 }
             }
             Value::Object(map) => {
                 for (k, item) in map {
-                    self.plan_string(detector, KeyClass::NONE, k, tokens, plans);
-                    let class = classes.of(k);
-                    self.plan_value(detector, classes, class, item, tokens, plans);
+                    let class = self.plan_key(detector, k, tokens, plans);
+                    self.plan_value(detector, class, item, tokens, plans);
                 }
             }
             Value::Null | Value::Bool(_) => {}
