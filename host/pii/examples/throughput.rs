@@ -23,6 +23,8 @@
 //! on one thread, by wall time and, on Linux, by the thread's CPU time
 //! (which a machine busy with other work disturbs less).
 //!
+//! `--file FILE` adds a JSON file (such as `compare.py`'s sparse
+//! document, `corpus.py`'s `write_sparse_json`) as one more workload.
 //! `--only a|b|c` and `--path tree|in-place|text` narrow the run (for
 //! `perf record`); `--secs S` is the time spent on each measurement
 //! (default 2).
@@ -210,6 +212,7 @@ fn mb_per_s(bytes: usize, time: Duration) -> f64 {
 
 fn main() {
     let mut dense: Option<String> = None;
+    let mut files: Vec<String> = Vec::new();
     let mut only: Option<String> = None;
     let mut path: Option<String> = None;
     let mut secs = 2.0f64;
@@ -217,6 +220,7 @@ fn main() {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--dense" => dense = args.next(),
+            "--file" => files.extend(args.next()),
             "--only" => only = args.next(),
             "--path" => path = args.next(),
             "--secs" => secs = args.next().and_then(|s| s.parse().ok()).expect("--secs takes a number"),
@@ -266,6 +270,12 @@ fn main() {
     }
     if wanted("c") {
         workloads.push(("c records server", invoice_records(10_000)));
+    }
+
+    let names: Vec<String> = files.iter().map(|file| format!("file {file}")).collect();
+    for (file, name) in files.iter().zip(&names) {
+        let text = std::fs::read_to_string(file).expect("read --file");
+        workloads.push((name, serde_json::from_str(&text).expect("--file is JSON")));
     }
 
     for (name, doc) in &workloads {

@@ -410,39 +410,34 @@ impl Stretch {
 impl Features {
     pub(crate) fn of(text: &str) -> Features {
         let bytes = text.as_bytes();
-        // Phase one: counts, in a loop the compiler vectorises (byte-wide
-        // counters over chunks short enough not to overflow them).
-        let (mut digits, mut upper, mut at, mut plus, mut dots, mut colons, mut bracket, mut joiners) =
-            (0usize, 0usize, 0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+        // Phase one: counts and flags, in a loop the compiler vectorises
+        // (byte-wide counters over chunks short enough not to overflow).
+        let (mut digits, mut upper, mut dots, mut colons, mut flags) = (0usize, 0usize, 0usize, 0usize, 0u8);
         for chunk in bytes.chunks(255) {
-            let (mut d, mut u, mut a, mut p, mut o, mut c, mut b, mut j) = (0u8, 0u8, 0u8, 0u8, 0u8, 0u8, 0u8, 0u8);
+            let (mut d, mut u, mut o, mut c, mut f) = (0u8, 0u8, 0u8, 0u8, 0u8);
             for &x in chunk {
                 d += u8::from(x.wrapping_sub(b'0') < 10);
                 u += u8::from(x.wrapping_sub(b'A') < 26);
-                a += u8::from(x == b'@');
-                p += u8::from(x == b'+');
                 o += u8::from(x == b'.');
                 c += u8::from(x == b':');
-                b += u8::from(x == b'[');
-                j += u8::from(x == b'_' || x == b'-');
+                f |= u8::from(x == b'@') | u8::from(x == b'+') << 1 | u8::from(x == b'[') << 2;
+                f |= u8::from(x == b'_' || x == b'-') << 3;
             }
             digits += usize::from(d);
             upper += usize::from(u);
-            at += usize::from(a);
-            plus += usize::from(p);
             dots += usize::from(o);
             colons += usize::from(c);
-            bracket += usize::from(b);
-            joiners += usize::from(j);
+            flags |= f;
         }
+        let joiners = flags & 8 != 0;
         let mut f = Features {
             digits,
-            at: at > 0,
-            plus: plus > 0,
+            at: flags & 1 != 0,
+            plus: flags & 2 != 0,
             dots,
             colons,
             double_colon: colons >= 2 && memchr::memmem::find(bytes, b"::").is_some(),
-            bracket: bracket > 0,
+            bracket: flags & 4 != 0,
             ..Features::default()
         };
         // Phase two, only where it could matter: the digit stretches where
@@ -456,7 +451,7 @@ impl Features {
         if long && digits >= 2 && upper >= 2 {
             f.measure_iban(bytes);
         }
-        if long && joiners + dots + upper > 0 {
+        if long && (joiners || dots + upper > 0) {
             f.secret_prefix = (0..bytes.len()).any(|i| {
                 SECRET_FIRST[usize::from(bytes[i])]
                     && (i == 0 || !(ascii_word(bytes[i - 1]) || bytes[i - 1] == b'-'))

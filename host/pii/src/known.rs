@@ -204,6 +204,12 @@ pub(crate) struct KnownValues {
     firsts: ShapeFilter,
     /// The shapes of the second words of pair keys.
     seconds: ShapeFilter,
+    /// The distinct first bytes of keys, while there are few: a text is
+    /// then searched from their occurrences (found with `memchr`) rather
+    /// than word by word.
+    first_bytes: Vec<u8>,
+    /// More than [`FEW_FIRST_BYTES`] distinct first bytes.
+    many_first_bytes: bool,
     hasher: DefaultHashBuilder,
 }
 
@@ -245,6 +251,14 @@ impl KnownValues {
             return;
         };
         self.firsts.insert(&value[first.0..first.1]);
+        let first_byte = value.as_bytes()[first.0];
+        if !self.many_first_bytes && !self.first_bytes.contains(&first_byte) {
+            if self.first_bytes.len() < FEW_FIRST_BYTES {
+                self.first_bytes.push(first_byte);
+            } else {
+                self.many_first_bytes = true;
+            }
+        }
         if let Some((from, to)) = second {
             self.seconds.insert(&value[from..to]);
         }
@@ -307,6 +321,10 @@ impl KnownValues {
         if self.entries.is_empty() {
             return found;
         }
+        if !self.many_first_bytes {
+            self.find_from_first_bytes(arena, text, &mut found);
+            return leftmost_longest(found);
+        }
         // The previous word, if it may start a key: its hash and start.
         let mut previous: Option<(u64, usize)> = None;
         for (word_start, word_end) in words(text) {
@@ -326,21 +344,74 @@ impl KnownValues {
             }
             previous = first.then_some((hash, word_start));
         }
-        if found.len() < 2 {
-            return found;
-        }
-        // Stable, and values are pushed oldest first within a key: among
-        // equal spans (the same text, as a string and as a number) the
-        // older value usually wins.
-        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        let mut chosen: Vec<(usize, usize, u32)> = Vec::with_capacity(found.len());
-        for m in found {
-            if chosen.last().is_none_or(|last| m.0 >= last.1) {
-                chosen.push(m);
-            }
-        }
-        chosen
+        leftmost_longest(found)
     }
+
+    /// [`find`](Self::find)'s candidates where keys start with few distinct
+    /// bytes: each occurrence of one that starts a word is looked at, with
+    /// the word after it.
+    fn find_from_first_bytes(&self, arena: &str, text: &str, found: &mut Vec<(usize, usize, u32)>) {
+        let bytes = text.as_bytes();
+        let mut look = |start: usize| {
+            if text[..start].chars().next_back().is_some_and(is_word_char) {
+                return;
+            }
+            let end = word_end(text, start);
+            let word = &text[start..end];
+            if word.is_empty() || !self.firsts.may_hold(word) {
+                return;
+            }
+            let hash = self.hasher.hash_one(word);
+            self.collect(arena, text, hash, start, found);
+            if let Some((next, next_end)) = words(&text[end..]).next() {
+                let second = &text[end + next..end + next_end];
+                if self.seconds.may_hold(second) {
+                    self.collect(arena, text, pair_key(hash, self.hasher.hash_one(second)), start, found);
+                }
+            }
+        };
+        match *self.first_bytes.as_slice() {
+            [a] => memchr::memchr_iter(a, bytes).for_each(&mut look),
+            [a, b] => memchr::memchr2_iter(a, b, bytes).for_each(&mut look),
+            [a, b, c] => memchr::memchr3_iter(a, b, c, bytes).for_each(&mut look),
+            _ => {}
+        }
+    }
+}
+
+/// At most this many distinct first bytes of keys are searched for with
+/// `memchr`.
+const FEW_FIRST_BYTES: usize = 3;
+
+/// Where the word starting at `start` ends.
+fn word_end(text: &str, start: usize) -> usize {
+    let mut i = start;
+    while i < text.len() {
+        let (word, len) = word_char_at(text, i);
+        if !word {
+            break;
+        }
+        i += len;
+    }
+    i
+}
+
+/// Keeps the leftmost of `found`, the longest among those starting there,
+/// then repeats after it. Stable, and values are pushed oldest first
+/// within a key: among equal spans (the same text, as a string and as a
+/// number) the older value usually wins.
+fn leftmost_longest(mut found: Vec<(usize, usize, u32)>) -> Vec<(usize, usize, u32)> {
+    if found.len() < 2 {
+        return found;
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut chosen: Vec<(usize, usize, u32)> = Vec::with_capacity(found.len());
+    for m in found {
+        if chosen.last().is_none_or(|last| m.0 >= last.1) {
+            chosen.push(m);
+        }
+    }
+    chosen
 }
 
 #[cfg(test)]
@@ -426,6 +497,25 @@ mod tests {
             assert_eq!(known.spans(&text), [format!("user{i}@example.org")]);
         }
         assert!(known.spans("mail user20000@example.org").is_empty());
+    }
+
+    #[test]
+    fn few_and_many_first_bytes_find_the_same() {
+        let mut few = Known::default();
+        for value in ["Anna Maria", "Anna", "+7 912 345", "Ann Lee"] {
+            few.add(value);
+        }
+        assert!(!few.values.many_first_bytes);
+        let mut many = Known::default();
+        for value in ["Anna Maria", "Anna", "+7 912 345", "Ann Lee", "x1", "yes no", "zed", "bob"] {
+            many.add(value);
+        }
+        assert!(many.values.many_first_bytes);
+        for text in ["Anna Maria Street, Anna, Annabel, +7 912 345, a+7 912 345 Ann Lee, Ann", "_Anna Anna_ Иван Anna"]
+        {
+            let expected: Vec<&str> = many.spans(text).into_iter().filter(|s| *s != "zed" && *s != "bob").collect();
+            assert_eq!(few.spans(text), expected, "{text}");
+        }
     }
 
     #[test]
