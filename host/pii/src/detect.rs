@@ -188,7 +188,12 @@ pub struct Match {
 enum Check {
     Email,
     PhoneIntl,
-    PhoneNational,
+    /// A Russian national number (`8 (912) 345-67-89`).
+    PhoneRu,
+    /// A North American number (`(555) 234-5678`).
+    PhoneUs,
+    /// A number with a trunk prefix 0 (`030 1234567`, `07700 900123`).
+    PhoneZero,
     Card,
     Iban,
     Ssn,
@@ -235,17 +240,17 @@ const BUILTIN: [(PiiKind, Check, &str); 14] = [
     (PiiKind::Phone, Check::PhoneIntl, r"\+[0-9]{1,3}(?:[ .-]?\([0-9]{1,4}\))?(?:[ .-]?[0-9]{1,6}){1,6}"),
     (
         PiiKind::Phone,
-        Check::PhoneNational,
+        Check::PhoneRu,
         r"(?-u:\b)8[ -]?(?:\([3-9][0-9]{2}\)|9[0-9]{2})[ -]?[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{2}(?-u:\b)",
     ),
     (
         PiiKind::Phone,
-        Check::PhoneNational,
+        Check::PhoneUs,
         r"(?:\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[-. ]|(?-u:\b)[2-9][0-9]{2}-[2-9][0-9]{2}-|(?-u:\b)[2-9][0-9]{2}\.[2-9][0-9]{2}\.|(?-u:\b)[2-9][0-9]{2} [2-9][0-9]{2} )[0-9]{4}(?-u:\b)",
     ),
     (
         PiiKind::Phone,
-        Check::PhoneNational,
+        Check::PhoneZero,
         r"(?:\(0[1-9][0-9]{1,4}\) ?|(?-u:\b)0[1-9][0-9]{1,4}[ /-])[0-9]{2,8}(?:[ -][0-9]{2,5}){0,2}(?-u:\b)",
     ),
     (PiiKind::RuInn, Check::Inn, r"(?-u:\b)(?:[0-9]{12}|[0-9]{10})(?-u:\b)"),
@@ -277,18 +282,23 @@ pub(crate) struct Features {
     /// The lengths of the runs of digits on word boundaries (`1 << len`,
     /// lengths from 63 up as 63).
     bounded_runs: u64,
-    /// A bounded run of 11 digits starting with 8 (`89123456789`).
-    eight_eleven: bool,
     /// Digit stretches joined by single spaces or dashes (`4111 1111 1111
-    /// 1111`, `123-45-6789`): the most digits in one, and in one of three
-    /// or more groups.
+    /// 1111`, `123-45-6789`): the most digits in one; whether one ends in
+    /// groups of 3, 2 and 4 digits (an SSN) or of 3, 3, 3 and 2 (a SNILS).
     grouped: usize,
-    grouped_multi: usize,
+    ssn_shape: bool,
+    snils_shape: bool,
     /// Digit stretches joined by one or two of ` -./()` (`+7 (912)
-    /// 345-67-89`, `030/1234567`): the most digits in one, and in one of
-    /// two or more groups.
+    /// 345-67-89`, `030/1234567`): the most digits in one; whether one
+    /// holds 11 digits from a group starting with 8 (a Russian number),
+    /// ends in groups of 3, 3 and 4 digits (North American), or has 9
+    /// digits from a group starting with 0 followed by another group.
     phone: usize,
-    phone_multi: usize,
+    phone_ru: bool,
+    phone_us: bool,
+    phone_zero: bool,
+    /// Three or more digits followed by a dot and a digit (`10.0.0.1`).
+    dotted_digits: usize,
     /// The longest stretch of capitals and digits joined by single spaces
     /// (`DE89 3704 0044 0532 0130 00`).
     iban_chars: usize,
@@ -297,7 +307,6 @@ pub(crate) struct Features {
     secret_prefix: bool,
     at: bool,
     plus: bool,
-    dots: usize,
     colons: usize,
     double_colon: bool,
     /// A `[` (which a token lookalike starts with).
@@ -368,27 +377,69 @@ struct Stretch {
     groups: usize,
     /// Separators since the last digit.
     separators: usize,
+    /// The lengths of the last four groups, the current one in the low
+    /// byte (each up to 255).
+    shape: u32,
+    /// The digits before the first group starting with 8.
+    eight_from: Option<usize>,
+    /// The digits before, and the number of, the first group starting
+    /// with 0.
+    zero_from: Option<(usize, usize)>,
+}
+
+/// The shape of an ending stretch.
+#[derive(Debug, Clone, Copy)]
+struct Ending {
+    digits: usize,
+    groups: usize,
+    shape: u32,
+    eight_from: Option<usize>,
+    zero_from: Option<(usize, usize)>,
+}
+
+impl Ending {
+    /// Whether the last groups have these lengths (the last one last).
+    fn ends_in(&self, lengths: &[u32]) -> bool {
+        self.groups >= lengths.len()
+            && lengths.iter().rev().enumerate().all(|(i, &len)| (self.shape >> (8 * i)) & 0xFF == len)
+    }
 }
 
 impl Stretch {
-    /// A digit, after a non-word byte or not; a stretch allows up to
+    /// The digit `b`, after a non-word byte or not; a stretch allows up to
     /// `max_separators` between groups.
-    fn digit(&mut self, after_boundary: bool, max_separators: usize) {
+    fn digit(&mut self, b: u8, after_boundary: bool, max_separators: usize) {
+        let mut group_starts = false;
         if !self.active || self.separators > max_separators {
-            *self = Stretch { active: true, counting: after_boundary, digits: 0, groups: 1, separators: 0 };
+            *self = Stretch { active: true, counting: after_boundary, groups: 1, ..Stretch::default() };
+            group_starts = true;
         } else if self.separators > 0 {
             if self.counting {
                 self.groups += 1;
+                self.shape <<= 8;
             } else {
                 // A separator is a word boundary: matches may start here.
                 self.counting = true;
                 self.groups = 1;
             }
-        }
-        if self.counting {
-            self.digits += 1;
+            group_starts = true;
         }
         self.separators = 0;
+        if !self.counting {
+            return;
+        }
+        if group_starts {
+            if b == b'8' && self.eight_from.is_none() {
+                self.eight_from = Some(self.digits);
+            }
+            if b == b'0' && self.zero_from.is_none() {
+                self.zero_from = Some((self.digits, self.groups));
+            }
+        }
+        self.digits += 1;
+        if self.shape & 0xFF < 0xFF {
+            self.shape += 1;
+        }
     }
 
     /// A byte other than a digit: one of the stretch's separators or not.
@@ -400,10 +451,15 @@ impl Stretch {
         }
     }
 
-    /// The digits and groups so far, if a match may end here (just after a
-    /// digit).
-    fn ending(&self) -> Option<(usize, usize)> {
-        (self.active && self.counting && self.separators == 0).then_some((self.digits, self.groups))
+    /// The stretch so far, if a match may end here (just after a digit).
+    fn ending(&self) -> Option<Ending> {
+        (self.active && self.counting && self.separators == 0).then_some(Ending {
+            digits: self.digits,
+            groups: self.groups,
+            shape: self.shape,
+            eight_from: self.eight_from,
+            zero_from: self.zero_from,
+        })
     }
 }
 
@@ -434,7 +490,6 @@ impl Features {
             digits,
             at: flags & 1 != 0,
             plus: flags & 2 != 0,
-            dots,
             colons,
             double_colon: colons >= 2 && memchr::memmem::find(bytes, b"::").is_some(),
             bracket: flags & 4 != 0,
@@ -447,6 +502,11 @@ impl Features {
         let long = bytes.len() >= 15;
         if digits >= 9 {
             f.measure_digits(bytes);
+        }
+        if dots >= 3 && digits >= 4 {
+            f.dotted_digits = memchr::memchr_iter(b'.', bytes)
+                .filter(|&i| i > 0 && bytes[i - 1].is_ascii_digit() && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+                .count();
         }
         if long && digits >= 2 && upper >= 2 {
             f.measure_iban(bytes);
@@ -475,7 +535,7 @@ impl Features {
     /// (at a byte that is neither a digit nor a phone separator).
     fn measure_stretch(&mut self, bytes: &[u8], start: usize) -> usize {
         let (mut grouped, mut phone) = (Stretch::default(), Stretch::default());
-        let (mut run, mut run_bounded, mut run_first) = (0usize, false, 0u8);
+        let (mut run, mut run_bounded) = (0usize, false);
         let mut previous = if start == 0 { b' ' } else { bytes[start - 1] };
         let mut i = start;
         loop {
@@ -485,29 +545,27 @@ impl Features {
                 let after_boundary = !ascii_word(previous);
                 if run == 0 {
                     run_bounded = after_boundary;
-                    run_first = b;
                 }
                 run += 1;
-                grouped.digit(after_boundary, 1);
-                phone.digit(after_boundary, 2);
+                grouped.digit(b, after_boundary, 1);
+                phone.digit(b, after_boundary, 2);
             } else {
                 if previous.is_ascii_digit() && !ascii_word(b) {
                     // A match may end at the digit before `b`.
                     if run_bounded {
                         self.bounded_runs |= 1 << run.min(63);
-                        self.eight_eleven |= run == 11 && run_first == b'8';
                     }
-                    if let Some((digits, groups)) = grouped.ending() {
-                        self.grouped = self.grouped.max(digits);
-                        if groups >= 3 {
-                            self.grouped_multi = self.grouped_multi.max(digits);
-                        }
+                    if let Some(end) = grouped.ending() {
+                        self.grouped = self.grouped.max(end.digits);
+                        self.ssn_shape |= end.ends_in(&[3, 2, 4]);
+                        self.snils_shape |= end.ends_in(&[3, 3, 3, 2]);
                     }
-                    if let Some((digits, groups)) = phone.ending() {
-                        self.phone = self.phone.max(digits);
-                        if groups >= 2 {
-                            self.phone_multi = self.phone_multi.max(digits);
-                        }
+                    if let Some(end) = phone.ending() {
+                        self.phone = self.phone.max(end.digits);
+                        self.phone_ru |= end.eight_from.is_some_and(|from| end.digits - from >= 11);
+                        self.phone_us |= end.ends_in(&[3, 3, 4]);
+                        self.phone_zero |=
+                            end.zero_from.is_some_and(|(from, group)| end.groups > group && end.digits - from >= 9);
                     }
                 }
                 run = 0;
@@ -557,14 +615,15 @@ impl Features {
             // The shortest IBAN (Norway's) has 15 characters.
             Check::Iban => self.iban_chars >= 15 && self.digits >= 2,
             Check::Card => self.grouped >= 13,
-            Check::Ssn => self.grouped_multi >= 9,
+            Check::Ssn => self.ssn_shape,
             Check::SsnPlain => self.bounded_run(9),
-            Check::Snils => self.grouped_multi >= 11 || self.bounded_run(11),
+            Check::Snils => self.snils_shape || self.bounded_run(11),
             Check::PhoneIntl => self.plus && self.phone >= 9,
-            // Without separators only `8` and ten digits is a national number.
-            Check::PhoneNational => self.phone_multi >= 9 || self.eight_eleven,
+            Check::PhoneRu => self.phone_ru,
+            Check::PhoneUs => self.phone_us,
+            Check::PhoneZero => self.phone_zero,
             Check::Inn => self.bounded_run(10) || self.bounded_run(12),
-            Check::Ipv4 => self.dots >= 3 && self.digits >= 4,
+            Check::Ipv4 => self.dotted_digits >= 3,
             // Eight groups have seven colons, six and an IPv4 address five;
             // fewer groups need `::`.
             Check::Ipv6 => (self.double_colon || self.colons >= 5) && self.digits >= 1,
@@ -1167,7 +1226,7 @@ fn validate(check: Check, text: &str, start: usize, end: usize, context: Context
                 && standalone(text, start + 1, end);
             ok.then_some((start, end))
         }
-        Check::PhoneNational => {
+        Check::PhoneRu | Check::PhoneUs | Check::PhoneZero => {
             let digits = digit_count(s);
             let ok = (9..=12).contains(&digits) && s.matches('(').count() == s.matches(')').count();
             let ok = ok && standalone(text, start, end) && !inside_digit_groups(text, start, end) && !ssn_shaped(s);
@@ -1779,16 +1838,18 @@ mod tests {
         let features = Features {
             digits: usize::MAX,
             bounded_runs: u64::MAX,
-            eight_eleven: true,
             grouped: usize::MAX,
-            grouped_multi: usize::MAX,
+            ssn_shape: true,
+            snils_shape: true,
             phone: usize::MAX,
-            phone_multi: usize::MAX,
+            phone_ru: true,
+            phone_us: true,
+            phone_zero: true,
+            dotted_digits: usize::MAX,
             iban_chars: usize::MAX,
             secret_prefix: true,
             at: true,
             plus: true,
-            dots: usize::MAX,
             colons: usize::MAX,
             double_colon: true,
             bracket: true,
@@ -1805,6 +1866,7 @@ mod tests {
             parts in proptest::collection::vec(
                 proptest::prop_oneof![
                     "[0-9 .()/+:-]{1,24}",
+                    "[08]?[0-9]{1,4}[ ./()-]{0,2}[0-9]{2,4}[ ./()-]{0,2}[0-9]{2,5}([ -][0-9]{2,4}){0,2}",
                     "[0-9A-Z ]{1,30}",
                     "[a-zA-Z0-9_.@-]{1,30}",
                     proptest::strategy::Just("4111 1111 1111 1111".to_owned()),
