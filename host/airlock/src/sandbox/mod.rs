@@ -1,44 +1,36 @@
 //! One execution's sandbox: the store's data, its limits, its WASI context
 //! and the host side of the guest's imports.
 
+mod compiler;
+mod host;
 pub(crate) mod output;
 mod services;
 mod skill;
+mod traps;
 
+pub(crate) use compiler::JsCompiler;
 pub(crate) use services::{Services, SkillLinker};
 pub(crate) use skill::call_run;
+pub(crate) use traps::LimitTrap;
+use traps::{classify_trap, limit_error, limit_of, trap_message};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use futures::future::BoxFuture;
-use tracing::Instrument;
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::{Engine, ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::boundary::Boundary;
 use crate::codegen::DeclarationStyle;
-use crate::discovery::tree::{Node, TreeError};
-use crate::discovery::{self, Detail};
 use crate::error::Error;
 use crate::execution::{ExecutionError, ExecutionResult, Stats};
 use crate::limits::{Limit, Limits};
-use crate::module_server::CompileModule;
-use crate::skills::SkillLanguage;
-use crate::tool::ToolError;
 use crate::wit::AgentPre;
-use crate::wit::airlock::runtime::{modules, skills, tools, tree, types};
-use crate::wit::javascript::JavascriptPre;
-use output::{CappedOutput, OutputLimitExceeded};
+use output::CappedOutput;
 
 /// Where the session's workspace appears inside the guest.
 pub(crate) const WORKSPACE_GUEST_PATH: &str = "/workspace";
-
-/// The error a host-enforced limit traps with.
-#[derive(Debug, thiserror::Error)]
-#[error("the {0} limit was hit")]
-pub(crate) struct LimitTrap(pub Limit);
 
 /// Caps linear memory and records its high-water mark.
 struct MemoryLimiter {
@@ -162,33 +154,44 @@ impl StoreState {
 
     /// Counts `n` more tool calls, trapping once the cap would be passed.
     pub(crate) fn count_tool_calls(&mut self, n: usize) -> wasmtime::Result<()> {
-        let total = u64::from(self.tool_calls) + n as u64;
-        if total > u64::from(self.budget.tool_calls) {
-            self.limit_hit = Some(Limit::ToolCalls);
-            return Err(wasmtime::Error::new(LimitTrap(Limit::ToolCalls)));
+        self.tools_view().count(n)
+    }
+
+    fn tools_view(&mut self) -> host::ToolsView<'_> {
+        host::ToolsView {
+            boundary: &self.boundary,
+            catalog: &self.services.catalog,
+            shared_skills: &self.services.shared_skills,
+            style: self.style,
+            calls_made: &mut self.tool_calls,
+            calls_cap: self.budget.tool_calls,
+            limit_hit: &mut self.limit_hit,
         }
-        self.tool_calls = total as u32;
-        Ok(())
+    }
+
+    fn modules_view(&mut self) -> host::ModulesView<'_> {
+        host::ModulesView {
+            server: &self.services.modules,
+            tools: self.boundary.tools(),
+            skills: &self.services.skills,
+        }
+    }
+
+    fn tree_view(&mut self) -> host::TreeView<'_> {
+        host::TreeView { tools: self.boundary.tools(), skills: &self.services.skills }
+    }
+
+    fn skills_view(&mut self) -> host::SkillsView<'_> {
+        host::SkillsView { tools: self.boundary.tools(), skills: &self.services.skills }
     }
 }
 
 /// Builds the linker every guest instance is created with: WASI plus the
-/// `airlock:runtime` imports. `components.run` needs the calling store
-/// (its fuel), so it is defined here rather than through a `Host` trait.
+/// `airlock:runtime` imports (`host/`, one file per interface).
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
-    use crate::wit::airlock::runtime as wit;
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wit::types::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
-    wit::tools::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
-    wit::modules::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
-    wit::tree::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
-    wit::skills::add_to_linker::<_, HasSelf<StoreState>>(&mut linker, |state| state)?;
-    linker
-        .instance("airlock:runtime/components@0.1.0")?
-        .func_wrap_async("run", |store, (name, input): (String, String)| {
-            Box::new(async move { Ok((skill::run(store, name, input).await?,)) })
-        })?;
+    host::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
@@ -342,227 +345,6 @@ pub(crate) fn release<T: Send + 'static>(store: Store<StoreState>, held: T) {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) => drop(handle.spawn_blocking(release)),
         Err(_) => release(),
-    }
-}
-
-/// Compiles the module `source` (known as `path`) to QuickJS bytecode in a
-/// fresh instance of the JS guest that runs nothing else, under a budget
-/// that ends a hostile source's compile.
-pub(crate) async fn compile_module(
-    engine: &Engine,
-    pre: &JavascriptPre<StoreState>,
-    path: &str,
-    source: &str,
-) -> Result<Vec<u8>, String> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let budget = Budget { fuel: 2_000_000_000, deadline, tool_calls: 0, memory_bytes: 256 << 20 };
-    let state = StoreState::new(budget, Surroundings::silent(), Boundary::default(), Services::default())
-        .map_err(|e| e.to_string())?;
-    let mut store = limited_store(engine, state).map_err(|e| e.to_string())?;
-    let agent = pre.instantiate_async(&mut store).await.map_err(|e| format!("{e:#}"))?;
-    let compiled = agent.call_compile(&mut store, path, source).await.map_err(|e| format!("{e:#}"))?;
-    release(store, ());
-    compiled
-}
-
-/// Compiles JS modules to bytecode with [`compile_module`], for the
-/// module server.
-#[derive(Clone)]
-pub(crate) struct JsCompiler {
-    engine: Engine,
-    js_guest: JavascriptPre<StoreState>,
-}
-
-impl JsCompiler {
-    /// Compiles in instances of `js_guest` on `engine`.
-    pub(crate) fn new(engine: &Engine, js_guest: &JavascriptPre<StoreState>) -> Self {
-        JsCompiler { engine: engine.clone(), js_guest: js_guest.clone() }
-    }
-}
-
-impl CompileModule for JsCompiler {
-    fn compile<'a>(&'a self, path: &'a str, source: &'a str) -> BoxFuture<'a, Result<Vec<u8>, String>> {
-        Box::pin(compile_module(&self.engine, &self.js_guest, path, source))
-    }
-}
-
-/// Names the limit behind a trap, or reports the trap itself.
-fn classify_trap(trap: &wasmtime::Error, state: &StoreState, limits: &Limits) -> ExecutionError {
-    match limit_of(trap, state) {
-        Some(limit) => limit_error(limit, limits),
-        None => ExecutionError::Trap { message: trap_message(trap) },
-    }
-}
-
-/// The limit a trap means, if it was one.
-fn limit_of(trap: &wasmtime::Error, state: &StoreState) -> Option<Limit> {
-    let output = &state.surroundings;
-    if trap.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
-        Some(Limit::Fuel)
-    } else if let Some(LimitTrap(limit)) = trap.downcast_ref::<LimitTrap>() {
-        Some(*limit)
-    } else if trap.downcast_ref::<OutputLimitExceeded>().is_some()
-        || output.stdout.truncated()
-        || output.stderr.truncated()
-    {
-        Some(Limit::Output)
-    } else if state.memory.hit {
-        Some(Limit::Memory)
-    } else {
-        state.limit_hit
-    }
-}
-
-fn trap_message(trap: &wasmtime::Error) -> String {
-    match trap.downcast_ref::<Trap>() {
-        Some(Trap::StackOverflow) => "stack overflow: the code recursed too deeply".to_string(),
-        Some(Trap::MemoryOutOfBounds) => {
-            "out-of-bounds memory access in the guest (deep recursion exhausts its stack this way)".to_string()
-        }
-        Some(other) => other.to_string(),
-        None => format!("{trap:#}"),
-    }
-}
-
-fn limit_error(limit: Limit, limits: &Limits) -> ExecutionError {
-    let message = match limit {
-        Limit::Fuel => format!("the execution ran out of fuel ({} units)", limits.fuel),
-        Limit::Timeout => format!("the execution ran past its deadline of {:?}", limits.timeout),
-        Limit::Memory => format!("the guest tried to grow its memory past {} bytes", limits.memory_bytes),
-        Limit::Output => format!(
-            "output went past its cap (stdout {} bytes, stderr {} bytes)",
-            limits.stdout_bytes, limits.stderr_bytes
-        ),
-        Limit::ToolCalls => format!("the code made more than {} tool calls", limits.tool_calls),
-    };
-    ExecutionError::Limit { limit, message }
-}
-
-fn tool_error_to_wit(error: ToolError) -> types::ToolError {
-    match error {
-        ToolError::NotFound(m) => types::ToolError::NotFound(m),
-        ToolError::Denied(m) => types::ToolError::Denied(m),
-        ToolError::InvalidArguments(m) => types::ToolError::InvalidArguments(m),
-        ToolError::Failed(m) => types::ToolError::Failed(m),
-        ToolError::Unavailable(m) => types::ToolError::Unavailable(m),
-    }
-}
-
-fn to_wit(outcome: Result<serde_json::Value, ToolError>) -> Result<String, types::ToolError> {
-    outcome.map(|value| value.to_string()).map_err(tool_error_to_wit)
-}
-
-impl types::Host for StoreState {}
-
-impl tools::Host for StoreState {
-    async fn call(
-        &mut self,
-        server: String,
-        tool: String,
-        arguments: String,
-    ) -> wasmtime::Result<Result<String, types::ToolError>> {
-        self.count_tool_calls(1)?;
-        let span = tracing::debug_span!("tool_call", %server, %tool);
-        let outcome = self.boundary.call_json(&server, &tool, &arguments).instrument(span).await;
-        Ok(to_wit(outcome))
-    }
-
-    async fn call_batch(
-        &mut self,
-        calls: Vec<types::ToolCall>,
-    ) -> wasmtime::Result<Vec<Result<String, types::ToolError>>> {
-        self.count_tool_calls(calls.len())?;
-        let pending = calls.iter().map(|call| {
-            let span = tracing::debug_span!("tool_call", server = %call.server, tool = %call.tool);
-            self.boundary.call_json(&call.server, &call.tool, &call.arguments).instrument(span)
-        });
-        let outcomes = futures::future::join_all(pending).await;
-        Ok(outcomes.into_iter().map(to_wit).collect())
-    }
-
-    async fn tool_names(&mut self, server: String) -> wasmtime::Result<Result<Vec<String>, types::ToolError>> {
-        let listing = self.boundary.tools().listing(&server).await;
-        Ok(listing
-            .map(|listing| listing.definitions.iter().map(|tool| tool.name.clone()).collect())
-            .map_err(tool_error_to_wit))
-    }
-
-    async fn search(
-        &mut self,
-        query: String,
-        detail: tools::Detail,
-        limit: u32,
-    ) -> wasmtime::Result<Vec<tools::ToolMatch>> {
-        let detail = match detail {
-            tools::Detail::Name => Detail::Name,
-            tools::Detail::Description => Detail::Description,
-            tools::Detail::Full => Detail::Full,
-        };
-        let (tools, shared_skills) = (self.boundary.tools(), &self.services.shared_skills);
-        let found =
-            self.services.catalog.search(tools, shared_skills, &query, detail, limit as usize, self.style).await;
-        Ok(found
-            .matches
-            .into_iter()
-            .map(|m| tools::ToolMatch {
-                server: m.server,
-                tool: m.tool,
-                score: m.score,
-                description: m.description,
-                declaration: m.declaration,
-            })
-            .collect())
-    }
-}
-
-impl skills::Host for StoreState {
-    async fn save(
-        &mut self,
-        name: String,
-        description: String,
-        code: String,
-        language: String,
-        replace: bool,
-        session_only: bool,
-    ) -> wasmtime::Result<Result<Vec<String>, String>> {
-        let language = match language.parse::<crate::language::Language>() {
-            Ok(language) => SkillLanguage::from(language),
-            Err(message) => return Ok(Err(message)),
-        };
-        let request = crate::skills::SaveRequest {
-            name,
-            description,
-            code,
-            language,
-            documentation: None,
-            version: None,
-            replace,
-            session: session_only,
-        };
-        let saved = crate::skills::save_source(self.boundary.tools(), &self.services.skills, request).await;
-        Ok(saved.map(|skill| skill.manifest.tools.into_keys().collect()).map_err(|e| e.to_string()))
-    }
-}
-
-impl tree::Host for StoreState {
-    async fn lookup(&mut self, path: String) -> wasmtime::Result<Result<tree::Node, tree::TreeError>> {
-        Ok(match discovery::tree::lookup(self.boundary.tools(), &self.services.skills, &path).await {
-            Ok(Node::Folder(entries)) => Ok(tree::Node::Folder(entries)),
-            Ok(Node::File(text)) => Ok(tree::Node::File(text)),
-            Err(TreeError::NotFound(message)) => Err(tree::TreeError::NotFound(message)),
-            Err(TreeError::Unavailable(message)) => Err(tree::TreeError::Unavailable(message)),
-        })
-    }
-}
-
-impl modules::Host for StoreState {
-    async fn load(&mut self, path: String) -> wasmtime::Result<Result<modules::ModuleSource, String>> {
-        let served = self.services.modules.module(self.boundary.tools(), &self.services.skills, &path).await;
-        Ok(served.map(|m| modules::ModuleSource {
-            path: m.path,
-            source: m.source,
-            bytecode: m.bytecode.map(|b| b.to_vec()),
-        }))
     }
 }
 
