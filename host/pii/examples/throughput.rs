@@ -168,29 +168,37 @@ fn cpu_time() -> Option<Duration> {
     stat.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
 }
 
-/// Runs `work` on what `setup` makes (untimed) for about `budget`, at
-/// least twice, and gives the median wall time and the median CPU time of
-/// one run.
+/// Runs `work` on what `setup` makes (untimed) for about `budget`, and
+/// gives the median wall time and the median CPU time of one run. Runs are
+/// timed in batches of at least 250 ms, since the kernel accounts CPU time
+/// in scheduler ticks.
 fn time_runs<T, R>(
     budget: Duration,
     mut setup: impl FnMut() -> T,
     mut work: impl FnMut(T) -> R,
 ) -> (Duration, Option<Duration>) {
+    let t = Instant::now();
+    drop(work(setup()));
+    let batch = (Duration::from_millis(250).as_secs_f64() / t.elapsed().as_secs_f64().max(1e-6)).ceil() as usize;
+    let batch = batch.clamp(1, 1000);
     let mut walls = Vec::new();
     let mut cpus = Vec::new();
     let started = Instant::now();
-    while walls.len() < 2 || started.elapsed() < budget {
-        let input = setup();
+    while walls.len() < 3 || started.elapsed() < budget {
+        let inputs: Vec<T> = (0..batch).map(|_| setup()).collect();
+        let mut outputs = Vec::with_capacity(batch);
         let cpu = cpu_time();
         let t = Instant::now();
-        let output = work(input);
-        walls.push(t.elapsed());
-        if let (Some(before), Some(after)) = (cpu, cpu_time()) {
-            cpus.push(after - before);
+        for input in inputs {
+            outputs.push(work(input));
         }
-        // Dropping the output (and the vault) is not timed: the host drops
-        // a tool result whether or not it was tokenized.
-        drop(output);
+        walls.push(t.elapsed() / batch as u32);
+        if let (Some(before), Some(after)) = (cpu, cpu_time()) {
+            cpus.push((after - before) / batch as u32);
+        }
+        // Dropping the outputs (and the vaults) is not timed: the host
+        // drops a tool result whether or not it was tokenized.
+        drop(outputs);
     }
     walls.sort();
     cpus.sort();

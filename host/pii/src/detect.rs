@@ -367,6 +367,11 @@ fn secret_prefix_at(rest: &[u8]) -> bool {
     SECRET_PREFIXES.iter().any(|prefix| rest.starts_with(prefix))
 }
 
+/// Whether `b` may stand between the digit groups of a phone number.
+fn is_phone_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
+}
+
 /// A stretch of digit groups joined by separators, counted from the
 /// earliest digit a match may start at.
 #[derive(Debug, Default, Clone, Copy)]
@@ -527,7 +532,21 @@ impl Features {
         let mut i = 0;
         while let Some(offset) = bytes[i..].iter().position(u8::is_ascii_digit) {
             i += offset;
-            i = self.measure_stretch(bytes, i);
+            // Every numeric recognizer needs nine digits in one stretch of
+            // digits and phone separators: skip shorter ones unmeasured.
+            let (mut end, mut digits) = (i, 0);
+            while let Some(&b) = bytes.get(end) {
+                if b.is_ascii_digit() {
+                    digits += 1;
+                } else if !is_phone_separator(b) {
+                    break;
+                }
+                end += 1;
+            }
+            if digits >= 9 {
+                self.measure_stretch(bytes, i);
+            }
+            i = end;
         }
     }
 
@@ -569,7 +588,7 @@ impl Features {
                     }
                 }
                 run = 0;
-                let phone_separator = matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')');
+                let phone_separator = is_phone_separator(b);
                 if !phone_separator || i >= bytes.len() {
                     return (i + 1).min(bytes.len());
                 }

@@ -229,27 +229,29 @@ impl KnownValues {
     pub(crate) fn insert(&mut self, arena: &str, start: usize, end: usize, tag: u32) {
         let value = &arena[start..end];
         // Candidate keys: the word of a one-word value, else each pair of
-        // adjacent words, at the first word's offset.
-        let mut keys: Vec<Key> = Vec::new();
+        // adjacent words, at the first word's offset. The first key whose
+        // bucket is still small is taken, else the key whose bucket is
+        // smallest: values that share words spread out.
+        let mut chosen: Option<(Key, u32)> = None;
         let mut previous: Option<(u64, (usize, usize))> = None;
         for (from, to) in words(value) {
             let hash = self.hasher.hash_one(&value[from..to]);
             if let Some((first, word)) = previous {
-                keys.push((pair_key(first, hash), word.0, word, Some((from, to))));
+                let key = (pair_key(first, hash), word.0, word, Some((from, to)));
+                let len = self.bucket_len(key.0);
+                if chosen.is_none_or(|(_, best)| len < best) {
+                    chosen = Some((key, len));
+                }
+                if len < SMALL_BUCKET {
+                    break;
+                }
             }
             previous = Some((hash, (from, to)));
         }
-        if keys.is_empty() {
-            keys.extend(previous.map(|(hash, word)| (hash, word.0, word, None)));
+        if chosen.is_none() {
+            chosen = previous.map(|(hash, word)| ((hash, word.0, word, None), 0));
         }
-        // The first key whose bucket is still small, else the key whose
-        // bucket is smallest: values that share words spread out.
-        let roomy = keys.iter().copied().find(|key| self.bucket_len(key.0) < SMALL_BUCKET);
-        let Some((hash, key_at, first, second)) =
-            roomy.or_else(|| keys.iter().copied().min_by_key(|key| self.bucket_len(key.0)))
-        else {
-            return;
-        };
+        let Some(((hash, key_at, first, second), _)) = chosen else { return };
         self.firsts.insert(&value[first.0..first.1]);
         let first_byte = value.as_bytes()[first.0];
         if !self.many_first_bytes && !self.first_bytes.contains(&first_byte) {

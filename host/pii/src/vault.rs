@@ -548,15 +548,16 @@ impl Vault {
             plans.push(Plan::Recurring(id));
             return;
         }
-        let features = Features::of(text);
-        let spans = if features.bracket { token_spans(text) } else { Vec::new() };
+        // A value that is personal data as a whole needs no detection.
         if let Some(kind) = detector.classify(class, text)
-            && (tokens == Tokens::Escape || spans.is_empty())
+            && (tokens == Tokens::Escape || token_spans(text).is_empty())
         {
             let index = self.mint_text(&kind, text);
             plans.push(Plan::Whole(index));
             return;
         }
+        let features = Features::of(text);
+        let spans = if features.bracket { token_spans(text) } else { Vec::new() };
         let lookalikes: Vec<Replace> =
             spans.into_iter().map(|(start, end)| Replace { start, end, with: With::Lookalike }).collect();
         let detected: Vec<Replace> = detector
