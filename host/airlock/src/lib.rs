@@ -82,7 +82,7 @@ pub use codegen::{py_declarations, ts_declarations, wit_interface};
 pub use config::{Config, ConfigError};
 pub use error::Error;
 pub use execution::{ExecutionError, ExecutionResult, Stats};
-pub use language::Language;
+pub use language::{Interpreter, LANGUAGES, Language, LanguageSpec};
 pub use limits::{Limit, Limits, parse_size};
 pub use metrics::Metrics;
 pub use progress::Progress;

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::discovery::{Detail, SearchResults};
 use crate::engine::{self, EngineSettings, EpochTicker};
 use crate::error::Error;
-use crate::language::Language;
+use crate::language::{Interpreter, Language};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::module_server::ModuleServer;
@@ -279,6 +279,14 @@ impl Runtime {
 
     pub(crate) fn js_guest(&self) -> &AgentPre<StoreState> {
         &self.inner.js
+    }
+
+    /// The guest that runs `interpreter`'s languages.
+    pub(crate) async fn guest(&self, interpreter: Interpreter) -> Result<&AgentPre<StoreState>, Error> {
+        match interpreter {
+            Interpreter::QuickJs => Ok(self.js_guest()),
+            Interpreter::CPython => self.python_guest().await,
+        }
     }
 
     /// The Python guest, pre-initialised and compiled on first use (a few

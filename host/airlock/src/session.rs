@@ -154,17 +154,16 @@ impl Session {
     ) -> Result<ExecutionResult, Error> {
         let span = tracing::info_span!("execution", ?language, bytes = code.len());
         async {
-            let (source, line_map) = match language {
-                Language::JavaScript | Language::Python => (code.to_string(), None),
-                Language::TypeScript => match transpile(code, language.file_name()) {
+            let spec = language.spec();
+            let (source, line_map) = if spec.transpiled {
+                match transpile(code, spec.main_file) {
                     Ok(out) => (out.code, Some(out.lines)),
                     Err(error) => return Ok(compile_error(error.message)),
-                },
+                }
+            } else {
+                (code.to_string(), None)
             };
-            let guest = match language {
-                Language::Python => self.runtime.python_guest().await?,
-                Language::JavaScript | Language::TypeScript => self.runtime.js_guest(),
-            };
+            let guest = self.runtime.guest(spec.interpreter).await?;
             let slot = self.runtime.slot().await?;
             let (boundary, services) = (self.boundary.clone(), self.services.clone());
             let sandbox = sandbox::Sandbox::new(self.runtime.engine(), boundary, services, self.workspace(), limits)?;

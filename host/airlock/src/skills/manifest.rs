@@ -36,25 +36,26 @@ pub enum SkillLanguage {
 }
 
 impl SkillLanguage {
+    /// The language of a source skill's code; `None` for a component.
+    pub fn language(self) -> Option<crate::language::Language> {
+        use crate::language::Language;
+        match self {
+            SkillLanguage::JavaScript => Some(Language::JavaScript),
+            SkillLanguage::TypeScript => Some(Language::TypeScript),
+            SkillLanguage::Python => Some(Language::Python),
+            SkillLanguage::Component => None,
+        }
+    }
+
     /// `javascript`, `typescript`, `python` or `component`, as `SKILL.md`
     /// writes it.
     pub fn name(self) -> &'static str {
-        match self {
-            SkillLanguage::JavaScript => "javascript",
-            SkillLanguage::TypeScript => "typescript",
-            SkillLanguage::Python => "python",
-            SkillLanguage::Component => "component",
-        }
+        self.language().map_or("component", |language| language.spec().name)
     }
 
     /// The file the code lives in.
     pub fn code_file(self) -> &'static str {
-        match self {
-            SkillLanguage::JavaScript => "index.js",
-            SkillLanguage::TypeScript => "index.ts",
-            SkillLanguage::Python => "index.py",
-            SkillLanguage::Component => "skill.wasm",
-        }
+        self.language().map_or("skill.wasm", |language| language.spec().skill_file)
     }
 }
 

@@ -24,8 +24,10 @@ pub(super) fn validators() -> &'static Validators {
     })
 }
 
-/// The languages `execute_code` runs.
-const LANGUAGES: [&str; 3] = ["javascript", "typescript", "python"];
+/// The language names the tool schemas accept (airlock's language table).
+fn language_names() -> Vec<&'static str> {
+    airlock::LANGUAGES.iter().map(|spec| spec.name).collect()
+}
 
 /// The tools, with `execute_code`'s description built around `servers`
 /// (one line per server), `limits` and the default `language`.
@@ -33,7 +35,7 @@ pub(super) fn tools(servers: &str, skills: &str, limits: &Limits, language: Lang
     let name = json!({"type": "string", "description": "The skill's name."});
     let default = language.name();
     let declarations = if language == Language::Python { "Python signature" } else { "TypeScript declaration" };
-    let declared_for = json!({"type": "string", "enum": LANGUAGES,
+    let declared_for = json!({"type": "string", "enum": language_names(),
         "description": format!("Whose declarations to show (python: Python signatures). Default: {default}.")});
     vec![
         Tool::new(
@@ -96,7 +98,7 @@ pub(super) fn tools(servers: &str, skills: &str, limits: &Limits, language: Lang
                              "description": "Lowercase letters, digits and single hyphens."},
                     "description": {"type": "string", "description": "One line on what it does."},
                     "code": {"type": "string", "description": "The module."},
-                    "language": {"type": "string", "enum": LANGUAGES,
+                    "language": {"type": "string", "enum": language_names(),
                                  "description": "The code's language. Default: the session's."},
                     "documentation": {"type": "string", "description": "How to call it (SKILL.md)."},
                     "replace": {"type": "boolean", "description": "Replace a skill of the same name."},
@@ -168,7 +170,7 @@ fn execute_code_schema(language: Language) -> JsonObject {
         "type": "object",
         "properties": {
             "code": {"type": "string", "description": "The program: an ES module, or a Python script."},
-            "language": {"type": "string", "enum": LANGUAGES,
+            "language": {"type": "string", "enum": language_names(),
                          "description": format!("Default: {}.", language.name())},
             "timeout_ms": {"type": "integer", "minimum": 1,
                            "description": "A shorter deadline than the server's limit."}
