@@ -856,6 +856,11 @@ impl Detector {
         }
     }
 
+    /// Whether custom recognizers are configured.
+    pub(crate) fn has_custom(&self) -> bool {
+        !self.inner.custom.is_empty()
+    }
+
     /// Whether `kind` is detected (custom kinds are always).
     pub fn is_enabled(&self, kind: &PiiKind) -> bool {
         matches!(kind, PiiKind::Custom(_)) || self.inner.enabled.contains(kind)

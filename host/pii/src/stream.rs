@@ -125,7 +125,7 @@ impl Vault {
     /// wherever nothing was replaced. Fails only if `json` is not JSON.
     pub fn tokenize_json_text(&mut self, detector: &Detector, json: &str) -> Result<String, serde_json::Error> {
         serde_json::from_str::<serde::de::IgnoredAny>(json)?;
-        let mut plans = Plans::default();
+        let mut plans = Plans::with_capacity(json.len() / 24);
         walk(json, |item| {
             match item {
                 Item::Str { text, role: Role::Key, .. } => {

@@ -162,15 +162,20 @@ const RECURRING_LIMIT: usize = 4096;
 const UNSEARCHED: usize = usize::MAX;
 
 impl Recurring {
-    /// The number of `text`, remembered if new and there is room.
-    fn id(&mut self, text: &str) -> Option<u32> {
-        if text.len() > RECURRING_MAX_LEN {
+    /// The number of `text`, if remembered.
+    fn find(&self, text: &str) -> Option<u32> {
+        if text.len() > RECURRING_MAX_LEN || self.strings.is_empty() {
             return None;
         }
-        if let Some(&id) = self.ids.get(text) {
+        self.ids.get(text).copied()
+    }
+
+    /// The number of `text`, remembered if new and there is room.
+    fn id(&mut self, text: &str) -> Option<u32> {
+        if let Some(id) = self.find(text) {
             return Some(id);
         }
-        if self.strings.len() >= RECURRING_LIMIT {
+        if text.len() > RECURRING_MAX_LEN || self.strings.len() >= RECURRING_LIMIT {
             return None;
         }
         let id = self.strings.len() as u32;
@@ -181,6 +186,11 @@ impl Recurring {
 }
 
 impl Plans {
+    /// Plans with room for `items` strings and numbers.
+    pub(crate) fn with_capacity(items: usize) -> Plans {
+        Plans { list: Vec::with_capacity(items), ..Plans::default() }
+    }
+
     fn push(&mut self, plan: Plan) {
         self.list.push(plan);
     }
@@ -506,7 +516,7 @@ impl Vault {
     /// gives its class (what it says about the values under it).
     pub(crate) fn plan_key(&mut self, detector: &Detector, key: &str, tokens: Tokens, plans: &mut Plans) -> KeyClass {
         let id = plans.recurring.id(key);
-        self.plan_string_as(detector, KeyClass::NONE, key, tokens, plans, id);
+        self.plan_string_as(detector, KeyClass::NONE, key, tokens, plans, id, false);
         match id {
             Some(id) => {
                 let known = &mut plans.recurring.strings[id as usize];
@@ -527,12 +537,17 @@ impl Vault {
         tokens: Tokens,
         plans: &mut Plans,
     ) {
-        let id = if class.is_inert() { plans.recurring.id(text) } else { None };
-        self.plan_string_as(detector, class, text, tokens, plans, id);
+        // A value is remembered once found plain: most strings that are
+        // not (an e-mail address, a phone) occur once.
+        let inert = class.is_inert();
+        let id = if inert { plans.recurring.find(text) } else { None };
+        self.plan_string_as(detector, class, text, tokens, plans, id, inert);
     }
 
     /// [`plan_string`](Self::plan_string) for a string that is recurring
-    /// string `id`, if it is one (and then its class is inert).
+    /// string `id`, if it is one (and then its class is inert); to be
+    /// remembered if found plain, with `remember`.
+    #[allow(clippy::too_many_arguments)]
     fn plan_string_as(
         &mut self,
         detector: &Detector,
@@ -541,6 +556,7 @@ impl Vault {
         tokens: Tokens,
         plans: &mut Plans,
         id: Option<u32>,
+        remember: bool,
     ) {
         if let Some(id) = id
             && plans.recurring.strings[id as usize].plain == Some(true)
@@ -569,8 +585,9 @@ impl Vault {
                 with: With::Entry(self.mint_text(&m.kind, &text[m.start..m.end])),
             })
             .collect();
+        let plain = lookalikes.is_empty() && detected.is_empty();
+        let id = if plain && remember && id.is_none() { plans.recurring.id(text) } else { id };
         if let Some(id) = id {
-            let plain = lookalikes.is_empty() && detected.is_empty();
             plans.recurring.strings[id as usize].plain = Some(plain);
             if plain {
                 plans.push(Plan::Recurring(id));
@@ -583,6 +600,13 @@ impl Vault {
     /// Phase one for a number under a key of `class`: a token if it is an
     /// identifier.
     pub(crate) fn plan_number(&mut self, detector: &Detector, class: KeyClass, number: &Number, plans: &mut Plans) {
+        // Under a key that says nothing, only a whole-text detection makes a
+        // number an identifier, and the built-in recognizers need nine or
+        // more digits not after a sign, and no dot: skip formatting others.
+        if class.is_inert() && !detector.has_custom() && !number.as_u64().is_some_and(|n| n >= 100_000_000) {
+            plans.push(Plan::Keep);
+            return;
+        }
         let mut text = std::mem::take(&mut self.scratch);
         number_text(number, &mut text);
         let plan = self.number_plan(detector, class, number, &text);
