@@ -140,13 +140,19 @@ pub(crate) struct Plans {
 /// was last found to hold none of them.
 #[derive(Debug, Default)]
 struct Recurring {
-    ids: hashbrown::HashMap<Box<str>, u32>,
+    /// (hash, number) of each string.
+    ids: HashTable<(u64, u32)>,
+    hasher: DefaultHashBuilder,
+    /// The strings back to back.
+    text: String,
     strings: Vec<RecurringString>,
 }
 
 /// What is known about one [`Recurring`] string.
 #[derive(Debug, Clone, Copy)]
 struct RecurringString {
+    start: usize,
+    end: usize,
     class: Option<KeyClass>,
     plain: Option<bool>,
     searched: usize,
@@ -162,25 +168,45 @@ const RECURRING_LIMIT: usize = 4096;
 const UNSEARCHED: usize = usize::MAX;
 
 impl Recurring {
+    /// The number of `text` if remembered, and its hash.
+    fn lookup(&self, text: &str) -> (Option<u32>, u64) {
+        let hash = self.hasher.hash_one(text);
+        let (strings, all) = (&self.strings, &self.text);
+        let found = self.ids.find(hash, |&(h, id)| {
+            let string = &strings[id as usize];
+            h == hash && &all[string.start..string.end] == text
+        });
+        (found.map(|&(_, id)| id), hash)
+    }
+
     /// The number of `text`, if remembered.
     fn find(&self, text: &str) -> Option<u32> {
         if text.len() > RECURRING_MAX_LEN || self.strings.is_empty() {
             return None;
         }
-        self.ids.get(text).copied()
+        self.lookup(text).0
     }
 
     /// The number of `text`, remembered if new and there is room.
     fn id(&mut self, text: &str) -> Option<u32> {
-        if let Some(id) = self.find(text) {
-            return Some(id);
-        }
-        if text.len() > RECURRING_MAX_LEN || self.strings.len() >= RECURRING_LIMIT {
+        if text.len() > RECURRING_MAX_LEN {
             return None;
         }
+        let (found, hash) = self.lookup(text);
+        if found.is_some() || self.strings.len() >= RECURRING_LIMIT {
+            return found;
+        }
         let id = self.strings.len() as u32;
-        self.strings.push(RecurringString { class: None, plain: None, searched: UNSEARCHED });
-        self.ids.insert(text.into(), id);
+        let start = self.text.len();
+        self.text.push_str(text);
+        self.strings.push(RecurringString {
+            start,
+            end: self.text.len(),
+            class: None,
+            plain: None,
+            searched: UNSEARCHED,
+        });
+        self.ids.insert_unique(hash, (hash, id), |&(h, _)| h);
         Some(id)
     }
 }
