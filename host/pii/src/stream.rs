@@ -12,8 +12,8 @@ use crate::vault::{Plan, Plans, Tokens, Vault};
 
 /// Where a string stands.
 enum Role {
-    /// An object key.
-    Key,
+    /// An object key: the depth of its object and its position there.
+    Key(usize, usize),
     /// A value, under a key of this class (the key of the nearest
     /// enclosing object; arrays pass their key on to their items).
     Value(KeyClass),
@@ -28,7 +28,7 @@ enum Item<'t> {
 /// An open object or array, with the class of the key its values stand
 /// under.
 enum Frame {
-    Object { class: KeyClass, expecting_key: bool },
+    Object { class: KeyClass, expecting_key: bool, keys: usize },
     Array { class: KeyClass },
 }
 
@@ -65,7 +65,7 @@ fn walk<'t>(json: &'t str, mut visit: impl FnMut(Item<'t>) -> KeyClass) {
     while i < bytes.len() {
         match bytes[i] {
             b'{' => {
-                stack.push(Frame::Object { class: KeyClass::NONE, expecting_key: true });
+                stack.push(Frame::Object { class: KeyClass::NONE, expecting_key: true, keys: 0 });
                 i += 1;
             }
             b'[' => {
@@ -98,8 +98,10 @@ fn walk<'t>(json: &'t str, mut visit: impl FnMut(Item<'t>) -> KeyClass) {
                     Cow::Borrowed(&json[i + 1..end - 1])
                 };
                 let span = (i, end);
-                if let Some(Frame::Object { class, expecting_key: true }) = stack.last_mut() {
-                    *class = visit(Item::Str { span, text, role: Role::Key });
+                let depth = stack.len();
+                if let Some(Frame::Object { class, expecting_key: true, keys }) = stack.last_mut() {
+                    *class = visit(Item::Str { span, text, role: Role::Key(depth, *keys) });
+                    *keys += 1;
                 } else {
                     visit(Item::Str { span, text, role: Role::Value(value_class(&stack)) });
                 }
@@ -128,8 +130,8 @@ impl Vault {
         let mut plans = Plans::with_capacity(json.len() / 24);
         walk(json, |item| {
             match item {
-                Item::Str { text, role: Role::Key, .. } => {
-                    return self.plan_key(detector, &text, Tokens::Escape, &mut plans);
+                Item::Str { text, role: Role::Key(depth, position), .. } => {
+                    return self.plan_key(detector, &text, (depth, position), Tokens::Escape, &mut plans);
                 }
                 Item::Str { text, role: Role::Value(class), .. } => {
                     self.plan_string(detector, class, &text, Tokens::Escape, &mut plans)

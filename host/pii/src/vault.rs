@@ -146,7 +146,15 @@ struct Recurring {
     /// The strings back to back.
     text: String,
     strings: Vec<RecurringString>,
+    /// The keys last seen at each position of an object at each depth:
+    /// records in an array have their keys in the same order, which is
+    /// checked with one comparison instead of a hash.
+    shapes: Vec<Vec<u32>>,
 }
+
+/// Key positions remembered per object, and depths.
+const SHAPE_KEYS: usize = 64;
+const SHAPE_DEPTH: usize = 32;
 
 /// What is known about one [`Recurring`] string.
 #[derive(Debug, Clone, Copy)]
@@ -185,6 +193,30 @@ impl Recurring {
             return None;
         }
         self.lookup(text).0
+    }
+
+    /// The number of the key `text`, the `position`th key of an object at
+    /// `depth`, remembered if new and there is room.
+    fn key_id(&mut self, text: &str, depth: usize, position: usize) -> Option<u32> {
+        let remembered = self.shapes.get(depth).and_then(|keys| keys.get(position)).copied();
+        if let Some(id) = remembered
+            && let Some(string) = self.strings.get(id as usize)
+            && &self.text[string.start..string.end] == text
+        {
+            return Some(id);
+        }
+        let id = self.id(text)?;
+        if depth < SHAPE_DEPTH && position < SHAPE_KEYS {
+            if self.shapes.len() <= depth {
+                self.shapes.resize_with(depth + 1, Vec::new);
+            }
+            let keys = &mut self.shapes[depth];
+            if keys.len() <= position {
+                keys.resize(position + 1, u32::MAX);
+            }
+            keys[position] = id;
+        }
+        Some(id)
     }
 
     /// The number of `text`, remembered if new and there is room.
@@ -538,10 +570,18 @@ impl Vault {
             .collect()
     }
 
-    /// Phase one for an object key: plans it as a string under no key, and
-    /// gives its class (what it says about the values under it).
-    pub(crate) fn plan_key(&mut self, detector: &Detector, key: &str, tokens: Tokens, plans: &mut Plans) -> KeyClass {
-        let id = plans.recurring.id(key);
+    /// Phase one for an object key, the `position`th of an object at
+    /// `depth`: plans it as a string under no key, and gives its class
+    /// (what it says about the values under it).
+    pub(crate) fn plan_key(
+        &mut self,
+        detector: &Detector,
+        key: &str,
+        (depth, position): (usize, usize),
+        tokens: Tokens,
+        plans: &mut Plans,
+    ) -> KeyClass {
+        let id = plans.recurring.key_id(key, depth, position);
         self.plan_string_as(detector, KeyClass::NONE, key, tokens, plans, id, false);
         match id {
             Some(id) => {
@@ -788,25 +828,33 @@ impl Vault {
 
     fn tokenize_json_as(&mut self, detector: &Detector, value: &mut Value, tokens: Tokens) {
         let mut plans = Plans::default();
-        self.plan_value(detector, KeyClass::NONE, value, tokens, &mut plans);
+        self.plan_value(detector, KeyClass::NONE, value, 0, tokens, &mut plans);
         self.render_value(detector, value, &mut plans, tokens);
     }
 
     /// Phase one over a JSON value under a key of `class`, in document
     /// order.
-    fn plan_value(&mut self, detector: &Detector, class: KeyClass, value: &Value, tokens: Tokens, plans: &mut Plans) {
+    fn plan_value(
+        &mut self,
+        detector: &Detector,
+        class: KeyClass,
+        value: &Value,
+        depth: usize,
+        tokens: Tokens,
+        plans: &mut Plans,
+    ) {
         match value {
             Value::String(s) => self.plan_string(detector, class, s, tokens, plans),
             Value::Number(n) => self.plan_number(detector, class, n, plans),
             Value::Array(items) => {
                 for item in items {
-                    self.plan_value(detector, class, item, tokens, plans);
+                    self.plan_value(detector, class, item, depth + 1, tokens, plans);
                 }
             }
             Value::Object(map) => {
-                for (k, item) in map {
-                    let class = self.plan_key(detector, k, tokens, plans);
-                    self.plan_value(detector, class, item, tokens, plans);
+                for (position, (k, item)) in map.iter().enumerate() {
+                    let class = self.plan_key(detector, k, (depth, position), tokens, plans);
+                    self.plan_value(detector, class, item, depth + 1, tokens, plans);
                 }
             }
             Value::Null | Value::Bool(_) => {}
