@@ -768,13 +768,110 @@ fn normalize_key(key: &str) -> std::borrow::Cow<'_, str> {
 /// values count as people only if they look like a person's name.
 const AMBIGUOUS_PERSON_KEYS: &[&str] = &["name", "displayname"];
 
+/// Words that name things, not people: under the bare `name` key, a value
+/// with one of them is a product, plan, project, file or organisation
+/// (`Wireless Mouse`, `Premium Plan`, `Project Phoenix`, `Acme Ltd`). None
+/// is a common given name or surname.
+const THING_WORDS: &[&str] = &[
+    "adapter",
+    "agenda",
+    "agreement",
+    "annual",
+    "api",
+    "app",
+    "basic",
+    "board",
+    "budget",
+    "build",
+    "bundle",
+    "cable",
+    "camera",
+    "catalog",
+    "channel",
+    "chair",
+    "charger",
+    "cluster",
+    "company",
+    "contract",
+    "corp",
+    "corporation",
+    "dashboard",
+    "database",
+    "deluxe",
+    "department",
+    "desk",
+    "document",
+    "draft",
+    "edition",
+    "enterprise",
+    "ergonomic",
+    "folder",
+    "gmbh",
+    "group",
+    "headphones",
+    "hub",
+    "inc",
+    "invoice",
+    "keyboard",
+    "kit",
+    "laptop",
+    "llc",
+    "ltd",
+    "meeting",
+    "monitor",
+    "monthly",
+    "mouse",
+    "office",
+    "order",
+    "pipeline",
+    "plan",
+    "platform",
+    "policy",
+    "portal",
+    "premium",
+    "product",
+    "project",
+    "proposal",
+    "quarterly",
+    "release",
+    "report",
+    "repository",
+    "server",
+    "service",
+    "services",
+    "speaker",
+    "sprint",
+    "standing",
+    "starter",
+    "subscription",
+    "summary",
+    "team",
+    "template",
+    "tier",
+    "trial",
+    "version",
+    "widget",
+    "wireless",
+    "workspace",
+    "ооо",
+    "оао",
+    "зао",
+];
+
 /// Whether `value` is shaped like a person's name: one to six words of
-/// letters (and `'`, `-`, `.`), at least one of them capitalised.
+/// letters (and `'`, `-`, `.`), at least one of them capitalised, none a
+/// word for a thing ([`THING_WORDS`]) or a file name (`README.md`).
 fn looks_like_person_name(value: &str) -> bool {
     let words: Vec<&str> = value.split_whitespace().collect();
+    let file_name = |w: &str| w.find('.').is_some_and(|dot| dot > 0 && dot + 1 < w.len());
+    let thing = |w: &str| {
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+        w.split('-').any(|part| THING_WORDS.contains(&part))
+    };
     (1..=6).contains(&words.len())
         && words.iter().all(|w| w.chars().all(|c| c.is_alphabetic() || matches!(c, '\'' | '-' | '.' | ',')))
         && words.iter().any(|w| w.chars().next().is_some_and(char::is_uppercase))
+        && !words.iter().any(|w| file_name(w) || thing(w))
 }
 
 /// Whether `name` can be a custom kind name.
@@ -1231,9 +1328,39 @@ fn looks_random(s: &str) -> bool {
         || (bytes.iter().any(u8::is_ascii_uppercase) && bytes.iter().any(u8::is_ascii_lowercase))
 }
 
+/// Whether `start` follows the head of an IBAN-shaped run (`DE89 3704 `,
+/// `NL39 SNSB 0270 `): two capitals and two digits, then groups of four
+/// capitals or digits, each followed by one space. Digit groups there are
+/// part of an account number (valid or not), not cards or phones.
+fn inside_iban_shape(text: &str, start: usize) -> bool {
+    let bytes = text.as_bytes();
+    let mut at = start;
+    // Up to eight groups back (the longest IBANs have 34 characters).
+    for _ in 0..8 {
+        if at < 5 || bytes[at - 1] != b' ' {
+            return false;
+        }
+        let group = &bytes[at - 5..at - 1];
+        if !group.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+            return false;
+        }
+        let head = group[..2].iter().all(u8::is_ascii_uppercase) && group[2..].iter().all(u8::is_ascii_digit);
+        if head && (at == 5 || !ascii_word(bytes[at - 6])) {
+            return true;
+        }
+        at -= 5;
+    }
+    false
+}
+
 /// Checks a candidate at `start..end`; the span to keep, maybe narrowed.
 fn validate(check: Check, text: &str, start: usize, end: usize, context: Context) -> Option<(usize, usize)> {
     let s = text.get(start..end)?;
+    if matches!(check, Check::Card | Check::PhoneRu | Check::PhoneUs | Check::PhoneZero | Check::Ssn | Check::Snils)
+        && inside_iban_shape(text, start)
+    {
+        return None;
+    }
     match check {
         Check::Email => Some((start, end)),
         Check::Secret => {
@@ -1569,6 +1696,23 @@ mod tests {
         for thing in ["review", "report-2024.pdf", "list_customers", "Q3 budget 2024", "get user by id"] {
             assert_eq!(d.classify_value(Some("name"), thing), None, "{thing}");
         }
+        for thing in [
+            "README.md",
+            "Wireless Mouse",
+            "Ergonomic Office Chair",
+            "USB-C Hub",
+            "Premium Plan",
+            "Project Phoenix",
+            "Acme Ltd.",
+            "ООО Ромашка",
+        ] {
+            assert_eq!(d.classify_value(Some("name"), thing), None, "{thing}");
+        }
+        for person in ["J. R. R. Tolkien", "Petrov I. I.", "Mary-Kate Olsen", "Grace King", "Kim Park"] {
+            assert_eq!(d.classify_value(Some("name"), person), Some(PiiKind::Person), "{person}");
+        }
+        // Under a specific key the words do not matter.
+        assert_eq!(d.classify_value(Some("full_name"), "Project Phoenix"), Some(PiiKind::Person));
         // Specific keys take any value with a letter.
         assert_eq!(d.classify_value(Some("full_name"), "ivan petrov"), Some(PiiKind::Person));
     }
@@ -1632,6 +1776,17 @@ mod tests {
         assert_none("order 1234 5678 1234 5678");
         assert_none("0000 0000 0000 0000 and 4444444444444444");
         assert_none("a4111111111111111");
+    }
+
+    #[test]
+    fn digit_groups_of_an_iban_shaped_run_are_no_cards_or_phones() {
+        // Invalid IBANs (check digits wrong) whose groups pass Luhn or look
+        // like phone numbers.
+        assert_none("Invalid IBAN ES04 6383 5666 3498 9556 2662 entered by user.");
+        assert_none("Rejected account NL39 SNSB 0270 7083 80: checksum mismatch.");
+        // The same groups elsewhere are still found.
+        assert_one("card 6383 5666 3498 9556 ok", "6383 5666 3498 9556", PiiKind::CreditCard);
+        assert_one("ES04 is a code, card 4111 1111 1111 1111", "4111 1111 1111 1111", PiiKind::CreditCard);
     }
 
     #[test]
