@@ -223,6 +223,19 @@ EMAIL_DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "mail.ru", "yandex.ru"
                  "example.com", "acme-corp.com", "company.co.uk", "uni-heidelberg.de", "startup.io",
                  "corp.mail.example.org", "bank.ch", "hotmail.fr", "protonmail.com", "icloud.com"]
 
+# Internationalised e-mail addresses (RFC 6531): local parts and domains in
+# other scripts, and domains as punycode (xn--) labels.
+IDN_LOCAL_CYRILLIC = ["иван", "мария", "петров", "и.петров", "анна.смирнова", "сергей_кузнецов", "ольга-волкова",
+                      "Дмитрий.Попов", "заказы", "почта", "info", "ivanov"]
+IDN_DOMAINS_CYRILLIC = ["пример.рф", "почта.рф", "компания.рус", "магазин.москва", "университет.рф", "завод.рф",
+                        "банк.рф", "пример.онлайн", "mail.пример.рф"]
+IDN_LOCAL_LATIN = ["josé", "müller", "françois", "zoë", "søren", "łukasz", "çelik", "jürgen.weiß", "ana.muñoz"]
+IDN_DOMAINS_LATIN = ["bücher.de", "exämple.org", "correo.es", "société.fr", "øresund.dk", "example.com", "gmx.de"]
+IDN_OTHER = [
+    ("用户", "例子.广告"), ("张伟", "公司.中国"), ("δοκιμή", "παράδειγμα.δοκιμή"), ("उपयोगकर्ता", "उदाहरण.भारत"),
+    ("info", "例子.中国"), ("θέμα", "δοκιμή.gr"), ("テスト", "例え.テスト"), ("support", "उदाहरण.भारत"),
+]
+
 LOWER_ALNUM = string.ascii_lowercase + string.digits
 ALNUM = string.ascii_letters + string.digits
 B64URL = ALNUM + "-_"
@@ -329,6 +342,26 @@ class Corpus:
         if r.random() < 0.1:
             local = local.capitalize()
         return f"{local}@{r.choice(EMAIL_DOMAINS)}", "email"
+
+    def email_idn(self) -> tuple[str, str]:
+        """An internationalised address: Cyrillic, accented Latin or other
+        scripts, or an ASCII local part at a punycode domain."""
+        r = self.r
+        style = r.choice(["cyrillic", "cyrillic", "latin", "other", "punycode", "punycode"])
+        if style == "cyrillic":
+            local = r.choice(IDN_LOCAL_CYRILLIC)
+            if r.random() < 0.3:
+                local += str(r.randint(1, 99))
+            return f"{local}@{r.choice(IDN_DOMAINS_CYRILLIC)}", "email_idn_cyrillic"
+        if style == "latin":
+            return f"{r.choice(IDN_LOCAL_LATIN)}@{r.choice(IDN_DOMAINS_LATIN)}", "email_idn_latin"
+        if style == "other":
+            local, domain = r.choice(IDN_OTHER)
+            return f"{local}@{domain}", "email_idn_other"
+        domain = r.choice(IDN_DOMAINS_CYRILLIC + IDN_DOMAINS_LATIN[:5] + [d for _, d in IDN_OTHER[:4]])
+        ascii_domain = domain.encode("idna").decode("ascii")
+        first = r.choice(FIRST_TRANSLIT + FIRST_EN).lower()
+        return f"{first}{r.choice(['', '.', '_'])}{r.choice(LAST_TRANSLIT).lower()}@{ascii_domain}", "email_idn_punycode"
 
     def phone(self) -> tuple[str, str]:
         r = self.r
@@ -587,7 +620,14 @@ class Corpus:
     def prefixed_secret(self) -> tuple[str, str]:
         r = self.r
         c = r.choice(["openai", "openai_proj", "anthropic", "stripe", "github", "github_pat", "aws",
-                      "slack", "google", "gitlab", "jwt"])
+                      "slack", "google", "gitlab", "jwt", "aws_letters", "huggingface", "npm"])
+        if c == "aws_letters":
+            # Access key ids are base32: some are letters only.
+            return r.choice(["AKIA", "ASIA"]) + self.chars(string.ascii_uppercase, 16), "secret_aws_letters"
+        if c == "huggingface":
+            return "hf_" + self.chars(string.ascii_letters, 34), "secret_huggingface"
+        if c == "npm":
+            return "npm_" + self.chars(ALNUM, 36), "secret_npm"
         if c == "openai":
             return "sk-" + self.chars(ALNUM, 48), "secret_openai"
         if c == "openai_proj":
@@ -718,9 +758,14 @@ class Corpus:
 
     def decoy_email_like(self) -> tuple[str, str]:
         r = self.r
-        c = r.choice(["handle", "npm", "decorator", "css"])
+        c = r.choice(["handle", "npm", "decorator", "css", "handle_cyrillic", "no_domain"])
         if c == "handle":
             return f"@{r.choice(FIRST_EN).lower()}_{r.choice(LAST_EN[:36]).lower()}", "at_handle"
+        if c == "handle_cyrillic":
+            return f"@{r.choice(FIRST_RU).lower()}_{r.choice(LAST_RU_M).lower()}", "at_handle_cyrillic"
+        if c == "no_domain":
+            # A local part and a host without a top-level domain.
+            return f"{r.choice(IDN_LOCAL_CYRILLIC[:6] + ['admin', 'root'])}@{r.choice(['localhost', 'сервер', 'db01'])}", "user_at_host"
         if c == "npm":
             return f"@{r.choice(['types', 'babel', 'angular', 'vue', 'aws-sdk'])}/{r.choice(['node', 'core', 'cli', 'client-s3', 'runtime'])}", "npm_scope"
         if c == "decorator":
@@ -743,7 +788,14 @@ class Corpus:
         return f"INV/{r.randint(2019, 2025)}/{self.digits(5)}", "invoice_id"
 
     def decoy_secret_like(self) -> tuple[str, str]:
-        c = self.r.choice(["sha1", "sha256", "request_id"])
+        c = self.r.choice(["sha1", "sha256", "request_id", "prefixed_identifier"])
+        if c == "prefixed_identifier":
+            # Identifiers that start like a secret format but are words.
+            return self.r.choice([
+                "hf_hub_download", "npm_config_registry", "ASIA_PACIFIC_REGION", "sk_learn_pipeline",
+                "AKIA_ROTATION_POLICY", "ghp_token_name_field", "sk-learn-is-a-python-library",
+                "glpat-personal-access-token-name", "xoxb-bot-token-scope", "dop_v1_migration_plan",
+            ]), "prefixed_identifier"
         if c == "sha1":
             return self.chars(HEX, 40), "git_sha"
         if c == "sha256":
@@ -760,11 +812,14 @@ class Corpus:
             f"{months[m - 1]} {d}, {y}", f"{d} {months[m - 1][:3]} {y}",
         ]), "date"
 
-    def decoy_timestamp(self) -> tuple[str, str]:
+    def decoy_timestamp(self, plain: bool = False) -> tuple[str, str]:
+        """A date and time in a common format; with `plain`, not one of the
+        Unix times chosen to pass a checksum (the customer records)."""
         r = self.r
         y, m, d = r.randint(2015, 2026), r.randint(1, 12), r.randint(1, 28)
         hh, mm, ss = r.randint(0, 23), r.randint(0, 59), r.randint(0, 59)
-        c = r.choice(["iso", "iso_ms", "sql", "epoch_s", "epoch_ms"])
+        c = r.choice(["iso", "iso_ms", "sql", "epoch_s", "epoch_ms"] if plain else
+                     ["iso", "iso_ms", "sql", "epoch_s", "epoch_ms", "epoch_s_inn", "epoch_ms_luhn"])
         if c == "iso":
             return f"{y}-{m:02d}-{d:02d}T{hh:02d}:{mm:02d}:{ss:02d}Z", "timestamp_iso"
         if c == "iso_ms":
@@ -773,6 +828,18 @@ class Corpus:
             return f"{y}-{m:02d}-{d:02d} {hh:02d}:{mm:02d}:{ss:02d}", "timestamp_sql"
         if c == "epoch_s":
             return str(r.randint(1_450_000_000, 1_790_000_000)), "epoch_seconds"
+        if c == "epoch_s_inn":
+            # Ten digits starting with 1 that pass the INN check.
+            while True:
+                value = str(r.randint(1_450_000_000, 1_790_000_000))
+                if inn_ok(value):
+                    return value, "epoch_seconds_inn_valid"
+        if c == "epoch_ms_luhn":
+            # Thirteen digits that pass the Luhn check.
+            while True:
+                value = str(r.randint(1_450_000_000_000, 1_790_000_000_000))
+                if luhn_ok(value):
+                    return value, "epoch_millis_luhn_valid"
         return str(r.randint(1_450_000_000_000, 1_790_000_000_000)), "epoch_millis"
 
     def decoy_uuid(self) -> tuple[str, str]:
@@ -820,7 +887,7 @@ class Corpus:
     def pii_sample(self, kind: str) -> dict:
         r = self.r
         if kind == "EMAIL":
-            v, cls = self.email()
+            v, cls = self.email_idn() if r.random() < 0.3 else self.email()
             if r.random() < 0.3:
                 return self.field_sample(kind, r.choice(["email", "contact_email", "reply_to"]), v, cls, True)
             return self.text_sample(kind, v, cls, True, [
@@ -882,9 +949,14 @@ class Corpus:
                 return self.field_sample(kind, "inn", int(v), cls + "_json_number", True)
             if c < 0.35:
                 return self.field_sample(kind, r.choice(["inn", "tax_number"]), v, cls, True)
-            if c < 0.45 and cls == "inn10":
-                kpp = v[:4] + "01001"
-                return self.text_sample(kind, v, "inn10_with_kpp", True, ["ИНН/КПП {v}/" + kpp])
+            if c < 0.5 and cls == "inn10":
+                # KPP: the tax office, a reason (digits or, since 2013, capitals), a number.
+                reason = r.choice(["01", "01", "02", "43", "45", "50", "AA", "AB"])
+                kpp = r.choice([v[:4], "7701", "7707", "7736"]) + reason + r.choice(["001", "001", "002"])
+                return self.text_sample(kind, v, "inn10_with_kpp", True, [
+                    "ИНН/КПП {v}/" + kpp, "ИНН/КПП: {v}/" + kpp + ".", "Реквизиты: ИНН/КПП {v}/" + kpp + ", р/с указан в счёте.",
+                    "INN/KPP {v}/" + kpp, "Покупатель: ООО «Вектор», {v}/" + kpp,
+                ])
             return self.text_sample(kind, v, cls, True, [
                 "ИНН {v}", "ИНН: {v}", "Поставщик ООО «Ромашка», ИНН {v}.", "INN {v}",
                 "Taxpayer number (INN) {v} confirmed.", "ИП Петров, ИНН {v}",
@@ -1040,7 +1112,7 @@ class Corpus:
         for _ in range(r.randint(1, 4)):
             orders.append({
                 "order_id": f"ORD-{r.randint(2019, 2025)}-{self.digits(6)}",
-                "created_at": self.decoy_timestamp()[0] if r.random() < 0.5 else self.decoy_date()[0],
+                "created_at": self.decoy_timestamp(plain=True)[0] if r.random() < 0.5 else self.decoy_date()[0],
                 "amount": round(r.uniform(5, 2500), 2),
                 "currency": r.choice(["USD", "EUR", "RUB", "GBP"]),
                 "sku": f"SKU-{self.chars(string.ascii_uppercase, 3)}-{self.digits(4)}",
@@ -1054,7 +1126,7 @@ class Corpus:
             "address": address,
             "payment": {"card": card, "brand": r.choice(["visa", "mastercard", "amex", "mir"]),
                         "exp": f"{r.randint(1, 12):02d}/{r.randint(26, 31)}"},
-            "created_at": self.decoy_timestamp()[0],
+            "created_at": self.decoy_timestamp(plain=True)[0],
             "plan": r.choice(["free", "pro", "enterprise"]),
             "tags": r.sample(["vip", "b2b", "newsletter", "churn-risk", "beta", "eu"], r.randint(0, 3)),
             "orders": orders,
