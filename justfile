@@ -21,6 +21,8 @@ check:
     cargo fmt --all -- --check
     cargo fmt --manifest-path guests/Cargo.toml --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    # No module cycles (host/airlock/tests/all/architecture.rs), first: it fails fast.
+    cargo test -p airlock --test all architecture
     cargo test --workspace --all-targets
 
 # The main job on one screen: an agent's code searches two real MCP servers' tools, filters 10,000 records, and PII shows as tokens; tokens against direct tool calling.
