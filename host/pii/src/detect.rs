@@ -314,7 +314,7 @@ pub(crate) struct Features {
 }
 
 /// Whether `b` is an ASCII word character, as `(?-u:\b)` sees words.
-fn ascii_word(b: u8) -> bool {
+const fn ascii_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
@@ -351,16 +351,41 @@ const SECRET_PREFIXES: [&[u8]; 28] = [
     b"eyJ",
 ];
 
-/// The first bytes of [`SECRET_PREFIXES`].
-static SECRET_FIRST: [bool; 256] = {
-    let mut table = [false; 256];
+/// Byte flags for [`secret_prefix_in`]: the first bytes of
+/// [`SECRET_PREFIXES`], and what glues a secret to what precedes it (a
+/// word character or `-`).
+const SECRET_FIRST: u8 = 1;
+const SECRET_GLUE: u8 = 2;
+static SECRET_BYTES: [u8; 256] = {
+    let mut table = [0; 256];
     let mut i = 0;
     while i < SECRET_PREFIXES.len() {
-        table[SECRET_PREFIXES[i][0] as usize] = true;
+        table[SECRET_PREFIXES[i][0] as usize] |= SECRET_FIRST;
         i += 1;
+    }
+    let mut b = 0;
+    while b < 256 {
+        if ascii_word(b as u8) || b == b'-' as usize {
+            table[b] |= SECRET_GLUE;
+        }
+        b += 1;
     }
     table
 };
+
+/// Whether a secret format's prefix starts a word of `bytes` (where no
+/// word character or `-` precedes it).
+fn secret_prefix_in(bytes: &[u8]) -> bool {
+    let mut glued = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        let flags = SECRET_BYTES[usize::from(b)];
+        if !glued && flags & SECRET_FIRST != 0 && secret_prefix_at(&bytes[i..]) {
+            return true;
+        }
+        glued = flags & SECRET_GLUE != 0;
+    }
+    false
+}
 
 /// Whether a secret format's prefix starts `rest`.
 fn secret_prefix_at(rest: &[u8]) -> bool {
@@ -380,8 +405,6 @@ struct Stretch {
     counting: bool,
     digits: usize,
     groups: usize,
-    /// Separators since the last digit.
-    separators: usize,
     /// The lengths of the last four groups, the current one in the low
     /// byte (each up to 255).
     shape: u32,
@@ -411,54 +434,36 @@ impl Ending {
 }
 
 impl Stretch {
-    /// The digit `b`, after a non-word byte or not; a stretch allows up to
-    /// `max_separators` between groups.
-    fn digit(&mut self, b: u8, after_boundary: bool, max_separators: usize) {
-        let mut group_starts = false;
-        if !self.active || self.separators > max_separators {
+    /// A group of `len` digits starting with `first`; `after_boundary`: no
+    /// word character precedes it; `joined`: only separators this stretch
+    /// allows, and few enough, stand between it and the previous group.
+    fn group(&mut self, first: u8, len: usize, after_boundary: bool, joined: bool) {
+        if !self.active || !joined {
             *self = Stretch { active: true, counting: after_boundary, groups: 1, ..Stretch::default() };
-            group_starts = true;
-        } else if self.separators > 0 {
-            if self.counting {
-                self.groups += 1;
-                self.shape <<= 8;
-            } else {
-                // A separator is a word boundary: matches may start here.
-                self.counting = true;
-                self.groups = 1;
-            }
-            group_starts = true;
+        } else if self.counting {
+            self.groups += 1;
+            self.shape <<= 8;
+        } else {
+            // A separator is a word boundary: matches may start here.
+            self.counting = true;
+            self.groups = 1;
         }
-        self.separators = 0;
         if !self.counting {
             return;
         }
-        if group_starts {
-            if b == b'8' && self.eight_from.is_none() {
-                self.eight_from = Some(self.digits);
-            }
-            if b == b'0' && self.zero_from.is_none() {
-                self.zero_from = Some((self.digits, self.groups));
-            }
+        if first == b'8' && self.eight_from.is_none() {
+            self.eight_from = Some(self.digits);
         }
-        self.digits += 1;
-        if self.shape & 0xFF < 0xFF {
-            self.shape += 1;
+        if first == b'0' && self.zero_from.is_none() {
+            self.zero_from = Some((self.digits, self.groups));
         }
+        self.digits += len;
+        self.shape |= len.min(255) as u32;
     }
 
-    /// A byte other than a digit: one of the stretch's separators or not.
-    fn other(&mut self, separator: bool) {
-        if separator {
-            self.separators += 1;
-        } else {
-            self.active = false;
-        }
-    }
-
-    /// The stretch so far, if a match may end here (just after a digit).
+    /// The stretch so far, if a match may end here (just after a group).
     fn ending(&self) -> Option<Ending> {
-        (self.active && self.counting && self.separators == 0).then_some(Ending {
+        (self.active && self.counting).then_some(Ending {
             digits: self.digits,
             groups: self.groups,
             shape: self.shape,
@@ -517,11 +522,7 @@ impl Features {
             f.measure_iban(bytes);
         }
         if long && (joiners || dots + upper > 0) {
-            f.secret_prefix = (0..bytes.len()).any(|i| {
-                SECRET_FIRST[usize::from(bytes[i])]
-                    && (i == 0 || !(ascii_word(bytes[i - 1]) || bytes[i - 1] == b'-'))
-                    && secret_prefix_at(&bytes[i..])
-            });
+            f.secret_prefix = secret_prefix_in(bytes);
         }
         f
     }
@@ -544,59 +545,73 @@ impl Features {
                 end += 1;
             }
             if digits >= 9 {
-                self.measure_stretch(bytes, i);
+                if digits == end - i {
+                    self.measure_run(bytes, i, end);
+                } else {
+                    self.measure_stretch(bytes, i, end);
+                }
             }
             i = end;
         }
     }
 
-    /// Measures the stretch whose first digit is at `start`; where it ends
-    /// (at a byte that is neither a digit nor a phone separator).
-    fn measure_stretch(&mut self, bytes: &[u8], start: usize) -> usize {
+    /// Measures a run of digits `start..end` with no separator around it
+    /// (what [`measure_stretch`](Self::measure_stretch) finds for it).
+    fn measure_run(&mut self, bytes: &[u8], start: usize, end: usize) {
+        let before = start == 0 || !ascii_word(bytes[start - 1]);
+        let after = end == bytes.len() || !ascii_word(bytes[end]);
+        if !(before && after) {
+            return;
+        }
+        let len = end - start;
+        self.bounded_runs |= 1 << len.min(63);
+        self.grouped = self.grouped.max(len);
+        self.phone = self.phone.max(len);
+        self.phone_ru |= bytes[start] == b'8' && len >= 11;
+    }
+
+    /// Measures the stretches in `start..end`, digit groups and the phone
+    /// separators between them, a group at a time.
+    fn measure_stretch(&mut self, bytes: &[u8], start: usize, end: usize) {
         let (mut grouped, mut phone) = (Stretch::default(), Stretch::default());
-        let (mut run, mut run_bounded) = (0usize, false);
-        let mut previous = if start == 0 { b' ' } else { bytes[start - 1] };
+        let (mut grouped_joined, mut phone_joined) = (false, false);
         let mut i = start;
-        loop {
-            // A space after the end lets the last stretch end.
-            let b = bytes.get(i).copied().unwrap_or(b' ');
-            if b.is_ascii_digit() {
-                let after_boundary = !ascii_word(previous);
-                if run == 0 {
-                    run_bounded = after_boundary;
-                }
-                run += 1;
-                grouped.digit(b, after_boundary, 1);
-                phone.digit(b, after_boundary, 2);
-            } else {
-                if previous.is_ascii_digit() && !ascii_word(b) {
-                    // A match may end at the digit before `b`.
-                    if run_bounded {
-                        self.bounded_runs |= 1 << run.min(63);
-                    }
-                    if let Some(end) = grouped.ending() {
-                        self.grouped = self.grouped.max(end.digits);
-                        self.ssn_shape |= end.ends_in(&[3, 2, 4]);
-                        self.snils_shape |= end.ends_in(&[3, 3, 3, 2]);
-                    }
-                    if let Some(end) = phone.ending() {
-                        self.phone = self.phone.max(end.digits);
-                        self.phone_ru |= end.eight_from.is_some_and(|from| end.digits - from >= 11);
-                        self.phone_us |= end.ends_in(&[3, 3, 4]);
-                        self.phone_zero |=
-                            end.zero_from.is_some_and(|(from, group)| end.groups > group && end.digits - from >= 9);
-                    }
-                }
-                run = 0;
-                let phone_separator = is_phone_separator(b);
-                if !phone_separator || i >= bytes.len() {
-                    return (i + 1).min(bytes.len());
-                }
-                grouped.other(b == b' ' || b == b'-');
-                phone.other(true);
+        while i < end {
+            let group_start = i;
+            while i < end && bytes[i].is_ascii_digit() {
+                i += 1;
             }
-            previous = b;
-            i += 1;
+            let len = i - group_start;
+            let first = bytes[group_start];
+            let after_boundary = group_start == 0 || !ascii_word(bytes[group_start - 1]);
+            grouped.group(first, len, after_boundary, grouped_joined);
+            phone.group(first, len, after_boundary, phone_joined);
+            if bytes.get(i).is_none_or(|&b| !ascii_word(b)) {
+                // A match may end here.
+                if after_boundary {
+                    self.bounded_runs |= 1 << len.min(63);
+                }
+                if let Some(end) = grouped.ending() {
+                    self.grouped = self.grouped.max(end.digits);
+                    self.ssn_shape |= end.ends_in(&[3, 2, 4]);
+                    self.snils_shape |= end.ends_in(&[3, 3, 3, 2]);
+                }
+                if let Some(end) = phone.ending() {
+                    self.phone = self.phone.max(end.digits);
+                    self.phone_ru |= end.eight_from.is_some_and(|from| end.digits - from >= 11);
+                    self.phone_us |= end.ends_in(&[3, 3, 4]);
+                    self.phone_zero |=
+                        end.zero_from.is_some_and(|(from, group)| end.groups > group && end.digits - from >= 9);
+                }
+            }
+            let separators = i;
+            while i < end && !bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            // Cards, SSNs and SNILS take one space or dash between groups,
+            // phones one or two of ` -./()`.
+            grouped_joined = i - separators == 1 && matches!(bytes[separators], b' ' | b'-');
+            phone_joined = i - separators <= 2;
         }
     }
 
