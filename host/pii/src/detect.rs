@@ -786,7 +786,7 @@ const AMBIGUOUS_PERSON_KEYS: &[&str] = &["name", "displayname"];
 /// Words that name things, not people: under the bare `name` key, a value
 /// with one of them is a product, plan, project, file or organisation
 /// (`Wireless Mouse`, `Premium Plan`, `Project Phoenix`, `Acme Ltd`). None
-/// is a common given name or surname.
+/// is a common given name or surname. Sorted, lower case.
 const THING_WORDS: &[&str] = &[
     "adapter",
     "agenda",
@@ -802,8 +802,8 @@ const THING_WORDS: &[&str] = &[
     "cable",
     "camera",
     "catalog",
-    "channel",
     "chair",
+    "channel",
     "charger",
     "cluster",
     "company",
@@ -868,25 +868,44 @@ const THING_WORDS: &[&str] = &[
     "widget",
     "wireless",
     "workspace",
-    "ооо",
-    "оао",
     "зао",
+    "оао",
+    "ооо",
 ];
+
+/// Whether `word` (any case) is one of [`THING_WORDS`].
+fn is_thing_word(word: &str) -> bool {
+    if word.is_ascii() {
+        let mut lower = [0u8; 16];
+        let Some(buffer) = lower.get_mut(..word.len()) else { return false };
+        for (to, from) in buffer.iter_mut().zip(word.bytes()) {
+            *to = from.to_ascii_lowercase();
+        }
+        let lower = std::str::from_utf8(buffer).unwrap_or_default();
+        return THING_WORDS.binary_search(&lower).is_ok();
+    }
+    THING_WORDS.binary_search(&word.to_lowercase().as_str()).is_ok()
+}
 
 /// Whether `value` is shaped like a person's name: one to six words of
 /// letters (and `'`, `-`, `.`), at least one of them capitalised, none a
 /// word for a thing ([`THING_WORDS`]) or a file name (`README.md`).
 fn looks_like_person_name(value: &str) -> bool {
-    let words: Vec<&str> = value.split_whitespace().collect();
-    let file_name = |w: &str| w.find('.').is_some_and(|dot| dot > 0 && dot + 1 < w.len());
-    let thing = |w: &str| {
-        let w = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
-        w.split('-').any(|part| THING_WORDS.contains(&part))
-    };
-    (1..=6).contains(&words.len())
-        && words.iter().all(|w| w.chars().all(|c| c.is_alphabetic() || matches!(c, '\'' | '-' | '.' | ',')))
-        && words.iter().any(|w| w.chars().next().is_some_and(char::is_uppercase))
-        && !words.iter().any(|w| file_name(w) || thing(w))
+    let mut words = 0;
+    let mut capitalised = false;
+    for word in value.split_whitespace() {
+        words += 1;
+        if words > 6 || !word.chars().all(|c| c.is_alphabetic() || matches!(c, '\'' | '-' | '.' | ',')) {
+            return false;
+        }
+        capitalised |= word.chars().next().is_some_and(char::is_uppercase);
+        let file_name = word.find('.').is_some_and(|dot| dot > 0 && dot + 1 < word.len());
+        let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if file_name || bare.split('-').any(is_thing_word) {
+            return false;
+        }
+    }
+    words >= 1 && capitalised
 }
 
 /// Whether `name` can be a custom kind name.
@@ -2126,6 +2145,13 @@ mod tests {
         }
         fn sync_send<T: Send + Sync>(_: &T) {}
         sync_send(&d);
+    }
+
+    #[test]
+    fn thing_words_are_sorted() {
+        assert!(THING_WORDS.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(is_thing_word("Plan") && is_thing_word("ООО") && !is_thing_word("Anna"));
+        assert!(!is_thing_word("enterprisesolutionsltd"));
     }
 
     #[test]

@@ -136,6 +136,15 @@ impl Vault {
                 Item::Str { text, role: Role::Value(class), .. } => {
                     self.plan_string(detector, class, &text, Tokens::Escape, &mut plans)
                 }
+                // As `plan_number` decides for an inert key, without parsing:
+                // only an integer of nine or more digits can be an identifier.
+                Item::Num { raw, class, .. }
+                    if class.is_inert()
+                        && !detector.has_custom()
+                        && !(raw.len() >= 9 && raw.bytes().all(|b| b.is_ascii_digit())) =>
+                {
+                    plans.push_keep()
+                }
                 Item::Num { raw, class, .. } => match serde_json::from_str::<Number>(raw) {
                     Ok(number) => self.plan_number(detector, class, &number, &mut plans),
                     Err(_) => plans.push_keep(),
