@@ -660,6 +660,15 @@ impl Vault {
                 return;
             }
         }
+        if let ([], [Replace { start: 0, end, with: With::Entry(index) }]) =
+            (lookalikes.as_slice(), detected.as_slice())
+            && *end == text.len()
+        {
+            // One value, all of the string (an e-mail or phone field):
+            // nothing else to look for in it.
+            plans.push(Plan::Whole(*index));
+            return;
+        }
         plans.push_spans(lookalikes, detected);
     }
 
