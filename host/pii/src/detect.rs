@@ -873,9 +873,29 @@ const THING_WORDS: &[&str] = &[
     "ооо",
 ];
 
+/// The lengths of the ASCII [`THING_WORDS`] (bits) by first letter: most
+/// words are ruled out without a search.
+static THING_SHAPES: [u32; 26] = {
+    let mut shapes = [0; 26];
+    let mut i = 0;
+    while i < THING_WORDS.len() {
+        let word = THING_WORDS[i].as_bytes();
+        if word[0].is_ascii_lowercase() && word.len() < 32 {
+            shapes[(word[0] - b'a') as usize] |= 1 << word.len();
+        }
+        i += 1;
+    }
+    shapes
+};
+
 /// Whether `word` (any case) is one of [`THING_WORDS`].
 fn is_thing_word(word: &str) -> bool {
     if word.is_ascii() {
+        let first = word.as_bytes().first().map(u8::to_ascii_lowercase).unwrap_or(0);
+        let shape = THING_SHAPES.get(usize::from(first.wrapping_sub(b'a'))).copied().unwrap_or(0);
+        if word.len() >= 32 || shape & (1 << word.len()) == 0 {
+            return false;
+        }
         let mut lower = [0u8; 16];
         let Some(buffer) = lower.get_mut(..word.len()) else { return false };
         for (to, from) in buffer.iter_mut().zip(word.bytes()) {
