@@ -101,7 +101,12 @@ impl PiiGuard {
         let detector = &self.engine.detector;
         let mut vault = self.vault();
         match outcome {
-            Ok(value) => Ok(vault.tokenize_json(detector, &value)),
+            // In place: the result is ours, and copying a large one cost
+            // more than detecting in it.
+            Ok(mut value) => {
+                vault.tokenize_json_in_place(detector, &mut value);
+                Ok(value)
+            }
             Err(error) => Err(map_message(error, |m| vault.tokenize_output(detector, m).into_owned())),
         }
     }
