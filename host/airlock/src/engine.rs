@@ -111,7 +111,7 @@ pub(crate) fn new_engine(settings: &EngineSettings) -> Result<Engine, Error> {
         // A fiber stack holds the wasm stack and the host calls below it.
         .async_stack_size(MAX_WASM_STACK + (1 << 20))
         .cranelift_opt_level(OptLevel::Speed);
-    Engine::new(&config).map_err(|e| Error::Guest(format!("cannot create the wasmtime engine: {e:#}")))
+    Engine::new(&config).map_err(|e| Error::guest("cannot create the wasmtime engine", e))
 }
 
 /// Stops the epoch ticker thread when the runtime goes away.
@@ -132,7 +132,7 @@ impl EpochTicker {
                     engine.increment_epoch();
                 }
             })
-            .map_err(|e| Error::internal(format!("cannot start the epoch thread: {e}")))?;
+            .map_err(|e| Error::internal("cannot start the epoch thread", e))?;
         Ok(EpochTicker { stop })
     }
 }
@@ -198,8 +198,8 @@ pub(crate) async fn load_guest(
             component
         }
     };
-    let linker = sandbox::linker(engine).map_err(|e| Error::Guest(format!("cannot link: {e:#}")))?;
-    linker.instantiate_pre(&component).map_err(|e| Error::Guest(format!("the {language} guest does not link: {e:#}")))
+    let linker = sandbox::linker(engine).map_err(|e| Error::guest("cannot link the host interfaces", e))?;
+    linker.instantiate_pre(&component).map_err(|e| Error::guest(format!("the {language} guest does not link"), e))
 }
 
 /// Pre-initialises the embedded guest if it needs it, and compiles it.
@@ -214,16 +214,15 @@ async fn build_guest(engine: &Engine, guest: &GuestImage) -> Result<Component, E
     let compiled =
         tokio::task::spawn_blocking(move || Component::new(&compiling, &snapshot).map(|c| (c, snapshot.len())))
             .await
-            .map_err(|e| Error::internal(format!("the compile task failed: {e}")))?;
-    let (component, bytes) =
-        compiled.map_err(|e| Error::Guest(format!("cannot compile the pre-initialised guest: {e:#}")))?;
+            .map_err(|e| Error::internal("the compile task failed", e))?;
+    let (component, bytes) = compiled.map_err(|e| Error::guest("cannot compile the pre-initialised guest", e))?;
     tracing::info!(guest = guest.kind, elapsed = ?started.elapsed(), bytes, "pre-initialised and compiled a guest");
     Ok(component)
 }
 
 /// Runs the guest's `wizer-initialize` and snapshots the started engine.
 pub(crate) async fn preinitialise(engine: &Engine, guest: &[u8]) -> Result<Vec<u8>, Error> {
-    let fail = |e: wasmtime::Error| Error::Guest(format!("pre-initialisation failed: {e:#}"));
+    let fail = |e: wasmtime::Error| Error::guest("pre-initialisation failed", e);
     let mut store = sandbox::preinit_store(engine)?;
     let linker = sandbox::linker(engine).map_err(fail)?;
     // The component's own export of `wizer-initialize` lifts the core
@@ -274,13 +273,14 @@ impl Artifact {
 
     /// Stores `component`, atomically.
     pub(crate) fn store(&self, component: &Component) -> Result<(), Error> {
-        let cache_error = |message: String| Error::Cache { path: self.dir.clone(), message };
-        create_private_dir(&self.dir).map_err(|e| cache_error(format!("cannot create: {e}")))?;
-        let bytes = component.serialize().map_err(|e| cache_error(format!("cannot serialise: {e:#}")))?;
-        let mut temp =
-            tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| cache_error(format!("cannot write: {e}")))?;
-        std::io::Write::write_all(&mut temp, &bytes).map_err(|e| cache_error(format!("cannot write: {e}")))?;
-        temp.persist(&self.path).map_err(|e| cache_error(format!("cannot store the artifact: {e}")))?;
+        let fail = |context: &'static str| {
+            move |source: crate::Cause| Error::Cache { path: self.dir.clone(), context, source }
+        };
+        create_private_dir(&self.dir).map_err(|e| fail("cannot create")(e.into()))?;
+        let bytes = component.serialize().map_err(|e| fail("cannot serialise")(e.into()))?;
+        let mut temp = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| fail("cannot write")(e.into()))?;
+        std::io::Write::write_all(&mut temp, &bytes).map_err(|e| fail("cannot write")(e.into()))?;
+        temp.persist(&self.path).map_err(|e| fail("cannot store the artifact")(e.into()))?;
         Ok(())
     }
 }

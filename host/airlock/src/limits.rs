@@ -76,23 +76,41 @@ impl std::fmt::Display for Limit {
     }
 }
 
+/// Why a text is not a byte size ([`parse_size`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseSizeError {
+    /// No number leads the text.
+    #[error("'{0}' is not a size (try 64MiB)")]
+    NotANumber(String),
+    /// The unit after the number is not one of B, KiB, MiB, GiB.
+    #[error("unknown size unit '{unit}' in '{text}' (use KiB, MiB or GiB)")]
+    UnknownUnit {
+        /// The whole text.
+        text: String,
+        /// The unit as written.
+        unit: String,
+    },
+    /// The size does not fit in 64 bits.
+    #[error("size '{0}' is too large")]
+    TooLarge(String),
+}
+
 /// Parses a byte size such as `64MiB`, `512k`, `1G` or `1048576`
 /// (binary multiples: `k`/`KiB` = 1024).
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, ParseSizeError> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let number: u64 = digits.parse().map_err(|_| format!("'{text}' is not a size (try 64MiB)"))?;
+    let number: u64 = digits.parse().map_err(|_| ParseSizeError::NotANumber(text.to_string()))?;
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
-        other => {
-            return Err(format!("unknown size unit '{other}' in '{text}' (use KiB, MiB or GiB)"));
-        }
+        other => return Err(ParseSizeError::UnknownUnit { text: text.to_string(), unit: other.to_string() }),
     };
-    number.checked_mul(1 << shift).ok_or_else(|| format!("size '{text}' is too large"))
+    number.checked_mul(1 << shift).ok_or_else(|| ParseSizeError::TooLarge(text.to_string()))
 }
 
 /// Durations in config files are written as text (`"30s"`, `"500ms"`).

@@ -176,7 +176,7 @@ impl RuntimeBuilder {
         let engine = engine::new_engine(&settings)?;
         let js =
             engine::load_guest(&engine, self.cache_dir.as_deref(), &engine::JS_GUEST, self.progress.as_ref()).await?;
-        let lacks = |e: wasmtime::Error| Error::Guest(format!("the JavaScript guest lacks its exports: {e:#}"));
+        let lacks = |e: wasmtime::Error| Error::guest("the JavaScript guest lacks its exports", e);
         let js_compiler = JavascriptPre::new(js.clone()).map_err(lacks)?;
         let js = AgentPre::new(js).map_err(lacks)?;
         let ticker = EpochTicker::start(&engine)?;
@@ -299,7 +299,7 @@ impl Runtime {
                 let cache = inner.cache_dir.as_deref();
                 let pre =
                     engine::load_guest(&inner.engine, cache, &engine::PYTHON_GUEST, inner.progress.as_ref()).await?;
-                AgentPre::new(pre).map_err(|e| Error::Guest(format!("the Python guest lacks the agent exports: {e:#}")))
+                AgentPre::new(pre).map_err(|e| Error::guest("the Python guest lacks the agent exports", e))
             })
             .await
     }

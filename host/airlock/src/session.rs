@@ -95,12 +95,12 @@ impl Session {
         let dir = tempfile::Builder::new()
             .prefix("airlock-workspace-")
             .tempdir()
-            .map_err(|e| Error::Workspace(format!("cannot create a temporary workspace: {e}")))?;
+            .map_err(|e| Error::workspace("cannot create a temporary workspace", e))?;
         Ok(Session::new(runtime, Workspace::Temporary(dir)))
     }
 
     fn pinned(runtime: Runtime, dir: PathBuf) -> Result<Session, Error> {
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Workspace(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::workspace(format!("cannot create {}", dir.display()), e))?;
         Ok(Session::new(runtime, Workspace::Pinned(dir)))
     }
 
@@ -230,9 +230,9 @@ impl Session {
     /// and the field.
     pub async fn run_component(&self, wasm: &[u8], input: &serde_json::Value) -> Result<ExecutionResult, Error> {
         let engine = self.runtime.engine();
-        let component = wasmtime::component::Component::new(engine, wasm)
-            .map_err(|e| Error::Guest(format!("not a valid component: {e:#}")))?;
-        let pre = crate::typed::link(engine, &component, &self.runtime.tool_registry()).await.map_err(Error::Link)?;
+        let component =
+            wasmtime::component::Component::new(engine, wasm).map_err(|e| Error::guest("not a valid component", e))?;
+        let pre = crate::typed::link(engine, &component, &self.runtime.tool_registry()).await?;
         self.run_linked(&pre, wasm, input).await
     }
 
@@ -243,10 +243,12 @@ impl Session {
         let tools = self.runtime.tool_registry();
         let skill = self.services.skills.load(name)?;
         if skill.manifest.language != crate::skills::SkillLanguage::Component {
-            return Err(Error::Link(format!("skill '{name}' is not a component: import it from agent code")));
+            return Err(Error::Link(crate::LinkError::NotASkillComponent(format!(
+                "skill '{name}' is not a component: import it from agent code"
+            ))));
         }
         let compiled = self.runtime.compiled_skills();
-        let pre = compiled.prepare(self.runtime.engine(), &skill, &tools).await.map_err(Error::Link)?;
+        let pre = compiled.prepare(self.runtime.engine(), &skill, &tools).await?;
         self.run_linked(&pre, &skill.code, input).await
     }
 

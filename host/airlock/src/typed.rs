@@ -13,6 +13,7 @@ use wasmtime::component::{Component, InstancePre, Linker, Val};
 
 use crate::boundary::Boundary;
 use crate::codegen::{WitFunction, WitType, wit_functions};
+use crate::error::LinkError;
 use crate::registry::ToolRegistry;
 use crate::sandbox::StoreState;
 use crate::tool::ToolError;
@@ -59,10 +60,10 @@ pub(crate) async fn link(
     engine: &Engine,
     component: &Component,
     tools: &Arc<ToolRegistry>,
-) -> Result<InstancePre<StoreState>, String> {
-    let mut linker = crate::sandbox::linker(engine).map_err(|e| format!("{e:#}"))?;
+) -> Result<InstancePre<StoreState>, LinkError> {
+    let mut linker = crate::sandbox::linker(engine).map_err(LinkError::wasmtime("the host interfaces"))?;
     link_server_imports(engine, component, &mut linker, tools).await?;
-    linker.instantiate_pre(component).map_err(|e| format!("{e:#}"))
+    linker.instantiate_pre(component).map_err(LinkError::wasmtime("the component's imports"))
 }
 
 /// Defines every server interface `component` imports in `linker`, after
@@ -72,23 +73,24 @@ async fn link_server_imports(
     component: &Component,
     linker: &mut Linker<StoreState>,
     tools: &Arc<ToolRegistry>,
-) -> Result<(), String> {
+) -> Result<(), LinkError> {
     let ty = component.component_type();
     for (import, item) in ty.imports(engine) {
         let Some(server) = server_of(import) else { continue };
         let ComponentItem::ComponentInstance(instance) = item.ty else {
-            return Err(format!("{import} must be imported as an interface"));
+            return Err(LinkError::NotAnInterface { import: import.to_string() });
         };
-        let definitions = tools.tools(server).await.map_err(|e| format!("{import}: {e}"))?;
+        let definitions =
+            tools.tools(server).await.map_err(|source| LinkError::Server { server: server.to_string(), source })?;
         let functions = wit_functions(&definitions);
         let server_name = server.to_string();
-        let mut scope = linker.instance(import).map_err(|e| format!("{import}: {e}"))?;
+        let mut scope = linker.instance(import).map_err(LinkError::wasmtime(import))?;
         for (name, export) in instance.exports(engine) {
             let ComponentItem::ComponentFunc(func) = export.ty else { continue };
             let function = functions
                 .iter()
                 .find(|f| f.wit_name == name)
-                .ok_or_else(|| format!("{server}.{name}: the server no longer offers this tool"))?;
+                .ok_or_else(|| LinkError::ToolGone { server: server.to_string(), function: name.to_string() })?;
             check_function(server, function, &func)?;
             let (function, server) = (Arc::new(function.clone()), server_name.clone());
             scope
@@ -103,35 +105,35 @@ async fn link_server_imports(
                         Ok(())
                     })
                 })
-                .map_err(|e| format!("{server_name}.{name}: {e}"))?;
+                .map_err(LinkError::wasmtime(format!("{server_name}.{name}")))?;
         }
     }
     Ok(())
 }
 
 /// Checks the component's view of a tool against the server's schema.
-fn check_function(server: &str, function: &WitFunction, func: &ComponentFunc) -> Result<(), String> {
+fn check_function(server: &str, function: &WitFunction, func: &ComponentFunc) -> Result<(), LinkError> {
     let at = format!("{server}.{}", function.tool);
     let params: Vec<(&str, Type)> = func.params().collect();
     match (&function.params, params.as_slice()) {
         (None, []) => {}
         (Some(ours), [(_, theirs)]) => check_type(theirs, ours, &format!("{at} argument"))?,
-        (None, _) => return Err(format!("{at}: the tool now takes no arguments")),
-        (Some(_), _) => return Err(format!("{at}: the tool now takes one arguments record")),
+        (None, _) => return Err(LinkError::mismatch(&at, "the tool now takes no arguments")),
+        (Some(_), _) => return Err(LinkError::mismatch(&at, "the tool now takes one arguments record")),
     }
     let results: Vec<Type> = func.results().collect();
     let ok = match results.as_slice() {
         [Type::Result(result)] => result.ok(),
-        _ => return Err(format!("{at}: expected to return result<_, tool-error>")),
+        _ => return Err(LinkError::mismatch(&at, "expected to return result<_, tool-error>")),
     };
     match ok {
         Some(theirs) => check_type(&theirs, &function.result, &format!("{at} result")),
-        None => Err(format!("{at}: expected to return a value")),
+        None => Err(LinkError::mismatch(&at, "expected to return a value")),
     }
 }
 
 /// Whether a component type and the server's mapped type agree.
-fn check_type(theirs: &Type, ours: &WitType, at: &str) -> Result<(), String> {
+fn check_type(theirs: &Type, ours: &WitType, at: &str) -> Result<(), LinkError> {
     match (theirs, ours) {
         (Type::S64, WitType::S64)
         | (Type::Float64, WitType::F64)
@@ -141,17 +143,18 @@ fn check_type(theirs: &Type, ours: &WitType, at: &str) -> Result<(), String> {
         (Type::List(list), WitType::List(inner)) => check_type(&list.ty(), inner, &format!("{at}[]")),
         (Type::Record(record), WitType::Record { fields, .. }) => {
             for field in record.fields() {
-                let ours = fields
-                    .iter()
-                    .find(|(wit, _, _)| wit == field.name)
-                    .ok_or_else(|| format!("{at}: field `{}` is no longer in the server's schema", field.name))?;
+                let ours = fields.iter().find(|(wit, _, _)| wit == field.name).ok_or_else(|| {
+                    LinkError::mismatch(at, format!("field `{}` is no longer in the server's schema", field.name))
+                })?;
                 check_type(&field.ty, &ours.2, &format!("{at}.{}", field.name))?;
             }
             match fields
                 .iter()
                 .find(|(wit, _, ty)| !matches!(ty, WitType::Option(_)) && !record.fields().any(|f| f.name == wit))
             {
-                Some((wit, _, _)) => Err(format!("{at}: the server's schema now requires field `{wit}`")),
+                Some((wit, _, _)) => {
+                    Err(LinkError::mismatch(at, format!("the server's schema now requires field `{wit}`")))
+                }
                 None => Ok(()),
             }
         }
@@ -163,13 +166,15 @@ fn check_type(theirs: &Type, ours: &WitType, at: &str) -> Result<(), String> {
             if their_cases == our_cases {
                 Ok(())
             } else {
-                Err(format!("{at}: the allowed values changed to {our_cases:?} (the component knows {their_cases:?})"))
+                Err(LinkError::mismatch(
+                    at,
+                    format!("the allowed values changed to {our_cases:?} (the component knows {their_cases:?})"),
+                ))
             }
         }
-        (theirs, ours) => Err(format!(
-            "{at}: the component expects {}, the server's schema now gives {}",
-            describe(theirs),
-            ours.describe()
+        (theirs, ours) => Err(LinkError::mismatch(
+            at,
+            format!("the component expects {}, the server's schema now gives {}", describe(theirs), ours.describe()),
         )),
     }
 }

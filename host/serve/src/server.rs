@@ -114,7 +114,7 @@ impl CodeModeServer {
         }
         match self.session.execute_with_limits(code, language, &limits).await {
             Ok(result) => tool_result(&result, self.session.stats()),
-            Err(error) => text_error(format!("the execution could not run: {error}")),
+            Err(error) => text_error(format!("the execution could not run: {}", error.report())),
         }
     }
 

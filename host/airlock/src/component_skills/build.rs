@@ -28,11 +28,13 @@ pub(crate) async fn build(
 
     let started = Instant::now();
     let digest = sha256_hex(&code);
-    let component = compiled.compile(engine, &manifest.name, &digest, &code).map_err(SkillError::Build)?;
+    let component = compiled
+        .compile(engine, &manifest.name, &digest, &code)
+        .map_err(|e| SkillError::Build(crate::Report(&e).to_string()))?;
     let precompile_time = started.elapsed();
-    crate::typed::link(engine, &component, tools)
-        .await
-        .map_err(|e| SkillError::Build(format!("its imports do not match the servers' tools: {e}")))?;
+    crate::typed::link(engine, &component, tools).await.map_err(|e| {
+        SkillError::Build(format!("its imports do not match the servers' tools: {}", crate::Report(&e)))
+    })?;
 
     let called = crate::typed::typed_tools(engine, &component, tools).await;
     let mut recorded = std::collections::BTreeMap::new();

@@ -16,6 +16,7 @@ use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, InstancePre};
 
 use crate::engine::Artifact;
+use crate::error::LinkError;
 use crate::registry::ToolRegistry;
 use crate::sandbox::{SkillLinker, StoreState};
 use crate::skills::{Skill, SkillLanguage};
@@ -53,7 +54,13 @@ impl CompiledSkills {
     /// The component `code` (of skill `name`, with sha256 `digest`)
     /// compiled for `engine`: from memory, the artifact cache, or compiled
     /// now (and then cached).
-    pub(crate) fn compile(&self, engine: &Engine, name: &str, digest: &str, code: &[u8]) -> Result<Component, String> {
+    pub(crate) fn compile(
+        &self,
+        engine: &Engine,
+        name: &str,
+        digest: &str,
+        code: &[u8],
+    ) -> Result<Component, LinkError> {
         if let Some(component) = lock(&self.compiled).get(digest) {
             return Ok(component.clone());
         }
@@ -62,8 +69,10 @@ impl CompiledSkills {
             Some(component) => component,
             None => {
                 check_header(code)?;
-                let component = Component::from_binary(engine, code)
-                    .map_err(|e| format!("skill.wasm is not a valid component: {e:#}"))?;
+                let component = Component::from_binary(engine, code).map_err(|e| LinkError::Wasmtime {
+                    context: "skill.wasm is not a valid component".into(),
+                    source: e.into(),
+                })?;
                 if let Some(artifact) = &artifact
                     && let Err(e) = artifact.store(&component)
                 {
@@ -83,13 +92,14 @@ impl CompiledSkills {
         engine: &Engine,
         skill: &Skill,
         tools: &Arc<ToolRegistry>,
-    ) -> Result<InstancePre<StoreState>, String> {
+    ) -> Result<InstancePre<StoreState>, LinkError> {
         debug_assert_eq!(skill.manifest.language, SkillLanguage::Component);
         let component = self.compile(engine, &skill.manifest.name, &skill.manifest.code_sha256, &skill.code)?;
         let digest = &skill.manifest.code_sha256;
         let mut servers = String::new();
         for server in crate::typed::imported_servers(engine, &component) {
-            let listing = tools.listing(&server).await.map_err(|e| format!("{server}: {e}"))?;
+            let listing =
+                tools.listing(&server).await.map_err(|source| LinkError::Server { server: server.clone(), source })?;
             servers.push_str(&format!("{server}={} ", listing.digest));
         }
         if let Some((linked_with, pre)) = lock(&self.linked).get(digest)
@@ -109,33 +119,35 @@ impl SkillLinker for CompiledSkills {
         engine: &'a Engine,
         skill: &'a Skill,
         tools: &'a Arc<ToolRegistry>,
-    ) -> BoxFuture<'a, Result<InstancePre<StoreState>, String>> {
+    ) -> BoxFuture<'a, Result<InstancePre<StoreState>, LinkError>> {
         Box::pin(self.prepare(engine, skill, tools))
     }
 }
 
 /// Tells a component from a core module or other bytes before compiling,
 /// for a clearer message than the parser's.
-fn check_header(bytes: &[u8]) -> Result<(), String> {
+fn check_header(bytes: &[u8]) -> Result<(), LinkError> {
     const MAGIC: &[u8] = b"\0asm";
     const COMPONENT_LAYER: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
     match bytes.get(..8) {
         Some(header) if header.starts_with(MAGIC) && header[4..] == COMPONENT_LAYER => Ok(()),
-        Some(header) if header.starts_with(MAGIC) => {
-            Err("skill.wasm is a core WebAssembly module, not a component: build it for wasm32-wasip2".into())
-        }
-        _ => Err("skill.wasm is not a WebAssembly component".into()),
+        Some(header) if header.starts_with(MAGIC) => Err(LinkError::NotASkillComponent(
+            "skill.wasm is a core WebAssembly module, not a component: build it for wasm32-wasip2".into(),
+        )),
+        _ => Err(LinkError::NotASkillComponent("skill.wasm is not a WebAssembly component".into())),
     }
 }
 
 /// Checks that the component exports `run` as the `skill` world has it.
-fn check_exports(engine: &Engine, component: &Component) -> Result<(), String> {
+fn check_exports(engine: &Engine, component: &Component) -> Result<(), LinkError> {
     use wasmtime::component::types::Type;
     let ty = component.component_type();
     let Some(ComponentItem::ComponentFunc(func)) =
         ty.exports(engine).find(|(name, _)| *name == RUN).map(|(_, export)| export.ty)
     else {
-        return Err("the component does not export `run` (build it against the `skill` world)".into());
+        return Err(LinkError::NotASkillComponent(
+            "the component does not export `run` (build it against the `skill` world)".into(),
+        ));
     };
     let params: Vec<Type> = func.params().map(|(_, ty)| ty).collect();
     let results: Vec<Type> = func.results().collect();
@@ -144,7 +156,9 @@ fn check_exports(engine: &Engine, component: &Component) -> Result<(), String> {
     if fits {
         Ok(())
     } else {
-        Err("its `run` export must be `run: func(input: string) -> result<string, string>`".into())
+        Err(LinkError::NotASkillComponent(
+            "its `run` export must be `run: func(input: string) -> result<string, string>`".into(),
+        ))
     }
 }
 

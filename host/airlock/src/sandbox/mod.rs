@@ -127,7 +127,7 @@ impl StoreState {
         wasi.stdout(surroundings.stdout.clone()).stderr(surroundings.stderr.clone());
         if let Some(workspace) = &surroundings.workspace {
             wasi.preopened_dir(workspace, WORKSPACE_GUEST_PATH, FsPerms::ReadWrite)
-                .map_err(|e| Error::Workspace(format!("cannot open {}: {e}", workspace.display())))?;
+                .map_err(|e| Error::workspace(format!("cannot open {}", workspace.display()), e))?;
         }
         Ok(StoreState {
             wasi: wasi.build(),
@@ -201,7 +201,7 @@ pub(crate) fn preinit_store(engine: &Engine) -> Result<Store<StoreState>, Error>
     let budget = Budget { fuel: u64::MAX, deadline: Instant::now(), tool_calls: 0, memory_bytes: u64::MAX };
     let state = StoreState::new(budget, Surroundings::silent(), Boundary::default(), Services::default())?;
     let mut store = Store::new(engine, state);
-    store.set_fuel(u64::MAX).map_err(Error::internal)?;
+    store.set_fuel(u64::MAX).map_err(|e| Error::internal("cannot set fuel", e))?;
     store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Continue(1)));
     Ok(store)
 }
@@ -212,7 +212,7 @@ fn limited_store(engine: &Engine, state: StoreState) -> Result<Store<StoreState>
     let (fuel, deadline) = (state.budget.fuel, state.budget.deadline);
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.memory);
-    store.set_fuel(fuel).map_err(Error::internal)?;
+    store.set_fuel(fuel).map_err(|e| Error::internal("cannot set fuel", e))?;
     let mut last_yield = Instant::now();
     store.epoch_deadline_callback(move |mut ctx| {
         let now = Instant::now();

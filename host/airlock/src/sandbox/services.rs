@@ -11,6 +11,7 @@ use wasmtime::component::InstancePre;
 
 use super::StoreState;
 use crate::discovery::ToolCatalog;
+use crate::error::LinkError;
 use crate::module_server::ModuleServer;
 use crate::registry::ToolRegistry;
 use crate::skills::{Skill, SkillStore};
@@ -25,7 +26,7 @@ pub(crate) trait SkillLinker: Send + Sync {
         engine: &'a Engine,
         skill: &'a Skill,
         tools: &'a Arc<ToolRegistry>,
-    ) -> BoxFuture<'a, Result<InstancePre<StoreState>, String>>;
+    ) -> BoxFuture<'a, Result<InstancePre<StoreState>, LinkError>>;
 }
 
 /// The skills an execution imports and saves, the search index and the

@@ -50,7 +50,7 @@ pub(super) async fn run(
     };
     let pre = match linker.link(&engine, &skill, &tools).await {
         Ok(pre) => pre,
-        Err(message) => return Ok(Err(format!("skill '{name}': {message}"))),
+        Err(error) => return Ok(Err(format!("skill '{name}': {}", crate::Report(&error)))),
     };
 
     let fuel = caller.get_fuel()?;

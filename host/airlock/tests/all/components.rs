@@ -3,7 +3,7 @@
 //! breaks its types fails at link time, naming the tool and the field.
 
 use crate::support::{builder, runtime_with};
-use airlock::{Error, ToolDefinition};
+use airlock::{Error, LinkError, ToolDefinition};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -57,9 +57,14 @@ async fn a_schema_change_fails_at_link_time_naming_tool_and_field() {
     let runtime = changed_records("string", true).build().await.unwrap();
     let session = runtime.session().unwrap();
     let error = session.run_component(&airlock_fixtures::typed_records(), &json!(7)).await.expect_err("must not link");
-    let Error::Link(message) = &error else { panic!("expected a link error, got {error}") };
-    assert!(message.contains("records.get_record") && message.contains("id"), "{message}");
-    assert!(message.contains("s64") && message.contains("string"), "{message}");
+    let Error::Link(LinkError::Mismatch { at, problem }) = &error else {
+        panic!("expected a type mismatch, got {}", error.report())
+    };
+    assert!(at.contains("records.get_record") && at.contains("id"), "{at}");
+    assert!(problem.contains("s64") && problem.contains("string"), "{problem}");
+    // The cause is the error's source, and a report shows it.
+    assert_eq!(std::error::Error::source(&error).map(ToString::to_string), Some(format!("{at}: {problem}")));
+    assert!(error.report().to_string().starts_with("cannot link the component: records.get_record"));
 }
 
 #[tokio::test]
@@ -68,5 +73,8 @@ async fn a_tool_that_disappeared_fails_at_link_time() {
     let runtime = changed_records("integer", false).build().await.unwrap();
     let session = runtime.session().unwrap();
     let error = session.run_component(&airlock_fixtures::typed_records(), &json!(7)).await.expect_err("must not link");
-    assert!(error.to_string().contains("records.add: the server no longer offers this tool"), "{error}");
+    assert!(
+        matches!(&error, Error::Link(LinkError::ToolGone { server, function }) if server == "records" && function == "add")
+    );
+    assert!(error.report().to_string().contains("records.add: the server no longer offers this tool"), "{error}");
 }
