@@ -1,5 +1,6 @@
 //! The house rules that keep the code easy to change, checked on every
-//! test run: the top-level modules of each host crate form no cycle.
+//! test run: the top-level modules of each host crate form no cycle, and no
+//! tests hide where no test harness is built.
 //!
 //! A module `a` depends on `b` when its code (outside `#[cfg(test)]`
 //! modules) names `crate::b`. Layers then read bottom-up: base types, the
@@ -165,4 +166,26 @@ fn the_modules_of_every_host_crate_form_no_cycle() {
         }
     }
     assert!(crates >= 4, "expected the host crates under {}", host.display());
+}
+
+/// A binary built without a test harness (`test = false`, which saves a
+/// link step per test run) must have no tests, or they would never run.
+#[test]
+fn no_tests_hide_in_targets_built_without_a_harness() {
+    let host = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/");
+    for entry in std::fs::read_dir(host).unwrap().flatten() {
+        let Ok(manifest) = std::fs::read_to_string(entry.path().join("Cargo.toml")) else { continue };
+        if !manifest.lines().any(|line| line.trim() == "test = false") {
+            continue;
+        }
+        for file in rust_files(&entry.path().join("src")) {
+            let source = std::fs::read_to_string(&file).unwrap();
+            assert!(
+                !["#[test]", "#[tokio::test", "#[cfg(test)]"].iter().any(|marker| source.contains(marker)),
+                "{} has tests, but its crate builds with `test = false`: they would never run \
+                 (move them to tests/all or drop `test = false`)",
+                file.display()
+            );
+        }
+    }
 }
