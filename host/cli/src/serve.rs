@@ -38,6 +38,13 @@ pub struct ServeArgs {
     /// loopback, for a server reached under a public name.
     #[arg(long = "allow-host", value_name = "HOST")]
     allow_hosts: Vec<String>,
+    /// A browser origin allowed in the `Origin` header besides loopback
+    /// ones (repeatable; also the config's `airlock.serve.allowed_origins`):
+    /// `https://app.example` (its default port), `http://app.example:8080`
+    /// or `http://app.example:*` (any port). Requests without `Origin`
+    /// (not from a browser) are not checked; others get 403.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = airlock_serve::check_origin)]
+    allow_origins: Vec<String>,
     /// A skill folder, searched in order (repeatable); `save_skill` saves
     /// into the first. Default: $AIRLOCK_SKILLS_DIR (else
     /// ~/.local/share/airlock/skills), then the bundled skills.
@@ -64,6 +71,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         eprintln!("warning: {}: executions can call no tools", error.message);
     }
     let token = std::env::var(TOKEN_VAR).ok().or_else(|| config.airlock.serve.token.clone()).filter(|t| !t.is_empty());
+    for origin in &config.airlock.serve.allowed_origins {
+        if let Err(message) = airlock_serve::check_origin(origin) {
+            eprintln!("error: airlock.serve.allowed_origins: {message}");
+            return Ok(EXIT_USAGE);
+        }
+    }
     if let Some(addr) = args.http
         && !addr.ip().is_loopback()
         && token.is_none()
@@ -101,12 +114,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     }
     let served: anyhow::Result<()> = match args.http {
         Some(addr) => {
+            let mut allowed_origins = config.airlock.serve.allowed_origins.clone();
+            allowed_origins.extend(args.allow_origins.iter().cloned());
             let options = HttpOptions {
-                addr,
                 allowed_hosts: args.allow_hosts.clone(),
+                allowed_origins,
                 token,
                 workspace: args.workspace.clone(),
                 language: args.language,
+                ..HttpOptions::new(addr)
             };
             let server = HttpServer::bind(runtime.clone(), options).await?;
             // The address on stderr, for whoever started us with port 0.

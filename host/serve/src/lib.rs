@@ -9,9 +9,10 @@
 //! the `airlock` library can serve its runtime the same way.
 
 mod answers;
+mod front;
 mod server;
 pub mod tokens;
 mod transport;
 
 pub use server::{CodeModeServer, tool_result};
-pub use transport::{HttpOptions, HttpServer, ServeError, serve_stdio, stop_signal};
+pub use transport::{HttpOptions, HttpServer, ServeError, check_origin, serve_stdio, stop_signal};

@@ -1,6 +1,6 @@
 //! Serving a [`CodeModeServer`] per client: one session over stdio, or
 //! Streamable HTTP at `/mcp` (a session per MCP session) with a bearer
-//! token, a DNS-rebinding guard and OpenMetrics at `/metrics`.
+//! token, `Host` and `Origin` checks and OpenMetrics at `/metrics`.
 //!
 //! Either way a stop (the future the caller passes) is graceful: new
 //! executions are refused, running ones finish within their deadlines and
@@ -24,6 +24,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::{RoleServer, ServiceExt};
 
 use crate::answers::{Pending, Tracked};
+use crate::front::{Guard, McpFront, OriginPattern};
 use crate::server::CodeModeServer;
 
 /// Why serving failed.
@@ -47,6 +48,9 @@ pub enum ServeError {
     /// Serving HTTP failed.
     #[error("serving HTTP failed: {0}")]
     Io(#[from] std::io::Error),
+    /// An allowed origin is not an origin.
+    #[error("{0}")]
+    Origin(String),
 }
 
 /// How long a stopping server waits, once no execution runs, for the
@@ -98,6 +102,11 @@ pub struct HttpOptions {
     /// Host names (or `host:port`) accepted in the `Host` header besides
     /// loopback.
     pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted in the `Origin` header besides loopback
+    /// ones (`https://app.example`, `http://app.example:8080`,
+    /// `http://app.example:*`; see [`check_origin`]). A request without
+    /// `Origin` (not from a browser) is not checked.
+    pub allowed_origins: Vec<String>,
     /// The bearer token every request must carry, if any.
     pub token: Option<String>,
     /// A folder for session workspaces (a numbered subfolder each); `None`:
@@ -105,6 +114,28 @@ pub struct HttpOptions {
     pub workspace: Option<PathBuf>,
     /// The language `execute_code` runs when a call names none.
     pub language: Language,
+}
+
+impl HttpOptions {
+    /// Serving at `addr` with the defaults: loopback hosts and origins
+    /// only, no token, temporary workspaces, JavaScript.
+    pub fn new(addr: SocketAddr) -> HttpOptions {
+        HttpOptions {
+            addr,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            token: None,
+            workspace: None,
+            language: Language::JavaScript,
+        }
+    }
+}
+
+/// Checks that `text` is an origin [`HttpOptions::allowed_origins`] can
+/// hold: `scheme://host` (the scheme's default port), `scheme://host:port`
+/// or `scheme://host:*` (any port).
+pub fn check_origin(text: &str) -> Result<String, String> {
+    text.parse::<OriginPattern>().map(|_| text.to_string())
 }
 
 /// A bound Streamable HTTP server, not yet serving.
@@ -117,6 +148,9 @@ pub struct HttpServer {
 impl HttpServer {
     /// Binds `options.addr`.
     pub async fn bind(runtime: Runtime, options: HttpOptions) -> Result<HttpServer, ServeError> {
+        for origin in &options.allowed_origins {
+            check_origin(origin).map_err(ServeError::Origin)?;
+        }
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
             .map_err(|source| ServeError::Bind { addr: options.addr, source })?;
@@ -134,7 +168,13 @@ impl HttpServer {
         let HttpServer { listener, runtime, options } = self;
         let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
         hosts.extend(options.allowed_hosts.iter().cloned());
+        let origins =
+            options.allowed_origins.iter().map(|o| o.parse()).collect::<Result<_, _>>().map_err(ServeError::Origin)?;
+        let guard = Arc::new(Guard { hosts: hosts.clone(), origins });
+        // rmcp checks `Host` on /mcp as well (the same list); the guard
+        // checks it on every route, with `Origin`.
         let config = StreamableHttpServerConfig::default().with_allowed_hosts(hosts);
+        let max_body = config.max_request_body_bytes;
         let cancel = config.cancellation_token.clone();
         let workspaces = options.workspace.clone();
         let counter = Arc::new(AtomicU64::new(0));
@@ -149,6 +189,7 @@ impl HttpServer {
             Arc::new(LocalSessionManager::default()),
             config,
         );
+        let front = Arc::new(McpFront { max_body });
         let token = options.token.map(Arc::new);
         let pending = Pending::new();
         let tracker = pending.clone();
@@ -165,10 +206,16 @@ impl HttpServer {
             .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
                 tracker.clone().track_http(request, next)
             }))
+            .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+                crate::front::mcp(front.clone(), request, next)
+            }))
             .route("/metrics", axum::routing::get(metrics))
             .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
                 let token = token.clone();
                 async move { authorize(token.as_deref().map(String::as_str), request, next).await }
+            }))
+            .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+                crate::front::guard(guard.clone(), request, next)
             }));
         // On a stop, running executions finish and their results reach
         // their clients before the MCP sessions (and their streams) close.
