@@ -5,20 +5,25 @@
 //!   one, loopback or listed (against cross-site use); else 403.
 //! - [`mcp`] (`/mcp`): a body that is not JSON gets 400 with a JSON-RPC
 //!   parse error (-32700) and valid JSON that is not a JSON-RPC message 400
-//!   with -32600, where rmcp 3.11 answers both with 415; a `DELETE` that
-//!   closed the session gets 200, where rmcp answers 202, which the official
+//!   with -32600, where rmcp 3.11 answers both with 415; `initialize` past
+//!   the session cap gets 503 with `Retry-After`; a `DELETE` that closed
+//!   the session gets 200, where rmcp answers 202, which the official
 //!   Python SDK logs as "Session termination failed: 202".
 
+use std::cell::RefCell;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde_json::{Value, json};
+
+use crate::caps::SERVER_BUSY;
+use crate::sessions::{ADMITTED, Sessions};
 
 /// JSON-RPC's "invalid JSON" code.
 const PARSE_ERROR: i32 = -32700;
@@ -173,6 +178,7 @@ impl std::str::FromStr for OriginPattern {
 
 /// What the `/mcp` front needs.
 pub(crate) struct McpFront {
+    pub sessions: Arc<Sessions>,
     /// The largest request body accepted (rmcp's limit too).
     pub max_body: usize,
 }
@@ -198,6 +204,7 @@ pub(crate) async fn mcp(front: Arc<McpFront>, request: Request, next: Next) -> R
 /// What a POST body says of itself, when it is a JSON object.
 #[derive(serde::Deserialize)]
 struct Peek {
+    method: Option<String>,
     id: Option<Value>,
 }
 
@@ -213,6 +220,7 @@ async fn post(front: &McpFront, request: Request, next: Next) -> Response {
     if !is_json(request.headers()) {
         return next.run(request).await;
     }
+    let in_session = request.headers().contains_key("mcp-session-id");
     let (parts, body) = request.into_parts();
     let body = match read_body(body, front.max_body).await {
         Ok(body) => body,
@@ -225,8 +233,16 @@ async fn post(front: &McpFront, request: Request, next: Next) -> Response {
     }
     let peek = serde_json::from_slice::<Peek>(&body).ok();
     let id = peek.as_ref().and_then(|peek| peek.id.clone()).unwrap_or(Value::Null);
+    let initialize = !in_session && peek.as_ref().is_some_and(|peek| peek.method.as_deref() == Some("initialize"));
     let request = Request::from_parts(parts, Body::from(body));
-    let response = next.run(request).await;
+    let response = if initialize {
+        let Some(admission) = front.sessions.admit() else {
+            return sessions_full(&front.sessions, id);
+        };
+        ADMITTED.scope(RefCell::new(Some(admission)), next.run(request)).await
+    } else {
+        next.run(request).await
+    };
     if response.status() != StatusCode::UNSUPPORTED_MEDIA_TYPE {
         return response;
     }
@@ -257,6 +273,24 @@ async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, Response> {
         collected.extend_from_slice(&chunk);
     }
     Ok(collected.freeze())
+}
+
+/// 503 for an `initialize` past the session cap: `Retry-After`, and the
+/// [`SERVER_BUSY`] JSON-RPC error, which the SDKs surface to the caller.
+fn sessions_full(sessions: &Sessions, id: Value) -> Response {
+    sessions.refused();
+    // Idle sessions expire within an idle period and a quarter; someone
+    // closing theirs frees a place sooner.
+    let retry = sessions.idle().as_secs().clamp(1, 30);
+    let max = sessions.max();
+    tracing::warn!(max, "refused a new session: the server holds its maximum");
+    let message = format!(
+        "server busy: {max} sessions are open, the server's limit; close one you no longer use, or retry in {retry} s"
+    );
+    let data = json!({"reason": "max_sessions", "limit": max, "retryAfterSeconds": retry});
+    let mut response = jsonrpc_error(StatusCode::SERVICE_UNAVAILABLE, id, SERVER_BUSY, message, Some(data));
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry));
+    response
 }
 
 fn jsonrpc_error(status: StatusCode, id: Value, code: i32, message: String, data: Option<Value>) -> Response {

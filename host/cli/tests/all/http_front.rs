@@ -1,12 +1,16 @@
-//! The HTTP front of `airlock serve --http` as attackers and strict
-//! clients meet it, over real HTTP: `Origin` checks and malformed bodies.
+//! The HTTP front of `airlock serve --http` as attackers, strict clients and
+//! careless ones meet it, over real HTTP: `Origin` checks, malformed
+//! bodies, the session cap, idle expiry and the caps on executions in
+//! flight. Clients: raw HTTP/1.1 and the official Python SDK
+//! (tests/servers/python/serve_client.py).
 
 use std::io::{Read, Write};
 use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::common::{records_config, serve_http_with};
+use crate::common::{cache_dir, records_config, serve_http_with, servers_dir};
 
 /// An HTTP response: status, headers (names lowercased) and body.
 #[derive(Debug)]
@@ -75,6 +79,39 @@ fn post(url: &str, extra: &[(&str, &str)], body: &str) -> Reply {
     let mut headers = vec![("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")];
     headers.extend_from_slice(extra);
     send(url, "POST", "/mcp", &headers, body.as_bytes())
+}
+
+/// The Python SDK client in `mode`: what it printed, and its stderr.
+fn python_client(args: &[&str]) -> (Value, String) {
+    let servers = servers_dir();
+    let out = Command::new(servers.join(".venv/bin/python"))
+        .arg(servers.join("python/serve_client.py"))
+        .args(args)
+        .env("AIRLOCK_CACHE_DIR", cache_dir())
+        .output()
+        .expect("the Python client runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "client failed: {stderr}");
+    let seen =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (seen, stderr)
+}
+
+/// `/metrics` as `{"name{label=value}": value}`.
+fn metrics(url: &str) -> std::collections::BTreeMap<String, f64> {
+    let reply = send(url, "GET", "/metrics", &[], b"");
+    assert_eq!(reply.status, 200, "{reply:?}");
+    reply
+        .body
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.rsplit_once(' '))
+        .filter_map(|(name, value)| Some((name.to_string(), value.parse().ok()?)))
+        .collect()
+}
+
+fn metric(url: &str, name: &str) -> f64 {
+    metrics(url).get(name).copied().unwrap_or(0.0)
 }
 
 /// A server that is killed if the test fails before it stops it.
@@ -190,5 +227,111 @@ fn malformed_bodies_get_json_rpc_errors_with_400() {
     assert_eq!(closed.status, 200, "{closed:?}");
     let gone = post(&url, &[("Mcp-Session-Id", &id)], r#"{"jsonrpc": "2.0", "id": 3, "method": "ping"}"#);
     assert_eq!(gone.status, 404, "{gone:?}");
+    stop(server);
+}
+
+#[test]
+fn a_thousand_abandoned_sessions_expire_and_their_folders_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = records_config(dir.path());
+    // The server's temporary folders (workspaces) in a folder of the test's.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let (server, url, _log) = serve(&config, &["--session-idle-timeout", "1s"], &[("TMPDIR", tmp.to_str().unwrap())]);
+    let workspaces = {
+        let tmp = tmp.clone();
+        move || {
+            std::fs::read_dir(&tmp)
+                .unwrap()
+                .filter(|entry| entry.as_ref().unwrap().file_name().to_string_lossy().starts_with("airlock-workspace-"))
+                .count()
+        }
+    };
+
+    // Watch the folders while the client works: they exist while their
+    // sessions live.
+    let watching = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watcher = {
+        let watching = watching.clone();
+        let workspaces = workspaces.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while watching.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(workspaces());
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            peak
+        })
+    };
+    let (seen, _) = python_client(&["abandon", &url, "1000"]);
+    watching.store(false, std::sync::atomic::Ordering::Relaxed);
+    let peak = watcher.join().unwrap();
+    assert_eq!(seen, json!({"opened": 1000, "ran": 1000}), "{seen}");
+    assert!(peak > 0, "no workspace folder was ever seen in {}", tmp.display());
+
+    // Wait (no deadline but a generous guard against hanging) until every
+    // session has been expired and every folder removed.
+    let guard = Instant::now() + Duration::from_secs(300);
+    while (metric(&url, "airlock_http_sessions") > 0.0 || workspaces() > 0) && Instant::now() < guard {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let samples = metrics(&url);
+    assert_eq!(samples["airlock_http_sessions"], 0.0, "{samples:?}");
+    assert_eq!(samples["airlock_http_sessions_expired_total"], 1000.0, "{samples:?}");
+    assert_eq!(samples["airlock_http_sessions_refused_total"], 0.0, "{samples:?}");
+    assert_eq!(samples["airlock_active_sessions"], 0.0, "{samples:?}");
+    assert_eq!(workspaces(), 0, "workspace folders left in {}", tmp.display());
+    stop(server);
+}
+
+#[test]
+fn the_session_cap_refuses_the_next_session_and_keeps_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, url, _log) = serve(&records_config(dir.path()), &["--max-sessions", "3"], &[]);
+    let (seen, _) = python_client(&["cap", &url, "3"]);
+
+    // Over HTTP: 503, Retry-After, and a JSON-RPC error that says why.
+    let refused = &seen["refused_http"];
+    assert_eq!(refused["status"], 503, "{refused}");
+    assert_eq!(refused["retry_after"], "30", "{refused}");
+    assert_eq!(refused["content_type"], "application/json");
+    let error = &refused["body"]["error"];
+    assert_eq!(error["code"], airlock_serve::SERVER_BUSY, "{error}");
+    assert_eq!(error["data"], json!({"reason": "max_sessions", "limit": 3, "retryAfterSeconds": 30}));
+    assert!(error["message"].as_str().unwrap().starts_with("server busy: 3 sessions are open"), "{error}");
+    assert_eq!(refused["body"]["id"], 1);
+    // The SDK hands the same error to its caller.
+    assert_eq!(seen["refused_sdk"]["code"], airlock_serve::SERVER_BUSY, "{seen}");
+    assert_eq!(seen["refused_sdk"]["data"]["reason"], "max_sessions", "{seen}");
+
+    // The sessions already open went on working; closing one made room.
+    assert_eq!(seen["held"], json!(["0\n", "2\n", "4\n"]), "{seen}");
+    assert_eq!(seen["after_close"], "again\n", "{seen}");
+    let samples = metrics(&url);
+    assert_eq!(samples["airlock_http_sessions_refused_total"], 2.0, "{samples:?}");
+    assert_eq!(samples["airlock_http_sessions"], 0.0, "{samples:?}");
+    stop(server);
+}
+
+#[test]
+fn executions_past_their_caps_are_refused_with_a_retry_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--max-executions-per-session", "1", "--max-executions", "2"];
+    let (server, url, _log) = serve(&records_config(dir.path()), &args, &[]);
+    let (seen, _) = python_client(&["busy", &url]);
+
+    let same = &seen["same_session"];
+    assert_eq!(same["code"], airlock_serve::SERVER_BUSY, "{seen}");
+    assert_eq!(same["data"], json!({"reason": "max_executions_per_session", "limit": 1, "retryAfterSeconds": 1}));
+    let full = &seen["server_full"];
+    assert_eq!(full["code"], airlock_serve::SERVER_BUSY, "{seen}");
+    assert_eq!(full["data"], json!({"reason": "max_executions", "limit": 2, "retryAfterSeconds": 1}));
+    // The executions admitted ran to their end; then there was room again.
+    assert_eq!(seen["first"], "slept\n", "{seen}");
+    assert_eq!(seen["second"], "slept\n", "{seen}");
+    assert_eq!(seen["after"], "free again\n", "{seen}");
+    let samples = &seen["metrics"];
+    assert_eq!(samples["airlock_executions_refused_total{limit=session}"], 1.0, "{samples}");
+    assert_eq!(samples["airlock_executions_refused_total{limit=server}"], 1.0, "{samples}");
     stop(server);
 }
