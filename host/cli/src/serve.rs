@@ -4,9 +4,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use airlock::{AuditLog, Language};
-use airlock_serve::{HttpOptions, HttpServer, serve_stdio, stop_signal};
+use airlock_serve::{ExecutionLimits, HttpOptions, HttpServer, serve_stdio, stop_signal};
 use anyhow::Context;
 use clap::Args;
 
@@ -38,6 +39,29 @@ pub struct ServeArgs {
     /// loopback, for a server reached under a public name.
     #[arg(long = "allow-host", value_name = "HOST")]
     allow_hosts: Vec<String>,
+    /// A browser origin allowed in the `Origin` header besides loopback
+    /// ones (repeatable; also the config's `airlock.serve.allowed_origins`):
+    /// `https://app.example` (its default port), `http://app.example:8080`
+    /// or `http://app.example:*` (any port). Requests without `Origin`
+    /// (not from a browser) are not checked; others get 403.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = airlock_serve::check_origin)]
+    allow_origins: Vec<String>,
+    /// HTTP: the most MCP sessions open at once; past it `initialize` gets
+    /// 503 with `Retry-After`.
+    #[arg(long, value_name = "N", default_value_t = HttpOptions::DEFAULT_MAX_SESSIONS, value_parser = positive)]
+    max_sessions: usize,
+    /// HTTP: close a session after this long without a request (`30m`,
+    /// `90s`), releasing its workspace, PII vault and memory.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = idle_timeout)]
+    session_idle_timeout: Duration,
+    /// The most executions in flight (running or waiting for an instance)
+    /// across all sessions; past it `execute_code` is refused with a
+    /// "server busy" error.
+    #[arg(long, value_name = "N", default_value_t = ExecutionLimits::DEFAULT_PER_SERVER, value_parser = positive)]
+    max_executions: usize,
+    /// The most executions in flight in one session.
+    #[arg(long, value_name = "N", default_value_t = ExecutionLimits::DEFAULT_PER_SESSION, value_parser = positive)]
+    max_executions_per_session: usize,
     /// A skill folder, searched in order (repeatable); `save_skill` saves
     /// into the first. Default: $AIRLOCK_SKILLS_DIR (else
     /// ~/.local/share/airlock/skills), then the bundled skills.
@@ -53,6 +77,22 @@ pub struct ServeArgs {
 /// The environment variable holding the bearer token HTTP clients must send.
 const TOKEN_VAR: &str = "AIRLOCK_TOKEN";
 
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn idle_timeout(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("must be longer than 0".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Serves MCP clients on stdio or HTTP until the client leaves (stdio) or
 /// the process is asked to stop (SIGINT, SIGTERM).
 pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
@@ -64,6 +104,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         eprintln!("warning: {}: executions can call no tools", error.message);
     }
     let token = std::env::var(TOKEN_VAR).ok().or_else(|| config.airlock.serve.token.clone()).filter(|t| !t.is_empty());
+    for origin in &config.airlock.serve.allowed_origins {
+        if let Err(message) = airlock_serve::check_origin(origin) {
+            eprintln!("error: airlock.serve.allowed_origins: {message}");
+            return Ok(EXIT_USAGE);
+        }
+    }
     if let Some(addr) = args.http
         && !addr.ip().is_loopback()
         && token.is_none()
@@ -99,14 +145,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
             }
         });
     }
+    let executions = ExecutionLimits { per_session: args.max_executions_per_session, per_server: args.max_executions };
     let served: anyhow::Result<()> = match args.http {
         Some(addr) => {
+            let mut allowed_origins = config.airlock.serve.allowed_origins.clone();
+            allowed_origins.extend(args.allow_origins.iter().cloned());
             let options = HttpOptions {
-                addr,
                 allowed_hosts: args.allow_hosts.clone(),
+                allowed_origins,
+                max_sessions: args.max_sessions,
+                session_idle_timeout: args.session_idle_timeout,
+                executions,
                 token,
                 workspace: args.workspace.clone(),
                 language: args.language,
+                ..HttpOptions::new(addr)
             };
             let server = HttpServer::bind(runtime.clone(), options).await?;
             // The address on stderr, for whoever started us with port 0.
@@ -118,7 +171,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
                 Some(dir) => runtime.session_in(dir)?,
                 None => runtime.session()?,
             };
-            serve_stdio(&runtime, session, args.language, stop_signal()).await.map_err(Into::into)
+            serve_stdio(&runtime, session, args.language, executions, stop_signal()).await.map_err(Into::into)
         }
     };
     // Stopping: executions still running finish (within their deadlines)

@@ -9,9 +9,13 @@
 //! the `airlock` library can serve its runtime the same way.
 
 mod answers;
+mod caps;
+mod front;
 mod server;
+mod sessions;
 pub mod tokens;
 mod transport;
 
+pub use caps::{ExecutionCaps, ExecutionLimits, SERVER_BUSY};
 pub use server::{CodeModeServer, tool_result};
-pub use transport::{HttpOptions, HttpServer, ServeError, serve_stdio, stop_signal};
+pub use transport::{HttpOptions, HttpServer, ServeError, check_origin, serve_stdio, stop_signal};

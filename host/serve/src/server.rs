@@ -23,6 +23,9 @@ use airlock::ExecutionResult;
 use airlock::discovery::Detail;
 use airlock::skills::{SaveRequest, stale_tools};
 use airlock::{Language, Limits, Runtime, Session, SessionStats};
+use tokio::sync::Semaphore;
+
+use crate::caps::ExecutionCaps;
 
 /// How long `tools/list` waits for the upstream servers' tool lists, to
 /// name their tools in `execute_code`'s description.
@@ -39,13 +42,30 @@ pub struct CodeModeServer {
     /// What `execute_code` runs when a call names no language, and whose
     /// declarations `describe_tools` and `search_tools` show by default.
     language: Language,
+    /// The executions in flight allowed, per session and across sessions.
+    caps: ExecutionCaps,
+    /// This session's executions in flight.
+    in_flight: Arc<Semaphore>,
 }
 
 impl CodeModeServer {
     /// A server whose executions run in `session` of `runtime`, JavaScript
-    /// by default.
+    /// by default, with the default [`crate::ExecutionLimits`] (a cap of
+    /// its own across sessions).
     pub fn new(runtime: Runtime, session: Session) -> Self {
-        CodeModeServer { runtime, session: Arc::new(session), language: Language::JavaScript }
+        let caps = ExecutionCaps::default();
+        let in_flight = caps.session_slots();
+        CodeModeServer { runtime, session: Arc::new(session), language: Language::JavaScript, caps, in_flight }
+    }
+
+    /// Caps its executions in flight at `caps`: the session's own limit,
+    /// and the server-wide one shared with every server given a clone of
+    /// `caps`. Past either, `execute_code` is refused with a
+    /// [`crate::SERVER_BUSY`] error rather than queued.
+    pub fn with_execution_caps(mut self, caps: &ExecutionCaps) -> Self {
+        self.in_flight = caps.session_slots();
+        self.caps = caps.clone();
+        self
     }
 
     /// Makes `language` the default of `execute_code`, `describe_tools`
@@ -336,7 +356,10 @@ impl ServerHandler for CodeModeServer {
             return Err(McpError::invalid_params(error.message().to_string(), None));
         }
         let result = match request.name.as_ref() {
-            "execute_code" => self.execute_code(&arguments).await,
+            "execute_code" => {
+                let _admitted = self.caps.admit(&self.in_flight)?;
+                self.execute_code(&arguments).await
+            }
             "search_tools" => self.search_tools(&arguments).await,
             "save_skill" => self.save_skill(&arguments).await,
             "list_skills" => {

@@ -1,6 +1,7 @@
 //! Serving a [`CodeModeServer`] per client: one session over stdio, or
 //! Streamable HTTP at `/mcp` (a session per MCP session) with a bearer
-//! token, a DNS-rebinding guard and OpenMetrics at `/metrics`.
+//! token, `Host` and `Origin` checks, a cap on live sessions, an idle
+//! expiry and OpenMetrics at `/metrics`.
 //!
 //! Either way a stop (the future the caller passes) is graceful: new
 //! executions are refused, running ones finish within their deadlines and
@@ -18,13 +19,16 @@ use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use prometheus_client::registry::Registry;
 use rmcp::transport::IntoTransport;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{RoleServer, ServiceExt};
 
 use crate::answers::{Pending, Tracked};
+use crate::caps::{ExecutionCaps, ExecutionLimits};
+use crate::front::{Guard, McpFront, OriginPattern};
 use crate::server::CodeModeServer;
+use crate::sessions::{SessionMetrics, Sessions};
 
 /// Why serving failed.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +51,9 @@ pub enum ServeError {
     /// Serving HTTP failed.
     #[error("serving HTTP failed: {0}")]
     Io(#[from] std::io::Error),
+    /// An allowed origin is not an origin.
+    #[error("{0}")]
+    Origin(String),
 }
 
 /// How long a stopping server waits, once no execution runs, for the
@@ -67,9 +74,11 @@ pub async fn serve_stdio(
     runtime: &Runtime,
     session: Session,
     language: Language,
+    executions: ExecutionLimits,
     stop: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let server = CodeModeServer::new(runtime.clone(), session).with_language(language);
+    let caps = ExecutionCaps::new(executions);
+    let server = CodeModeServer::new(runtime.clone(), session).with_language(language).with_execution_caps(&caps);
     let pending = Pending::new();
     let stdio = IntoTransport::<RoleServer, std::io::Error, _>::into_transport(rmcp::transport::stdio());
     let transport = Tracked::new(stdio, pending.clone());
@@ -98,6 +107,19 @@ pub struct HttpOptions {
     /// Host names (or `host:port`) accepted in the `Host` header besides
     /// loopback.
     pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted in the `Origin` header besides loopback
+    /// ones (`https://app.example`, `http://app.example:8080`,
+    /// `http://app.example:*`; see [`check_origin`]). A request without
+    /// `Origin` (not from a browser) is not checked.
+    pub allowed_origins: Vec<String>,
+    /// How many MCP sessions may be open at once; past it `initialize`
+    /// gets 503 with `Retry-After` and a [`crate::SERVER_BUSY`] error.
+    pub max_sessions: usize,
+    /// A session without a request in flight for this long is closed, and
+    /// its workspace (when temporary), PII vault and memory released.
+    pub session_idle_timeout: Duration,
+    /// The executions in flight allowed per session and per server.
+    pub executions: ExecutionLimits,
     /// The bearer token every request must carry, if any.
     pub token: Option<String>,
     /// A folder for session workspaces (a numbered subfolder each); `None`:
@@ -105,6 +127,36 @@ pub struct HttpOptions {
     pub workspace: Option<PathBuf>,
     /// The language `execute_code` runs when a call names none.
     pub language: Language,
+}
+
+impl HttpOptions {
+    /// The default of [`HttpOptions::max_sessions`].
+    pub const DEFAULT_MAX_SESSIONS: usize = 1000;
+    /// The default of [`HttpOptions::session_idle_timeout`].
+    pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+    /// Serving at `addr` with the defaults: loopback hosts and origins
+    /// only, no token, temporary workspaces, JavaScript, the default caps.
+    pub fn new(addr: SocketAddr) -> HttpOptions {
+        HttpOptions {
+            addr,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            max_sessions: Self::DEFAULT_MAX_SESSIONS,
+            session_idle_timeout: Self::DEFAULT_SESSION_IDLE_TIMEOUT,
+            executions: ExecutionLimits::default(),
+            token: None,
+            workspace: None,
+            language: Language::JavaScript,
+        }
+    }
+}
+
+/// Checks that `text` is an origin [`HttpOptions::allowed_origins`] can
+/// hold: `scheme://host` (the scheme's default port), `scheme://host:port`
+/// or `scheme://host:*` (any port).
+pub fn check_origin(text: &str) -> Result<String, String> {
+    text.parse::<OriginPattern>().map(|_| text.to_string())
 }
 
 /// A bound Streamable HTTP server, not yet serving.
@@ -117,6 +169,9 @@ pub struct HttpServer {
 impl HttpServer {
     /// Binds `options.addr`.
     pub async fn bind(runtime: Runtime, options: HttpOptions) -> Result<HttpServer, ServeError> {
+        for origin in &options.allowed_origins {
+            check_origin(origin).map_err(ServeError::Origin)?;
+        }
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
             .map_err(|source| ServeError::Bind { addr: options.addr, source })?;
@@ -134,8 +189,19 @@ impl HttpServer {
         let HttpServer { listener, runtime, options } = self;
         let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
         hosts.extend(options.allowed_hosts.iter().cloned());
+        let origins =
+            options.allowed_origins.iter().map(|o| o.parse()).collect::<Result<_, _>>().map_err(ServeError::Origin)?;
+        let guard = Arc::new(Guard { hosts: hosts.clone(), origins });
+        // rmcp checks `Host` on /mcp as well (the same list); the guard
+        // checks it on every route, with `Origin`.
         let config = StreamableHttpServerConfig::default().with_allowed_hosts(hosts);
+        let max_body = config.max_request_body_bytes;
         let cancel = config.cancellation_token.clone();
+        let session_metrics = SessionMetrics::default();
+        let sessions =
+            Arc::new(Sessions::new(options.max_sessions, options.session_idle_timeout, session_metrics.clone()));
+        let caps = ExecutionCaps::new(options.executions);
+        let registry = Arc::new(front_metrics(&session_metrics, &caps));
         let workspaces = options.workspace.clone();
         let counter = Arc::new(AtomicU64::new(0));
         let factory_runtime = runtime.clone();
@@ -144,20 +210,26 @@ impl HttpServer {
             move || {
                 let session =
                     new_session(&factory_runtime, workspaces.as_deref(), &counter).map_err(std::io::Error::other)?;
-                Ok(CodeModeServer::new(factory_runtime.clone(), session).with_language(language))
+                Ok(CodeModeServer::new(factory_runtime.clone(), session)
+                    .with_language(language)
+                    .with_execution_caps(&caps))
             },
-            Arc::new(LocalSessionManager::default()),
+            sessions.clone(),
             config,
         );
+        let expiring = cancel.clone();
+        tokio::spawn(sessions.clone().expire_idle(async move { expiring.cancelled().await }));
+        let front = Arc::new(McpFront { sessions, max_body });
         let token = options.token.map(Arc::new);
         let pending = Pending::new();
         let tracker = pending.clone();
         let metrics_runtime = runtime.clone();
         let metrics = move || {
             let runtime = metrics_runtime.clone();
+            let registry = registry.clone();
             async move {
                 let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-                ([(header::CONTENT_TYPE, content_type)], runtime.metrics().encode())
+                ([(header::CONTENT_TYPE, content_type)], encode_metrics(&runtime, &registry))
             }
         };
         let router = axum::Router::new()
@@ -165,10 +237,16 @@ impl HttpServer {
             .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
                 tracker.clone().track_http(request, next)
             }))
+            .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+                crate::front::mcp(front.clone(), request, next)
+            }))
             .route("/metrics", axum::routing::get(metrics))
             .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
                 let token = token.clone();
                 async move { authorize(token.as_deref().map(String::as_str), request, next).await }
+            }))
+            .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+                crate::front::guard(guard.clone(), request, next)
             }));
         // On a stop, running executions finish and their results reach
         // their clients before the MCP sessions (and their streams) close.
@@ -180,6 +258,41 @@ impl HttpServer {
         axum::serve(listener, router).with_graceful_shutdown(stopping).await?;
         Ok(())
     }
+}
+
+/// The HTTP front's own metrics: sessions and refusals.
+fn front_metrics(sessions: &SessionMetrics, caps: &ExecutionCaps) -> Registry {
+    let mut registry = Registry::with_prefix("airlock");
+    registry.register("http_sessions", "MCP sessions open over HTTP now", sessions.live.clone());
+    registry.register(
+        "http_sessions_expired",
+        "HTTP sessions closed after the idle timeout without a request",
+        sessions.expired.clone(),
+    );
+    registry.register(
+        "http_sessions_refused",
+        "initialize requests refused because the server held its maximum of sessions",
+        sessions.refused.clone(),
+    );
+    registry.register(
+        "executions_refused",
+        "execute_code calls refused by the limit of executions in flight (session or server)",
+        caps.refused.clone(),
+    );
+    registry
+}
+
+/// The runtime's metrics and the front's, as one OpenMetrics exposition.
+fn encode_metrics(runtime: &Runtime, front: &Registry) -> String {
+    let mut text = runtime.metrics().encode();
+    // Both registries in one exposition: before the runtime's closing
+    // `# EOF`, the front's families.
+    if text.ends_with("# EOF\n") {
+        text.truncate(text.len() - "# EOF\n".len());
+    }
+    let _ = prometheus_client::encoding::text::encode_registry(&mut text, front);
+    let _ = prometheus_client::encoding::text::encode_eof(&mut text);
+    text
 }
 
 /// A session for a new MCP client: in a numbered subfolder of `dir`, or

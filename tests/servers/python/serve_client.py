@@ -4,6 +4,9 @@
     serve_client.py http URL [TOKEN]
     serve_client.py drain URL SERVER_PID
     serve_client.py python AIRLOCK_BINARY CONFIG_FILE [SERVE_ARGS...]
+    serve_client.py abandon URL COUNT
+    serve_client.py cap URL MAX_SESSIONS
+    serve_client.py busy URL
 
 Over stdio it starts `AIRLOCK_BINARY serve --config CONFIG_FILE`; over HTTP it connects
 to a running `airlock serve --http` (with `Authorization: Bearer TOKEN` when given).
@@ -12,7 +15,11 @@ JSON object with what came back, for host/tests/serve.rs to check. Over HTTP it 
 runs two sessions side by side to see that they are isolated. In `drain` mode it starts
 an execution that waits on a slow tool, sends SIGTERM to the server while it runs, and
 reports what the execution returned. In `python` mode it starts `airlock serve --language
-python` over stdio and runs a Python scenario. Exits non-zero if a session itself fails.
+python` over stdio and runs a Python scenario. In `abandon` mode it opens COUNT sessions,
+runs code in each and leaves without closing them (as a client that crashed would). In
+`cap` mode it holds MAX_SESSIONS sessions open, tries one more, and uses the ones it holds.
+In `busy` mode (a server with --max-executions-per-session 1 --max-executions 2) it starts
+slow executions until the limits refuse more. Exits non-zero if a session itself fails.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import os
 import signal
 import sys
 
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 import httpx2
@@ -31,6 +38,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
 
 def text_of(result) -> str:
@@ -230,9 +238,144 @@ async def python(argv: list[str]) -> dict:
     return out
 
 
+@asynccontextmanager
+async def http_session(url: str, http: httpx2.AsyncClient, *, terminate: bool = True):
+    """An initialised ClientSession over Streamable HTTP on a shared HTTP client."""
+    async with streamable_http_client(url, http_client=http, terminate_on_close=terminate) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            yield session
+
+
+async def abandon(argv: list[str]) -> dict:
+    """COUNT sessions, each initialised and used once, none closed (no DELETE)."""
+    url, count = argv[1], int(argv[2])
+    out: dict = {"opened": 0, "ran": 0}
+    limit = anyio.Semaphore(20)
+
+    async def one(http: httpx2.AsyncClient, n: int) -> None:
+        async with limit:
+            async with http_session(url, http, terminate=False) as session:
+                out["opened"] += 1
+                ran = await call_code(
+                    session,
+                    'import fs from "fs"; fs.writeFileSync("./workspace/n.txt", "%d");'
+                    'console.log(fs.readFileSync("./workspace/n.txt", "utf8"));' % n,
+                )
+                if ran["text"] == f"{n}\n":
+                    out["ran"] += 1
+
+    async with httpx2.AsyncClient(timeout=60) as http:
+        async with anyio.create_task_group() as group:
+            for n in range(count):
+                group.start_soon(one, http, n)
+    return out
+
+
+def error_of(error: MCPError) -> dict:
+    return {"code": error.code, "message": error.message, "data": error.data}
+
+
+def mcp_error_in(error: BaseException) -> MCPError | None:
+    """The MCPError `error` is or holds (task groups wrap what they raise)."""
+    if isinstance(error, MCPError):
+        return error
+    for inner in getattr(error, "exceptions", ()):
+        if (found := mcp_error_in(inner)) is not None:
+            return found
+    return None
+
+
+async def cap(argv: list[str]) -> dict:
+    """MAX sessions held open; one more is refused; the held ones keep working."""
+    url, count = argv[1], int(argv[2])
+    out: dict = {}
+    async with httpx2.AsyncClient(timeout=60) as http, AsyncExitStack() as held:
+        sessions = [await held.enter_async_context(http_session(url, http)) for _ in range(count)]
+        # The refusal as HTTP sees it...
+        initialize = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "cap", "version": "0"},
+            },
+        }
+        accept = {"Accept": "application/json, text/event-stream"}
+        refused = await http.post(url, json=initialize, headers=accept)
+        out["refused_http"] = {
+            "status": refused.status_code,
+            "retry_after": refused.headers.get("retry-after"),
+            "content_type": refused.headers.get("content-type"),
+            "body": refused.json(),
+        }
+        # ... and as the SDK reports it to its caller.
+        try:
+            async with http_session(url, http):
+                out["refused_sdk"] = None
+        except BaseException as error:  # noqa: BLE001 - looking for the MCPError inside
+            found = mcp_error_in(error)
+            if found is None:
+                raise
+            out["refused_sdk"] = error_of(found)
+        # The sessions already open are served as before.
+        out["held"] = [(await call_code(s, f"console.log({i} * 2)"))["text"] for i, s in enumerate(sessions)]
+        # Closing one (DELETE) frees a place.
+        await held.aclose()
+        async with http_session(url, http) as again:
+            out["after_close"] = (await call_code(again, "console.log('again')"))["text"]
+    return out
+
+
+async def busy(argv: list[str]) -> dict:
+    """Slow executions until the per-session (1) and per-server (2) limits refuse one."""
+    url = argv[1]
+    out: dict = {}
+    slow = 'import { sleep } from "./servers/records"; const r = await sleep({ ms: 1500, id: 1 }); console.log("slept");'
+
+    async def in_flight(n: int) -> None:
+        for _ in range(3000):
+            samples = (await metrics(["http", url]))["samples"]
+            if samples.get("airlock_executions_in_flight{}") == n:
+                return
+            await anyio.sleep(0.01)
+        raise RuntimeError(f"never {n} executions in flight")
+
+    async def refused(session: ClientSession) -> dict | None:
+        try:
+            await session.call_tool("execute_code", {"code": "console.log(1)"})
+            return None
+        except MCPError as error:
+            return error_of(error)
+
+    async with httpx2.AsyncClient(timeout=60) as http, AsyncExitStack() as stack:
+        one, two, three = [await stack.enter_async_context(http_session(url, http)) for _ in range(3)]
+        for session in (one, two, three):
+            await session.list_tools()
+        async with anyio.create_task_group() as group:
+
+            async def run(name: str, session: ClientSession) -> None:
+                out[name] = (await call_code(session, slow))["text"]
+
+            group.start_soon(run, "first", one)
+            await in_flight(1)
+            out["same_session"] = await refused(one)
+            group.start_soon(run, "second", two)
+            await in_flight(2)
+            out["server_full"] = await refused(three)
+        out["after"] = (await call_code(one, "console.log('free again')"))["text"]
+    out["metrics"] = (await metrics(["http", url]))["samples"]
+    return out
+
+
 async def main(argv: list[str]) -> None:
     if argv[0] == "drain":
         print(json.dumps(await drain(argv)))
+        return
+    if argv[0] in ("abandon", "cap", "busy"):
+        print(json.dumps(await {"abandon": abandon, "cap": cap, "busy": busy}[argv[0]](argv)))
         return
     if argv[0] == "python":
         print(json.dumps(await python(argv)))

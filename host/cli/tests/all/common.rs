@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 /// The real MCP servers the tests start.
 pub fn servers_dir() -> PathBuf {
@@ -59,9 +60,20 @@ pub fn customers_inbox(dir: &Path) -> Vec<serde_json::Value> {
 /// and returns it with the URL it printed. Its log is drained so that it
 /// never blocks on a full pipe.
 pub fn serve_http(config: &Path, envs: &[(&str, &str)]) -> (Child, String) {
+    let (server, url, _log) = serve_http_with(config, &[], envs);
+    (server, url)
+}
+
+/// What a server wrote to stderr so far.
+pub type Log = Arc<Mutex<String>>;
+
+/// [`serve_http`] with more arguments to `airlock serve`; also returns its
+/// log as it grows.
+pub fn serve_http_with(config: &Path, args: &[&str], envs: &[(&str, &str)]) -> (Child, String, Log) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_airlock"))
         .args(["serve", "--http", "127.0.0.1:0", "--config"])
         .arg(config)
+        .args(args)
         .env("AIRLOCK_CACHE_DIR", cache_dir())
         .envs(envs.iter().copied())
         .stderr(Stdio::piped())
@@ -76,6 +88,14 @@ pub fn serve_http(config: &Path, envs: &[(&str, &str)]) -> (Child, String) {
     }
     let url = line.trim().rsplit(' ').next().unwrap().to_string();
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{line}");
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    (server, url)
+    let log = Log::default();
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while stderr.read_line(&mut line).is_ok_and(|n| n > 0) {
+            kept.lock().unwrap().push_str(&line);
+            line.clear();
+        }
+    });
+    (server, url, log)
 }
