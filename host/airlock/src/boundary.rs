@@ -28,6 +28,11 @@ pub(crate) struct PiiEngine {
 }
 
 impl PiiEngine {
+    /// The detector, shared with whatever else redacts in this process.
+    pub(crate) fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
     /// The engine for `settings`, or `None` when PII handling is off.
     pub(crate) fn new(settings: &PiiSettings) -> Result<Option<Arc<PiiEngine>>, Error> {
         if !settings.enabled {

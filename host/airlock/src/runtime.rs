@@ -181,6 +181,9 @@ impl RuntimeBuilder {
         let js = AgentPre::new(js).map_err(lacks)?;
         let ticker = EpochTicker::start(&engine)?;
         let pii = PiiEngine::new(&self.pii)?;
+        if let Some(pool) = self.tools.upstream() {
+            pool.redact_stderr_with(pii.as_deref().map(PiiEngine::detector));
+        }
         let modules = ModuleServer::new(Arc::new(JsCompiler::new(&engine, &js_compiler)));
         let components = Arc::new(CompiledSkills::new(self.cache_dir.clone()));
         let services = Services::new(SkillStore::new(self.skill_folders), modules, components.clone());

@@ -23,6 +23,21 @@ use connection::Connection;
 /// Every configured upstream server, by name.
 pub struct UpstreamPool {
     servers: BTreeMap<String, Arc<Upstream>>,
+    redact: Arc<StderrRedaction>,
+}
+
+/// What redacts the servers' stderr: the runtime's detector, or one built
+/// from the config's PII settings when a server first starts without one.
+struct StderrRedaction {
+    settings: Option<crate::pii::PiiConfig>,
+    detector: std::sync::OnceLock<Option<Arc<Detector>>>,
+}
+
+impl StderrRedaction {
+    fn detector(&self) -> Option<Arc<Detector>> {
+        let built = || self.settings.as_ref().and_then(|settings| Detector::new(settings).ok().map(Arc::new));
+        self.detector.get_or_init(built).clone()
+    }
 }
 
 /// What `airlock servers list` shows of one server.
@@ -44,7 +59,7 @@ struct Upstream {
     tool_timeout: Duration,
     startup_timeout: Duration,
     /// Redacts personal data from the server's stderr before it is logged.
-    redact: Option<Arc<Detector>>,
+    redact: Arc<StderrRedaction>,
     /// The live connection, if any; replaced after a crash.
     connection: Mutex<Option<Arc<Connection>>>,
     /// The tool list, with a validator per tool; cleared by list_changed.
@@ -79,7 +94,10 @@ impl UpstreamPool {
     /// handling on, the servers' stderr is redacted before it is logged.
     pub fn new(config: &Config) -> Self {
         let pii = &config.airlock.pii;
-        let redact = pii.enabled.then(|| Detector::new(&pii.detect).ok().map(Arc::new)).flatten();
+        let redact = Arc::new(StderrRedaction {
+            settings: pii.enabled.then(|| pii.detect.clone()),
+            detector: std::sync::OnceLock::new(),
+        });
         let servers = config
             .servers
             .iter()
@@ -98,7 +116,13 @@ impl UpstreamPool {
                 (name.clone(), Arc::new(upstream))
             })
             .collect();
-        UpstreamPool { servers }
+        UpstreamPool { servers, redact }
+    }
+
+    /// Redacts the servers' stderr with `detector` (the runtime's own, so
+    /// that a process builds one), unless a server has started already.
+    pub(crate) fn redact_stderr_with(&self, detector: Option<&Detector>) {
+        let _ = self.redact.detector.set(detector.cloned().map(Arc::new));
     }
 
     /// Configured server names, sorted.
@@ -175,7 +199,7 @@ impl Upstream {
             *self.tools.lock().await = None;
         }
         let connection =
-            Arc::new(Connection::open(&self.name, &self.config, self.startup_timeout, self.redact.clone()).await?);
+            Arc::new(Connection::open(&self.name, &self.config, self.startup_timeout, self.redact.detector()).await?);
         *slot = Some(connection.clone());
         Ok(connection)
     }

@@ -273,3 +273,33 @@ async fn shutdown_leaves_no_server_process_behind() {
     // Shutdown waits for the exit; a zombie would still have /proc/<pid>.
     assert!(!proc_dir.exists(), "server process {pid} outlived the shutdown");
 }
+
+#[tokio::test]
+async fn a_failing_servers_stderr_is_shown_redacted() {
+    // A server that says something personal on stderr and exits.
+    let config = |pii: bool| {
+        let document = json!({
+            "mcpServers": {"talker": {"command": "sh", "args": ["-c", "echo 'no account for ada@example.com' >&2; exit 3"]}},
+            "airlock": {"pii": {"enabled": pii}},
+        });
+        airlock::Config::from_json(&document.to_string()).unwrap()
+    };
+    let import = r#"import * as talker from "./servers/talker";"#;
+    let message_with = async |pii: bool| {
+        let runtime = builder().config(&config(pii)).build().await.unwrap();
+        let result = run_js(&runtime, import, &Limits::default()).await;
+        runtime.shutdown().await;
+        match result.error {
+            Some(ExecutionError::Exception { message, .. }) => message,
+            other => panic!("expected an import error, got {other:?}"),
+        }
+    };
+    let redacted = message_with(true).await;
+    // Redacted by the upstream pool's detector (a plain `[EMAIL]`), before
+    // the boundary tokenizes what else the message holds.
+    assert!(redacted.contains("stderr (last lines):\n    no account for [EMAIL]"), "{redacted}");
+    assert!(!redacted.contains("ada@example.com"), "{redacted}");
+    // The same server with PII handling off: the address is what it said.
+    let plain = message_with(false).await;
+    assert!(plain.contains("no account for ada@example.com"), "{plain}");
+}
