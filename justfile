@@ -12,9 +12,11 @@ setup:
 build:
     cargo build --workspace --all-targets
 
-# Run every test.
+# Run every test: unit and integration tests and the examples (not
+# `--all-targets`, which would also link a test harness for each binary
+# built with `test = false`).
 test:
-    cargo test --workspace --all-targets
+    cargo test --workspace --tests --examples
 
 # Formatting, lints and tests: the quality gates.
 check:
@@ -23,7 +25,7 @@ check:
     cargo clippy --workspace --all-targets -- -D warnings
     # No module cycles (host/airlock/tests/all/architecture.rs), first: it fails fast.
     cargo test -p airlock --test all architecture
-    cargo test --workspace --all-targets
+    cargo test --workspace --tests --examples
 
 # The main job on one screen: an agent's code searches two real MCP servers' tools, filters 10,000 records, and PII shows as tokens; tokens against direct tool calling.
 demo:

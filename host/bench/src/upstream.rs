@@ -34,16 +34,6 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
     for _ in 0..50 {
         direct.call_tool(add()).await?;
     }
-    // Every side is measured the same way: the mean of a batch of
-    // sequential calls, and the median over batches.
-    let mut direct_calls = Vec::new();
-    for _ in 0..EXECUTIONS {
-        let started = Instant::now();
-        for _ in 0..CALLS_PER_EXECUTION {
-            direct.call_tool(add()).await?;
-        }
-        direct_calls.push(started.elapsed() / CALLS_PER_EXECUTION as u32);
-    }
     let list = CallToolRequestParams::new("list_records")
         .with_arguments(json!({"limit": 10000}).as_object().cloned().unwrap_or_default());
     let mut direct_lists = Vec::new();
@@ -61,21 +51,31 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
         "import {{ add }} from './servers/records'; for (let i = 0; i < {CALLS_PER_EXECUTION}; i++) await add({{ a: 2, b: 3 }});"
     );
     check(session.execute_with_limits(&calls, Language::JavaScript, &limits).await?)?;
-    let mut airlock_calls = Vec::new();
-    for _ in 0..EXECUTIONS {
-        let result = check(session.execute_with_limits(&calls, Language::JavaScript, &limits).await?)?;
-        airlock_calls.push(result.stats.wall_time / CALLS_PER_EXECUTION as u32);
-    }
     // The host side alone: the pool's call (validation, rmcp, result
     // mapping) without the guest.
     let pool = runtime.tools().upstream().context("the runtime has no upstream pool")?.clone();
-    let mut pool_calls = Vec::new();
+    // Each side is measured the same way (the mean of a batch of sequential
+    // calls), in rounds that take one batch of each in turn, so a change of
+    // machine load hits all sides alike; the overhead is the median of the
+    // rounds' differences.
+    let (mut direct_calls, mut airlock_calls, mut pool_calls, mut overheads) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..EXECUTIONS {
+        let started = Instant::now();
+        for _ in 0..CALLS_PER_EXECUTION {
+            direct.call_tool(add()).await?;
+        }
+        let direct_call = started.elapsed() / CALLS_PER_EXECUTION as u32;
+        let result = check(session.execute_with_limits(&calls, Language::JavaScript, &limits).await?)?;
+        let airlock_call = result.stats.wall_time / CALLS_PER_EXECUTION as u32;
         let started = Instant::now();
         for _ in 0..CALLS_PER_EXECUTION {
             pool.call("records", "add", json!({"a": 2, "b": 3})).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         pool_calls.push(started.elapsed() / CALLS_PER_EXECUTION as u32);
+        overheads.push(airlock_call.as_secs_f64() - direct_call.as_secs_f64());
+        direct_calls.push(direct_call);
+        airlock_calls.push(airlock_call);
     }
     let filter = r#"
         import { listRecords } from "./servers/records";
@@ -101,7 +101,9 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
     row("tool call, rmcp directly (p50 of 50-call means)", micros(direct_call));
     row("tool call through Airlock's host pool, no guest (p50)", micros(median(&mut pool_calls)));
     row("tool call through Airlock, guest → server → guest (p50)", micros(airlock_call));
-    row("overhead Airlock adds per call (p50)", micros(airlock_call.saturating_sub(direct_call)));
+    overheads.sort_unstable_by(f64::total_cmp);
+    let overhead = overheads[overheads.len() / 2];
+    row("overhead Airlock adds per call (p50 of paired rounds)", format!("{:.1} µs", overhead * 1e6));
     row("10,000 records (list_records), rmcp directly (p50)", millis(direct_list));
     row("10,000 records reach the guest and are filtered (p50)", millis(airlock_list));
     row("beyond the server's own time (difference)", millis(airlock_list.saturating_sub(direct_list)));
