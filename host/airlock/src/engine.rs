@@ -79,18 +79,24 @@ const KEEP_RESIDENT: usize = 20 << 20;
 /// execution sets is enforced by the store's limiter, below it.
 const MAX_WASM32_MEMORY: usize = 4 << 30;
 
+/// Core instances one execution may need: the CPython guest's 14 and a
+/// component skill's 3, with room to spare.
+const CORE_INSTANCES_PER_EXECUTION: u32 = 24;
+
 /// Builds the engine: pooling allocator, copy-on-write images, fuel,
 /// epoch interruption, async host calls.
 pub(crate) fn new_engine(settings: &EngineSettings) -> Result<Engine, Error> {
     let mut pool = PoolingAllocationConfig::new();
-    // Room for two instances per execution: its guest and one component
-    // skill it runs (skills run one at a time and cannot nest).
-    let instances = settings.max_instances * 2;
-    pool.total_component_instances(instances)
-        .total_core_instances(instances * 4)
-        .total_memories(instances * 2)
-        .total_tables(instances * 4)
-        .total_stacks(instances)
+    // Room for two component instances per execution: its guest and one
+    // component skill it runs (skills run one at a time and cannot nest).
+    // The CPython guest instantiates 14 core modules with one memory and two
+    // tables, the JS guest and a skill three modules each.
+    let executions = settings.max_instances;
+    pool.total_component_instances(executions * 2)
+        .total_core_instances(executions * CORE_INSTANCES_PER_EXECUTION)
+        .total_memories(executions * 4)
+        .total_tables(executions * 8)
+        .total_stacks(executions * 2)
         .max_memory_size(MAX_WASM32_MEMORY)
         .linear_memory_keep_resident(KEEP_RESIDENT)
         // Where the kernel has PAGEMAP_SCAN (6.7+), only the pages an

@@ -506,3 +506,14 @@ print(", ".join(worked))
          float rounding+unbound methods\n"
     );
 }
+
+#[tokio::test]
+async fn a_runtime_sized_for_one_execution_runs_python() {
+    // The instance pool is sized per execution; the CPython guest alone
+    // instantiates 14 core modules.
+    let runtime = builder().max_concurrent_executions(1).build().await.unwrap();
+    let result = run_py(&runtime, "print(sum(range(10)))", &Limits::default()).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, "45\n");
+    runtime.shutdown().await;
+}
