@@ -37,8 +37,9 @@ pub(crate) struct GuestImage {
     sha256: &'static str,
 }
 
-/// The JavaScript guest (QuickJS), pre-initialised here.
-pub(crate) const JS_GUEST: GuestImage = GuestImage {
+/// The JavaScript guest (QuickJS), pre-initialised here. A `static`, not a
+/// `const`: each use of a `const` may embed its own copy of the bytes.
+pub(crate) static JS_GUEST: GuestImage = GuestImage {
     kind: "js-guest",
     language: "JavaScript",
     preinitialise: true,
@@ -47,7 +48,7 @@ pub(crate) const JS_GUEST: GuestImage = GuestImage {
 };
 
 /// The Python guest (CPython), snapshotted by componentize-py at build time.
-pub(crate) const PYTHON_GUEST: GuestImage = GuestImage {
+pub(crate) static PYTHON_GUEST: GuestImage = GuestImage {
     kind: "python-guest",
     language: "Python",
     preinitialise: false,
