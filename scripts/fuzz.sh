@@ -8,7 +8,14 @@ seconds="${FUZZ_SECONDS:-60}"
 fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../fuzz" && pwd)"
 log() { printf '\033[1m[fuzz]\033[0m %s\n' "$*" >&2; }
 
-# cargo-fuzz drives libFuzzer; it needs the nightly toolchain.
+# cargo-fuzz drives libFuzzer; it needs a nightly toolchain at least as new
+# as the crates' rust-version (an older nightly refuses to build them).
+required="$(sed -n 's/^rust-version *= *"1\.\([0-9]*\).*/\1/p' "$fuzz_dir/../Cargo.toml")"
+nightly_minor() { rustc +nightly --version 2>/dev/null | sed -n 's/^rustc 1\.\([0-9]*\).*/\1/p'; }
+if [ -z "$(nightly_minor)" ] || [ "$(nightly_minor)" -lt "${required:-0}" ]; then
+  log "installing a nightly toolchain (1.${required} or newer)"
+  rustup toolchain install nightly --profile minimal --no-self-update
+fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   log "installing cargo-fuzz"
   cargo install cargo-fuzz --locked
