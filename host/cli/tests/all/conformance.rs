@@ -40,13 +40,21 @@ fn report(out: &Output) -> String {
 #[test]
 fn the_server_passes_every_scenario_but_the_expected_failures() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, url) = serve_http(&records_config(dir.path()), &[]);
+    // The server's temporary folders (the sessions' workspaces) in one of
+    // the test's own, to check that none is left behind.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let (mut server, url) = serve_http(&records_config(dir.path()), &[("TMPDIR", tmp.to_str().unwrap())]);
 
     // Every scenario, the pending ones too; a failure not listed, or a
     // listed one that passes, fails the run.
     let out = conformance(&["server", "--url", &url, "--suite", "all"]);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    // A graceful stop (SIGTERM) closes the suite's sessions and removes
+    // their workspace folders; a kill would leave them behind.
+    Command::new("kill").arg(server.id().to_string()).status().unwrap();
+    assert_eq!(server.wait().unwrap().code(), Some(0), "the server did not stop cleanly");
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "workspace folders left behind: {left:?}");
     let text = report(&out);
     assert!(out.status.success(), "{text}");
     for must_pass in [
