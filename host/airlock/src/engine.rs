@@ -280,14 +280,13 @@ impl Artifact {
 
     /// Stores `component`, atomically.
     pub(crate) fn store(&self, component: &Component) -> Result<(), Error> {
-        let fail = |context: &'static str| {
-            move |source: crate::Cause| Error::Cache { path: self.dir.clone(), context, source }
-        };
-        create_private_dir(&self.dir).map_err(|e| fail("cannot create")(e.into()))?;
-        let bytes = component.serialize().map_err(|e| fail("cannot serialise")(e.into()))?;
-        let mut temp = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| fail("cannot write")(e.into()))?;
-        std::io::Write::write_all(&mut temp, &bytes).map_err(|e| fail("cannot write")(e.into()))?;
-        temp.persist(&self.path).map_err(|e| fail("cannot store the artifact")(e.into()))?;
+        let fail =
+            |context: &'static str, source: crate::Cause| Error::Cache { path: self.dir.clone(), context, source };
+        create_private_dir(&self.dir).map_err(|e| fail("cannot create", e.into()))?;
+        let bytes = component.serialize().map_err(|e| fail("cannot serialise", e.into()))?;
+        let mut temp = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| fail("cannot write", e.into()))?;
+        std::io::Write::write_all(&mut temp, &bytes).map_err(|e| fail("cannot write", e.into()))?;
+        temp.persist(&self.path).map_err(|e| fail("cannot store the artifact", e.into()))?;
         Ok(())
     }
 }

@@ -164,18 +164,19 @@ pub struct HttpServer {
     listener: tokio::net::TcpListener,
     runtime: Runtime,
     options: HttpOptions,
+    /// `options.allowed_origins`, parsed (and so checked) by `bind`.
+    origins: Vec<OriginPattern>,
 }
 
 impl HttpServer {
     /// Binds `options.addr`.
     pub async fn bind(runtime: Runtime, options: HttpOptions) -> Result<HttpServer, ServeError> {
-        for origin in &options.allowed_origins {
-            check_origin(origin).map_err(ServeError::Origin)?;
-        }
+        let origins =
+            options.allowed_origins.iter().map(|o| o.parse()).collect::<Result<_, _>>().map_err(ServeError::Origin)?;
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
             .map_err(|source| ServeError::Bind { addr: options.addr, source })?;
-        Ok(HttpServer { listener, runtime, options })
+        Ok(HttpServer { listener, runtime, options, origins })
     }
 
     /// The address it listens on.
@@ -186,11 +187,9 @@ impl HttpServer {
     /// Serves until `stop` resolves: each MCP session gets its own Airlock
     /// session.
     pub async fn run(self, stop: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
-        let HttpServer { listener, runtime, options } = self;
+        let HttpServer { listener, runtime, options, origins } = self;
         let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
         hosts.extend(options.allowed_hosts.iter().cloned());
-        let origins =
-            options.allowed_origins.iter().map(|o| o.parse()).collect::<Result<_, _>>().map_err(ServeError::Origin)?;
         let guard = Arc::new(Guard { hosts: hosts.clone(), origins });
         // rmcp checks `Host` on /mcp as well (the same list); the guard
         // checks it on every route, with `Origin`.

@@ -69,10 +69,8 @@ impl CompiledSkills {
             Some(component) => component,
             None => {
                 check_header(code)?;
-                let component = Component::from_binary(engine, code).map_err(|e| LinkError::Wasmtime {
-                    context: "skill.wasm is not a valid component".into(),
-                    source: e.into(),
-                })?;
+                let component = Component::from_binary(engine, code)
+                    .map_err(LinkError::wasmtime("skill.wasm is not a valid component"))?;
                 if let Some(artifact) = &artifact
                     && let Err(e) = artifact.store(&component)
                 {

@@ -13,6 +13,24 @@ pub fn servers_dir() -> PathBuf {
 }
 
 /// The compiled-guest cache the tests share.
+/// Runs the official Python SDK client (tests/servers/python/serve_client.py)
+/// with `args`; what it printed (one JSON value) and its stderr. Fails the
+/// test if the client fails.
+pub fn python_client(args: &[&str]) -> (serde_json::Value, String) {
+    let servers = servers_dir();
+    let out = Command::new(servers.join(".venv/bin/python"))
+        .arg(servers.join("python/serve_client.py"))
+        .args(args)
+        .env("AIRLOCK_CACHE_DIR", cache_dir())
+        .output()
+        .expect("the Python client runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "client failed: {stderr}");
+    let seen =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (seen, stderr)
+}
+
 pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("airlock-cache")
 }

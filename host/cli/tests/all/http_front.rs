@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{cache_dir, records_config, serve_http_with, servers_dir};
+use crate::common::{python_client, records_config, serve_http_with};
 
 /// An HTTP response: status, headers (names lowercased) and body.
 #[derive(Debug)]
@@ -79,22 +79,6 @@ fn post(url: &str, extra: &[(&str, &str)], body: &str) -> Reply {
     let mut headers = vec![("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")];
     headers.extend_from_slice(extra);
     send(url, "POST", "/mcp", &headers, body.as_bytes())
-}
-
-/// The Python SDK client in `mode`: what it printed, and its stderr.
-fn python_client(args: &[&str]) -> (Value, String) {
-    let servers = servers_dir();
-    let out = Command::new(servers.join(".venv/bin/python"))
-        .arg(servers.join("python/serve_client.py"))
-        .args(args)
-        .env("AIRLOCK_CACHE_DIR", cache_dir())
-        .output()
-        .expect("the Python client runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "client failed: {stderr}");
-    let seen =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
-    (seen, stderr)
 }
 
 /// `/metrics` as `{"name{label=value}": value}`.

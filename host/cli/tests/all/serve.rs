@@ -6,26 +6,18 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{cache_dir, customers_inbox, records_config, serve_http, servers_config, servers_dir};
+use crate::common::{customers_inbox, python_client, records_config, serve_http, servers_config};
 use serde_json::{Value, json};
 
 /// Runs the Python client with `args` and returns what it saw.
 fn client(args: &[&str]) -> Value {
-    let servers = servers_dir();
-    let out = Command::new(servers.join(".venv/bin/python"))
-        .arg(servers.join("python/serve_client.py"))
-        .args(args)
-        .env("AIRLOCK_CACHE_DIR", cache_dir())
-        .output()
-        .expect("the Python client runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "client failed: {stderr}");
+    let (seen, stderr) = python_client(args);
     // Over HTTP the SDK ends each session with a DELETE, and warns when the
     // answer is not what it expects (in `drain` the server is gone by then).
     if args[0] != "drain" {
         assert!(!stderr.contains("Session termination failed"), "{stderr}");
     }
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    seen
 }
 
 #[test]
