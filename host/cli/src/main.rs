@@ -164,18 +164,30 @@ fn load(path: Option<&std::path::Path>) -> Option<(airlock::Config, Option<std::
 fn main() -> ExitCode {
     let args = Cli::parse();
     init_logging(args.log_level.as_deref());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Only the server serves several clients at once; a one-shot command
+    // starts sooner on the calling thread (no worker threads to spawn, no
+    // probe of the CPU count).
+    let mut builder = match args.command {
+        Command::Serve(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    match runtime.block_on(dispatch(args.command)) {
-        Ok(code) => ExitCode::from(code),
+    let code = match runtime.block_on(dispatch(args.command)) {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_USAGE)
+            EXIT_USAGE
         }
-    }
+    };
+    // The command has finished its work and shut its runtime down. Exit
+    // without dropping the async runtime, whose blocking threads would
+    // first reset pooled guest memory for executions that never come.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    std::process::exit(code.into())
 }

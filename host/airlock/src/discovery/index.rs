@@ -2,7 +2,7 @@
 //! [`ToolCatalog`], which keeps the index in step with the servers'
 //! current tool lists.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -281,7 +281,9 @@ impl SearchResults {
 /// server's tool list changes (a restart, `tools/list_changed`).
 #[derive(Default)]
 pub struct ToolCatalog {
-    vocabulary: Arc<Vocabulary>,
+    /// Built at the first search: a process that never searches (most
+    /// `airlock run`s) does not pay for the stemmers and synonyms.
+    vocabulary: OnceLock<Arc<Vocabulary>>,
     current: Mutex<Option<Arc<Indexed>>>,
 }
 
@@ -338,7 +340,7 @@ impl ToolCatalog {
         let indexed = Arc::new(Indexed {
             versions,
             index: ToolIndex::with_vocabulary(
-                self.vocabulary.clone(),
+                self.vocabulary.get_or_init(Arc::default).clone(),
                 &listings,
                 skills.into_iter().map(|(skill, stale)| skill_entry(skill, stale)).collect(),
             ),
