@@ -27,10 +27,6 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
     let mut cmd = tokio::process::Command::new(&command);
     cmd.args(&server.args).kill_on_drop(true);
     let direct = ().serve(TokioChildProcess::new(cmd)?).await.context("starting the records server for rmcp")?;
-    let add = || {
-        CallToolRequestParams::new("add")
-            .with_arguments(json!({"a": 2, "b": 3}).as_object().cloned().unwrap_or_default())
-    };
     for _ in 0..50 {
         direct.call_tool(add()).await?;
     }
@@ -55,27 +51,25 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
     // mapping) without the guest.
     let pool = runtime.tools().upstream().context("the runtime has no upstream pool")?.clone();
     // Each side is measured the same way (the mean of a batch of sequential
-    // calls), in rounds that take one batch of each in turn, so a change of
-    // machine load hits all sides alike; the overhead is the median of the
-    // rounds' differences.
-    let (mut direct_calls, mut airlock_calls, mut pool_calls, mut overheads) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // calls), in rounds ordered direct, pool, guest, pool, direct: a drift
+    // of machine speed within a round, and whatever one batch leaves behind
+    // for the next, then hit the direct and the pool side alike. Each
+    // overhead is the median of the rounds' differences.
+    let (mut direct_calls, mut airlock_calls, mut pool_calls) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut overheads, mut pool_overheads) = (Vec::new(), Vec::new());
     for _ in 0..EXECUTIONS {
-        let started = Instant::now();
-        for _ in 0..CALLS_PER_EXECUTION {
-            direct.call_tool(add()).await?;
-        }
-        let direct_call = started.elapsed() / CALLS_PER_EXECUTION as u32;
+        let direct_before = direct_batch(&direct).await?;
+        let pool_before = pool_batch(&pool).await?;
         let result = check(session.execute_with_limits(&calls, Language::JavaScript, &limits).await?)?;
-        let airlock_call = result.stats.wall_time / CALLS_PER_EXECUTION as u32;
-        let started = Instant::now();
-        for _ in 0..CALLS_PER_EXECUTION {
-            pool.call("records", "add", json!({"a": 2, "b": 3})).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        pool_calls.push(started.elapsed() / CALLS_PER_EXECUTION as u32);
-        overheads.push(airlock_call.as_secs_f64() - direct_call.as_secs_f64());
-        direct_calls.push(direct_call);
-        airlock_calls.push(airlock_call);
+        let airlock_call = result.stats.wall_time.as_secs_f64() / CALLS_PER_EXECUTION as f64;
+        let pool_after = pool_batch(&pool).await?;
+        let direct_after = direct_batch(&direct).await?;
+        let (direct_call, pool_call) = ((direct_before + direct_after) / 2.0, (pool_before + pool_after) / 2.0);
+        overheads.push(airlock_call - direct_call);
+        pool_overheads.push(pool_call - direct_call);
+        direct_calls.push(Duration::from_secs_f64(direct_call));
+        pool_calls.push(Duration::from_secs_f64(pool_call));
+        airlock_calls.push(Duration::from_secs_f64(airlock_call));
     }
     let filter = r#"
         import { listRecords } from "./servers/records";
@@ -101,13 +95,43 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
     row("tool call, rmcp directly (p50 of 50-call means)", micros(direct_call));
     row("tool call through Airlock's host pool, no guest (p50)", micros(median(&mut pool_calls)));
     row("tool call through Airlock, guest → server → guest (p50)", micros(airlock_call));
-    overheads.sort_unstable_by(f64::total_cmp);
-    let overhead = overheads[overheads.len() / 2];
-    row("overhead Airlock adds per call (p50 of paired rounds)", format!("{:.1} µs", overhead * 1e6));
+    row(
+        "overhead of the host pool alone (p50 of paired rounds)",
+        format!("{:.1} µs", median_f64(&mut pool_overheads) * 1e6),
+    );
+    row("overhead Airlock adds per call (p50 of paired rounds)", format!("{:.1} µs", median_f64(&mut overheads) * 1e6));
     row("10,000 records (list_records), rmcp directly (p50)", millis(direct_list));
     row("10,000 records reach the guest and are filtered (p50)", millis(airlock_list));
     row("beyond the server's own time (difference)", millis(airlock_list.saturating_sub(direct_list)));
     Ok(())
+}
+
+/// The mean seconds per call of a batch of direct rmcp calls.
+async fn direct_batch(direct: &rmcp::service::RunningService<rmcp::RoleClient, ()>) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    for _ in 0..CALLS_PER_EXECUTION {
+        direct.call_tool(add()).await?;
+    }
+    Ok(started.elapsed().as_secs_f64() / CALLS_PER_EXECUTION as f64)
+}
+
+/// The mean seconds per call of a batch through the host pool, no guest.
+async fn pool_batch(pool: &airlock::UpstreamPool) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    for _ in 0..CALLS_PER_EXECUTION {
+        pool.call("records", "add", json!({"a": 2, "b": 3})).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok(started.elapsed().as_secs_f64() / CALLS_PER_EXECUTION as f64)
+}
+
+/// The call of `add` both sides make.
+fn add() -> CallToolRequestParams {
+    CallToolRequestParams::new("add").with_arguments(json!({"a": 2, "b": 3}).as_object().cloned().unwrap_or_default())
+}
+
+fn median_f64(values: &mut [f64]) -> f64 {
+    values.sort_unstable_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 fn median(values: &mut [Duration]) -> Duration {
