@@ -6,11 +6,13 @@
 //! tool (and its schema validation) sees them; an execution's output is
 //! tokenized again before it leaves the host.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
+use crate::approval::{ApprovalRequest, ApprovalSettings, Approver, Decision};
 use crate::audit::AuditLog;
 use crate::config::ConfigError;
 use crate::digest::sha256_hex;
@@ -230,6 +232,11 @@ pub(crate) struct Boundary {
     pii: Option<Arc<PiiGuard>>,
     audit: Option<Audit>,
     metrics: Arc<Metrics>,
+    approvals: Arc<ApprovalSettings>,
+    /// Shared by the session's executions (the boundary is cloned for each).
+    approver: Arc<Mutex<Option<Arc<dyn Approver>>>>,
+    /// `server.tool` names a human allowed for the rest of the session.
+    allowed: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl Boundary {
@@ -243,7 +250,97 @@ impl Boundary {
         let pii = pii.map(|engine| {
             Arc::new(PiiGuard { engine: engine.clone(), vault: Mutex::new(Vault::new()), counted: Mutex::default() })
         });
-        Boundary { tools, pii, audit, metrics }
+        Boundary {
+            tools,
+            pii,
+            audit,
+            metrics,
+            approvals: Arc::default(),
+            approver: Arc::default(),
+            allowed: Arc::default(),
+        }
+    }
+
+    /// Gates the calls `approvals` names, asking `approver`.
+    pub(crate) fn with_approvals(
+        mut self,
+        approvals: Arc<ApprovalSettings>,
+        approver: Option<Arc<dyn Approver>>,
+    ) -> Self {
+        self.approvals = approvals;
+        self.approver = Arc::new(Mutex::new(approver));
+        self
+    }
+
+    pub(crate) fn set_approver(&self, approver: Arc<dyn Approver>) {
+        *self.approver.lock().unwrap_or_else(PoisonError::into_inner) = Some(approver);
+    }
+
+    /// `None` when the call may go ahead; else the `denied` error the code
+    /// gets. `arguments` are as the code wrote them (tokens, not values).
+    async fn approve(&self, server: &str, tool: &str, arguments: &Value) -> Option<ToolError> {
+        if self.approvals.require.is_empty() {
+            return None;
+        }
+        let listing = self.tools.listing(server).await.ok();
+        let annotations = listing
+            .as_ref()
+            .and_then(|l| l.definitions.iter().find(|d| d.name == tool))
+            .and_then(|d| d.annotations.as_ref());
+        let rule = self.approvals.gate(server, tool, annotations)?;
+        let qualified = format!("{server}.{tool}");
+        if self.allowed.lock().unwrap_or_else(PoisonError::into_inner).contains(&qualified) {
+            return None;
+        }
+        let request = ApprovalRequest {
+            server: server.to_string(),
+            tool: tool.to_string(),
+            arguments: arguments.clone(),
+            rule: rule.describe(),
+            session_allowance: self.approvals.allow_for_session,
+        };
+        let approver = self.approver.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let Some(approver) = approver else {
+            self.record_approval(&request, "unasked", None);
+            return Some(ToolError::Denied(format!(
+                "calling {qualified} needs a human's approval (airlock.approvals: {}), and there is no one to ask",
+                request.rule
+            )));
+        };
+        self.metrics.approval_asked();
+        if let Some(audit) = &self.audit {
+            audit.record("approval_requested", json!({"server": server, "tool": tool, "rule": request.rule}));
+        }
+        let decision = approver.decide(&request).await;
+        let reason = match &decision {
+            Decision::Decline { reason } => reason.clone(),
+            _ => None,
+        };
+        self.record_approval(&request, decision.outcome(), reason.as_deref());
+        match decision {
+            Decision::Approve => None,
+            Decision::AllowForSession => {
+                if self.approvals.allow_for_session {
+                    self.allowed.lock().unwrap_or_else(PoisonError::into_inner).insert(qualified);
+                }
+                None
+            }
+            Decision::Decline { reason } => Some(ToolError::Denied(match reason {
+                Some(reason) => format!("{qualified} was declined: {reason}"),
+                None => format!("{qualified} was declined"),
+            })),
+        }
+    }
+
+    fn record_approval(&self, request: &ApprovalRequest, outcome: &str, reason: Option<&str>) {
+        self.metrics.approval_decided(outcome, outcome != "unasked");
+        tracing::info!(server = %request.server, tool = %request.tool, outcome, "approval");
+        if let Some(audit) = &self.audit {
+            audit.record(
+                "approval_decided",
+                json!({"server": request.server, "tool": request.tool, "outcome": outcome, "reason": reason}),
+            );
+        }
     }
 
     /// The tools behind the boundary.
@@ -263,6 +360,15 @@ impl Boundary {
     /// Calls a tool: detokenizes and checks the arguments on the way out,
     /// tokenizes the result on the way in.
     pub(crate) async fn call(&self, server: &str, tool: &str, arguments: Value) -> Result<Value, ToolError> {
+        let started = Instant::now();
+        if let Some(denied) = self.approve(server, tool, &arguments).await {
+            let outcome = Err(denied);
+            self.metrics.tool_call(server, "denied", started.elapsed());
+            if let Some(audit) = &self.audit {
+                audit_tool_call(audit, server, tool, &outcome, started.elapsed(), Flow::default());
+            }
+            return outcome;
+        }
         let started = Instant::now();
         let (outcome, flow) = match &self.pii {
             None => (self.tools.call(server, tool, arguments).await, Flow::default()),

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::approval::ApprovalSettings;
 use crate::limits::Limits;
 use crate::pii::{Detector, PiiSettings};
 
@@ -60,6 +61,8 @@ pub struct Settings {
     pub pii: PiiSettings,
     /// How `airlock serve` serves.
     pub serve: ServeSettings,
+    /// Tool calls that need a human's approval.
+    pub approvals: ApprovalSettings,
 }
 
 /// Settings of `airlock serve` (the `"airlock.serve"` key).
@@ -86,6 +89,7 @@ impl Default for Settings {
             startup_timeout: Duration::from_secs(60),
             pii: PiiSettings::default(),
             serve: ServeSettings::default(),
+            approvals: ApprovalSettings::default(),
         }
     }
 }
@@ -317,6 +321,11 @@ impl Config {
                 return Err(error(at(".headers"), "`headers` belong to HTTP servers (with `url`)"));
             }
         }
+        self.airlock.approvals.validate().map_err(|(index, message)| ConfigError {
+            file: None,
+            field: format!("airlock.approvals.require[{index}]"),
+            message,
+        })?;
         self.validate_pii()
     }
 

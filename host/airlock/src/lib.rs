@@ -37,7 +37,7 @@
 // Layers, bottom up (a module names only modules below it; the
 // `architecture` test checks it): base types and leaves (`tool`, `digest`,
 // `progress`, `limits`, `execution`, `suggest`, `metrics`, `wit`,
-// `transpile`, `dirs`, `codegen`, `language`); `validation`, `audit`,
+// `transpile`, `dirs`, `codegen`, `language`, `approval`); `validation`, `audit`,
 // `config`, then `upstream`; `registry`, which only routes calls; on it
 // `skills` (the source side) and `error`, then the services `discovery`
 // and `module_server`, and the `boundary` every call passes; the
@@ -46,6 +46,7 @@
 // Where a lower module must call up, it defines a trait the higher one
 // implements (`module_server::CompileModule`, `sandbox::SkillLinker`).
 
+pub mod approval;
 pub mod audit;
 mod boundary;
 pub mod codegen;
@@ -77,6 +78,7 @@ mod upstream;
 pub mod validation;
 mod wit;
 
+pub use approval::{ApprovalRequest, ApprovalRule, ApprovalSettings, Approver, Decision};
 pub use audit::AuditLog;
 pub use codegen::{py_declarations, ts_declarations, wit_interface};
 pub use config::{Config, ConfigError};
@@ -89,6 +91,6 @@ pub use progress::Progress;
 pub use registry::ToolRegistry;
 pub use runtime::{Runtime, RuntimeBuilder};
 pub use session::{Session, SessionStats};
-pub use tool::{Listing, ToolDefinition, ToolError, ToolFuture, ToolHandler};
+pub use tool::{Listing, ToolAnnotations, ToolDefinition, ToolError, ToolFuture, ToolHandler};
 pub use transpile::{LineMap, Transpiled, TypeScriptError, transpile};
 pub use upstream::{ServerStatus, UpstreamPool};

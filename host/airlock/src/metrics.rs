@@ -33,6 +33,11 @@ struct Server {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Kind {
     kind: String,
 }
@@ -52,6 +57,8 @@ pub struct Metrics {
     pii_tokens: Family<Kind, Counter>,
     sessions: Gauge,
     in_flight: Gauge,
+    approvals_pending: Gauge,
+    approval_decisions: Family<Outcome, Counter>,
 }
 
 impl Default for Metrics {
@@ -82,6 +89,18 @@ impl Default for Metrics {
         registry.register("active_sessions", "Sessions open now", sessions.clone());
         let in_flight = Gauge::default();
         registry.register("executions_in_flight", "Executions running now", in_flight.clone());
+        let approvals_pending = Gauge::default();
+        registry.register(
+            "approvals_pending",
+            "Tool calls waiting for a human's approval now",
+            approvals_pending.clone(),
+        );
+        let approval_decisions = Family::<Outcome, Counter>::default();
+        registry.register(
+            "approval_decisions",
+            "Approval decisions by outcome (approved, allowed_for_session, declined, unasked)",
+            approval_decisions.clone(),
+        );
         Metrics {
             registry,
             executions,
@@ -91,6 +110,8 @@ impl Default for Metrics {
             pii_tokens,
             sessions,
             in_flight,
+            approvals_pending,
+            approval_decisions,
         }
     }
 }
@@ -118,6 +139,17 @@ impl Metrics {
 
     pub(crate) fn execution_finished(&self) {
         self.in_flight.dec();
+    }
+
+    pub(crate) fn approval_asked(&self) {
+        self.approvals_pending.inc();
+    }
+
+    pub(crate) fn approval_decided(&self, outcome: &str, was_asked: bool) {
+        if was_asked {
+            self.approvals_pending.dec();
+        }
+        self.approval_decisions.get_or_create(&Outcome { outcome: outcome.to_owned() }).inc();
     }
 
     pub(crate) fn session_opened(&self) {

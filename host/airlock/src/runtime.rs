@@ -7,10 +7,11 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use wasmtime::Engine;
 
+use crate::approval::{ApprovalSettings, Approver};
 use crate::audit::AuditLog;
 use crate::boundary::PiiEngine;
 use crate::component_skills::{self, CompiledSkills};
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::discovery::{Detail, SearchResults};
 use crate::engine::{self, EngineSettings, EpochTicker};
 use crate::error::Error;
@@ -65,6 +66,8 @@ struct Inner {
     audit: Option<Arc<AuditLog>>,
     metrics: Arc<Metrics>,
     limits: Limits,
+    approvals: Arc<ApprovalSettings>,
+    approver: Option<Arc<dyn Approver>>,
     slots: Arc<Semaphore>,
     max_instances: u32,
     _ticker: EpochTicker,
@@ -80,6 +83,8 @@ pub struct RuntimeBuilder {
     cache_dir: Option<PathBuf>,
     skill_folders: Vec<PathBuf>,
     max_instances: u32,
+    approvals: ApprovalSettings,
+    approver: Option<Arc<dyn Approver>>,
 }
 
 impl Default for RuntimeBuilder {
@@ -93,6 +98,8 @@ impl Default for RuntimeBuilder {
             cache_dir: crate::dirs::default_cache_dir(),
             skill_folders: crate::skills::default_folders(),
             max_instances: 256,
+            approvals: ApprovalSettings::default(),
+            approver: None,
         }
     }
 }
@@ -134,7 +141,22 @@ impl RuntimeBuilder {
     pub fn config(mut self, config: &Config) -> Self {
         self.limits = config.airlock.limits.clone();
         self.pii = config.airlock.pii.clone();
+        self.approvals = config.airlock.approvals.clone();
         self.tools.set_upstream(Arc::new(UpstreamPool::new(config)));
+        self
+    }
+
+    /// Which tool calls need a human's approval. Default: none.
+    pub fn approvals(mut self, settings: ApprovalSettings) -> Self {
+        self.approvals = settings;
+        self
+    }
+
+    /// Who approves gated calls for every session that does not set its
+    /// own ([`Session::set_approver`](crate::Session::set_approver)). With
+    /// none, gated calls are declined.
+    pub fn approver(mut self, approver: impl Approver + 'static) -> Self {
+        self.approver = Some(Arc::new(approver));
         self
     }
 
@@ -172,6 +194,7 @@ impl RuntimeBuilder {
     /// and compiles the guest (about a second) and caches the result;
     /// later builds load it from the cache in milliseconds.
     pub async fn build(self) -> Result<Runtime, Error> {
+        self.check_approvals()?;
         let settings = EngineSettings { max_instances: self.max_instances };
         let engine = engine::new_engine(&settings)?;
         let js =
@@ -201,11 +224,39 @@ impl RuntimeBuilder {
                 audit: self.audit,
                 metrics: Arc::default(),
                 limits: self.limits,
+                approvals: Arc::new(self.approvals),
+                approver: self.approver,
                 slots: Arc::new(Semaphore::new(self.max_instances as usize)),
                 max_instances: self.max_instances,
                 _ticker: ticker,
             }),
         })
+    }
+}
+
+impl RuntimeBuilder {
+    /// Approval rules must be well formed, and a rule that names a server
+    /// must name one that exists: a typo would leave calls ungated.
+    fn check_approvals(&self) -> Result<(), Error> {
+        let error = |field: String, message: String| Error::Config(ConfigError { file: None, field, message });
+        self.approvals
+            .validate()
+            .map_err(|(index, message)| error(format!("airlock.approvals.require[{index}]"), message))?;
+        let servers = self.tools.servers();
+        for (index, rule) in self.approvals.require.iter().enumerate() {
+            if let Some(server) = rule.named_server()
+                && !servers.contains(&server)
+            {
+                return Err(error(
+                    format!("airlock.approvals.require[{index}].tools"),
+                    format!(
+                        "no server '{server}'{} (use \"*\" for every server)",
+                        crate::suggest::did_you_mean(server, servers.iter().copied())
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -348,6 +399,10 @@ impl Runtime {
 
     pub(crate) fn audit(&self) -> Option<&Arc<AuditLog>> {
         self.inner.audit.as_ref()
+    }
+
+    pub(crate) fn approvals(&self) -> (&Arc<ApprovalSettings>, Option<&Arc<dyn Approver>>) {
+        (&self.inner.approvals, self.inner.approver.as_ref())
     }
 
     pub(crate) fn pii(&self) -> Option<&Arc<PiiEngine>> {

@@ -2,10 +2,12 @@
 //! (the workspace folder).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tracing::Instrument;
 
+use crate::approval::Approver;
 use crate::boundary::{Audit, Boundary};
 use crate::error::Error;
 use crate::execution::{ExecutionError, ExecutionResult, Stats};
@@ -108,9 +110,18 @@ impl Session {
         let id = session_id();
         let audit = runtime.audit().map(|log| Audit { log: log.clone(), session: id.clone() });
         let services = runtime.services().for_session(workspace.path().join(SESSION_SKILLS));
-        let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit, runtime.metrics_handle());
+        let (approvals, approver) = runtime.approvals();
+        let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit, runtime.metrics_handle())
+            .with_approvals(approvals.clone(), approver.cloned());
         runtime.metrics().session_opened();
         Session { runtime, workspace, boundary, services, id, counters: Counters::default() }
+    }
+
+    /// Who approves this session's gated tool calls from now on, in place
+    /// of the runtime's approver (`airlock serve` asks each session's own
+    /// client).
+    pub fn set_approver(&self, approver: Arc<dyn Approver>) {
+        self.boundary.set_approver(approver);
     }
 
     /// This session's random id (as the audit log names it).

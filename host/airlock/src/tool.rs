@@ -77,6 +77,39 @@ pub struct ToolDefinition {
     /// JSON Schema of the structured result, when the tool declares one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_schema: Option<Value>,
+    /// What the server says about the tool's behaviour, when it says it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<ToolAnnotations>,
+}
+
+/// MCP's behaviour hints of a tool. They come from the server and are
+/// hints, not guarantees; approval rules read them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolAnnotations {
+    /// The tool does not change its environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only_hint: Option<bool>,
+    /// The tool may destroy or overwrite (MCP's default when it is not
+    /// read-only: true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destructive_hint: Option<bool>,
+    /// Calling the tool again with the same arguments changes nothing more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent_hint: Option<bool>,
+}
+
+impl ToolAnnotations {
+    /// Whether the server marked the tool read-only.
+    pub fn read_only(&self) -> bool {
+        self.read_only_hint == Some(true)
+    }
+
+    /// Whether the tool may destroy, as MCP reads the hints: a tool that is
+    /// not read-only is destructive unless it says otherwise.
+    pub fn destructive(&self) -> bool {
+        !self.read_only() && self.destructive_hint != Some(false)
+    }
 }
 
 impl ToolDefinition {
@@ -87,7 +120,14 @@ impl ToolDefinition {
             description: None,
             input_schema: serde_json::json!({"type": "object"}),
             output_schema: None,
+            annotations: None,
         }
+    }
+
+    /// Sets the behaviour hints.
+    pub fn annotations(mut self, annotations: ToolAnnotations) -> Self {
+        self.annotations = Some(annotations);
+        self
     }
 
     /// Sets the description.

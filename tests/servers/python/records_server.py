@@ -25,6 +25,7 @@ from mcp.server import NotificationOptions
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.stdio import stdio_server
+from mcp.types import ToolAnnotations
 
 TOTAL_RECORDS = 10_000
 
@@ -104,7 +105,7 @@ BY_ID = {r["id"]: r for r in RECORDS}
 # -------------------------------------------------------------------------- tools
 
 
-@server.tool()
+@server.tool(annotations=ToolAnnotations(readOnlyHint=True))
 def list_records(
     limit: Annotated[int, Field(ge=0, description="Maximum number of records to return.")] = TOTAL_RECORDS,
     offset: Annotated[int, Field(ge=0, description="Index of the first record to return.")] = 0,

@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 use super::results;
 use crate::config::ServerConfig;
 use crate::pii::Detector;
-use crate::tool::{ToolDefinition, ToolError};
+use crate::tool::{ToolAnnotations, ToolDefinition, ToolError};
 
 /// Variables a stdio server inherits from Airlock's environment, as MCP
 /// clients do, so that `node`, `npx` and `uvx` servers start; nothing else
@@ -153,6 +153,11 @@ impl Connection {
                 description: tool.description.map(|d| d.into_owned()),
                 input_schema: Value::Object((*tool.input_schema).clone()),
                 output_schema: tool.output_schema.map(|s| Value::Object((*s).clone())),
+                annotations: tool.annotations.map(|a| ToolAnnotations {
+                    read_only_hint: a.read_only_hint,
+                    destructive_hint: a.destructive_hint,
+                    idempotent_hint: a.idempotent_hint,
+                }),
             })
             .collect();
         tools.sort_by(|a, b| a.name.cmp(&b.name));

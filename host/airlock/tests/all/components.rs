@@ -38,6 +38,7 @@ fn changed_records(id_type: &str, with_add: bool) -> airlock::RuntimeBuilder {
         description: None,
         input_schema: json!({"type": "object", "properties": {"id": {"type": id_type}}, "required": ["id"]}),
         output_schema: Some(record_schema),
+        annotations: None,
     };
     let add = ToolDefinition {
         name: "add".into(),
@@ -46,6 +47,7 @@ fn changed_records(id_type: &str, with_add: bool) -> airlock::RuntimeBuilder {
         output_schema: Some(
             json!({"type": "object", "properties": {"result": {"type": "integer"}}, "required": ["result"]}),
         ),
+        annotations: None,
     };
     let unused = |_: Value| async { Ok(json!(null)) };
     let builder = builder().tool("records", get_record, unused);

@@ -6,6 +6,8 @@ mod support;
 
 mod architecture;
 
+mod approvals;
+
 mod component_skills;
 mod components;
 mod discovery;
