@@ -237,6 +237,40 @@ pub(crate) struct Boundary {
     approver: Arc<Mutex<Option<Arc<dyn Approver>>>>,
     /// `server.tool` names a human allowed for the rest of the session.
     allowed: Arc<Mutex<BTreeSet<String>>>,
+    /// Time this execution spent waiting for humans: its deadline moves
+    /// by as much, since waiting is not execution time.
+    waited: Arc<Mutex<WaitClock>>,
+}
+
+/// Wall time during which at least one approval of an execution was
+/// pending (calls of one batch may wait at once: their waits overlap).
+#[derive(Debug, Default)]
+struct WaitClock {
+    pending: u32,
+    since: Option<Instant>,
+    total: Duration,
+}
+
+impl WaitClock {
+    fn start(&mut self) {
+        if self.pending == 0 {
+            self.since = Some(Instant::now());
+        }
+        self.pending += 1;
+    }
+
+    fn stop(&mut self) {
+        self.pending = self.pending.saturating_sub(1);
+        if self.pending == 0
+            && let Some(since) = self.since.take()
+        {
+            self.total += since.elapsed();
+        }
+    }
+
+    fn waited(&self) -> Duration {
+        self.total + self.since.map_or(Duration::ZERO, |since| since.elapsed())
+    }
 }
 
 impl Boundary {
@@ -258,7 +292,20 @@ impl Boundary {
             approvals: Arc::default(),
             approver: Arc::default(),
             allowed: Arc::default(),
+            waited: Arc::default(),
         }
+    }
+
+    /// The boundary one execution uses: the session's, with its own count
+    /// of time spent waiting for approvals.
+    pub(crate) fn for_execution(&self) -> Boundary {
+        Boundary { waited: Arc::default(), ..self.clone() }
+    }
+
+    /// How long this execution has waited for humans so far, the wait
+    /// going on now included.
+    pub(crate) fn waited(&self) -> Duration {
+        self.waited.lock().unwrap_or_else(PoisonError::into_inner).waited()
     }
 
     /// Gates the calls `approvals` names, asking `approver`.
@@ -311,7 +358,9 @@ impl Boundary {
         if let Some(audit) = &self.audit {
             audit.record("approval_requested", json!({"server": server, "tool": tool, "rule": request.rule}));
         }
+        self.waited.lock().unwrap_or_else(PoisonError::into_inner).start();
         let decision = approver.decide(&request).await;
+        self.waited.lock().unwrap_or_else(PoisonError::into_inner).stop();
         let reason = match &decision {
             Decision::Decline { reason } => reason.clone(),
             _ => None,

@@ -176,7 +176,7 @@ impl Session {
             };
             let guest = self.runtime.guest(spec.interpreter).await?;
             let slot = self.runtime.slot().await?;
-            let (boundary, services) = (self.boundary.clone(), self.services.clone());
+            let (boundary, services) = (self.boundary.for_execution(), self.services.clone());
             let sandbox = sandbox::Sandbox::new(self.runtime.engine(), boundary, services, self.workspace(), limits)?;
             let (raw, store) = sandbox.execute(guest, &source, language.declarations()).await;
             sandbox::release(store, slot);
@@ -272,7 +272,9 @@ impl Session {
     ) -> Result<ExecutionResult, Error> {
         let limits = self.runtime.limits().clone();
         let slot = self.runtime.slot().await?;
-        let (boundary, services) = (self.boundary.clone(), self.services.clone());
+        let boundary = self.boundary.for_execution();
+        let waiting = boundary.clone();
+        let services = self.services.clone();
         let mut sandbox = sandbox::Sandbox::new(self.runtime.engine(), boundary, services, self.workspace(), &limits)?;
         let input = input.to_string();
         let store = &mut sandbox.store;
@@ -280,7 +282,8 @@ impl Session {
             let returned = sandbox::call_run(pre, store, input).await?;
             Ok(returned.map_err(|message| ExecutionError::Exception { name: "Error".into(), message, stack: None }))
         };
-        let finished = tokio::time::timeout(limits.timeout, run).await;
+        let finished =
+            sandbox::within_deadline(std::time::Instant::now(), limits.timeout, || waiting.waited(), run).await;
         let (raw, store) = sandbox.finish(finished);
         sandbox::release(store, slot);
         let result = self.boundary.output(raw.into_result());

@@ -216,7 +216,8 @@ fn limited_store(engine: &Engine, state: StoreState) -> Result<Store<StoreState>
     let mut last_yield = Instant::now();
     store.epoch_deadline_callback(move |mut ctx| {
         let now = Instant::now();
-        if now >= deadline {
+        // Time spent waiting for a human's approval is not execution time.
+        if now >= deadline + ctx.data().boundary.waited() {
             ctx.data_mut().limit_hit = Some(Limit::Timeout);
             return Err(wasmtime::Error::new(LimitTrap(Limit::Timeout)));
         }
@@ -262,7 +263,32 @@ pub(crate) struct Sandbox {
 }
 
 /// How a guest call ended: timed out, trapped, threw, or returned JSON.
-pub(crate) type Finished = Result<wasmtime::Result<Result<String, ExecutionError>>, tokio::time::error::Elapsed>;
+pub(crate) type Finished = Result<wasmtime::Result<Result<String, ExecutionError>>, TimedOut>;
+
+/// The execution ran past its deadline.
+#[derive(Debug)]
+pub(crate) struct TimedOut;
+
+/// Runs `run` until it finishes or `timeout` has passed since `started`,
+/// not counting the time the execution spent waiting for approvals (read
+/// from `waited` each time the deadline comes).
+pub(crate) async fn within_deadline<T>(
+    started: Instant,
+    timeout: Duration,
+    waited: impl Fn() -> Duration,
+    run: impl Future<Output = T>,
+) -> Result<T, TimedOut> {
+    let mut run = std::pin::pin!(run);
+    loop {
+        let deadline = tokio::time::Instant::from_std(started + timeout + waited());
+        match tokio::time::timeout_at(deadline, &mut run).await {
+            Ok(output) => return Ok(output),
+            // An approval answered meanwhile moved the deadline.
+            Err(_) if Instant::now() < started + timeout + waited() => continue,
+            Err(_) => return Err(TimedOut),
+        }
+    }
+}
 
 impl Sandbox {
     /// A fresh store with WASI (captured stdout/stderr, the workspace, nothing
@@ -293,7 +319,8 @@ impl Sandbox {
         style: DeclarationStyle,
     ) -> (RawOutcome, Store<StoreState>) {
         self.store.data_mut().style = style;
-        let timeout = self.limits.timeout;
+        let (timeout, started) = (self.limits.timeout, self.started);
+        let waiting = self.store.data().boundary.clone();
         let store = &mut self.store;
         let run = async {
             let agent = pre.instantiate_async(&mut *store).await?;
@@ -304,7 +331,7 @@ impl Sandbox {
                 stack: thrown.stack,
             }))
         };
-        let finished = tokio::time::timeout(timeout, run).await;
+        let finished = within_deadline(started, timeout, || waiting.waited(), run).await;
         self.finish(finished)
     }
 

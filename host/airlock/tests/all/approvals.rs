@@ -345,3 +345,35 @@ async fn requests_and_decisions_are_audited_in_the_chain_and_counted() {
     assert!(metrics.contains("airlock_approval_decisions_total{outcome=\"approved\"} 1"), "{metrics}");
     assert!(metrics.contains("airlock_approval_decisions_total{outcome=\"declined\"} 1"), "{metrics}");
 }
+
+#[tokio::test]
+async fn waiting_for_a_human_is_not_execution_time() {
+    let received = Received::default();
+    let runtime = crm(&received)
+        .approvals(rules(json!({"require": [{"tools": "crm.delete_customer"}]})))
+        .approver(|_request: ApprovalRequest| async {
+            // Three times the execution's whole timeout.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            Decision::Approve
+        })
+        .build()
+        .await
+        .unwrap();
+    let limits = Limits { timeout: Duration::from_millis(500), ..Limits::default() };
+    let code = r#"
+        import { callTool } from "airlock";
+        console.log(JSON.stringify(await callTool("crm", "delete_customer", { id: 1 })));"#;
+    let result = run_js(&runtime, code, &limits).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout.trim(), "{\"deleted\":true}");
+    // The deadline still holds for the code's own time after the wait.
+    let code = r#"
+        import { callTool } from "airlock";
+        await callTool("crm", "delete_customer", { id: 2 });
+        while (true) {}"#;
+    let result = run_js(&runtime, code, &limits).await;
+    match &result.error {
+        Some(airlock::ExecutionError::Limit { limit: airlock::Limit::Timeout, .. }) => {}
+        other => panic!("expected the timeout limit, got {other:?}"),
+    }
+}
