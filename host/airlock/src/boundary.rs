@@ -302,6 +302,11 @@ impl Boundary {
         Boundary { waited: Arc::default(), ..self.clone() }
     }
 
+    /// This boundary asks `approver`, not the session's.
+    pub(crate) fn with_own_approver(self, approver: Arc<dyn Approver>) -> Boundary {
+        Boundary { approver: Arc::new(Mutex::new(Some(approver))), ..self }
+    }
+
     /// How long this execution has waited for humans so far, the wait
     /// going on now included.
     pub(crate) fn waited(&self) -> Duration {

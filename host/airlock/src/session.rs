@@ -163,6 +163,29 @@ impl Session {
         language: Language,
         limits: &Limits,
     ) -> Result<ExecutionResult, Error> {
+        self.execute_inner(code, language, limits, None).await
+    }
+
+    /// Runs `code` under `limits`, asking `approver` about its gated calls
+    /// instead of the session's approver: each execution of a session can
+    /// have its own (a server asks the client of the request that runs it).
+    pub async fn execute_with_approver(
+        &self,
+        code: &str,
+        language: Language,
+        limits: &Limits,
+        approver: Arc<dyn Approver>,
+    ) -> Result<ExecutionResult, Error> {
+        self.execute_inner(code, language, limits, Some(approver)).await
+    }
+
+    async fn execute_inner(
+        &self,
+        code: &str,
+        language: Language,
+        limits: &Limits,
+        approver: Option<Arc<dyn Approver>>,
+    ) -> Result<ExecutionResult, Error> {
         let span = tracing::info_span!("execution", ?language, bytes = code.len());
         async {
             let spec = language.spec();
@@ -176,7 +199,11 @@ impl Session {
             };
             let guest = self.runtime.guest(spec.interpreter).await?;
             let slot = self.runtime.slot().await?;
-            let (boundary, services) = (self.boundary.for_execution(), self.services.clone());
+            let mut boundary = self.boundary.for_execution();
+            if let Some(approver) = approver {
+                boundary = boundary.with_own_approver(approver);
+            }
+            let services = self.services.clone();
             let sandbox = sandbox::Sandbox::new(self.runtime.engine(), boundary, services, self.workspace(), limits)?;
             let (raw, store) = sandbox.execute(guest, &source, language.declarations()).await;
             sandbox::release(store, slot);

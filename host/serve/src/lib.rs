@@ -9,6 +9,7 @@
 //! the `airlock` library can serve its runtime the same way.
 
 mod answers;
+mod asking;
 mod caps;
 mod front;
 mod server;

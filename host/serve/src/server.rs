@@ -13,7 +13,7 @@ use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, ContentBlock,
     Implementation, InitializeResult, JsonObject, ListPromptsResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, Tool,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer};
@@ -25,7 +25,8 @@ use airlock::skills::{SaveRequest, stale_tools};
 use airlock::{Language, Limits, Runtime, Session, SessionStats};
 use tokio::sync::Semaphore;
 
-use crate::caps::ExecutionCaps;
+use crate::asking::{ChannelApprover, Event, ParkedExecutions, PeerApprover};
+use crate::caps::{Admitted, ExecutionCaps};
 
 /// How long `tools/list` waits for the upstream servers' tool lists, to
 /// name their tools in `execute_code`'s description.
@@ -46,6 +47,8 @@ pub struct CodeModeServer {
     caps: ExecutionCaps,
     /// This session's executions in flight.
     in_flight: Arc<Semaphore>,
+    /// Executions waiting for the client's human to answer an approval.
+    parked: ParkedExecutions,
 }
 
 impl CodeModeServer {
@@ -55,7 +58,14 @@ impl CodeModeServer {
     pub fn new(runtime: Runtime, session: Session) -> Self {
         let caps = ExecutionCaps::default();
         let in_flight = caps.session_slots();
-        CodeModeServer { runtime, session: Arc::new(session), language: Language::JavaScript, caps, in_flight }
+        CodeModeServer {
+            runtime,
+            session: Arc::new(session),
+            language: Language::JavaScript,
+            caps,
+            in_flight,
+            parked: ParkedExecutions::default(),
+        }
     }
 
     /// Caps its executions in flight at `caps`: the session's own limit,
@@ -120,22 +130,65 @@ impl CodeModeServer {
         catalog::tools(&self.server_lines().await, &self.skill_lines().await, self.runtime.limits(), self.language)
     }
 
-    async fn execute_code(&self, arguments: &JsonObject) -> CallToolResult {
+    /// What `execute_code`'s arguments ask to run, or the error to answer.
+    fn execution(&self, arguments: &JsonObject) -> Result<(String, Language, Limits), CallToolResult> {
         let Some(code) = arguments.get("code").and_then(Value::as_str) else {
-            return text_error("`code` (a string) is required");
+            return Err(text_error("`code` (a string) is required"));
         };
-        let language = match self.language_of(arguments) {
-            Ok(language) => language,
-            Err(error) => return error,
-        };
+        let language = self.language_of(arguments)?;
         let mut limits: Limits = self.runtime.limits().clone();
         if let Some(ms) = arguments.get("timeout_ms").and_then(Value::as_u64) {
             limits.timeout = limits.timeout.min(Duration::from_millis(ms.max(1)));
         }
-        match self.session.execute_with_limits(code, language, &limits).await {
+        Ok((code.to_string(), language, limits))
+    }
+
+    async fn execute_code(&self, arguments: &JsonObject) -> CallToolResult {
+        let (code, language, limits) = match self.execution(arguments) {
+            Ok(execution) => execution,
+            Err(error) => return error,
+        };
+        match self.session.execute_with_limits(&code, language, &limits).await {
             Ok(result) => tool_result(&result, self.session.stats()),
             Err(error) => text_error(format!("the execution could not run: {}", error.report())),
         }
+    }
+
+    /// `execute_code` for a client that can be asked about gated calls:
+    /// on protocol 2026-07-28 or later through an input-required result
+    /// (the execution waits, parked, for the retried call), before it with
+    /// `elicitation/create` during the call.
+    async fn execute_asking(
+        &self,
+        arguments: &JsonObject,
+        context: &RequestContext<RoleServer>,
+        admitted: Admitted,
+    ) -> CallToolResponse {
+        let (code, language, limits) = match self.execution(arguments) {
+            Ok(execution) => execution,
+            Err(error) => return error.into(),
+        };
+        let session = self.session.clone();
+        if context.protocol_version().is_some_and(|version| version < ProtocolVersion::V_2026_07_28) {
+            let approver = Arc::new(PeerApprover(context.peer.clone()));
+            let result = session.execute_with_approver(&code, language, &limits, approver).await;
+            return match result {
+                Ok(result) => tool_result(&result, session.stats()).into(),
+                Err(error) => text_error(format!("the execution could not run: {}", error.report())).into(),
+            };
+        }
+        let (events, driven) = tokio::sync::mpsc::channel(4);
+        let approver = Arc::new(ChannelApprover(events.clone()));
+        tokio::spawn(async move {
+            // Counted in flight until it ends, wherever it waits.
+            let _admitted = admitted;
+            let result = match session.execute_with_approver(&code, language, &limits, approver).await {
+                Ok(result) => tool_result(&result, session.stats()),
+                Err(error) => text_error(format!("the execution could not run: {}", error.report())),
+            };
+            let _ = events.send(Event::Done(result)).await;
+        });
+        self.parked.drive(driven).await
     }
 
     /// One line per skill, under a heading; empty without skills.
@@ -341,7 +394,7 @@ impl ServerHandler for CodeModeServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let arguments = request.arguments.unwrap_or_default();
         // Every tool's input schema holds as published: a misspelt
@@ -356,8 +409,24 @@ impl ServerHandler for CodeModeServer {
             return Err(McpError::invalid_params(error.message().to_string(), None));
         }
         let result = match request.name.as_ref() {
+            "execute_code" if request.request_state.is_some() => {
+                let state = request.request_state.as_deref().unwrap_or_default();
+                return match self.parked.resume(state, request.input_responses.as_ref()).await {
+                    Some(response) => Ok(response),
+                    None => Err(McpError::invalid_params(
+                        "no execution waits under this requestState (it finished, expired or belongs to another \
+                         session)",
+                        None,
+                    )),
+                };
+            }
             "execute_code" => {
-                let _admitted = self.caps.admit(&self.in_flight)?;
+                let admitted = self.caps.admit(&self.in_flight)?;
+                let can_ask = context.client_capabilities().is_some_and(|caps| caps.elicitation.is_some());
+                if can_ask {
+                    return Ok(self.execute_asking(&arguments, &context, admitted).await);
+                }
+                let _admitted = admitted;
                 self.execute_code(&arguments).await
             }
             "search_tools" => self.search_tools(&arguments).await,

@@ -7,6 +7,7 @@
     serve_client.py abandon URL COUNT
     serve_client.py cap URL MAX_SESSIONS
     serve_client.py busy URL
+    serve_client.py approve (stdio AIRLOCK_BINARY CONFIG_FILE | http URL)
 
 Over stdio it starts `AIRLOCK_BINARY serve --config CONFIG_FILE`; over HTTP it connects
 to a running `airlock serve --http` (with `Authorization: Bearer TOKEN` when given).
@@ -19,7 +20,9 @@ python` over stdio and runs a Python scenario. In `abandon` mode it opens COUNT 
 runs code in each and leaves without closing them (as a client that crashed would). In
 `cap` mode it holds MAX_SESSIONS sessions open, tries one more, and uses the ones it holds.
 In `busy` mode (a server with --max-executions-per-session 1 --max-executions 2) it starts
-slow executions until the limits refuse more. Exits non-zero if a session itself fails.
+slow executions until the limits refuse more. In `approve` mode the client answers
+elicitations (approving the message that says "hi", declining the rest) while code sends two
+messages through a gated tool. Exits non-zero if a session itself fails.
 """
 
 from __future__ import annotations
@@ -46,18 +49,18 @@ def text_of(result) -> str:
 
 
 @asynccontextmanager
-async def connect(argv: list[str]):
+async def connect(argv: list[str], **session_args):
     """A ClientSession over the transport `argv` names."""
     if argv[0] == "stdio":
         params = StdioServerParameters(command=argv[1], args=["serve", "--config", argv[2], *argv[3:]])
         async with stdio_client(params) as (read, write):
-            async with ClientSession(read, write) as session:
+            async with ClientSession(read, write, **session_args) as session:
                 yield session
     else:
         headers = {"Authorization": f"Bearer {argv[2]}"} if len(argv) > 2 else {}
         async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
             async with streamable_http_client(argv[1], http_client=http) as (read, write):
-                async with ClientSession(read, write) as session:
+                async with ClientSession(read, write, **session_args) as session:
                     yield session
 
 
@@ -370,7 +373,65 @@ async def busy(argv: list[str]) -> dict:
     return out
 
 
+async def approve(argv: list[str]) -> dict:
+    """Gated calls asked through the client, one approved and one declined:
+    once on a legacy session (`initialize`, asked with `elicitation/create`)
+    and once on a 2026-07-28 session (`server/discover`, asked with an
+    input-required result and a retried call)."""
+    from mcp import types
+    from mcp.client._input_required import run_input_required_driver
+
+    out: dict = {}
+    for handshake in ("legacy", "modern"):
+        asked: list[str] = []
+
+        async def answer(context, params) -> types.ElicitResult:
+            asked.append(params.message)
+            if '"text": "hi ' in params.message:
+                return types.ElicitResult(action="accept", content={"approve": True})
+            return types.ElicitResult(action="decline")
+
+        async with connect(argv[1:], elicitation_callback=answer) as session:
+            if handshake == "legacy":
+                protocol = str((await session.initialize()).protocol_version)
+            else:
+                await session.discover()
+                protocol = str(session._negotiated_version)
+            code = (
+                'import { getCustomer, sendMessage } from "./servers/customers";\n'
+                "const anna = await getCustomer({ id: 2 });\n"
+                "const sent = await sendMessage({ to: anna.email, text: `hi ${anna.full_name}` });\n"
+                "console.log(sent.delivered, sent.to);\n"
+                "try {\n"
+                '  await sendMessage({ to: anna.email, text: "second message" });\n'
+                "} catch (e) { console.log(e.kind, e.message); }"
+            )
+            arguments = {"code": code}
+            first = await session.call_tool("execute_code", arguments, allow_input_required=True)
+
+            async def retry(responses, state):
+                return await session.call_tool(
+                    "execute_code", arguments, allow_input_required=True, input_responses=responses, request_state=state
+                )
+
+            async def dispatch(key, request):
+                return await answer(None, request.params)
+
+            # As the SDK's high-level client drives input-required rounds.
+            final = (
+                await run_input_required_driver(first, dispatch=dispatch, retry=retry)
+                if isinstance(first, types.InputRequiredResult)
+                else first
+            )
+            result = {"text": text_of(final), "is_error": bool(final.is_error)}
+        out[handshake] = {"result": result, "asked": asked, "protocol": protocol}
+    return out
+
+
 async def main(argv: list[str]) -> None:
+    if argv[0] == "approve":
+        print(json.dumps(await approve(argv)))
+        return
     if argv[0] == "drain":
         print(json.dumps(await drain(argv)))
         return

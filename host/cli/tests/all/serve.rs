@@ -339,3 +339,49 @@ fn python_code_through_serve_with_python_as_the_default_language() {
         .collect();
     assert_eq!(languages, [&["python"; 11][..], &["javascript"]].concat(), "{text}");
 }
+
+/// A gated call through `airlock serve`, asked of the human through the
+/// official Python client's elicitation callback: approved, the customers
+/// server receives it (its inbox, server-side); declined, it receives
+/// nothing and the code catches `denied`.
+fn gated_calls_are_asked_of_the_client(transport: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let approvals = json!({"approvals": {"require": [{"tools": "customers.send_message"}]}});
+    let config = servers_config(dir.path(), &["customers"], approvals);
+    let seen = if transport == "http" {
+        let (mut server, url) = serve_http(&config, &[]);
+        let seen = python_client(&["approve", "http", &url]).0;
+        let _ = server.kill();
+        let _ = server.wait();
+        seen
+    } else {
+        python_client(&["approve", "stdio", env!("CARGO_BIN_EXE_airlock"), config.to_str().unwrap()]).0
+    };
+    for (handshake, protocol) in [("legacy", "2025-11-25"), ("modern", "2026-07-28")] {
+        let seen = &seen[handshake];
+        assert_eq!(seen["protocol"], protocol, "{seen}");
+        assert_eq!(seen["result"]["is_error"], false, "{seen}");
+        let printed = seen["result"]["text"].as_str().unwrap();
+        let lines: Vec<&str> = printed.lines().collect();
+        assert!(lines[0].starts_with("true [EMAIL_"), "{handshake}: {printed}");
+        assert!(lines[1].starts_with("denied customers.send_message was declined"), "{handshake}: {printed}");
+        let asked: Vec<&str> = seen["asked"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+        assert_eq!(asked.len(), 2, "{handshake}: {asked:?}");
+        // The human sees the call with tokens, never the address.
+        assert!(asked[0].contains("customers.send_message") && asked[0].contains("[EMAIL_"), "{}", asked[0]);
+        assert!(!asked[0].contains('@'), "{}", asked[0]);
+    }
+    // Only the approved calls reached the server, with the real address.
+    let approved = json!({"to": "anna.2@example.com", "text": "hi Anna Smirnova"});
+    assert_eq!(customers_inbox(dir.path()), [approved.clone(), approved]);
+}
+
+#[test]
+fn gated_calls_are_asked_of_a_python_sdk_client_over_http() {
+    gated_calls_are_asked_of_the_client("http");
+}
+
+#[test]
+fn gated_calls_are_asked_of_a_python_sdk_client_over_stdio() {
+    gated_calls_are_asked_of_the_client("stdio");
+}
