@@ -46,10 +46,11 @@ impl ApprovalSettings {
         self.require.iter().find(|rule| rule.matches(server, tool, annotations))
     }
 
-    /// Checks each rule; the error names the rule's index and what is wrong.
-    pub fn validate(&self) -> Result<(), (usize, String)> {
+    /// Checks each rule; the error is the rule's field path in the
+    /// configuration (`airlock.approvals.require[1]`) and what is wrong.
+    pub fn validate(&self) -> Result<(), (String, String)> {
         for (index, rule) in self.require.iter().enumerate() {
-            rule.validate().map_err(|message| (index, message))?;
+            rule.validate().map_err(|message| (format!("airlock.approvals.require[{index}]"), message))?;
         }
         Ok(())
     }
@@ -75,7 +76,8 @@ pub struct ApprovalRule {
 impl ApprovalRule {
     /// Whether the rule gates a call of `server.tool`.
     pub fn matches(&self, server: &str, tool: &str, annotations: Option<&ToolAnnotations>) -> bool {
-        let hints = annotations.cloned().unwrap_or_default();
+        let none = ToolAnnotations::default();
+        let hints = annotations.unwrap_or(&none);
         self.tools.as_deref().is_none_or(|pattern| matches_pattern(pattern, server, tool))
             && self.destructive.is_none_or(|wanted| hints.destructive() == wanted)
             && self.read_only.is_none_or(|wanted| hints.read_only() == wanted)
@@ -256,8 +258,8 @@ mod tests {
         let settings = |rules: serde_json::Value| -> ApprovalSettings {
             serde_json::from_value(serde_json::json!({"require": rules})).unwrap()
         };
-        let (index, message) = settings(serde_json::json!([{"tools": "a.b"}, {}])).validate().unwrap_err();
-        assert_eq!(index, 1);
+        let (field, message) = settings(serde_json::json!([{"tools": "a.b"}, {}])).validate().unwrap_err();
+        assert_eq!(field, "airlock.approvals.require[1]");
         assert!(message.contains("needs `tools`"), "{message}");
         let (_, message) = settings(serde_json::json!([{"tools": "delete_record"}])).validate().unwrap_err();
         assert!(message.contains("server.tool"), "{message}");

@@ -335,10 +335,7 @@ impl Boundary {
             return None;
         }
         let listing = self.tools.listing(server).await.ok();
-        let annotations = listing
-            .as_ref()
-            .and_then(|l| l.definitions.iter().find(|d| d.name == tool))
-            .and_then(|d| d.annotations.as_ref());
+        let annotations = listing.as_ref().and_then(|l| l.definition(tool)).and_then(|d| d.annotations.as_ref());
         let rule = self.approvals.gate(server, tool, annotations)?;
         let qualified = format!("{server}.{tool}");
         if self.allowed.lock().unwrap_or_else(PoisonError::into_inner).contains(&qualified) {
@@ -414,19 +411,15 @@ impl Boundary {
     /// Calls a tool: detokenizes and checks the arguments on the way out,
     /// tokenizes the result on the way in.
     pub(crate) async fn call(&self, server: &str, tool: &str, arguments: Value) -> Result<Value, ToolError> {
-        let started = Instant::now();
-        if let Some(denied) = self.approve(server, tool, &arguments).await {
-            let outcome = Err(denied);
-            self.metrics.tool_call(server, "denied", started.elapsed());
-            if let Some(audit) = &self.audit {
-                audit_tool_call(audit, server, tool, &outcome, started.elapsed(), Flow::default());
-            }
-            return outcome;
-        }
-        let started = Instant::now();
-        let (outcome, flow) = match &self.pii {
-            None => (self.tools.call(server, tool, arguments).await, Flow::default()),
-            Some(pii) => match pii.outbound(server, tool, arguments) {
+        let asked = Instant::now();
+        let declined = self.approve(server, tool, &arguments).await;
+        // A call that runs is timed from here: the human's wait is not its
+        // time. A declined one is timed with the wait.
+        let started = if declined.is_some() { asked } else { Instant::now() };
+        let (outcome, flow) = match (declined, &self.pii) {
+            (Some(declined), _) => (Err(declined), Flow::default()),
+            (None, None) => (self.tools.call(server, tool, arguments).await, Flow::default()),
+            (None, Some(pii)) => match pii.outbound(server, tool, arguments) {
                 (Ok(arguments), flow) => (pii.inbound(self.tools.call(server, tool, arguments).await), flow),
                 (Err(denied), flow) => (Err(denied), flow),
             },

@@ -321,11 +321,7 @@ impl Config {
                 return Err(error(at(".headers"), "`headers` belong to HTTP servers (with `url`)"));
             }
         }
-        self.airlock.approvals.validate().map_err(|(index, message)| ConfigError {
-            file: None,
-            field: format!("airlock.approvals.require[{index}]"),
-            message,
-        })?;
+        self.airlock.approvals.validate().map_err(|(field, message)| ConfigError { file: None, field, message })?;
         self.validate_pii()
     }
 

@@ -239,9 +239,7 @@ impl RuntimeBuilder {
     /// must name one that exists: a typo would leave calls ungated.
     fn check_approvals(&self) -> Result<(), Error> {
         let error = |field: String, message: String| Error::Config(ConfigError { file: None, field, message });
-        self.approvals
-            .validate()
-            .map_err(|(index, message)| error(format!("airlock.approvals.require[{index}]"), message))?;
+        self.approvals.validate().map_err(|(field, message)| error(field, message))?;
         let servers = self.tools.servers();
         for (index, rule) in self.approvals.require.iter().enumerate() {
             if let Some(server) = rule.named_server()

@@ -299,18 +299,16 @@ impl Session {
     ) -> Result<ExecutionResult, Error> {
         let limits = self.runtime.limits().clone();
         let slot = self.runtime.slot().await?;
-        let boundary = self.boundary.for_execution();
-        let waiting = boundary.clone();
-        let services = self.services.clone();
+        let (boundary, services) = (self.boundary.for_execution(), self.services.clone());
         let mut sandbox = sandbox::Sandbox::new(self.runtime.engine(), boundary, services, self.workspace(), &limits)?;
         let input = input.to_string();
+        let deadline = sandbox.deadline();
         let store = &mut sandbox.store;
         let run = async {
             let returned = sandbox::call_run(pre, store, input).await?;
             Ok(returned.map_err(|message| ExecutionError::Exception { name: "Error".into(), message, stack: None }))
         };
-        let finished =
-            sandbox::within_deadline(std::time::Instant::now(), limits.timeout, || waiting.waited(), run).await;
+        let finished = deadline.run(run).await;
         let (raw, store) = sandbox.finish(finished);
         sandbox::release(store, slot);
         let result = self.boundary.output(raw.into_result());

@@ -185,6 +185,12 @@ impl Listing {
         Listing { definitions: Arc::new(definitions), digest, tool_digests: Arc::default() }
     }
 
+    /// The definition of `tool`, if the listing has it.
+    pub fn definition(&self, tool: &str) -> Option<&ToolDefinition> {
+        let at = self.definitions.binary_search_by(|d| d.name.as_str().cmp(tool)).ok()?;
+        self.definitions.get(at)
+    }
+
     /// The SHA-256 of `tool`'s input and output schemas (what a skill
     /// records), if the listing has that tool.
     pub fn tool_digest(&self, tool: &str) -> Option<&str> {

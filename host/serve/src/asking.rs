@@ -121,14 +121,13 @@ struct Parked {
 #[derive(Clone)]
 pub(crate) struct ParkedExecutions(Arc<Mutex<HashMap<String, Parked>>>);
 
-impl Default for ParkedExecutions {
-    fn default() -> Self {
+impl ParkedExecutions {
+    /// The process's one map.
+    pub(crate) fn of_process() -> Self {
         static PROCESS: std::sync::OnceLock<ParkedExecutions> = std::sync::OnceLock::new();
         PROCESS.get_or_init(|| ParkedExecutions(Arc::default())).clone()
     }
-}
 
-impl ParkedExecutions {
     /// Waits for the execution behind `events` to finish, or to ask: then
     /// parks it and answers with the question.
     pub(crate) async fn drive(&self, mut events: mpsc::Receiver<Event>) -> CallToolResponse {

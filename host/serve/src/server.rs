@@ -64,7 +64,7 @@ impl CodeModeServer {
             language: Language::JavaScript,
             caps,
             in_flight,
-            parked: ParkedExecutions::default(),
+            parked: ParkedExecutions::of_process(),
         }
     }
 
@@ -148,10 +148,7 @@ impl CodeModeServer {
             Ok(execution) => execution,
             Err(error) => return error,
         };
-        match self.session.execute_with_limits(&code, language, &limits).await {
-            Ok(result) => tool_result(&result, self.session.stats()),
-            Err(error) => text_error(format!("the execution could not run: {}", error.report())),
-        }
+        answer(self.session.execute_with_limits(&code, language, &limits).await, &self.session)
     }
 
     /// `execute_code` for a client that can be asked about gated calls:
@@ -171,21 +168,14 @@ impl CodeModeServer {
         let session = self.session.clone();
         if context.protocol_version().is_some_and(|version| version < ProtocolVersion::V_2026_07_28) {
             let approver = Arc::new(PeerApprover(context.peer.clone()));
-            let result = session.execute_with_approver(&code, language, &limits, approver).await;
-            return match result {
-                Ok(result) => tool_result(&result, session.stats()).into(),
-                Err(error) => text_error(format!("the execution could not run: {}", error.report())).into(),
-            };
+            return answer(session.execute_with_approver(&code, language, &limits, approver).await, &session).into();
         }
         let (events, driven) = tokio::sync::mpsc::channel(4);
         let approver = Arc::new(ChannelApprover(events.clone()));
         tokio::spawn(async move {
             // Counted in flight until it ends, wherever it waits.
             let _admitted = admitted;
-            let result = match session.execute_with_approver(&code, language, &limits, approver).await {
-                Ok(result) => tool_result(&result, session.stats()),
-                Err(error) => text_error(format!("the execution could not run: {}", error.report())),
-            };
+            let result = answer(session.execute_with_approver(&code, language, &limits, approver).await, &session);
             let _ = events.send(Event::Done(result)).await;
         });
         self.parked.drive(driven).await
@@ -323,6 +313,14 @@ impl CodeModeServer {
             Err(error) => return error,
         };
         CallToolResult::success(vec![ContentBlock::text(declarations)])
+    }
+}
+
+/// What `execute_code` answers for an execution of `session`.
+fn answer(result: Result<ExecutionResult, airlock::Error>, session: &Session) -> CallToolResult {
+    match result {
+        Ok(result) => tool_result(&result, session.stats()),
+        Err(error) => text_error(format!("the execution could not run: {}", error.report())),
     }
 }
 

@@ -269,23 +269,30 @@ pub(crate) type Finished = Result<wasmtime::Result<Result<String, ExecutionError
 #[derive(Debug)]
 pub(crate) struct TimedOut;
 
-/// Runs `run` until it finishes or `timeout` has passed since `started`,
-/// not counting the time the execution spent waiting for approvals (read
-/// from `waited` each time the deadline comes).
-pub(crate) async fn within_deadline<T>(
+/// An execution's wall-clock deadline: `timeout` after it started, moved
+/// by the time it spent waiting for approvals (read from its boundary each
+/// time the deadline comes).
+pub(crate) struct Deadline {
     started: Instant,
     timeout: Duration,
-    waited: impl Fn() -> Duration,
-    run: impl Future<Output = T>,
-) -> Result<T, TimedOut> {
-    let mut run = std::pin::pin!(run);
-    loop {
-        let deadline = tokio::time::Instant::from_std(started + timeout + waited());
-        match tokio::time::timeout_at(deadline, &mut run).await {
-            Ok(output) => return Ok(output),
-            // An approval answered meanwhile moved the deadline.
-            Err(_) if Instant::now() < started + timeout + waited() => continue,
-            Err(_) => return Err(TimedOut),
+    boundary: Boundary,
+}
+
+impl Deadline {
+    fn at(&self) -> Instant {
+        self.started + self.timeout + self.boundary.waited()
+    }
+
+    /// Runs `run` until it finishes or the deadline passes.
+    pub(crate) async fn run<T>(&self, run: impl Future<Output = T>) -> Result<T, TimedOut> {
+        let mut run = std::pin::pin!(run);
+        loop {
+            match tokio::time::timeout_at(tokio::time::Instant::from_std(self.at()), &mut run).await {
+                Ok(output) => return Ok(output),
+                // An approval answered meanwhile moved the deadline.
+                Err(_) if Instant::now() < self.at() => continue,
+                Err(_) => return Err(TimedOut),
+            }
         }
     }
 }
@@ -319,8 +326,7 @@ impl Sandbox {
         style: DeclarationStyle,
     ) -> (RawOutcome, Store<StoreState>) {
         self.store.data_mut().style = style;
-        let (timeout, started) = (self.limits.timeout, self.started);
-        let waiting = self.store.data().boundary.clone();
+        let deadline = self.deadline();
         let store = &mut self.store;
         let run = async {
             let agent = pre.instantiate_async(&mut *store).await?;
@@ -331,8 +337,13 @@ impl Sandbox {
                 stack: thrown.stack,
             }))
         };
-        let finished = within_deadline(started, timeout, || waiting.waited(), run).await;
+        let finished = deadline.run(run).await;
         self.finish(finished)
+    }
+
+    /// The execution's deadline, to run its guest call under.
+    pub(crate) fn deadline(&self) -> Deadline {
+        Deadline { started: self.started, timeout: self.limits.timeout, boundary: self.store.data().boundary.clone() }
     }
 
     /// Shapes how the guest call ended into an outcome with stats, and

@@ -45,7 +45,7 @@ pub async fn stale_tools(manifest: &SkillManifest, registry: &ToolRegistry) -> V
 async fn legacy_digest(registry: &ToolRegistry, qualified: &str) -> Option<String> {
     let (server, tool) = qualified.split_once('.')?;
     let listing = registry.listing(server).await.ok()?;
-    let definition = listing.definitions.iter().find(|definition| definition.name == tool)?;
+    let definition = listing.definition(tool)?;
     Some(crate::tool::legacy_tool_schema_digest(definition))
 }
 

@@ -229,7 +229,7 @@ impl Upstream {
     async fn call(&self, tool: &str, arguments: Value) -> Result<Value, ToolError> {
         let connection = self.connection().await?;
         let tools = self.tools_on(&connection).await?;
-        if tools.listing.definitions.binary_search_by(|d| d.name.as_str().cmp(tool)).is_err() {
+        if tools.listing.definition(tool).is_none() {
             return Err(ToolError::NotFound(format!("server '{}' has no tool '{tool}'", self.name)));
         }
         tools.validators.check(tool, &arguments)?;

@@ -60,9 +60,12 @@ fn crm(received: &Received) -> RuntimeBuilder {
         )
 }
 
+/// The approvals asked about, in order.
+type Seen = Arc<Mutex<Vec<ApprovalRequest>>>;
+
 /// An approver that answers `decide` and keeps every request it saw.
 fn approver(
-    seen: &Arc<Mutex<Vec<ApprovalRequest>>>,
+    seen: &Seen,
     decide: impl Fn(&ApprovalRequest) -> Decision + Send + Sync + 'static,
 ) -> impl airlock::Approver + 'static {
     let seen = seen.clone();
@@ -73,19 +76,31 @@ fn approver(
     }
 }
 
-#[tokio::test]
-async fn a_destructive_call_waits_for_approval_and_a_decline_is_a_catchable_denied_error() {
-    let received = Received::default();
-    let seen = Arc::new(Mutex::new(Vec::new()));
+/// The [`crm`] runtime gating the calls `require` names, with an
+/// [`approver`] answering `decide`; what the tools received and what the
+/// approver was asked.
+async fn gated(
+    require: Value,
+    decide: impl Fn(&ApprovalRequest) -> Decision + Send + Sync + 'static,
+) -> (Runtime, Received, Seen) {
+    let (received, seen) = (Received::default(), Seen::default());
     let runtime = crm(&received)
-        .approvals(rules(json!({"require": [{"destructive": true}]})))
-        .approver(approver(&seen, |request| match request.arguments["id"].as_i64() {
-            Some(1) => Decision::Approve,
-            _ => Decision::Decline { reason: Some("not that one".into()) },
-        }))
+        .approvals(rules(json!({ "require": require })))
+        .approver(approver(&seen, decide))
         .build()
         .await
         .unwrap();
+    (runtime, received, seen)
+}
+
+#[tokio::test]
+async fn a_destructive_call_waits_for_approval_and_a_decline_is_a_catchable_denied_error() {
+    let (runtime, received, seen) =
+        gated(json!([{"destructive": true}]), |request| match request.arguments["id"].as_i64() {
+            Some(1) => Decision::Approve,
+            _ => Decision::Decline { reason: Some("not that one".into()) },
+        })
+        .await;
     let code = r#"
         import { callTool, ToolError } from "airlock";
         console.log(JSON.stringify(await callTool("crm", "delete_customer", { id: 1 })));
@@ -114,14 +129,7 @@ async fn a_destructive_call_waits_for_approval_and_a_decline_is_a_catchable_deni
 
 #[tokio::test]
 async fn the_human_sees_tokens_and_the_tool_receives_the_real_value() {
-    let received = Received::default();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let runtime = crm(&received)
-        .approvals(rules(json!({"require": [{"tools": "mail.*"}]})))
-        .approver(approver(&seen, |_| Decision::Approve))
-        .build()
-        .await
-        .unwrap();
+    let (runtime, received, seen) = gated(json!([{"tools": "mail.*"}]), |_| Decision::Approve).await;
     let code = r#"
         import { callTool } from "airlock";
         const customer = await callTool("crm", "find_customer", { id: 7 });
@@ -182,14 +190,8 @@ async fn a_gated_call_in_promise_all_waits_alone() {
 
 #[tokio::test]
 async fn allowed_for_the_session_is_not_asked_again_in_that_session_only() {
-    let received = Received::default();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let runtime = crm(&received)
-        .approvals(rules(json!({"require": [{"tools": "crm.delete_customer"}]})))
-        .approver(approver(&seen, |_| Decision::AllowForSession))
-        .build()
-        .await
-        .unwrap();
+    let (runtime, received, seen) =
+        gated(json!([{"tools": "crm.delete_customer"}]), |_| Decision::AllowForSession).await;
     let code = r#"
         import { callTool } from "airlock";
         await callTool("crm", "delete_customer", { id: 1 });
@@ -206,17 +208,11 @@ async fn allowed_for_the_session_is_not_asked_again_in_that_session_only() {
 
 #[tokio::test]
 async fn python_code_is_gated_too_and_with_no_approver_the_call_is_declined() {
-    let received = Received::default();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let settings = rules(json!({"require": [{"read_only": false}]}));
-    let runtime = crm(&received)
-        .approvals(settings.clone())
-        .approver(approver(&seen, |request| {
-            if request.arguments["id"] == 1 { Decision::Approve } else { Decision::Decline { reason: None } }
-        }))
-        .build()
-        .await
-        .unwrap();
+    let require = json!([{"read_only": false}]);
+    let (runtime, received, _) = gated(require.clone(), |request| {
+        if request.arguments["id"] == 1 { Decision::Approve } else { Decision::Decline { reason: None } }
+    })
+    .await;
     let code = "from servers import crm\n\
                 print(crm.delete_customer(id=1))\n\
                 try:\n    crm.delete_customer(id=2)\nexcept ToolError as e:\n    print(e.kind, e.message)\n\
@@ -227,7 +223,7 @@ async fn python_code_is_gated_too_and_with_no_approver_the_call_is_declined() {
     assert_eq!(received.of("delete_customer"), [json!({"id": 1})]);
 
     // No approver: the gated call is declined, and says why.
-    let unasked = crm(&Received::default()).approvals(settings).build().await.unwrap();
+    let unasked = crm(&Received::default()).approvals(rules(json!({ "require": require }))).build().await.unwrap();
     let code = r#"
         import { callTool } from "airlock";
         try { await callTool("crm", "delete_customer", { id: 1 }) } catch (e) { console.log(e.kind, e.message) }"#;
@@ -247,7 +243,7 @@ async fn a_session_approver_replaces_the_runtimes() {
     let runtime: Runtime =
         crm(&received).approvals(rules(json!({"require": [{"tools": "crm.delete_*"}]}))).build().await.unwrap();
     let session = runtime.session().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen = Seen::default();
     session.set_approver(Arc::new(approver(&seen, |_| Decision::Approve)));
     let code = r#"import { callTool } from "airlock"; await callTool("crm", "delete_customer", { id: 3 });"#;
     assert_ok(&run_in(&session, code, Language::JavaScript, &Limits::default()).await);
@@ -300,7 +296,7 @@ async fn requests_and_decisions_are_audited_in_the_chain_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
     let log = Arc::new(airlock::AuditLog::open(&path).unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen = Seen::default();
     let runtime = crm(&Received::default())
         .audit(log.clone())
         .approvals(rules(json!({"require": [{"tools": "crm.delete_customer"}]})))
