@@ -182,6 +182,11 @@ pub enum Decision {
         /// Why, shown to the code.
         reason: Option<String>,
     },
+    /// Ask later: the execution stops here and is stored; its result is
+    /// [`crate::ExecutionResult::paused`], and [`crate::Session::resume`]
+    /// continues it with the decision (an approver whose human is not
+    /// reachable now, such as a client that cannot be asked mid-call).
+    Pause,
 }
 
 impl Decision {
@@ -191,6 +196,7 @@ impl Decision {
             Decision::Approve => "approved",
             Decision::AllowForSession => "allowed_for_session",
             Decision::Decline { .. } => "declined",
+            Decision::Pause => "paused",
         }
     }
 }

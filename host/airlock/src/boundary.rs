@@ -16,6 +16,7 @@ use crate::approval::{ApprovalRequest, ApprovalSettings, Approver, Decision};
 use crate::audit::AuditLog;
 use crate::config::ConfigError;
 use crate::digest::sha256_hex;
+use crate::durable::tape::{Recorder, Step};
 use crate::error::Error;
 use crate::execution::{ExecutionError, ExecutionResult};
 use crate::metrics::Metrics;
@@ -240,6 +241,17 @@ pub(crate) struct Boundary {
     /// Time this execution spent waiting for humans: its deadline moves
     /// by as much, since waiting is not execution time.
     waited: Arc<Mutex<WaitClock>>,
+    /// This execution's tape: what the guest was answered, or the journal
+    /// it replays.
+    recorder: Recorder,
+}
+
+/// Whether a gated call may go ahead.
+enum Gate {
+    Go,
+    Declined(ToolError),
+    /// The approver deferred the question: the execution pauses.
+    Paused,
 }
 
 /// Wall time during which at least one approval of an execution was
@@ -293,13 +305,54 @@ impl Boundary {
             approver: Arc::default(),
             allowed: Arc::default(),
             waited: Arc::default(),
+            recorder: Recorder::default(),
         }
     }
 
     /// The boundary one execution uses: the session's, with its own count
     /// of time spent waiting for approvals.
     pub(crate) fn for_execution(&self) -> Boundary {
-        Boundary { waited: Arc::default(), ..self.clone() }
+        Boundary { waited: Arc::default(), recorder: Recorder::default(), ..self.clone() }
+    }
+
+    /// This execution answers from `recorder`'s journal before it goes live.
+    pub(crate) fn with_recorder(self, recorder: Recorder) -> Boundary {
+        Boundary { recorder, ..self }
+    }
+
+    /// This execution's tape.
+    pub(crate) fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    /// A boundary whose vault holds `entries` (a paused execution's, when
+    /// it is resumed away from the session that paused it).
+    pub(crate) fn with_vault(self, entries: &[crate::pii::VaultEntry]) -> Boundary {
+        let pii = self.pii.as_ref().map(|guard| {
+            Arc::new(PiiGuard {
+                engine: guard.engine.clone(),
+                vault: Mutex::new(Vault::restore(entries)),
+                counted: Mutex::default(),
+            })
+        });
+        Boundary { pii, ..self }
+    }
+
+    /// Whether this session's vault has minted no token yet.
+    pub(crate) fn vault_is_empty(&self) -> bool {
+        self.pii.as_ref().is_none_or(|pii| pii.vault().is_empty())
+    }
+
+    /// Puts `entries` in this session's vault (which must be empty).
+    pub(crate) fn adopt_vault(&self, entries: &[crate::pii::VaultEntry]) {
+        if let Some(pii) = &self.pii {
+            *pii.vault() = Vault::restore(entries);
+        }
+    }
+
+    /// The session vault's entries, to seal beside a journal.
+    pub(crate) fn vault_entries(&self) -> Option<Vec<crate::pii::VaultEntry>> {
+        self.pii.as_ref().map(|pii| pii.vault().export())
     }
 
     /// This boundary asks `approver`, not the session's.
@@ -307,10 +360,10 @@ impl Boundary {
         Boundary { approver: Arc::new(Mutex::new(Some(approver))), ..self }
     }
 
-    /// How long this execution has waited for humans so far, the wait
-    /// going on now included.
+    /// How long of this execution so far was not execution time: waits
+    /// for humans (the one going on now included), and replaying a journal.
     pub(crate) fn waited(&self) -> Duration {
-        self.waited.lock().unwrap_or_else(PoisonError::into_inner).waited()
+        self.waited.lock().unwrap_or_else(PoisonError::into_inner).waited() + self.recorder.replay_time()
     }
 
     /// Gates the calls `approvals` names, asking `approver`.
@@ -328,18 +381,27 @@ impl Boundary {
         *self.approver.lock().unwrap_or_else(PoisonError::into_inner) = Some(approver);
     }
 
-    /// `None` when the call may go ahead; else the `denied` error the code
-    /// gets. `arguments` are as the code wrote them (tokens, not values).
-    async fn approve(&self, server: &str, tool: &str, arguments: &Value) -> Option<ToolError> {
+    /// Whether call `index` (in call order) may go ahead; `decided` is the
+    /// human's answer when one was given before (a resumed execution).
+    /// `arguments` are as the code wrote them (tokens, not values), and
+    /// `text` is their JSON text as the guest sent it.
+    async fn approve(
+        &self,
+        index: u32,
+        server: &str,
+        tool: &str,
+        (arguments, text): (&Value, &str),
+        decided: Option<Decision>,
+    ) -> Gate {
         if self.approvals.require.is_empty() {
-            return None;
+            return Gate::Go;
         }
         let listing = self.tools.listing(server).await.ok();
         let annotations = listing.as_ref().and_then(|l| l.definition(tool)).and_then(|d| d.annotations.as_ref());
-        let rule = self.approvals.gate(server, tool, annotations)?;
+        let Some(rule) = self.approvals.gate(server, tool, annotations) else { return Gate::Go };
         let qualified = format!("{server}.{tool}");
         if self.allowed.lock().unwrap_or_else(PoisonError::into_inner).contains(&qualified) {
-            return None;
+            return Gate::Go;
         }
         let request = ApprovalRequest {
             server: server.to_string(),
@@ -348,38 +410,48 @@ impl Boundary {
             rule: rule.describe(),
             session_allowance: self.approvals.allow_for_session,
         };
-        let approver = self.approver.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        let Some(approver) = approver else {
-            self.record_approval(&request, "unasked", None);
-            return Some(ToolError::Denied(format!(
-                "calling {qualified} needs a human's approval (airlock.approvals: {}), and there is no one to ask",
-                request.rule
-            )));
+        let decision = match decided {
+            Some(decision) => decision,
+            None => {
+                let approver = self.approver.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                let Some(approver) = approver else {
+                    self.record_approval(&request, "unasked", None);
+                    return Gate::Declined(ToolError::Denied(format!(
+                        "calling {qualified} needs a human's approval (airlock.approvals: {}), and there is no one to ask",
+                        request.rule
+                    )));
+                };
+                self.metrics.approval_asked();
+                if let Some(audit) = &self.audit {
+                    audit.record("approval_requested", json!({"server": server, "tool": tool, "rule": request.rule}));
+                }
+                self.waited.lock().unwrap_or_else(PoisonError::into_inner).start();
+                let decision = approver.decide(&request).await;
+                self.waited.lock().unwrap_or_else(PoisonError::into_inner).stop();
+                decision
+            }
         };
-        self.metrics.approval_asked();
-        if let Some(audit) = &self.audit {
-            audit.record("approval_requested", json!({"server": server, "tool": tool, "rule": request.rule}));
-        }
-        self.waited.lock().unwrap_or_else(PoisonError::into_inner).start();
-        let decision = approver.decide(&request).await;
-        self.waited.lock().unwrap_or_else(PoisonError::into_inner).stop();
         let reason = match &decision {
             Decision::Decline { reason } => reason.clone(),
             _ => None,
         };
         self.record_approval(&request, decision.outcome(), reason.as_deref());
         match decision {
-            Decision::Approve => None,
+            Decision::Approve => Gate::Go,
             Decision::AllowForSession => {
                 if self.approvals.allow_for_session {
                     self.allowed.lock().unwrap_or_else(PoisonError::into_inner).insert(qualified);
                 }
-                None
+                Gate::Go
             }
-            Decision::Decline { reason } => Some(ToolError::Denied(match reason {
+            Decision::Decline { reason } => Gate::Declined(ToolError::Denied(match reason {
                 Some(reason) => format!("{qualified} was declined: {reason}"),
                 None => format!("{qualified} was declined"),
             })),
+            Decision::Pause => {
+                self.recorder.pause(index, server, tool, text, request.rule);
+                Gate::Paused
+            }
         }
     }
 
@@ -399,27 +471,81 @@ impl Boundary {
         &self.tools
     }
 
-    /// Calls a tool with arguments as the guest wrote them (JSON text).
-    pub(crate) async fn call_json(&self, server: &str, tool: &str, arguments: &str) -> Result<Value, ToolError> {
-        let arguments = match serde_json::from_str::<Value>(arguments) {
+    /// The place in call order of the guest's next call: claim it when
+    /// the guest makes the call, before awaiting it.
+    pub(crate) fn claim(&self) -> u32 {
+        self.recorder.claim()
+    }
+
+    /// Calls a tool with arguments as the guest wrote them (JSON text), as
+    /// call `index` of the execution; the result is JSON text too. The
+    /// answer is recorded on the execution's tape, or, on a replay, taken
+    /// from it. A call that paused or diverged the execution gets an
+    /// error the guest never sees: the host ends the execution (check
+    /// [`Boundary::halted`]).
+    pub(crate) async fn call_json(
+        &self,
+        index: u32,
+        server: &str,
+        tool: &str,
+        arguments: &str,
+    ) -> Result<String, ToolError> {
+        let decided = match self.recorder.step(index, server, tool, arguments) {
+            Step::Replayed(outcome) => return outcome,
+            Step::Diverged => return Err(ToolError::Denied("the replay diverged".into())),
+            Step::Decided(decision) => decision,
+            Step::Live => None,
+        };
+        let value = match serde_json::from_str::<Value>(arguments) {
             Ok(value) => value,
             Err(e) => return Err(ToolError::InvalidArguments(format!("arguments are not valid JSON: {e}"))),
         };
-        self.call(server, tool, arguments).await
+        let outcome = match self.call_as(index, server, tool, (value, arguments), decided).await {
+            Some(outcome) => outcome.map(|value| value.to_string()),
+            None => return Err(ToolError::Denied("the execution paused for approval".into())),
+        };
+        self.recorder.record(index, server, tool, arguments, &outcome);
+        outcome
+    }
+
+    /// Whether the host must end the execution now: a call paused it, or
+    /// its replay diverged.
+    pub(crate) fn halted(&self) -> bool {
+        self.recorder.paused() || self.recorder.diverged().is_some()
     }
 
     /// Calls a tool: detokenizes and checks the arguments on the way out,
     /// tokenizes the result on the way in.
+    #[cfg(test)]
     pub(crate) async fn call(&self, server: &str, tool: &str, arguments: Value) -> Result<Value, ToolError> {
+        let index = self.claim();
+        let text = arguments.to_string();
+        self.call_as(index, server, tool, (arguments, &text), None)
+            .await
+            .unwrap_or_else(|| Err(ToolError::Denied("the execution paused for approval".into())))
+    }
+
+    /// Call `index`, approved (with `decided`, when a human already
+    /// answered), checked and tokenized; `None` when it paused the
+    /// execution.
+    async fn call_as(
+        &self,
+        index: u32,
+        server: &str,
+        tool: &str,
+        (arguments, text): (Value, &str),
+        decided: Option<Decision>,
+    ) -> Option<Result<Value, ToolError>> {
         let asked = Instant::now();
-        let declined = self.approve(server, tool, &arguments).await;
+        let gate = self.approve(index, server, tool, (&arguments, text), decided).await;
         // A call that runs is timed from here: the human's wait is not its
         // time. A declined one is timed with the wait.
-        let started = if declined.is_some() { asked } else { Instant::now() };
-        let (outcome, flow) = match (declined, &self.pii) {
-            (Some(declined), _) => (Err(declined), Flow::default()),
-            (None, None) => (self.tools.call(server, tool, arguments).await, Flow::default()),
-            (None, Some(pii)) => match pii.outbound(server, tool, arguments) {
+        let started = if matches!(gate, Gate::Go) { Instant::now() } else { asked };
+        let (outcome, flow) = match (gate, &self.pii) {
+            (Gate::Paused, _) => return None,
+            (Gate::Declined(declined), _) => (Err(declined), Flow::default()),
+            (Gate::Go, None) => (self.tools.call(server, tool, arguments).await, Flow::default()),
+            (Gate::Go, Some(pii)) => match pii.outbound(server, tool, arguments) {
                 (Ok(arguments), flow) => (pii.inbound(self.tools.call(server, tool, arguments).await), flow),
                 (Err(denied), flow) => (Err(denied), flow),
             },
@@ -429,12 +555,13 @@ impl Boundary {
         if let Some(audit) = &self.audit {
             audit_tool_call(audit, server, tool, &outcome, took, flow);
         }
-        outcome
+        Some(outcome)
     }
 
     /// Records a finished execution in the metrics and the audit log.
     pub(crate) fn record_execution(&self, code: &[u8], language: &str, result: &ExecutionResult) {
         let outcome = match &result.error {
+            None if result.paused.is_some() => "paused".to_string(),
             None => "ok".to_string(),
             Some(ExecutionError::Limit { limit, .. }) => format!("limit:{limit}"),
             Some(ExecutionError::Exception { .. }) => "exception".to_string(),
@@ -561,6 +688,7 @@ mod tests {
                 stack: None,
             }),
             stats: Default::default(),
+            paused: None,
         };
         let safe = b.output(result);
         assert_eq!(safe.stdout, "[PERSON_1] is [EMAIL_1]; new: [EMAIL_2]\n");

@@ -37,6 +37,14 @@ pub(crate) struct GuestImage {
     sha256: &'static str,
 }
 
+impl GuestImage {
+    /// The build a journal names: a replay on another build could take
+    /// another path.
+    pub(crate) fn identity(&self) -> String {
+        format!("{}@{} sha256:{}", self.kind, env!("CARGO_PKG_VERSION"), self.sha256)
+    }
+}
+
 /// The JavaScript guest (QuickJS), pre-initialised here. A `static`, not a
 /// `const`: each use of a `const` may embed its own copy of the bytes.
 pub(crate) static JS_GUEST: GuestImage = GuestImage {

@@ -55,6 +55,9 @@ pub enum Error {
     /// A configuration file or value is invalid.
     #[error("{0}")]
     Config(#[from] crate::config::ConfigError),
+    /// A paused execution could not be stored, found or resumed.
+    #[error("{0}")]
+    Resume(#[from] crate::durable::ResumeError),
     /// The runtime is draining for shutdown ([`crate::Runtime::drain`])
     /// and takes no new executions.
     #[error("the runtime is shutting down and takes no new executions")]

@@ -20,12 +20,18 @@ pub struct ExecutionResult {
     pub error: Option<ExecutionError>,
     /// What the execution used.
     pub stats: Stats,
+    /// Set when the execution stopped at a gated tool call to wait for a
+    /// human's decision ([`crate::Decision::Pause`]): what it waits on,
+    /// and the id to [resume](crate::Session::resume) it by. `stdout`
+    /// and `stderr` then hold what it printed so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<crate::durable::Paused>,
 }
 
 impl ExecutionResult {
     /// Whether the code ran to completion.
     pub fn is_success(&self) -> bool {
-        self.error.is_none()
+        self.error.is_none() && self.paused.is_none()
     }
 
     /// The limit the execution hit, if any.

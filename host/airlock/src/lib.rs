@@ -55,6 +55,7 @@ pub mod config;
 mod digest;
 mod dirs;
 pub mod discovery;
+pub mod durable;
 /// The PII engine (the `airlock-pii` crate): detectors, vault, tokens.
 pub use airlock_pii as pii;
 mod engine;
@@ -82,6 +83,7 @@ pub use approval::{ApprovalRequest, ApprovalRule, ApprovalSettings, Approver, De
 pub use audit::AuditLog;
 pub use codegen::{py_declarations, ts_declarations, wit_interface};
 pub use config::{Config, ConfigError};
+pub use durable::{ExecutionStore, ExecutionSummary, JournalKey, Paused, ResumeError, SqliteStore};
 pub use error::{Cause, Error, LinkError, Report};
 pub use execution::{ExecutionError, ExecutionResult, Stats};
 pub use language::{Interpreter, LANGUAGES, Language, LanguageSpec};
@@ -90,7 +92,7 @@ pub use metrics::Metrics;
 pub use progress::Progress;
 pub use registry::ToolRegistry;
 pub use runtime::{Runtime, RuntimeBuilder};
-pub use session::{Session, SessionStats};
+pub use session::{PausedExecution, Session, SessionStats};
 pub use tool::{Listing, ToolAnnotations, ToolDefinition, ToolError, ToolFuture, ToolHandler};
 pub use transpile::{LineMap, Transpiled, TypeScriptError, transpile};
 pub use upstream::{ServerStatus, UpstreamPool};

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use wasmtime::Engine;
@@ -13,6 +14,7 @@ use crate::boundary::PiiEngine;
 use crate::component_skills::{self, CompiledSkills};
 use crate::config::{Config, ConfigError};
 use crate::discovery::{Detail, SearchResults};
+use crate::durable::{ExecutionStore, JournalKey, ResumeError, SqliteStore};
 use crate::engine::{self, EngineSettings, EpochTicker};
 use crate::error::Error;
 use crate::language::{Interpreter, Language};
@@ -68,6 +70,7 @@ struct Inner {
     limits: Limits,
     approvals: Arc<ApprovalSettings>,
     approver: Option<Arc<dyn Approver>>,
+    paused: PausedSettings,
     slots: Arc<Semaphore>,
     max_instances: u32,
     _ticker: EpochTicker,
@@ -85,6 +88,26 @@ pub struct RuntimeBuilder {
     max_instances: u32,
     approvals: ApprovalSettings,
     approver: Option<Arc<dyn Approver>>,
+    paused: PausedSettings,
+}
+
+/// Where paused executions are kept, sealed with what key, for how long.
+struct PausedSettings {
+    data_dir: Option<PathBuf>,
+    store: tokio::sync::OnceCell<Arc<dyn ExecutionStore>>,
+    key: tokio::sync::OnceCell<JournalKey>,
+    expiry: Duration,
+}
+
+impl Default for PausedSettings {
+    fn default() -> Self {
+        PausedSettings {
+            data_dir: crate::dirs::default_data_dir(),
+            store: tokio::sync::OnceCell::new(),
+            key: tokio::sync::OnceCell::new(),
+            expiry: Duration::from_secs(24 * 60 * 60),
+        }
+    }
 }
 
 impl Default for RuntimeBuilder {
@@ -100,6 +123,7 @@ impl Default for RuntimeBuilder {
             max_instances: 256,
             approvals: ApprovalSettings::default(),
             approver: None,
+            paused: PausedSettings::default(),
         }
     }
 }
@@ -190,6 +214,36 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The data folder: paused executions (`executions.sqlite`) and the key
+    /// that seals them (`journal.key`). Default: `$AIRLOCK_DATA_DIR`, else
+    /// `$XDG_DATA_HOME/airlock`, else `~/.local/share/airlock`. Nothing is
+    /// written there until an execution pauses.
+    pub fn data_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.paused.data_dir = dir;
+        self
+    }
+
+    /// Keeps paused executions in `store` instead of the data folder's
+    /// SQLite file.
+    pub fn execution_store(mut self, store: Arc<dyn ExecutionStore>) -> Self {
+        self.paused.store = tokio::sync::OnceCell::new_with(Some(store));
+        self
+    }
+
+    /// Seals journals with `key` instead of the data folder's key file
+    /// (instances that resume each other's executions share one).
+    pub fn journal_key(mut self, key: JournalKey) -> Self {
+        self.paused.key = tokio::sync::OnceCell::new_with(Some(key));
+        self
+    }
+
+    /// How long a paused execution waits for its decision before it
+    /// expires. Default: 24 hours.
+    pub fn paused_expiry(mut self, expiry: Duration) -> Self {
+        self.paused.expiry = expiry;
+        self
+    }
+
     /// Builds the runtime. The first build on a machine pre-initialises
     /// and compiles the guest (about a second) and caches the result;
     /// later builds load it from the cache in milliseconds.
@@ -226,6 +280,7 @@ impl RuntimeBuilder {
                 limits: self.limits,
                 approvals: Arc::new(self.approvals),
                 approver: self.approver,
+                paused: self.paused,
                 slots: Arc::new(Semaphore::new(self.max_instances as usize)),
                 max_instances: self.max_instances,
                 _ticker: ticker,
@@ -403,6 +458,40 @@ impl Runtime {
         (&self.inner.approvals, self.inner.approver.as_ref())
     }
 
+    /// The store of paused executions, opened on first use.
+    pub(crate) async fn execution_store(&self) -> Result<&Arc<dyn ExecutionStore>, ResumeError> {
+        let paused = &self.inner.paused;
+        paused
+            .store
+            .get_or_try_init(|| async {
+                let dir = paused.data_dir.as_ref().ok_or_else(no_data_dir)?;
+                let path = dir.join("executions.sqlite");
+                let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                    .await
+                    .map_err(|e| ResumeError::Store(e.to_string()))?
+                    .map_err(|e| ResumeError::Store(e.to_string()))?;
+                Ok(Arc::new(store) as Arc<dyn ExecutionStore>)
+            })
+            .await
+    }
+
+    /// The key that seals journals, loaded (or made) on first use.
+    pub(crate) async fn journal_key(&self) -> Result<&JournalKey, ResumeError> {
+        let paused = &self.inner.paused;
+        paused
+            .key
+            .get_or_try_init(|| async {
+                let path = paused.data_dir.as_ref().ok_or_else(no_data_dir)?.join("journal.key");
+                JournalKey::load_or_create(&path).map_err(|e| ResumeError::Store(format!("{}: {e}", path.display())))
+            })
+            .await
+    }
+
+    /// How long a paused execution is kept.
+    pub(crate) fn paused_expiry(&self) -> Duration {
+        self.inner.paused.expiry
+    }
+
     pub(crate) fn pii(&self) -> Option<&Arc<PiiEngine>> {
         self.inner.pii.as_ref()
     }
@@ -427,4 +516,10 @@ impl Drop for ExecutionSlot {
     fn drop(&mut self) {
         self.metrics.execution_finished();
     }
+}
+
+fn no_data_dir() -> ResumeError {
+    ResumeError::Store(
+        "there is no data folder to keep paused executions in (set one with RuntimeBuilder::data_dir)".into(),
+    )
 }

@@ -50,6 +50,18 @@ impl ToolError {
         }
     }
 
+    /// The error of kind `kind` (as [`kind`](ToolError::kind) names it)
+    /// with `message`; an unknown kind is `failed`.
+    pub fn from_kind(kind: &str, message: String) -> ToolError {
+        match kind {
+            "not-found" => ToolError::NotFound(message),
+            "denied" => ToolError::Denied(message),
+            "invalid-arguments" => ToolError::InvalidArguments(message),
+            "unavailable" => ToolError::Unavailable(message),
+            _ => ToolError::Failed(message),
+        }
+    }
+
     /// The message, without the kind.
     pub fn message(&self) -> &str {
         match self {

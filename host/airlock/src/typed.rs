@@ -101,6 +101,9 @@ async fn link_server_imports(
                         // Through the session's boundary, like calls from JS.
                         let boundary = store.data().boundary().clone();
                         let outcome = call(&boundary, &server, &function, params).await;
+                        if boundary.halted() {
+                            return Err(crate::sandbox::halt_trap(&boundary));
+                        }
                         results[0] = result_val(outcome, &func, &function);
                         Ok(())
                     })
@@ -199,7 +202,10 @@ async fn call(boundary: &Boundary, server: &str, function: &WitFunction, params:
         (Some(ty), Some(val)) => to_json(val, ty),
         _ => Value::Object(Map::new()),
     };
-    boundary.call(server, &function.tool, arguments).await
+    let index = boundary.claim();
+    let text = boundary.call_json(index, server, &function.tool, &arguments.to_string()).await?;
+    serde_json::from_str(&text)
+        .map_err(|e| ToolError::Failed(format!("{}: the result is not JSON: {e}", function.tool)))
 }
 
 /// The component's `result<T, tool-error>` for an outcome.

@@ -40,4 +40,4 @@ mod vault;
 pub use detect::{Detector, Match, PiiConfig, PiiConfigError};
 pub use kinds::PiiKind;
 pub use policy::{ANY_SERVER, FlowPolicy, FlowRule, PiiSettings};
-pub use vault::Vault;
+pub use vault::{Vault, VaultEntry};

@@ -281,6 +281,18 @@ impl Plans {
     }
 }
 
+/// One minted token's value, as [`Vault::export`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VaultEntry {
+    /// The token's kind.
+    pub kind: PiiKind,
+    /// The real value (a number's JSON text).
+    pub value: String,
+    /// Whether the value is a JSON number.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub number: bool,
+}
+
 /// Tokens and values of one session, in memory only; dropped with it.
 ///
 /// Tokens are `[KIND_N]` with `N` counting from 1 per kind in this vault;
@@ -444,6 +456,35 @@ impl Vault {
     /// Whether this vault has minted no token yet.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Every minted value in minting order, to store the vault and
+    /// [`restore`](Vault::restore) it later: the same tokens then stand
+    /// for the same values. Holds real values: encrypt it at rest.
+    pub fn export(&self) -> Vec<VaultEntry> {
+        self.entries
+            .iter()
+            .map(|entry| VaultEntry {
+                kind: self.kind_of(entry).clone(),
+                value: self.arena[entry.start..entry.end].to_string(),
+                number: entry.is_number(),
+            })
+            .collect()
+    }
+
+    /// A vault with the tokens of `entries` (as [`export`](Vault::export)
+    /// gave them), numbered as they were. A number entry whose text is not
+    /// a JSON number is kept as text.
+    pub fn restore(entries: &[VaultEntry]) -> Vault {
+        let mut vault = Vault::new();
+        for entry in entries {
+            let number = entry.number.then(|| entry.value.parse::<Number>().ok()).flatten();
+            let (existing, hash) = vault.entry_of(&entry.value, number.is_some());
+            if existing.is_none() {
+                vault.add_entry(&entry.kind, &entry.value, hash, number);
+            }
+        }
+        vault
     }
 
     /// The slot of `kind`, made if new.
@@ -1202,6 +1243,20 @@ mod tests {
         assert_eq!(counts, BTreeMap::from([("EMAIL".into(), 3), ("IP".into(), 1), ("TOKEN".into(), 1)]));
         let values = vault.values_per_kind();
         assert_eq!(values, BTreeMap::from([("EMAIL".into(), 2), ("IP".into(), 1), ("TOKEN".into(), 1)]));
+    }
+
+    #[test]
+    fn a_restored_vault_mints_on_from_where_it_was() {
+        let detector = detector();
+        let mut vault = Vault::new();
+        let value = json!({"a": "ivan@example.com", "b": "bob@b.io", "card": 4111111111111111u64});
+        let tokens = vault.tokenize_json(&detector, &value);
+        let mut restored = Vault::restore(&vault.export());
+        assert_eq!(restored.export(), vault.export());
+        assert_eq!(restored.detokenize_json(&tokens), value);
+        // Known values keep their tokens; new ones continue the numbering.
+        let more = restored.tokenize_json(&detector, &json!(["bob@b.io", "eve@e.io"]));
+        assert_eq!(more, json!(["[EMAIL_2]", "[EMAIL_3]"]));
     }
 
     #[test]

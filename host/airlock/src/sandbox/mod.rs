@@ -11,7 +11,7 @@ mod traps;
 pub(crate) use compiler::JsCompiler;
 pub(crate) use services::{Services, SkillLinker};
 pub(crate) use skill::call_run;
-pub(crate) use traps::LimitTrap;
+pub(crate) use traps::{LimitTrap, halt_trap};
 use traps::{classify_trap, limit_error, limit_of, trap_message};
 
 use std::path::{Path, PathBuf};
@@ -125,6 +125,15 @@ impl StoreState {
     fn new(budget: Budget, surroundings: Surroundings, boundary: Boundary, services: Services) -> Result<Self, Error> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(surroundings.stdout.clone()).stderr(surroundings.stderr.clone());
+        // Clocks and randomness through the execution's tape: a replay
+        // reads the same time and draws the same bytes.
+        let recorder = boundary.recorder();
+        let (secure, insecure, insecure_seed) = recorder.random();
+        wasi.wall_clock(recorder.wall_clock())
+            .monotonic_clock(recorder.monotonic_clock())
+            .secure_random(secure)
+            .insecure_random(insecure)
+            .insecure_random_seed(insecure_seed);
         if let Some(workspace) = &surroundings.workspace {
             wasi.preopened_dir(workspace, WORKSPACE_GUEST_PATH, FsPerms::ReadWrite)
                 .map_err(|e| Error::workspace(format!("cannot open {}", workspace.display()), e))?;
@@ -238,6 +247,8 @@ fn limited_store(engine: &Engine, state: StoreState) -> Result<Store<StoreState>
 pub(crate) struct RawOutcome {
     pub stdout: String,
     pub stderr: String,
+    /// Bytes printed in all, replayed ones included.
+    pub printed: (usize, usize),
     pub value: Option<String>,
     pub error: Option<ExecutionError>,
     pub stats: Stats,
@@ -248,8 +259,25 @@ impl RawOutcome {
     /// parsed as JSON; `null` when absent or not JSON).
     pub(crate) fn into_result(self) -> ExecutionResult {
         let value = self.value.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or(serde_json::Value::Null);
-        ExecutionResult { stdout: self.stdout, stderr: self.stderr, value, error: self.error, stats: self.stats }
+        ExecutionResult {
+            stdout: self.stdout,
+            stderr: self.stderr,
+            value,
+            error: self.error,
+            stats: self.stats,
+            paused: None,
+        }
     }
+}
+
+/// Where a resumed execution was when it paused.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Resumed {
+    /// Execution time before the pause.
+    pub elapsed: Duration,
+    /// Bytes printed before the pause.
+    pub stdout_bytes: usize,
+    pub stderr_bytes: usize,
 }
 
 /// One execution's store with its captured output, before and after the
@@ -307,9 +335,26 @@ impl Sandbox {
         workspace: &Path,
         limits: &Limits,
     ) -> Result<Self, Error> {
-        let started = Instant::now();
+        Sandbox::resuming(engine, boundary, services, workspace, limits, &Resumed::default())
+    }
+
+    /// [`Sandbox::new`] for an execution that ran `resumed.elapsed` before
+    /// it paused: its deadline is that much nearer, and what it printed
+    /// then is not printed again.
+    pub(crate) fn resuming(
+        engine: &Engine,
+        boundary: Boundary,
+        services: Services,
+        workspace: &Path,
+        limits: &Limits,
+        resumed: &Resumed,
+    ) -> Result<Self, Error> {
+        let now = Instant::now();
+        let started = now.checked_sub(resumed.elapsed).unwrap_or(now);
         let stdout = CappedOutput::new("stdout", limits.stdout_bytes);
         let stderr = CappedOutput::new("stderr", limits.stderr_bytes);
+        stdout.skip(resumed.stdout_bytes);
+        stderr.skip(resumed.stderr_bytes);
         let surroundings =
             Surroundings { stdout: stdout.clone(), stderr: stderr.clone(), workspace: Some(workspace.to_path_buf()) };
         let state = StoreState::new(Budget::of(limits, started), surroundings, boundary, services)?;
@@ -355,6 +400,8 @@ impl Sandbox {
             Err(_elapsed) => (None, Some(limit_error(Limit::Timeout, limits))),
             Ok(Ok(Ok(json))) => (Some(json), None),
             Ok(Ok(Err(thrown))) => (None, Some(thrown)),
+            // Paused or diverged: the session makes of it what it is.
+            Ok(Err(trap)) if trap.downcast_ref::<traps::Halted>().is_some() => (None, None),
             Ok(Err(trap)) => (None, Some(classify_trap(&trap, state, limits))),
         };
         let fuel_left = self.store.get_fuel().unwrap_or(0);
@@ -364,7 +411,14 @@ impl Sandbox {
             peak_memory: state.memory.peak as u64,
             tool_calls: state.tool_calls,
         };
-        let outcome = RawOutcome { stdout: self.stdout.text(), stderr: self.stderr.text(), value, error, stats };
+        let outcome = RawOutcome {
+            stdout: self.stdout.text(),
+            stderr: self.stderr.text(),
+            printed: (self.stdout.written(), self.stderr.written()),
+            value,
+            error,
+            stats,
+        };
         (outcome, self.store)
     }
 }

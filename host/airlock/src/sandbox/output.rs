@@ -28,6 +28,10 @@ pub struct OutputLimitExceeded {
 struct Buffer {
     bytes: Vec<u8>,
     truncated: bool,
+    /// Bytes still to drop (printed before a pause, shown then), and
+    /// bytes dropped so far: they count against the cap.
+    skip: usize,
+    dropped: usize,
 }
 
 /// One captured stream; clones share the same buffer.
@@ -52,7 +56,13 @@ impl CappedOutput {
     /// Appends `bytes`, or keeps what fits and reports the limit.
     fn append(&self, bytes: &[u8]) -> Result<(), OutputLimitExceeded> {
         let mut buffer = self.lock();
-        let room = usize::try_from(self.cap).unwrap_or(usize::MAX).saturating_sub(buffer.bytes.len());
+        let skipped = buffer.skip.min(bytes.len());
+        if skipped > 0 {
+            buffer.skip -= skipped;
+            buffer.dropped += skipped;
+        }
+        let bytes = &bytes[skipped..];
+        let room = usize::try_from(self.cap).unwrap_or(usize::MAX).saturating_sub(buffer.bytes.len() + buffer.dropped);
         if bytes.len() <= room && !buffer.truncated {
             buffer.bytes.extend_from_slice(bytes);
             return Ok(());
@@ -61,6 +71,18 @@ impl CappedOutput {
         buffer.bytes.extend_from_slice(&bytes[..keep]);
         buffer.truncated = true;
         Err(OutputLimitExceeded { stream: self.name, cap: self.cap })
+    }
+
+    /// Drops the first `bytes` written from now on (a replay prints again
+    /// what its execution printed before it paused).
+    pub fn skip(&self, bytes: usize) {
+        self.lock().skip = bytes;
+    }
+
+    /// Bytes written so far, dropped ones included.
+    pub fn written(&self) -> usize {
+        let buffer = self.lock();
+        buffer.bytes.len() + buffer.dropped
     }
 
     /// Whether output was cut at the cap.

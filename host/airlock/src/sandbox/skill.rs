@@ -76,6 +76,10 @@ pub(super) async fn run(
     // Returning the instance's pool slot takes longer than the call itself.
     super::release(nested, ());
 
+    if state.boundary.halted() {
+        // A call of the skill paused the execution (or its replay diverged).
+        return Err(super::halt_trap(&state.boundary));
+    }
     match outcome {
         Ok(returned) => Ok(returned.map_err(|message| format!("skill '{name}' failed: {message}"))),
         Err(trap) => match limit {

@@ -6,6 +6,7 @@ use wasmtime::Trap;
 
 use super::StoreState;
 use super::output::OutputLimitExceeded;
+use crate::boundary::Boundary;
 use crate::execution::ExecutionError;
 use crate::limits::{Limit, Limits};
 
@@ -13,6 +14,19 @@ use crate::limits::{Limit, Limits};
 #[derive(Debug, thiserror::Error)]
 #[error("the {0} limit was hit")]
 pub(crate) struct LimitTrap(pub Limit);
+
+/// The error the host ends an execution with when a tool call paused it
+/// for a human, or its replay diverged from its journal: not a failure of
+/// the code, and never seen by it.
+#[derive(Debug, thiserror::Error)]
+#[error("the execution halted: {0}")]
+pub(crate) struct Halted(pub &'static str);
+
+/// The trap that ends an execution whose boundary [halted](Boundary::halted).
+pub(crate) fn halt_trap(boundary: &Boundary) -> wasmtime::Error {
+    let why = if boundary.recorder().paused() { "paused for approval" } else { "the replay diverged" };
+    wasmtime::Error::new(Halted(why))
+}
 
 /// Names the limit behind a trap, or reports the trap itself.
 pub(super) fn classify_trap(trap: &wasmtime::Error, state: &StoreState, limits: &Limits) -> ExecutionError {

@@ -11,6 +11,7 @@ mod approvals;
 mod component_skills;
 mod components;
 mod discovery;
+mod durable;
 mod isolation;
 mod language;
 mod limits;

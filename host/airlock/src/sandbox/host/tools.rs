@@ -8,7 +8,7 @@ use crate::boundary::Boundary;
 use crate::codegen::DeclarationStyle;
 use crate::discovery::{Detail, ToolCatalog};
 use crate::limits::Limit;
-use crate::sandbox::LimitTrap;
+use crate::sandbox::{LimitTrap, halt_trap};
 use crate::skills::SkillStore;
 use crate::tool::ToolError;
 use crate::wit::airlock::runtime::{tools, types};
@@ -60,10 +60,6 @@ fn tool_error_to_wit(error: ToolError) -> types::ToolError {
     }
 }
 
-fn to_wit(outcome: Result<serde_json::Value, ToolError>) -> Result<String, types::ToolError> {
-    outcome.map(|value| value.to_string()).map_err(tool_error_to_wit)
-}
-
 impl tools::Host for ToolsView<'_> {
     async fn call(
         &mut self,
@@ -72,9 +68,13 @@ impl tools::Host for ToolsView<'_> {
         arguments: String,
     ) -> wasmtime::Result<Result<String, types::ToolError>> {
         self.count(1)?;
+        let index = self.boundary.claim();
         let span = tracing::debug_span!("tool_call", %server, %tool);
-        let outcome = self.boundary.call_json(&server, &tool, &arguments).instrument(span).await;
-        Ok(to_wit(outcome))
+        let outcome = self.boundary.call_json(index, &server, &tool, &arguments).instrument(span).await;
+        if self.boundary.halted() {
+            return Err(halt_trap(self.boundary));
+        }
+        Ok(outcome.map_err(tool_error_to_wit))
     }
 
     async fn call_batch(
@@ -82,12 +82,22 @@ impl tools::Host for ToolsView<'_> {
         calls: Vec<types::ToolCall>,
     ) -> wasmtime::Result<Vec<Result<String, types::ToolError>>> {
         self.count(calls.len())?;
-        let pending = calls.iter().map(|call| {
-            let span = tracing::debug_span!("tool_call", server = %call.server, tool = %call.tool);
-            self.boundary.call_json(&call.server, &call.tool, &call.arguments).instrument(span)
-        });
+        // Numbered in the batch's order before any runs, however they finish.
+        let pending: Vec<_> = calls
+            .iter()
+            .map(|call| {
+                let index = self.boundary.claim();
+                let span = tracing::debug_span!("tool_call", server = %call.server, tool = %call.tool);
+                self.boundary.call_json(index, &call.server, &call.tool, &call.arguments).instrument(span)
+            })
+            .collect();
+        // A gated call waits alone: the others of the batch finish first,
+        // so a pause records their answers.
         let outcomes = futures::future::join_all(pending).await;
-        Ok(outcomes.into_iter().map(to_wit).collect())
+        if self.boundary.halted() {
+            return Err(halt_trap(self.boundary));
+        }
+        Ok(outcomes.into_iter().map(|outcome| outcome.map_err(tool_error_to_wit)).collect())
     }
 
     async fn tool_names(&mut self, server: String) -> wasmtime::Result<Result<Vec<String>, types::ToolError>> {

@@ -1,6 +1,10 @@
 //! [`Session`]: where executions run, with the state they share on purpose
 //! (the workspace folder).
 
+mod resume;
+
+pub use resume::PausedExecution;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,12 +13,13 @@ use tracing::Instrument;
 
 use crate::approval::Approver;
 use crate::boundary::{Audit, Boundary};
+use crate::durable::ResumeError;
 use crate::error::Error;
 use crate::execution::{ExecutionError, ExecutionResult, Stats};
 use crate::language::Language;
 use crate::limits::Limits;
 use crate::runtime::Runtime;
-use crate::sandbox::{self, Services};
+use crate::sandbox::{self, Resumed, Services};
 use crate::skills::SkillStore;
 use crate::transpile::{LineMap, transpile};
 
@@ -186,6 +191,18 @@ impl Session {
         limits: &Limits,
         approver: Option<Arc<dyn Approver>>,
     ) -> Result<ExecutionResult, Error> {
+        let mut boundary = self.boundary.for_execution();
+        if let Some(approver) = approver {
+            boundary = boundary.with_own_approver(approver);
+        }
+        let run = Run { code, language, limits, boundary, resumed: Resumed::default(), id: None };
+        self.run(run).await
+    }
+
+    /// Runs `run.code` in a fresh sandbox; when a gated call pauses it,
+    /// stores its journal.
+    async fn run(&self, run: Run<'_>) -> Result<ExecutionResult, Error> {
+        let Run { code, language, limits, boundary, resumed, id } = run;
         let span = tracing::info_span!("execution", ?language, bytes = code.len());
         async {
             let spec = language.spec();
@@ -199,21 +216,33 @@ impl Session {
             };
             let guest = self.runtime.guest(spec.interpreter).await?;
             let slot = self.runtime.slot().await?;
-            let mut boundary = self.boundary.for_execution();
-            if let Some(approver) = approver {
-                boundary = boundary.with_own_approver(approver);
-            }
             let services = self.services.clone();
-            let sandbox = sandbox::Sandbox::new(self.runtime.engine(), boundary, services, self.workspace(), limits)?;
+            let sandbox = sandbox::Sandbox::resuming(
+                self.runtime.engine(),
+                boundary.clone(),
+                services,
+                self.workspace(),
+                limits,
+                &resumed,
+            )?;
             let (raw, store) = sandbox.execute(guest, &source, language.declarations()).await;
             sandbox::release(store, slot);
+            let printed = raw.printed;
             let mut result = raw.into_result();
+            if let Some(detail) = boundary.recorder().diverged() {
+                let id = id.unwrap_or_default();
+                return Err(Error::Resume(ResumeError::Diverged { id, detail }));
+            }
             result.error = result.error.map(|e| map_to_source(e, line_map.as_ref()));
             if let Some(error) = result.error.take() {
                 result.error = Some(self.explain(error).await);
             }
-            let result = self.boundary.output(result);
-            self.boundary.record_execution(code.as_bytes(), language.name(), &result);
+            if boundary.recorder().paused() {
+                let journal = self.journal(code, language, limits, &boundary, &result, printed, id).await?;
+                result.paused = Some(self.store_paused(&journal, &boundary).await?);
+            }
+            let result = boundary.output(result);
+            boundary.record_execution(code.as_bytes(), language.name(), &result);
             self.counters.count(&result);
             tracing::debug!(error = ?result.error.as_ref().map(ToString::to_string), stats = ?result.stats, "execution finished");
             Ok(result)
@@ -221,6 +250,17 @@ impl Session {
         .instrument(span)
         .await
     }
+}
+
+/// One execution to run: the code, and where it starts from.
+struct Run<'a> {
+    code: &'a str,
+    language: Language,
+    limits: &'a Limits,
+    boundary: Boundary,
+    resumed: Resumed,
+    /// The id it paused under before (a resumed execution keeps its id).
+    id: Option<String>,
 }
 
 impl Session {
@@ -325,6 +365,7 @@ fn compile_error(message: String) -> ExecutionResult {
         value: serde_json::Value::Null,
         error: Some(ExecutionError::Exception { name: "SyntaxError".into(), message, stack: None }),
         stats: Stats::default(),
+        paused: None,
     }
 }
 

@@ -1,0 +1,18 @@
+//! Durable executions: an execution paused for a human's decision is
+//! stored as a journal of what the host answered it, and resumed by
+//! replaying the code against that journal (DESIGN.md, "Durable
+//! executions and approvals").
+//!
+//! - [`journal`]: what a journal holds, and sealing it (HMAC over the
+//!   journal, the session's vault encrypted) with the runtime's key;
+//! - [`tape`]: the per-execution recorder that writes a journal while the
+//!   code runs and answers from one while it is replayed;
+//! - [`store`]: where sealed journals wait ([`ExecutionStore`]; SQLite in
+//!   the data folder by default).
+
+pub mod journal;
+pub mod store;
+pub(crate) mod tape;
+
+pub use journal::{JournalKey, Paused, ResumeError};
+pub use store::{ExecutionStore, ExecutionSummary, SqliteStore, StoreError, StoredExecution};

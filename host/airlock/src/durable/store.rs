@@ -1,0 +1,225 @@
+//! Where paused executions wait: the [`ExecutionStore`] trait, and its
+//! embedded implementation on SQLite. The store keeps sealed bytes it
+//! cannot read, and a summary to list them by.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures::future::BoxFuture;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+/// What listing a paused execution shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionSummary {
+    /// The execution id.
+    pub id: String,
+    /// The session that ran it.
+    pub session: String,
+    /// The language of its code.
+    pub language: String,
+    /// The server of the call waiting for approval.
+    pub server: String,
+    /// The tool it calls.
+    pub tool: String,
+    /// When it paused (Unix seconds).
+    pub paused_at: u64,
+    /// When it expires (Unix seconds).
+    pub expires_at: u64,
+}
+
+/// A paused execution as stored: its summary and its sealed journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredExecution {
+    /// What listing shows.
+    pub summary: ExecutionSummary,
+    /// The sealed journal (opaque to the store).
+    pub sealed: Vec<u8>,
+}
+
+/// A store failed (its message says where and why).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(pub String);
+
+/// Storage for paused executions that outlives the process. Implement it
+/// to keep them elsewhere than the data folder's SQLite file (shared by
+/// several instances, for one).
+pub trait ExecutionStore: Send + Sync + 'static {
+    /// Stores `execution`, replacing one with the same id.
+    fn put(&self, execution: StoredExecution) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// The execution `id`, expired or not (the caller checks).
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<StoredExecution>, StoreError>>;
+    /// Removes `id`; `true` if this call removed it. Of two resumes of one
+    /// execution only the one that removes it goes on.
+    fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// The executions not expired at `now` (Unix seconds), oldest first;
+    /// expired ones are removed.
+    fn list(&self, now: u64) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, StoreError>>;
+}
+
+/// Paused executions in a SQLite file (WAL mode, so that several processes
+/// on one machine may share it).
+#[derive(Clone)]
+pub struct SqliteStore {
+    path: PathBuf,
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+    }
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS paused_executions (
+        id TEXT PRIMARY KEY,
+        session TEXT NOT NULL,
+        language TEXT NOT NULL,
+        server TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        paused_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        sealed BLOB NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS paused_executions_expiry ON paused_executions (expires_at);
+";
+
+impl SqliteStore {
+    /// Opens (creating if missing) the store in the file `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let failed = |e: &dyn std::fmt::Display| StoreError(format!("{}: {e}", path.display()));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| failed(&e))?;
+        }
+        let connection = Connection::open(path).map_err(|e| failed(&e))?;
+        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| failed(&e))?;
+        connection.pragma_update(None, "journal_mode", "WAL").map_err(|e| failed(&e))?;
+        connection.execute_batch(SCHEMA).map_err(|e| failed(&e))?;
+        Ok(SqliteStore { path: path.to_path_buf(), connection: Arc::new(Mutex::new(connection)) })
+    }
+
+    /// Runs `work` on the connection on a blocking thread.
+    fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> BoxFuture<'_, Result<T, StoreError>> {
+        let connection = self.connection.clone();
+        Box::pin(async move {
+            let done = tokio::task::spawn_blocking(move || {
+                let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+                work(&connection)
+            })
+            .await;
+            match done {
+                Ok(result) => result.map_err(|e| StoreError(format!("{}: {e}", self.path.display()))),
+                Err(e) => Err(StoreError(format!("{}: {e}", self.path.display()))),
+            }
+        })
+    }
+}
+
+fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionSummary> {
+    Ok(ExecutionSummary {
+        id: row.get(0)?,
+        session: row.get(1)?,
+        language: row.get(2)?,
+        server: row.get(3)?,
+        tool: row.get(4)?,
+        paused_at: row.get::<_, i64>(5)? as u64,
+        expires_at: row.get::<_, i64>(6)? as u64,
+    })
+}
+
+impl ExecutionStore for SqliteStore {
+    fn put(&self, execution: StoredExecution) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.with(move |db| {
+            let s = &execution.summary;
+            db.execute(
+                "INSERT OR REPLACE INTO paused_executions \
+                 (id, session, language, server, tool, paused_at, expires_at, sealed) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    s.id,
+                    s.session,
+                    s.language,
+                    s.server,
+                    s.tool,
+                    s.paused_at as i64,
+                    s.expires_at as i64,
+                    execution.sealed
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<StoredExecution>, StoreError>> {
+        let id = id.to_string();
+        self.with(move |db| {
+            db.query_row(
+                "SELECT id, session, language, server, tool, paused_at, expires_at, sealed \
+                 FROM paused_executions WHERE id = ?1",
+                params![id],
+                |row| Ok(StoredExecution { summary: summary(row)?, sealed: row.get(7)? }),
+            )
+            .optional()
+        })
+    }
+
+    fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let id = id.to_string();
+        self.with(move |db| Ok(db.execute("DELETE FROM paused_executions WHERE id = ?1", params![id])? == 1))
+    }
+
+    fn list(&self, now: u64) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, StoreError>> {
+        self.with(move |db| {
+            db.execute("DELETE FROM paused_executions WHERE expires_at <= ?1", params![now as i64])?;
+            let mut statement = db.prepare(
+                "SELECT id, session, language, server, tool, paused_at, expires_at \
+                 FROM paused_executions ORDER BY paused_at, id",
+            )?;
+            let rows = statement.query_map([], summary)?;
+            rows.collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(id: &str, expires_at: u64) -> StoredExecution {
+        StoredExecution {
+            summary: ExecutionSummary {
+                id: id.into(),
+                session: "s".into(),
+                language: "javascript".into(),
+                server: "records".into(),
+                tool: "delete_record".into(),
+                paused_at: 10,
+                expires_at,
+            },
+            sealed: vec![1, 2, 3],
+        }
+    }
+
+    #[tokio::test]
+    async fn stores_lists_expires_and_removes_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data/executions.sqlite");
+        let store = SqliteStore::open(&path).unwrap();
+        store.put(stored("a", 100)).await.unwrap();
+        store.put(stored("b", 50)).await.unwrap();
+        // Another process opening the same file sees them.
+        let other = SqliteStore::open(&path).unwrap();
+        assert_eq!(other.get("a").await.unwrap(), Some(stored("a", 100)));
+        let listed: Vec<String> = other.list(60).await.unwrap().into_iter().map(|s| s.id).collect();
+        assert_eq!(listed, ["a"], "b expired at 50 and is gone");
+        assert_eq!(store.get("b").await.unwrap(), None);
+        assert!(store.remove("a").await.unwrap());
+        assert!(!other.remove("a").await.unwrap(), "only one remover wins");
+        assert_eq!(store.get("missing").await.unwrap(), None);
+    }
+}

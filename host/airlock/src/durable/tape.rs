@@ -1,0 +1,393 @@
+//! One execution's tape: it records what the host answers the guest (tool
+//! calls by their place in call order, clock readings) and, when the
+//! execution is a replay, answers from a journal until the code reaches
+//! the call that was waiting, checking each call against the record.
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rand::SeedableRng as _;
+use rand::rngs::StdRng;
+use serde_json::Value;
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock};
+
+use super::journal::{Answer, Journal, PendingCall, RecordedCall};
+use crate::approval::Decision;
+use crate::digest::sha256_hex;
+use crate::tool::ToolError;
+
+/// What the host does with a tool call of a recorded execution.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Replayed: answer this, as the journal recorded it.
+    Replayed(Result<String, ToolError>),
+    /// The call that was waiting for a human: it goes live with this
+    /// decision (`None`: ask again).
+    Decided(Option<Decision>),
+    /// Not in the journal: make it.
+    Live,
+    /// The code did not make the call the journal recorded: the replay
+    /// must end here, before anything goes live.
+    Diverged,
+}
+
+/// The per-execution recorder; clones share one tape.
+#[derive(Clone)]
+pub(crate) struct Recorder(Arc<Mutex<Tape>>);
+
+struct Tape {
+    seed: [u8; 32],
+    calls: Vec<Option<RecordedCall>>,
+    wall: Vec<u64>,
+    monotonic: Vec<u64>,
+    pending: Option<PendingCall>,
+    diverged: Option<String>,
+    replay: Option<Replay>,
+}
+
+/// The journal a replay answers from.
+struct Replay {
+    calls: Vec<Option<RecordedCall>>,
+    wall: Vec<u64>,
+    monotonic: Vec<u64>,
+    pending: PendingCall,
+    decision: Option<Decision>,
+    started: Instant,
+    /// How long the replay took, once the code went past the journal.
+    took: Option<Duration>,
+    /// Added to live monotonic readings after the replay, so that the
+    /// guest's clock never runs backwards on a new process.
+    monotonic_shift: Option<u64>,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder::new(rand::random())
+    }
+}
+
+/// The recorded part of a tape, for a journal.
+pub(crate) struct Recorded {
+    pub calls: Vec<Option<RecordedCall>>,
+    pub wall: Vec<u64>,
+    pub monotonic: Vec<u64>,
+    pub pending: PendingCall,
+}
+
+impl Recorder {
+    fn new(seed: [u8; 32]) -> Self {
+        Recorder(Arc::new(Mutex::new(Tape {
+            seed,
+            calls: Vec::new(),
+            wall: Vec::new(),
+            monotonic: Vec::new(),
+            pending: None,
+            diverged: None,
+            replay: None,
+        })))
+    }
+
+    /// A recorder that replays `journal`, then goes live with `decision`
+    /// at its pending call.
+    pub(crate) fn replaying(journal: &Journal, seed: [u8; 32], decision: Option<Decision>) -> Self {
+        let recorder = Recorder::new(seed);
+        recorder.tape().replay = Some(Replay {
+            calls: journal.calls.clone(),
+            wall: journal.wall_clock_ns.clone(),
+            monotonic: journal.monotonic_clock_ns.clone(),
+            pending: journal.pending.clone(),
+            decision,
+            started: Instant::now(),
+            took: None,
+            monotonic_shift: None,
+        });
+        recorder
+    }
+
+    fn tape(&self) -> MutexGuard<'_, Tape> {
+        // Every update leaves the tape whole: a panic elsewhere cannot
+        // leave it half written.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The seed of the execution's randomness.
+    pub(crate) fn seed(&self) -> [u8; 32] {
+        self.tape().seed
+    }
+
+    /// The generators of the guest's secure and insecure randomness, and
+    /// its insecure seed, all from the seed: a replay draws the same bytes.
+    pub(crate) fn random(&self) -> (StdRng, StdRng, u128) {
+        let seed = self.seed();
+        let derive = |label: u8| {
+            let mut bytes = seed;
+            bytes[0] ^= label;
+            StdRng::from_seed(bytes)
+        };
+        let mut half = [0u8; 16];
+        half.copy_from_slice(&seed[16..]);
+        let insecure_seed = u128::from_le_bytes(half);
+        (derive(1), derive(2), insecure_seed)
+    }
+
+    /// The next call's place in call order. Claimed when the guest makes
+    /// the call, before it runs: the calls of a batch are numbered in the
+    /// batch's order, however they finish.
+    pub(crate) fn claim(&self) -> u32 {
+        let mut tape = self.tape();
+        tape.calls.push(None);
+        (tape.calls.len() - 1) as u32
+    }
+
+    /// What to do with call `index`.
+    pub(crate) fn step(&self, index: u32, server: &str, tool: &str, arguments: &str) -> Step {
+        let mut tape = self.tape();
+        let tape = &mut *tape;
+        let Some(replay) = &mut tape.replay else { return Step::Live };
+        if tape.diverged.is_some() {
+            return Step::Diverged;
+        }
+        let i = index as usize;
+        let recorded = replay.calls.get(i).and_then(Option::as_ref);
+        let digest = || sha256_hex(arguments);
+        let differs = |what: &str, (s, t): (&str, &str)| {
+            let n = index + 1;
+            if (s, t) == (server, tool) {
+                format!("call {n} was {what} {s}.{t} with other arguments than the code now passes")
+            } else {
+                format!("call {n} was {what} {s}.{t}; the code now calls {server}.{tool}")
+            }
+        };
+        if let Some(recorded) = recorded {
+            if recorded.server != server || recorded.tool != tool || recorded.arguments_sha256 != digest() {
+                tape.diverged = Some(differs("recorded as", (&recorded.server, &recorded.tool)));
+                return Step::Diverged;
+            }
+            tape.calls[i] = Some(recorded.clone());
+            return Step::Replayed(recorded.answer.to_outcome());
+        }
+        if replay.took.is_none() {
+            replay.took = Some(replay.started.elapsed());
+        }
+        if index == replay.pending.index {
+            let pending = &replay.pending;
+            if pending.server != server || pending.tool != tool || pending.arguments_sha256 != digest() {
+                tape.diverged = Some(differs("waiting as", (&pending.server, &pending.tool)));
+                return Step::Diverged;
+            }
+            return Step::Decided(replay.decision.take());
+        }
+        Step::Live
+    }
+
+    /// Records the answer to call `index`.
+    pub(crate) fn record(
+        &self,
+        index: u32,
+        server: &str,
+        tool: &str,
+        arguments: &str,
+        outcome: &Result<String, ToolError>,
+    ) {
+        let call = RecordedCall {
+            server: server.to_string(),
+            tool: tool.to_string(),
+            arguments_sha256: sha256_hex(arguments),
+            answer: Answer::of(outcome),
+        };
+        if let Some(slot) = self.tape().calls.get_mut(index as usize) {
+            *slot = Some(call);
+        }
+    }
+
+    /// Call `index` waits for a human: the execution pauses (at the first
+    /// such call, when several of a batch wait).
+    pub(crate) fn pause(&self, index: u32, server: &str, tool: &str, arguments: &str, rule: String) {
+        let mut tape = self.tape();
+        if tape.pending.is_none() {
+            tape.pending = Some(PendingCall {
+                index,
+                server: server.to_string(),
+                tool: tool.to_string(),
+                arguments_sha256: sha256_hex(arguments),
+                arguments: serde_json::from_str(arguments).unwrap_or(Value::Null),
+                rule,
+            });
+        }
+    }
+
+    /// Whether a call paused the execution.
+    pub(crate) fn paused(&self) -> bool {
+        self.tape().pending.is_some()
+    }
+
+    /// Why the replay diverged, if it did.
+    pub(crate) fn diverged(&self) -> Option<String> {
+        self.tape().diverged.clone()
+    }
+
+    /// Time spent replaying (not execution time: the original run was
+    /// already counted).
+    pub(crate) fn replay_time(&self) -> Duration {
+        match &self.tape().replay {
+            Some(replay) => replay.took.unwrap_or_else(|| replay.started.elapsed()),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// What was recorded, for the journal of a paused execution.
+    pub(crate) fn recorded(&self) -> Option<Recorded> {
+        let mut tape = self.tape();
+        let pending = tape.pending.clone()?;
+        Some(Recorded {
+            calls: std::mem::take(&mut tape.calls),
+            wall: std::mem::take(&mut tape.wall),
+            monotonic: std::mem::take(&mut tape.monotonic),
+            pending,
+        })
+    }
+
+    /// The wall clock the guest reads: replayed, then live.
+    pub(crate) fn wall_clock(&self) -> JournaledWallClock {
+        JournaledWallClock(self.clone())
+    }
+
+    /// The monotonic clock the guest reads: replayed, then live.
+    pub(crate) fn monotonic_clock(&self) -> JournaledMonotonicClock {
+        JournaledMonotonicClock(self.clone())
+    }
+
+    fn read_wall(&self) -> u64 {
+        let mut tape = self.tape();
+        let position = tape.wall.len();
+        let replayed = tape.replay.as_ref().and_then(|r| r.wall.get(position).copied());
+        let reading =
+            replayed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64));
+        tape.wall.push(reading);
+        reading
+    }
+
+    fn read_monotonic(&self) -> u64 {
+        let mut tape = self.tape();
+        let tape = &mut *tape;
+        let position = tape.monotonic.len();
+        let live = monotonic_now();
+        let reading = match &mut tape.replay {
+            Some(replay) => match replay.monotonic.get(position) {
+                Some(&replayed) => replayed,
+                None => {
+                    let last = tape.monotonic.last().copied().unwrap_or(0);
+                    let shift = *replay.monotonic_shift.get_or_insert(last.saturating_sub(live));
+                    live + shift
+                }
+            },
+            None => live,
+        };
+        tape.monotonic.push(reading);
+        reading
+    }
+}
+
+/// Nanoseconds since this process first read the monotonic clock.
+fn monotonic_now() -> u64 {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    BASE.get_or_init(Instant::now).elapsed().as_nanos() as u64
+}
+
+/// `wasi:clocks/wall-clock`, through the tape.
+pub(crate) struct JournaledWallClock(Recorder);
+
+impl HostWallClock for JournaledWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.0.read_wall())
+    }
+}
+
+/// `wasi:clocks/monotonic-clock`, through the tape.
+pub(crate) struct JournaledMonotonicClock(Recorder);
+
+impl HostMonotonicClock for JournaledMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+
+    fn now(&self) -> u64 {
+        self.0.read_monotonic()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::durable::journal::FORMAT;
+
+    fn journal_of(recorder: &Recorder) -> Journal {
+        let recorded = recorder.recorded().expect("paused");
+        Journal {
+            format: FORMAT,
+            execution_id: "e".into(),
+            session: "s".into(),
+            language: "javascript".into(),
+            code: String::new(),
+            code_sha256: String::new(),
+            guest: String::new(),
+            seed: String::new(),
+            limits: Default::default(),
+            elapsed_us: 0,
+            stdout_bytes: 0,
+            stderr_bytes: 0,
+            calls: recorded.calls,
+            wall_clock_ns: recorded.wall,
+            monotonic_clock_ns: recorded.monotonic,
+            schemas: Default::default(),
+            pending: recorded.pending,
+            paused_at: 0,
+            expires_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_replay_answers_from_the_record_then_goes_live_at_the_pending_call() {
+        let original = Recorder::default();
+        let (a, b, c) = (original.claim(), original.claim(), original.claim());
+        original.record(a, "crm", "get", "{}", &Ok("1".into()));
+        original.pause(b, "mail", "send", r#"{"to":"[EMAIL_1]"}"#, "tools mail.*".into());
+        original.record(c, "crm", "get", r#"{"id":2}"#, &Err(ToolError::Failed("no".into())));
+        let wall = original.wall_clock().now();
+        let journal = journal_of(&original);
+
+        let replay = Recorder::replaying(&journal, original.seed(), Some(Decision::Approve));
+        assert_eq!(replay.wall_clock().now(), wall, "clock readings replay");
+        let (a, b, c) = (replay.claim(), replay.claim(), replay.claim());
+        assert!(matches!(replay.step(a, "crm", "get", "{}"), Step::Replayed(Ok(json)) if json == "1"));
+        assert!(matches!(replay.step(c, "crm", "get", r#"{"id":2}"#), Step::Replayed(Err(ToolError::Failed(_)))));
+        assert!(matches!(
+            replay.step(b, "mail", "send", r#"{"to":"[EMAIL_1]"}"#),
+            Step::Decided(Some(Decision::Approve))
+        ));
+        assert!(matches!(replay.step(replay.claim(), "crm", "get", "{}"), Step::Live));
+        assert!(replay.diverged().is_none());
+        assert_eq!(replay.random().2, original.random().2, "the same seed, the same randomness");
+    }
+
+    #[test]
+    fn a_different_call_or_argument_diverges() {
+        let original = Recorder::default();
+        let a = original.claim();
+        original.record(a, "crm", "get", r#"{"id":1}"#, &Ok("1".into()));
+        original.pause(original.claim(), "mail", "send", "{}", String::new());
+        let journal = journal_of(&original);
+        for (tool, arguments) in [("get", r#"{"id":2}"#), ("delete", r#"{"id":1}"#)] {
+            let replay = Recorder::replaying(&journal, [0; 32], None);
+            assert!(matches!(replay.step(replay.claim(), "crm", tool, arguments), Step::Diverged));
+            assert!(replay.diverged().unwrap().contains("call 1"), "{:?}", replay.diverged());
+        }
+        let replay = Recorder::replaying(&journal, [0; 32], None);
+        replay.step(replay.claim(), "crm", "get", r#"{"id":1}"#);
+        assert!(matches!(replay.step(replay.claim(), "mail", "send", r#"{"x":1}"#), Step::Diverged));
+    }
+}

@@ -1,0 +1,274 @@
+//! Pausing an execution at a gated call, and resuming it by replay: the
+//! session side of [`crate::durable`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::{Run, Session};
+use crate::approval::{Approver, Decision};
+use crate::boundary::Boundary;
+use crate::digest::{hex, sha256_hex, unhex};
+use crate::durable::journal::{self, FORMAT, Journal};
+use crate::durable::tape::Recorder;
+use crate::durable::{ExecutionSummary, Paused, ResumeError, StoredExecution};
+use crate::engine::{JS_GUEST, PYTHON_GUEST};
+use crate::error::Error;
+use crate::execution::ExecutionResult;
+use crate::language::{Interpreter, Language};
+use crate::limits::Limits;
+use crate::runtime::Runtime;
+use crate::sandbox::Resumed;
+use crate::tool::tool_schema_digest;
+
+/// A paused execution as [`Runtime::paused_execution`] shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PausedExecution {
+    /// What listing shows.
+    pub summary: ExecutionSummary,
+    /// The call it waits on.
+    pub paused: Paused,
+    /// The code it runs.
+    pub code: String,
+    /// Tool calls answered before the pause (replayed on resume, not made
+    /// again).
+    pub calls_answered: usize,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The guest build `language` runs on, as a journal names it.
+fn guest_identity(language: Language) -> String {
+    match language.spec().interpreter {
+        Interpreter::QuickJs => JS_GUEST.identity(),
+        Interpreter::CPython => PYTHON_GUEST.identity(),
+    }
+}
+
+/// 128 random bits, hex: an id nobody can guess.
+fn execution_id() -> String {
+    hex(&rand::random::<[u8; 16]>())
+}
+
+impl Session {
+    /// The journal of the execution that just paused at a gated call.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn journal(
+        &self,
+        code: &str,
+        language: Language,
+        limits: &Limits,
+        boundary: &Boundary,
+        result: &ExecutionResult,
+        printed: (usize, usize),
+        id: Option<String>,
+    ) -> Result<Journal, Error> {
+        let recorder = boundary.recorder();
+        let Some(recorded) = recorder.recorded() else {
+            return Err(Error::internal("pausing", std::io::Error::other("no call is waiting")));
+        };
+        let mut schemas = BTreeMap::new();
+        let called = recorded.calls.iter().flatten().map(|c| (&c.server, &c.tool));
+        for (server, tool) in called.chain([(&recorded.pending.server, &recorded.pending.tool)]) {
+            let qualified = format!("{server}.{tool}");
+            if schemas.contains_key(&qualified) {
+                continue;
+            }
+            let listing = self.runtime.tool_registry().listing(server).await;
+            if let Some(definition) = listing.ok().as_ref().and_then(|l| l.definition(tool)) {
+                schemas.insert(qualified, tool_schema_digest(definition));
+            }
+        }
+        let elapsed = result.stats.wall_time.saturating_sub(boundary.waited());
+        let paused_at = unix_now();
+        Ok(Journal {
+            format: FORMAT,
+            execution_id: id.unwrap_or_else(execution_id),
+            session: self.id.clone(),
+            language: language.name().to_string(),
+            code: code.to_string(),
+            code_sha256: sha256_hex(code),
+            guest: guest_identity(language),
+            seed: hex(&recorder.seed()),
+            limits: limits.clone(),
+            elapsed_us: elapsed.as_micros() as u64,
+            stdout_bytes: printed.0 as u64,
+            stderr_bytes: printed.1 as u64,
+            calls: recorded.calls,
+            wall_clock_ns: recorded.wall,
+            monotonic_clock_ns: recorded.monotonic,
+            schemas,
+            pending: recorded.pending,
+            paused_at,
+            expires_at: paused_at + self.runtime.paused_expiry().as_secs(),
+        })
+    }
+
+    /// Seals `journal` with the session's vault and stores it.
+    pub(super) async fn store_paused(&self, journal: &Journal, boundary: &Boundary) -> Result<Paused, Error> {
+        let key = self.runtime.journal_key().await?;
+        let store = self.runtime.execution_store().await?;
+        let sealed = journal::seal(key, journal, boundary.vault_entries().as_deref())?;
+        let summary = summary_of(journal);
+        store.put(StoredExecution { summary, sealed }).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+        tracing::info!(id = %journal.execution_id, server = %journal.pending.server, tool = %journal.pending.tool, "execution paused");
+        Ok(Paused::of(journal))
+    }
+
+    /// Continues the paused execution `execution_id` with the human's
+    /// `decision` on the call it waits on: its code runs again, answered
+    /// from its journal (the calls made before the pause are not made
+    /// again, and what it printed then is not printed again), and goes live
+    /// at that call. Later gated calls ask the session's approver (and may
+    /// pause it again, under the same id).
+    ///
+    /// Refused, and kept, when its journal fails its integrity check, when
+    /// the guest build or a called tool's schema changed since the pause,
+    /// or when the replayed code does not make the recorded calls.
+    pub async fn resume(&self, execution_id: &str, decision: Decision) -> Result<ExecutionResult, Error> {
+        self.resume_inner(execution_id, decision, None).await
+    }
+
+    /// [`Session::resume`], asking `approver` about later gated calls.
+    pub async fn resume_with_approver(
+        &self,
+        execution_id: &str,
+        decision: Decision,
+        approver: Arc<dyn Approver>,
+    ) -> Result<ExecutionResult, Error> {
+        self.resume_inner(execution_id, decision, Some(approver)).await
+    }
+
+    async fn resume_inner(
+        &self,
+        id: &str,
+        decision: Decision,
+        approver: Option<Arc<dyn Approver>>,
+    ) -> Result<ExecutionResult, Error> {
+        if decision == Decision::Pause {
+            return Err(ResumeError::NotADecision.into());
+        }
+        let store = self.runtime.execution_store().await?;
+        let stored = self.runtime.stored(id).await?;
+        let (journal, vault) = journal::open(self.runtime.journal_key().await?, id, &stored.sealed)?;
+        let language = self.check_replayable(&journal).await?;
+        let seed = unhex(&journal.seed)
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .ok_or_else(|| ResumeError::Tampered { id: id.to_string(), detail: "the seed is not 32 bytes".into() })?;
+        // Claimed: of two resumes at once, only one replays.
+        let claimed = store.remove(id).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+        if !claimed {
+            return Err(ResumeError::NotFound(id.to_string()).into());
+        }
+        let mut boundary = self.boundary.for_execution();
+        if journal.session != self.id
+            && let Some(entries) = &vault
+        {
+            // Another session (or process) paused it: its tokens resolve
+            // through its vault. An empty session takes that vault on.
+            if self.boundary.vault_is_empty() {
+                self.boundary.adopt_vault(entries);
+            } else {
+                boundary = boundary.with_vault(entries);
+            }
+        }
+        if let Some(approver) = approver {
+            boundary = boundary.with_own_approver(approver);
+        }
+        boundary = boundary.with_recorder(Recorder::replaying(&journal, seed, Some(decision)));
+        tracing::info!(%id, calls = journal.calls.len(), "resuming a paused execution");
+        let resumed = Resumed {
+            elapsed: Duration::from_micros(journal.elapsed_us),
+            stdout_bytes: journal.stdout_bytes as usize,
+            stderr_bytes: journal.stderr_bytes as usize,
+        };
+        let run =
+            Run { code: &journal.code, language, limits: &journal.limits, boundary, resumed, id: Some(id.to_string()) };
+        let outcome = self.run(run).await;
+        if let Err(Error::Resume(ResumeError::Diverged { .. })) = &outcome {
+            // Nothing went live: keep it for a fixed build to resume.
+            store.put(stored).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+        }
+        outcome
+    }
+
+    /// The language of `journal`, once its code, guest build and the
+    /// schemas of the tools it called are as they were at the pause.
+    async fn check_replayable(&self, journal: &Journal) -> Result<Language, ResumeError> {
+        let changed = |what: String| ResumeError::Changed { id: journal.execution_id.clone(), what };
+        if sha256_hex(&journal.code) != journal.code_sha256 {
+            return Err(changed("the code does not match its recorded digest".into()));
+        }
+        let language: Language =
+            journal.language.parse().map_err(|_| changed(format!("unknown language '{}'", journal.language)))?;
+        let guest = guest_identity(language);
+        if guest != journal.guest {
+            return Err(changed(format!("the guest build changed since the pause ({} → {guest})", journal.guest)));
+        }
+        let tools = self.runtime.tool_registry();
+        for (qualified, digest) in &journal.schemas {
+            let (server, tool) = qualified.split_once('.').unwrap_or((qualified, ""));
+            let listing = tools.listing(server).await.ok();
+            let now = listing.as_ref().and_then(|l| l.definition(tool)).map(tool_schema_digest);
+            match now {
+                Some(now) if &now == digest => {}
+                Some(_) => return Err(changed(format!("the schema of {qualified} changed since the pause"))),
+                None => return Err(changed(format!("{qualified} is no longer offered"))),
+            }
+        }
+        Ok(language)
+    }
+}
+
+fn summary_of(journal: &Journal) -> ExecutionSummary {
+    ExecutionSummary {
+        id: journal.execution_id.clone(),
+        session: journal.session.clone(),
+        language: journal.language.clone(),
+        server: journal.pending.server.clone(),
+        tool: journal.pending.tool.clone(),
+        paused_at: journal.paused_at,
+        expires_at: journal.expires_at,
+    }
+}
+
+impl Runtime {
+    /// The stored execution `id`, if it has not expired (an expired one is
+    /// removed).
+    async fn stored(&self, id: &str) -> Result<StoredExecution, ResumeError> {
+        let store = self.execution_store().await?;
+        let stored = store.get(id).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+        let stored = stored.ok_or_else(|| ResumeError::NotFound(id.to_string()))?;
+        if stored.summary.expires_at <= unix_now() {
+            store.remove(id).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+            return Err(ResumeError::Expired(id.to_string()));
+        }
+        Ok(stored)
+    }
+
+    /// The executions paused and not expired, oldest first.
+    pub async fn paused_executions(&self) -> Result<Vec<ExecutionSummary>, Error> {
+        let store = self.execution_store().await?;
+        Ok(store.list(unix_now()).await.map_err(|e| ResumeError::Store(e.to_string()))?)
+    }
+
+    /// The paused execution `id`: the call it waits on and its code.
+    pub async fn paused_execution(&self, id: &str) -> Result<PausedExecution, Error> {
+        let stored = self.stored(id).await?;
+        let (journal, _) = journal::open(self.journal_key().await?, id, &stored.sealed)?;
+        Ok(PausedExecution {
+            summary: stored.summary,
+            paused: Paused::of(&journal),
+            calls_answered: journal.calls.iter().flatten().count(),
+            code: journal.code,
+        })
+    }
+
+    /// Cancels the paused execution `id`; `false` if there was none.
+    pub async fn cancel_execution(&self, id: &str) -> Result<bool, Error> {
+        let store = self.execution_store().await?;
+        Ok(store.remove(id).await.map_err(|e| ResumeError::Store(e.to_string()))?)
+    }
+}

@@ -1,0 +1,358 @@
+//! Durable executions: a gated call whose approver defers pauses the
+//! execution; it is stored sealed in the data folder and resumed, by
+//! another runtime as after a restart, by replaying its journal. Calls made
+//! before the pause are not made again; what changed since is refused.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::support::{assert_ok, builder};
+use airlock::{
+    ApprovalRequest, ApprovalSettings, Decision, Error, ExecutionResult, ExecutionStore, Language, ResumeError,
+    Runtime, RuntimeBuilder, SqliteStore, ToolDefinition,
+};
+use serde_json::{Value, json};
+
+/// Calls received by each in-process tool, as the tool saw them.
+#[derive(Clone, Default)]
+struct Received(Arc<Mutex<Vec<(String, Value)>>>);
+
+impl Received {
+    fn of(&self, tool: &str) -> Vec<Value> {
+        self.0.lock().unwrap().iter().filter(|(t, _)| t == tool).map(|(_, args)| args.clone()).collect()
+    }
+}
+
+/// `crm.find_customer`, `crm.count`, `crm.delete_customer` and
+/// `mail.send`, recording what they receive; `crm.delete_*` and `mail.*`
+/// gated; paused executions kept in `data`.
+fn crm(received: &Received, data: &Path, delete: ToolDefinition) -> RuntimeBuilder {
+    let record = |name: &'static str, answer: Value| {
+        let received = received.clone();
+        move |args: Value| {
+            received.0.lock().unwrap().push((name.to_string(), args));
+            let answer = answer.clone();
+            async move { Ok(answer) }
+        }
+    };
+    let rules: ApprovalSettings =
+        serde_json::from_value(json!({"require": [{"tools": "crm.delete_*"}, {"tools": "mail.*"}]})).unwrap();
+    builder()
+        .data_dir(Some(data.to_path_buf()))
+        .tool(
+            "crm",
+            ToolDefinition::new("find_customer"),
+            record("find_customer", json!({"name": "Ada Lovelace", "email": "ada.lovelace@example.com"})),
+        )
+        .tool("crm", ToolDefinition::new("count"), record("count", json!(1)))
+        .tool("crm", delete, record("delete_customer", json!({"deleted": true})))
+        .tool("mail", ToolDefinition::new("send"), record("send", json!({"sent": true})))
+        .approvals(rules)
+}
+
+fn delete_tool() -> ToolDefinition {
+    ToolDefinition::new("delete_customer")
+}
+
+/// An approver that defers every question, keeping what it was asked.
+fn deferring(seen: &Arc<Mutex<Vec<ApprovalRequest>>>) -> impl airlock::Approver + 'static {
+    let seen = seen.clone();
+    move |request: ApprovalRequest| {
+        seen.lock().unwrap().push(request);
+        async { Decision::Pause }
+    }
+}
+
+async fn run(runtime: &Runtime, code: &str, language: Language) -> ExecutionResult {
+    let session = runtime.session().unwrap();
+    session.execute(code, language).await.unwrap()
+}
+
+const JS: &str = r#"
+    import { callTool } from "airlock";
+    const customer = await callTool("crm", "find_customer", { id: 7 });
+    const drawn = { random: Math.random(), now: Date.now() };
+    console.log("found", customer.name);
+    let outcome;
+    try {
+        outcome = await callTool("crm", "delete_customer", { id: 7 });
+    } catch (e) {
+        outcome = `${e.kind}: ${e.message}`;
+    }
+    console.log("deleted", JSON.stringify(outcome));
+    export default { drawn, outcome, count: await callTool("crm", "count", {}) };"#;
+
+#[tokio::test]
+async fn a_paused_execution_resumes_after_a_restart_to_what_an_unpaused_run_gives() {
+    let data = tempfile::tempdir().unwrap();
+    let (received, seen) = (Received::default(), Arc::default());
+
+    // Unpaused, approved at once: the result to compare with.
+    let unpaused = crm(&Received::default(), data.path(), delete_tool())
+        .approver(|_: ApprovalRequest| async { Decision::Approve })
+        .build()
+        .await
+        .unwrap();
+    let whole = run(&unpaused, JS, Language::JavaScript).await;
+    assert_ok(&whole);
+
+    let first = crm(&received, data.path(), delete_tool()).approver(deferring(&seen)).build().await.unwrap();
+    let paused = run(&first, JS, Language::JavaScript).await;
+    let pause = paused.paused.clone().expect("the execution paused");
+    assert!(paused.error.is_none() && !paused.is_success(), "{paused:?}");
+    assert_eq!(paused.stdout, "found [PERSON_1]\n", "output before the pause is shown with it");
+    assert_eq!((pause.server.as_str(), pause.tool.as_str()), ("crm", "delete_customer"));
+    assert_eq!(pause.arguments, json!({"id": 7}));
+    assert_eq!(pause.rule, "tools crm.delete_*");
+    assert!(received.of("delete_customer").is_empty());
+    drop(first);
+
+    // Another runtime on the same data folder, as after a restart.
+    let second = crm(&received, data.path(), delete_tool()).build().await.unwrap();
+    let listed = second.paused_executions().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, pause.execution_id);
+    let shown = second.paused_execution(&pause.execution_id).await.unwrap();
+    assert_eq!((shown.calls_answered, shown.code.as_str()), (1, JS));
+
+    let session = second.session().unwrap();
+    let resumed = session.resume(&pause.execution_id, Decision::Approve).await.unwrap();
+    assert_ok(&resumed);
+    assert_eq!(resumed.stdout, "deleted {\"deleted\":true}\n", "not printed twice");
+    assert_eq!(received.of("find_customer").len(), 1, "the call before the pause is not made again");
+    assert_eq!(received.of("delete_customer"), [json!({"id": 7})]);
+    // The same clock reading and random draw as before the pause.
+    let drawn = &resumed.value["drawn"];
+    assert!(drawn["random"].is_f64() && drawn["now"].is_u64(), "{drawn}");
+    assert_eq!(resumed.value["outcome"], whole.value["outcome"]);
+    assert_eq!(resumed.value["count"], whole.value["count"]);
+    assert_eq!(format!("{}{}", paused.stdout, resumed.stdout), whole.stdout);
+    assert_eq!(resumed.stats.tool_calls, whole.stats.tool_calls, "limits count as if it never paused");
+    assert!(second.paused_executions().await.unwrap().is_empty(), "resumed executions leave the store");
+
+    // Resumed once only.
+    let again = session.resume(&pause.execution_id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(again, Error::Resume(ResumeError::NotFound(_))), "{again}");
+    assert_eq!(received.of("delete_customer").len(), 1);
+}
+
+#[tokio::test]
+async fn replay_reads_the_clock_and_draws_randomness_as_the_first_run_did() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let runtime =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let code = r#"
+        import { callTool } from "airlock";
+        const drawn = [Math.random(), Date.now(), Math.random(), new Date().toISOString()];
+        console.log(JSON.stringify(drawn));
+        await callTool("crm", "delete_customer", { id: 1 });
+        export default drawn;"#;
+    let paused = run(&runtime, code, Language::JavaScript).await;
+    let id = paused.paused.expect("paused").execution_id;
+    let resumed = runtime.session().unwrap().resume(&id, Decision::Approve).await.unwrap();
+    assert_ok(&resumed);
+    assert_eq!(resumed.value.to_string(), paused.stdout.trim());
+}
+
+#[tokio::test]
+async fn a_declined_resume_is_a_denied_error_the_code_catches() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let runtime =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let paused = run(&runtime, JS, Language::JavaScript).await;
+    let id = paused.paused.expect("paused").execution_id;
+    let decline = Decision::Decline { reason: Some("not today".into()) };
+    let resumed = runtime.session().unwrap().resume(&id, decline).await.unwrap();
+    assert_ok(&resumed);
+    assert_eq!(resumed.value["outcome"], "denied: crm.delete_customer was declined: not today");
+    assert!(received.of("delete_customer").is_empty());
+    let pause = runtime.session().unwrap().resume("nope", Decision::Pause).await.unwrap_err();
+    assert!(matches!(pause, Error::Resume(ResumeError::NotADecision)), "{pause}");
+}
+
+#[tokio::test]
+async fn python_a_gated_call_in_a_gather_of_ten_pauses_alone_and_the_nine_are_not_made_again() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let runtime =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let code = r#"
+import asyncio, random
+from servers import crm
+drawn = random.random()
+print("drawn", drawn)
+
+async def main():
+    return await asyncio.gather(
+        *[crm.count() for _ in range(4)], crm.delete_customer(id=4), *[crm.count() for _ in range(5)]
+    )
+
+results = asyncio.run(main())
+print(results[4], len(results))
+{"drawn": drawn, "results": results}
+"#;
+    let paused = run(&runtime, code, Language::Python).await;
+    let pause = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}"));
+    assert_eq!(pause.arguments, json!({"id": 4}));
+    assert_eq!(received.of("count").len(), 9, "the other nine calls ran");
+    let resumed = runtime.session().unwrap().resume(&pause.execution_id, Decision::Approve).await.unwrap();
+    assert_ok(&resumed);
+    assert_eq!(resumed.stdout, "{'deleted': True} 10\n");
+    assert_eq!(received.of("count").len(), 9, "and were not made again");
+    assert_eq!(received.of("delete_customer"), [json!({"id": 4})]);
+    assert_eq!(format!("drawn {}\n", resumed.value["drawn"]), paused.stdout);
+}
+
+#[tokio::test]
+async fn the_human_sees_tokens_and_after_a_restart_the_tool_receives_the_real_value() {
+    let data = tempfile::tempdir().unwrap();
+    let (received, seen) = (Received::default(), Arc::new(Mutex::new(Vec::new())));
+    let first = crm(&received, data.path(), delete_tool()).approver(deferring(&seen)).build().await.unwrap();
+    let code = r#"
+        import { callTool } from "airlock";
+        const c = await callTool("crm", "find_customer", { id: 1 });
+        console.log("to", c.email);
+        const sent = await callTool("mail", "send", { to: c.email, body: "Hello " + c.name });
+        console.log(JSON.stringify(sent), c.email);"#;
+    let paused = run(&first, code, Language::JavaScript).await;
+    let pause = paused.paused.expect("paused");
+    assert_eq!(pause.arguments, json!({"to": "[EMAIL_1]", "body": "Hello [PERSON_1]"}));
+    assert_eq!(seen.lock().unwrap()[0].arguments, pause.arguments);
+    assert_eq!(paused.stdout, "to [EMAIL_1]\n");
+    for file in std::fs::read_dir(data.path()).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("ada.lovelace"), "real values are encrypted at rest");
+    }
+    drop(first);
+
+    let second = crm(&received, data.path(), delete_tool()).build().await.unwrap();
+    let resumed = second.session().unwrap().resume(&pause.execution_id, Decision::Approve).await.unwrap();
+    assert_ok(&resumed);
+    assert_eq!(received.of("send"), [json!({"to": "ada.lovelace@example.com", "body": "Hello Ada Lovelace"})]);
+    assert_eq!(resumed.stdout, "{\"sent\":true} [EMAIL_1]\n");
+}
+
+/// Pauses [`JS`] in `data`, returning its id.
+async fn pause_one(received: &Received, data: &Path) -> String {
+    let runtime = crm(received, data, delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let paused = run(&runtime, JS, Language::JavaScript).await;
+    paused.paused.expect("paused").execution_id
+}
+
+#[tokio::test]
+async fn a_tampered_journal_is_refused_and_kept() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let id = pause_one(&received, data.path()).await;
+    let store = SqliteStore::open(&data.path().join("executions.sqlite")).unwrap();
+    let original = store.get(&id).await.unwrap().unwrap();
+    // An edited answer: the journal says the customer is someone else.
+    let mut edited = original.clone();
+    let text = String::from_utf8(edited.sealed.clone()).unwrap();
+    assert!(text.contains("[PERSON_1]"), "the journal holds what the guest saw: tokens");
+    edited.sealed = text.replace("[PERSON_1]", "[PERSON_2]").into_bytes();
+    store.put(edited).await.unwrap();
+
+    let runtime = crm(&received, data.path(), delete_tool()).build().await.unwrap();
+    let session = runtime.session().unwrap();
+    let error = session.resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Tampered { .. })), "{error}");
+    assert!(error.to_string().contains("MAC does not match"), "{error}");
+    assert!(received.of("delete_customer").is_empty());
+
+    // Nothing was lost: the genuine record still resumes.
+    store.put(original).await.unwrap();
+    assert_ok(&session.resume(&id, Decision::Approve).await.unwrap());
+    assert_eq!(received.of("delete_customer").len(), 1);
+
+    // Sealed with another key: refused too.
+    let id = pause_one(&received, data.path()).await;
+    let other = crm(&received, data.path(), delete_tool())
+        .journal_key(airlock::JournalKey::from_secret(&[9; 32]))
+        .build()
+        .await
+        .unwrap();
+    let error = other.session().unwrap().resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Tampered { .. })), "{error}");
+}
+
+#[tokio::test]
+async fn a_changed_tool_schema_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let id = pause_one(&received, data.path()).await;
+    let changed = ToolDefinition::new("delete_customer")
+        .input_schema(json!({"type": "object", "properties": {"id": {"type": "string"}}}));
+    let runtime = crm(&received, data.path(), changed).build().await.unwrap();
+    let error = runtime.session().unwrap().resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Changed { .. })), "{error}");
+    assert!(error.to_string().contains("the schema of crm.delete_customer changed since the pause"), "{error}");
+    assert!(received.of("delete_customer").is_empty());
+    assert_eq!(runtime.paused_executions().await.unwrap().len(), 1, "kept");
+}
+
+#[tokio::test]
+async fn code_that_takes_another_path_on_replay_is_refused_before_anything_goes_live() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let runtime =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let session = runtime.session().unwrap();
+    std::fs::write(session.workspace().join("id.txt"), "1").unwrap();
+    // The code's path depends on a workspace file, which is not journaled.
+    let code = r#"
+        import { callTool } from "airlock";
+        import { readFileSync } from "fs";
+        const id = Number(readFileSync("./workspace/id.txt", "utf8"));
+        await callTool("crm", "find_customer", { id });
+        await callTool("crm", "delete_customer", { id });"#;
+    let paused = session.execute(code, Language::JavaScript).await.unwrap();
+    let id = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}")).execution_id;
+    std::fs::write(session.workspace().join("id.txt"), "2").unwrap();
+    let error = session.resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Diverged { .. })), "{error}");
+    assert!(error.to_string().contains("call 1 was recorded as crm.find_customer with other arguments"), "{error}");
+    assert!(received.of("delete_customer").is_empty());
+    assert_eq!(received.of("find_customer").len(), 1);
+    // Kept: with the file as it was, it resumes.
+    std::fs::write(session.workspace().join("id.txt"), "1").unwrap();
+    assert_ok(&session.resume(&id, Decision::Approve).await.unwrap());
+    assert_eq!(received.of("delete_customer"), [json!({"id": 1})]);
+}
+
+#[tokio::test]
+async fn paused_executions_expire_and_can_be_cancelled() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let expiring = crm(&received, data.path(), delete_tool())
+        .approver(deferring(&Arc::default()))
+        .paused_expiry(std::time::Duration::ZERO)
+        .build()
+        .await
+        .unwrap();
+    let id = run(&expiring, JS, Language::JavaScript).await.paused.unwrap().execution_id;
+    let error = expiring.session().unwrap().resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Expired(_))), "{error}");
+
+    let id = pause_one(&received, data.path()).await;
+    let runtime = crm(&received, data.path(), delete_tool()).build().await.unwrap();
+    assert!(runtime.cancel_execution(&id).await.unwrap());
+    assert!(!runtime.cancel_execution(&id).await.unwrap());
+    let error = runtime.session().unwrap().resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::NotFound(_))), "{error}");
+    assert!(received.of("delete_customer").is_empty());
+}
+
+#[tokio::test]
+async fn without_a_data_folder_a_pause_is_a_clear_error() {
+    let runtime = crm(&Received::default(), Path::new("/unused"), delete_tool())
+        .data_dir(None)
+        .approver(deferring(&Arc::default()))
+        .build()
+        .await
+        .unwrap();
+    let error = runtime.session().unwrap().execute(JS, Language::JavaScript).await.unwrap_err();
+    assert!(error.to_string().contains("no data folder"), "{error}");
+}
