@@ -454,6 +454,11 @@ impl Runtime {
         self.inner.audit.as_ref()
     }
 
+    /// The approval rules this runtime gates calls by.
+    pub fn approval_settings(&self) -> &ApprovalSettings {
+        &self.inner.approvals
+    }
+
     pub(crate) fn approvals(&self) -> (&Arc<ApprovalSettings>, Option<&Arc<dyn Approver>>) {
         (&self.inner.approvals, self.inner.approver.as_ref())
     }

@@ -2,6 +2,7 @@
 //! subcommands, over the `airlock` library and the `airlock-serve` server.
 
 mod audit;
+mod executions;
 mod pii;
 mod run;
 mod serve;
@@ -22,6 +23,9 @@ pub const EXIT_THREW: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit status when the execution hit a limit.
 pub const EXIT_LIMIT: u8 = 3;
+/// Exit status when the execution paused at a call that needs a human's
+/// approval (`airlock executions resume` continues it).
+pub const EXIT_PAUSED: u8 = 4;
 
 /// Airlock runs code that LLM agents write against MCP tools inside
 /// WebAssembly sandboxes.
@@ -63,6 +67,9 @@ pub enum Command {
     /// Audit logs.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Executions paused for a human's approval: list, show, resume, cancel.
+    #[command(subcommand)]
+    Executions(executions::ExecutionsCommand),
     /// Saved skills: code agents import from `./skills/<name>`.
     #[command(subcommand)]
     Skills(skills::SkillsCommand),
@@ -95,6 +102,7 @@ pub async fn dispatch(command: Command) -> anyhow::Result<u8> {
         Command::Audit(command) => audit::audit(command),
         Command::Tokens(args) => tokens::tokens(args),
         Command::Skills(command) => skills::skills(command).await,
+        Command::Executions(command) => executions::executions(command).await,
     }
 }
 

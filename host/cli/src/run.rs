@@ -8,7 +8,7 @@ use airlock::{ExecutionError, ExecutionResult, Language, Limits};
 use anyhow::Context;
 use clap::Args;
 
-use super::{EXIT_LIMIT, EXIT_OK, EXIT_THREW, EXIT_USAGE};
+use super::{EXIT_LIMIT, EXIT_OK, EXIT_PAUSED, EXIT_THREW, EXIT_USAGE};
 
 /// Arguments of `airlock run`.
 #[derive(Args)]
@@ -99,7 +99,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         Some(dir) => runtime.session_in(dir)?,
         None => runtime.session()?,
     };
-    let result = session.execute(&code, language).await;
+    // Nobody can be asked mid-run: a gated call pauses the execution, for
+    // `airlock executions resume`.
+    let result = session.execute_with_approver(&code, language, runtime.limits(), deferring()).await;
     runtime.shutdown().await;
     if let Some(log) = &audit {
         log.sync();
@@ -127,7 +129,12 @@ fn read_code(file: &PathBuf) -> anyhow::Result<String> {
     }
 }
 
-fn print_result(result: &ExecutionResult, json: bool) -> anyhow::Result<()> {
+/// The approver of a command line: every gated call pauses its execution.
+pub(super) fn deferring() -> std::sync::Arc<dyn airlock::Approver> {
+    std::sync::Arc::new(|_: airlock::ApprovalRequest| async { airlock::Decision::Pause })
+}
+
+pub(super) fn print_result(result: &ExecutionResult, json: bool) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     if json {
         serde_json::to_writer(&mut stdout, result)?;
@@ -138,6 +145,13 @@ fn print_result(result: &ExecutionResult, json: bool) -> anyhow::Result<()> {
     stdout.flush()?;
     let mut stderr = std::io::stderr().lock();
     stderr.write_all(result.stderr.as_bytes())?;
+    if let Some(paused) = &result.paused {
+        writeln!(
+            stderr,
+            "paused: {}.{} {} needs a human's approval ({}); continue with\n  airlock executions resume {} --approve   (or --decline)",
+            paused.server, paused.tool, paused.arguments, paused.rule, paused.execution_id
+        )?;
+    }
     if let Some(error) = &result.error {
         match error {
             ExecutionError::Exception { stack: Some(stack), .. } => writeln!(stderr, "{error}\n{}", stack.trim_end())?,
@@ -147,8 +161,9 @@ fn print_result(result: &ExecutionResult, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn exit_status(result: &ExecutionResult) -> u8 {
+pub(super) fn exit_status(result: &ExecutionResult) -> u8 {
     match &result.error {
+        None if result.paused.is_some() => EXIT_PAUSED,
         None => EXIT_OK,
         Some(ExecutionError::Limit { .. }) => EXIT_LIMIT,
         Some(_) => EXIT_THREW,

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use airlock::ExecutionResult;
 use airlock::discovery::Detail;
 use airlock::skills::{SaveRequest, stale_tools};
-use airlock::{Language, Limits, Runtime, Session, SessionStats};
+use airlock::{ApprovalRequest, Approver, Decision, Language, Limits, Runtime, Session, SessionStats};
 use tokio::sync::Semaphore;
 
 use crate::asking::{ChannelApprover, Event, ParkedExecutions, PeerApprover};
@@ -127,7 +127,13 @@ impl CodeModeServer {
     /// The tools this server offers, as `tools/list` returns them (the
     /// `execute_code` description names the servers and their tools).
     pub async fn tools(&self) -> Vec<Tool> {
-        catalog::tools(&self.server_lines().await, &self.skill_lines().await, self.runtime.limits(), self.language)
+        let mut tools =
+            catalog::tools(&self.server_lines().await, &self.skill_lines().await, self.runtime.limits(), self.language);
+        // Nothing pauses without approval rules.
+        if self.runtime.approval_settings().require.is_empty() {
+            tools.retain(|tool| tool.name != "resume_execution");
+        }
+        tools
     }
 
     /// What `execute_code`'s arguments ask to run, or the error to answer.
@@ -148,7 +154,25 @@ impl CodeModeServer {
             Ok(execution) => execution,
             Err(error) => return error,
         };
-        answer(self.session.execute_with_limits(&code, language, &limits).await, &self.session)
+        // A client that cannot be asked mid-call gets a gated call back as
+        // `paused`, to continue with `resume_execution`.
+        let result = self.session.execute_with_approver(&code, language, &limits, deferring()).await;
+        answer(result, &self.session)
+    }
+
+    /// `resume_execution`: the human's decision on a paused execution.
+    async fn resume_execution(&self, arguments: &JsonObject) -> CallToolResult {
+        let id = arguments.get("execution_id").and_then(Value::as_str).unwrap_or_default();
+        let approve = arguments.get("approve").and_then(Value::as_bool).unwrap_or(false);
+        let reason = arguments.get("reason").and_then(Value::as_str).map(str::to_string);
+        let for_session = arguments.get("allow_for_session").and_then(Value::as_bool).unwrap_or(false);
+        let decision = match (approve, for_session) {
+            (true, true) => Decision::AllowForSession,
+            (true, false) => Decision::Approve,
+            (false, _) => Decision::Decline { reason },
+        };
+        let result = self.session.resume_with_approver(id, decision, deferring()).await;
+        answer(result, &self.session)
     }
 
     /// `execute_code` for a client that can be asked about gated calls:
@@ -316,6 +340,12 @@ impl CodeModeServer {
     }
 }
 
+/// The approver of a client that cannot be asked during the call: every
+/// gated call pauses its execution.
+fn deferring() -> Arc<dyn Approver> {
+    Arc::new(|_: ApprovalRequest| async { Decision::Pause })
+}
+
 /// What `execute_code` answers for an execution of `session`.
 fn answer(result: Result<ExecutionResult, airlock::Error>, session: &Session) -> CallToolResult {
     match result {
@@ -348,6 +378,16 @@ pub fn tool_result(result: &ExecutionResult, session: SessionStats) -> CallToolR
             section(&mut text, stack.trim_end().to_string());
         }
     }
+    if let Some(paused) = &result.paused {
+        section(
+            &mut text,
+            format!(
+                "[paused] the code calls {}.{} with {}, which needs a human's approval ({}). Ask the user, then \
+                 call resume_execution with execution_id \"{}\" and their decision.",
+                paused.server, paused.tool, paused.arguments, paused.rule, paused.execution_id
+            ),
+        );
+    }
     if text.is_empty() {
         text.push_str("(no output)");
     }
@@ -358,8 +398,9 @@ pub fn tool_result(result: &ExecutionResult, session: SessionStats) -> CallToolR
         CallToolResult::success(vec![ContentBlock::text(text)])
     };
     outcome.structured_content = Some(json!({
-        "ok": result.error.is_none(),
+        "ok": result.is_success(),
         "error": result.error,
+        "paused": result.paused,
         "stats": result.stats,
         "session": session,
         "tokens": tokens,
@@ -426,6 +467,10 @@ impl ServerHandler for CodeModeServer {
                 }
                 let _admitted = admitted;
                 self.execute_code(&arguments).await
+            }
+            "resume_execution" => {
+                let _admitted = self.caps.admit(&self.in_flight)?;
+                self.resume_execution(&arguments).await
             }
             "search_tools" => self.search_tools(&arguments).await,
             "save_skill" => self.save_skill(&arguments).await,

@@ -7,7 +7,8 @@ tests/servers/.venv (installed by scripts/setup-servers.sh):
 
 It serves customer records full of personal data (names, emails, phones, payment
 cards, Russian INNs) and a 100 KB document, and it keeps, on the server side, what
-it is sent: every `send_message` call is appended to `<inbox>/messages.jsonl` and
+it is sent: every `send_message` call is appended to `<inbox>/messages.jsonl`, every
+`get_customer` call to `<inbox>/lookups.jsonl`, and
 every `store_document` call writes `<inbox>/stored-<name>` byte for byte, next to
 `<inbox>/original-<name>` written when the document was read. The tests read those
 files to see what really crossed the boundary. Nothing is printed to stdout (it
@@ -151,6 +152,8 @@ def list_customers() -> CustomerList:
 @server.tool()
 def get_customer(id: Annotated[int, Field(description="The customer's id.")]) -> Customer:
     """Get one customer by id."""
+    with (_inbox() / "lookups.jsonl").open("a", encoding="utf-8") as lookups:
+        lookups.write(json.dumps({"id": id}) + "\n")
     for customer in CUSTOMERS:
         if customer["id"] == id:
             return Customer.model_validate(customer)

@@ -428,7 +428,40 @@ async def approve(argv: list[str]) -> dict:
     return out
 
 
+# Looks a customer up, prints, then messages them: a gated call when the
+# config gates customers.send_message.
+PAUSING_CODE = (
+    'import { getCustomer, sendMessage } from "./servers/customers";\n'
+    "const anna = await getCustomer({ id: 2 });\n"
+    "console.log('found', anna.email);\n"
+    "const sent = await sendMessage({ to: anna.email, text: `hi ${anna.full_name}` });\n"
+    "console.log(sent.delivered, sent.to);\n"
+    "export default sent.chars;"
+)
+
+
+async def pause(argv: list[str]) -> dict:
+    """`execute_code` of PAUSING_CODE from a client that declares no
+    elicitation: a gated call comes back paused."""
+    async with connect(argv[1:]) as session:
+        await session.initialize()
+        listed = sorted(tool.name for tool in (await session.list_tools()).tools)
+        return {"tools": listed, **await call_code(session, PAUSING_CODE)}
+
+
+async def resume(argv: list[str]) -> dict:
+    """`resume_execution` with approval, from a new connection: argv is
+    `resume <transport...> <execution id>`."""
+    async with connect(argv[1:-1]) as session:
+        await session.initialize()
+        result = await session.call_tool("resume_execution", {"execution_id": argv[-1], "approve": True})
+        return {"text": text_of(result), "is_error": bool(result.is_error), "structured": result.structured_content}
+
+
 async def main(argv: list[str]) -> None:
+    if argv[0] in ("pause", "resume"):
+        print(json.dumps(await {"pause": pause, "resume": resume}[argv[0]](argv)))
+        return
     if argv[0] == "approve":
         print(json.dumps(await approve(argv)))
         return

@@ -6,6 +6,7 @@ mod common;
 
 mod cli;
 mod conformance;
+mod executions;
 mod http_front;
 mod pii;
 mod readme;

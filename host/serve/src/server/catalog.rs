@@ -109,6 +109,25 @@ pub(super) fn tools(servers: &str, skills: &str, limits: &Limits, language: Lang
             })),
         ),
         Tool::new(
+            "resume_execution",
+            "Continue an execution that execute_code returned paused: one of its tool calls needs a human's \
+             approval. Ask the user about the call it shows (server, tool, arguments), then pass their \
+             decision; the code goes on from where it stopped (calls made before the pause are not made \
+             again), and a declined call is a `denied` ToolError the code can catch.",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "execution_id": {"type": "string", "description": "The id execute_code returned with paused."},
+                    "approve": {"type": "boolean", "description": "The human's decision."},
+                    "reason": {"type": "string", "description": "Why it was declined, shown to the code."},
+                    "allow_for_session": {"type": "boolean",
+                                          "description": "Also allow later calls of this tool in this session."}
+                },
+                "required": ["execution_id", "approve"],
+                "additionalProperties": false
+            })),
+        ),
+        Tool::new(
             "list_skills",
             "List the saved skills (name, language, description), marking any whose tools changed as stale.",
             schema(json!({"type": "object", "properties": {}, "additionalProperties": false})),

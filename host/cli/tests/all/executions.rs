@@ -1,0 +1,150 @@
+//! Executions paused for approval, end to end: `airlock serve` killed with
+//! SIGKILL between the pause and the resume, and the `airlock run` /
+//! `airlock executions` commands. The customers server counts, on its
+//! side, the lookups and messages it receives.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use crate::common::{cache_dir, customers_inbox, python_client, serve_http, servers_config};
+
+/// The customers server's `get_customer` calls, as it logged them.
+fn lookups(dir: &Path) -> usize {
+    std::fs::read_to_string(dir.join("inbox/lookups.jsonl")).unwrap_or_default().lines().count()
+}
+
+fn gated() -> Value {
+    json!({"approvals": {"require": [{"tools": "customers.send_message"}]}})
+}
+
+fn airlock(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(args)
+        .env("AIRLOCK_CACHE_DIR", cache_dir())
+        .env("AIRLOCK_DATA_DIR", data)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn a_paused_execution_survives_sigkill_of_airlock_serve_and_resumes_from_a_new_client() {
+    let data = tempfile::tempdir().unwrap();
+    let envs = [("AIRLOCK_DATA_DIR", data.path().to_str().unwrap())];
+
+    // The same code, unpaused, on a server without approval rules.
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = servers_config(plain_dir.path(), &["customers"], Value::Null);
+    let (mut server, url) = serve_http(&plain, &envs);
+    let whole = python_client(&["pause", "http", &url]).0;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(whole["is_error"], false, "{whole}");
+    assert!(!whole["tools"].as_array().unwrap().contains(&json!("resume_execution")), "no rules, no resume tool");
+
+    // A client without elicitation: the gated call comes back paused.
+    let dir = tempfile::tempdir().unwrap();
+    let config = servers_config(dir.path(), &["customers"], gated());
+    let (mut server, url) = serve_http(&config, &envs);
+    let first = python_client(&["pause", "http", &url]).0;
+    assert!(first["tools"].as_array().unwrap().contains(&json!("resume_execution")), "{first}");
+    assert_eq!(first["is_error"], false, "{first}");
+    let paused = &first["structured"]["paused"];
+    let id = paused["execution_id"].as_str().unwrap_or_else(|| panic!("not paused: {first}")).to_string();
+    assert_eq!((&paused["server"], &paused["tool"]), (&json!("customers"), &json!("send_message")));
+    // The human is shown tokens, never the address.
+    let to = paused["arguments"]["to"].as_str().unwrap();
+    assert!(to.starts_with("[EMAIL_") && !paused.to_string().contains('@'), "{paused}");
+    let shown = first["text"].as_str().unwrap();
+    let (before, notice) = shown.split_once("[paused]").unwrap();
+    assert!(notice.contains(&id) && notice.contains("resume_execution"), "{notice}");
+    assert_eq!((lookups(dir.path()), customers_inbox(dir.path()).len()), (1, 0));
+
+    // Killed between the pause and the resume.
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    let (mut server, url) = serve_http(&config, &envs);
+    let second = python_client(&["resume", "http", &url, &id]).0;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(second["is_error"], false, "{second}");
+    assert_eq!(second["structured"]["paused"], Value::Null, "{second}");
+    // The lookup made before the pause was not made again; the message
+    // went out once, to the real address.
+    assert_eq!(lookups(dir.path()), 1);
+    assert_eq!(customers_inbox(dir.path()), [json!({"to": "anna.2@example.com", "text": "hi Anna Smirnova"})]);
+    // Together, what it printed is what the unpaused run printed.
+    assert_eq!(format!("{before}{}", second["text"].as_str().unwrap()), whole["text"].as_str().unwrap());
+
+    // Resumed once: a second resume finds nothing.
+    let (mut server, url) = serve_http(&config, &envs);
+    let again = python_client(&["resume", "http", &url, &id]).0;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(again["is_error"], true, "{again}");
+    assert!(again["text"].as_str().unwrap().contains("no paused execution"), "{again}");
+    assert_eq!(customers_inbox(dir.path()).len(), 1);
+}
+
+#[test]
+fn airlock_run_pauses_and_airlock_executions_lists_shows_resumes_and_cancels() {
+    let (dir, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let config = servers_config(dir.path(), &["customers"], gated());
+    let config = config.to_str().unwrap();
+    let code = dir.path().join("send.js");
+    std::fs::write(
+        &code,
+        "import { getCustomer, sendMessage } from './servers/customers';\n\
+         const anna = await getCustomer({ id: 2 });\n\
+         console.log('found', anna.email);\n\
+         try {\n\
+           const sent = await sendMessage({ to: anna.email, text: 'hi' });\n\
+           console.log('sent', sent.delivered);\n\
+         } catch (e) { console.log(e.kind, e.message); }\n",
+    )
+    .unwrap();
+    let code = code.to_str().unwrap();
+    let run = || {
+        let out = airlock(data.path(), &["run", code, "--config", config]);
+        assert_eq!(out.status.code(), Some(4), "paused: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        let id = stderr.split("airlock executions resume ").nth(1).unwrap().split(' ').next().unwrap().to_string();
+        assert!(text(&out.stdout).starts_with("found [EMAIL_"), "{}", text(&out.stdout));
+        id
+    };
+    let id = run();
+
+    let listed = airlock(data.path(), &["executions", "list", "--json"]);
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["tool"], "send_message");
+    let shown = text(&airlock(data.path(), &["executions", "show", &id]).stdout);
+    assert!(shown.contains("waits on  customers.send_message") && shown.contains("[EMAIL_"), "{shown}");
+    assert!(shown.contains("answered  1 tool calls") && shown.contains("getCustomer"), "{shown}");
+
+    let resumed = airlock(data.path(), &["executions", "resume", &id, "--approve", "--config", config]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    assert_eq!(text(&resumed.stdout), "sent true\n");
+    assert_eq!((lookups(dir.path()), customers_inbox(dir.path()).len()), (1, 1));
+
+    // Declined: the code catches `denied`; nothing is sent.
+    let id = run();
+    let args = ["executions", "resume", &id, "--decline", "--reason", "not now", "--config", config];
+    let declined = airlock(data.path(), &args);
+    assert_eq!(text(&declined.stdout), "denied customers.send_message was declined: not now\n");
+    assert_eq!(customers_inbox(dir.path()).len(), 1);
+
+    // Cancelled: gone for good.
+    let id = run();
+    assert_eq!(text(&airlock(data.path(), &["executions", "cancel", &id]).stdout), format!("cancelled {id}\n"));
+    let gone = airlock(data.path(), &["executions", "resume", &id, "--approve", "--config", config]);
+    assert_eq!(gone.status.code(), Some(2));
+    assert!(text(&gone.stderr).contains("no paused execution"), "{}", text(&gone.stderr));
+    assert_eq!(text(&airlock(data.path(), &["executions", "list"]).stdout), "no paused executions\n");
+    assert_eq!(customers_inbox(dir.path()).len(), 1);
+}
