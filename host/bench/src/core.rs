@@ -58,6 +58,9 @@ pub enum BenchScenario {
         #[arg(long)]
         target_dir: Option<std::path::PathBuf>,
     },
+    /// Only the durable-execution figures (also printed by the default run):
+    /// resuming a paused execution against running it unpaused.
+    Durable,
     /// Search quality (recall@5, MRR) on a labelled query set, search
     /// latency and index rebuild time.
     Search {
@@ -93,6 +96,10 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
         Some(BenchScenario::Search { config, queries, show_misses }) => {
             let config = airlock::Config::from_file(config)?;
             super::search::bench_search(&config, queries, *show_misses).await?;
+            return Ok(0);
+        }
+        Some(BenchScenario::Durable) => {
+            super::durable::bench_durable().await?;
             return Ok(0);
         }
         None => {}
@@ -158,6 +165,7 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
         }
         None => row("`node -e \"console.log(1+1)\"`", "node not found".into()),
     }
+    super::durable::bench_durable().await?;
     if let Some(path) = &args.upstream {
         let config = airlock::Config::from_file(path)?;
         super::upstream::bench_upstream(&config).await?;

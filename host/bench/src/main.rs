@@ -5,6 +5,7 @@
 //! `airlock` binary built beside it.
 
 mod core;
+mod durable;
 mod search;
 mod skills;
 mod tokens;
