@@ -92,7 +92,7 @@ pub use metrics::Metrics;
 pub use progress::Progress;
 pub use registry::ToolRegistry;
 pub use runtime::{Runtime, RuntimeBuilder};
-pub use session::{PausedExecution, Session, SessionStats};
+pub use session::{PausedExecution, ResumeOptions, Session, SessionStats};
 pub use tool::{Listing, ToolAnnotations, ToolDefinition, ToolError, ToolFuture, ToolHandler};
 pub use transpile::{LineMap, Transpiled, TypeScriptError, transpile};
 pub use upstream::{ServerStatus, UpstreamPool};

@@ -74,8 +74,7 @@ pub async fn bench_durable() -> anyhow::Result<()> {
     for times in [&mut unpaused, &mut to_pause, &mut resumes] {
         times.sort_unstable();
     }
-    let (whole, paused, resumed) =
-        (percentile(&unpaused, 50), percentile(&to_pause, 50), percentile(&resumes, 50));
+    let (whole, paused, resumed) = (percentile(&unpaused, 50), percentile(&to_pause, 50), percentile(&resumes, 50));
     println!();
     println!("Durable executions ({CALLS} in-process calls, then a gated one; p50 of {RUNS})");
     let row = |name: &str, value: String| println!("{name:<58} {value:>14}");

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use airlock::{Decision, Runtime};
+use airlock::{Decision, ResumeOptions, Runtime};
 use clap::{Args, Subcommand};
 
 use super::{EXIT_OK, EXIT_THREW, EXIT_USAGE};
@@ -130,7 +130,8 @@ async fn resume(args: ResumeArgs) -> anyhow::Result<u8> {
     let runtime: Runtime = super::runtime_builder().config(&config).max_concurrent_executions(1).build().await?;
     let session = runtime.session()?;
     let decision = if args.approve { Decision::Approve } else { Decision::Decline { reason: args.reason } };
-    let result = session.resume_with_approver(&args.id, decision, super::run::deferring()).await;
+    let options = ResumeOptions { approver: Some(super::run::deferring()), ..ResumeOptions::default() };
+    let result = session.resume_with(&args.id, decision, options).await;
     runtime.shutdown().await;
     match result {
         Ok(result) => {

@@ -3,58 +3,29 @@
 //! A client on protocol 2026-07-28 or later is asked the MCP way: the
 //! `tools/call` answers with an input-required result holding an
 //! elicitation and a `requestState`, the client asks its human and retries
-//! the call with the answer and the state. Meanwhile the execution waits,
-//! parked in this process under that state (a random handle; nothing of it
-//! is trusted from the client but the lookup). An older client that
-//! declared elicitation is asked with `elicitation/create` during the call.
+//! the call with the answer and the state. Meanwhile the execution is
+//! paused and stored, not held in memory: the state is a MAC-sealed handle
+//! to its journal, so the retry resumes it on any instance that shares the
+//! store and the key, after a restart too. An older client that declared
+//! elicitation is asked with `elicitation/create` during the call.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use airlock::{ApprovalRequest, Approver, Decision};
+use airlock::{ApprovalRequest, Approver, Decision, Paused};
 use futures::future::BoxFuture;
 use rmcp::model::{
-    CallToolResponse, CallToolResult, ElicitRequest, ElicitRequestParams, ElicitationAction, ElicitationSchema,
-    InputRequest, InputRequests, InputRequiredResult,
+    CallToolResponse, ElicitRequest, ElicitRequestParams, ElicitationAction, ElicitationSchema, InputRequest,
+    InputRequests, InputRequiredResult, InputResponses,
 };
 use rmcp::{Peer, RoleServer};
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
 
-/// How long a parked execution waits for the client to come back with the
-/// human's answer; then the call is declined and the execution goes on.
+/// How long an older client has to answer `elicitation/create`; then the
+/// call is declined and the execution goes on.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The key of the one input request in an input-required result.
 const APPROVAL: &str = "approval";
-
-/// What a running execution tells the request that drives it.
-pub(crate) enum Event {
-    /// A gated call needs an answer, to be sent on the channel.
-    Ask(ApprovalRequest, oneshot::Sender<Decision>),
-    /// The execution finished with this result.
-    Done(CallToolResult),
-}
-
-/// An approver that hands each question to whoever drives the execution.
-pub(crate) struct ChannelApprover(pub mpsc::Sender<Event>);
-
-impl Approver for ChannelApprover {
-    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
-        Box::pin(async move {
-            let (reply, answer) = oneshot::channel();
-            if self.0.send(Event::Ask(request.clone(), reply)).await.is_err() {
-                return declined("the request that ran the code is gone");
-            }
-            match tokio::time::timeout(ANSWER_TIMEOUT, answer).await {
-                Ok(Ok(decision)) => decision,
-                Ok(Err(_)) => declined("the client did not come back with an answer"),
-                Err(_) => declined(&format!("no answer within {} minutes", ANSWER_TIMEOUT.as_secs() / 60)),
-            }
-        })
-    }
-}
 
 /// An approver that asks an older client with `elicitation/create`.
 pub(crate) struct PeerApprover(pub Peer<RoleServer>);
@@ -62,7 +33,14 @@ pub(crate) struct PeerApprover(pub Peer<RoleServer>);
 impl Approver for PeerApprover {
     fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
         Box::pin(async move {
-            match self.0.create_elicitation_with_timeout(elicitation(request), Some(ANSWER_TIMEOUT)).await {
+            let question = elicitation(
+                &request.server,
+                &request.tool,
+                &request.arguments,
+                &request.rule,
+                request.session_allowance,
+            );
+            match self.0.create_elicitation_with_timeout(question, Some(ANSWER_TIMEOUT)).await {
                 Ok(answer) => decision(&serde_json::to_value(answer).unwrap_or_default()),
                 Err(error) => declined(&format!("the client could not ask: {error}")),
             }
@@ -76,14 +54,18 @@ fn declined(reason: &str) -> Decision {
 
 /// The question a human sees: server, tool, the rule, and the arguments as
 /// the code passed them (personal data as tokens).
-fn elicitation(request: &ApprovalRequest) -> ElicitRequestParams {
-    let arguments = serde_json::to_string_pretty(&request.arguments).unwrap_or_default();
-    let message = format!(
-        "Code wants to call {}.{} (approval required for {}).\nArguments:\n{arguments}",
-        request.server, request.tool, request.rule
-    );
+fn elicitation(
+    server: &str,
+    tool: &str,
+    arguments: &Value,
+    rule: &str,
+    session_allowance: bool,
+) -> ElicitRequestParams {
+    let arguments = serde_json::to_string_pretty(arguments).unwrap_or_default();
+    let message =
+        format!("Code wants to call {server}.{tool} (approval required for {rule}).\nArguments:\n{arguments}");
     let mut schema = ElicitationSchema::builder().required_bool("approve");
-    if request.session_allowance {
+    if session_allowance {
         schema = schema.optional_bool("allow_for_session", false);
     }
     ElicitRequestParams::FormElicitationParams {
@@ -92,6 +74,20 @@ fn elicitation(request: &ApprovalRequest) -> ElicitRequestParams {
         // Two boolean properties: nothing for `build` to refuse.
         requested_schema: schema.build_unchecked(),
     }
+}
+
+/// The input-required result that asks about the call `paused` waits on;
+/// `state` is the paused execution's handle.
+pub(crate) fn question(paused: &Paused, session_allowance: bool, state: String) -> CallToolResponse {
+    let asked = elicitation(&paused.server, &paused.tool, &paused.arguments, &paused.rule, session_allowance);
+    let mut requests = InputRequests::new();
+    requests.insert(APPROVAL.to_string(), InputRequest::Elicitation(ElicitRequest::new(asked)));
+    CallToolResponse::InputRequired(InputRequiredResult::new(Some(requests), Some(state)))
+}
+
+/// The decision in a retried call's input responses.
+pub(crate) fn answered(responses: Option<&InputResponses>) -> Decision {
+    decision(&responses.and_then(|r| r.get(APPROVAL)).cloned().unwrap_or(Value::Null))
 }
 
 /// The decision in an elicitation's answer (`{action, content}`): only an
@@ -105,76 +101,6 @@ fn decision(answer: &Value) -> Decision {
         (true, Some(true)) => Decision::Approve,
         _ => declined("declined by the user"),
     }
-}
-
-/// An execution waiting for the client to retry with the human's answer.
-struct Parked {
-    events: mpsc::Receiver<Event>,
-    reply: oneshot::Sender<Decision>,
-}
-
-/// The executions of this process parked on a question, by handle. One
-/// map for the process: on protocol 2026-07-28 over HTTP a retried call
-/// may come without a session (stateless), so it reaches another server
-/// instance than the call that parked it. The 128-bit random handle is
-/// what entitles a caller to resume.
-#[derive(Clone)]
-pub(crate) struct ParkedExecutions(Arc<Mutex<HashMap<String, Parked>>>);
-
-impl ParkedExecutions {
-    /// The process's one map.
-    pub(crate) fn of_process() -> Self {
-        static PROCESS: std::sync::OnceLock<ParkedExecutions> = std::sync::OnceLock::new();
-        PROCESS.get_or_init(|| ParkedExecutions(Arc::default())).clone()
-    }
-
-    /// Waits for the execution behind `events` to finish, or to ask: then
-    /// parks it and answers with the question.
-    pub(crate) async fn drive(&self, mut events: mpsc::Receiver<Event>) -> CallToolResponse {
-        match events.recv().await {
-            Some(Event::Done(result)) => result.into(),
-            Some(Event::Ask(request, reply)) => {
-                let state = handle();
-                let question = ElicitRequest::new(elicitation(&request));
-                let mut requests = InputRequests::new();
-                requests.insert(APPROVAL.to_string(), InputRequest::Elicitation(question));
-                self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(state.clone(), Parked { events, reply });
-                CallToolResponse::InputRequired(InputRequiredResult::new(Some(requests), Some(state)))
-            }
-            None => CallToolResult::error(vec![rmcp::model::ContentBlock::text(
-                "the execution ended without a result (it panicked or was cancelled)",
-            )])
-            .into(),
-        }
-    }
-
-    /// Resumes the execution parked under `state` with the answer in
-    /// `responses`, then drives it on. `None` if no execution is parked
-    /// there (an old, used or forged state).
-    pub(crate) async fn resume(
-        &self,
-        state: &str,
-        responses: Option<&rmcp::model::InputResponses>,
-    ) -> Option<CallToolResponse> {
-        let parked = self.0.lock().unwrap_or_else(PoisonError::into_inner).remove(state)?;
-        let answer = responses.and_then(|r| r.get(APPROVAL)).cloned().unwrap_or(Value::Null);
-        let _ = parked.reply.send(decision(&answer));
-        Some(self.drive(parked.events).await)
-    }
-}
-
-/// A fresh handle for a parked execution: 128 bits from the standard
-/// library's randomly keyed hashers (keys from the OS). The handle only
-/// finds an execution of the same MCP session.
-fn handle() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let half = || {
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher
-            .write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
-        hasher.finish()
-    };
-    format!("{:016x}{:016x}", half(), half())
 }
 
 #[cfg(test)]

@@ -12,8 +12,9 @@ use std::time::Duration;
 use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, ContentBlock,
-    Implementation, InitializeResult, JsonObject, ListPromptsResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, Tool,
+    Implementation, InitializeResult, InputResponses, JsonObject, ListPromptsResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ServerCapabilities, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer};
@@ -22,11 +23,11 @@ use serde_json::{Value, json};
 use airlock::ExecutionResult;
 use airlock::discovery::Detail;
 use airlock::skills::{SaveRequest, stale_tools};
-use airlock::{ApprovalRequest, Approver, Decision, Language, Limits, Runtime, Session, SessionStats};
+use airlock::{ApprovalRequest, Approver, Decision, Language, Limits, ResumeOptions, Runtime, Session, SessionStats};
 use tokio::sync::Semaphore;
 
-use crate::asking::{ChannelApprover, Event, ParkedExecutions, PeerApprover};
-use crate::caps::{Admitted, ExecutionCaps};
+use crate::asking::{self, PeerApprover};
+use crate::caps::ExecutionCaps;
 
 /// How long `tools/list` waits for the upstream servers' tool lists, to
 /// name their tools in `execute_code`'s description.
@@ -47,8 +48,6 @@ pub struct CodeModeServer {
     caps: ExecutionCaps,
     /// This session's executions in flight.
     in_flight: Arc<Semaphore>,
-    /// Executions waiting for the client's human to answer an approval.
-    parked: ParkedExecutions,
 }
 
 impl CodeModeServer {
@@ -58,14 +57,7 @@ impl CodeModeServer {
     pub fn new(runtime: Runtime, session: Session) -> Self {
         let caps = ExecutionCaps::default();
         let in_flight = caps.session_slots();
-        CodeModeServer {
-            runtime,
-            session: Arc::new(session),
-            language: Language::JavaScript,
-            caps,
-            in_flight,
-            parked: ParkedExecutions::of_process(),
-        }
+        CodeModeServer { runtime, session: Arc::new(session), language: Language::JavaScript, caps, in_flight }
     }
 
     /// Caps its executions in flight at `caps`: the session's own limit,
@@ -171,38 +163,55 @@ impl CodeModeServer {
             (true, false) => Decision::Approve,
             (false, _) => Decision::Decline { reason },
         };
-        let result = self.session.resume_with_approver(id, decision, deferring()).await;
+        let options = ResumeOptions { approver: Some(deferring()), ..ResumeOptions::default() };
+        let result = self.session.resume_with(id, decision, options).await;
         answer(result, &self.session)
     }
 
     /// `execute_code` for a client that can be asked about gated calls:
     /// on protocol 2026-07-28 or later through an input-required result
-    /// (the execution waits, parked, for the retried call), before it with
+    /// (the execution pauses, stored; the retried call resumes it, on this
+    /// instance or any other sharing the store), before it with
     /// `elicitation/create` during the call.
-    async fn execute_asking(
-        &self,
-        arguments: &JsonObject,
-        context: &RequestContext<RoleServer>,
-        admitted: Admitted,
-    ) -> CallToolResponse {
+    async fn execute_asking(&self, arguments: &JsonObject, context: &RequestContext<RoleServer>) -> CallToolResponse {
         let (code, language, limits) = match self.execution(arguments) {
             Ok(execution) => execution,
             Err(error) => return error.into(),
         };
-        let session = self.session.clone();
+        let session = &self.session;
         if context.protocol_version().is_some_and(|version| version < ProtocolVersion::V_2026_07_28) {
             let approver = Arc::new(PeerApprover(context.peer.clone()));
-            return answer(session.execute_with_approver(&code, language, &limits, approver).await, &session).into();
+            return answer(session.execute_with_approver(&code, language, &limits, approver).await, session).into();
         }
-        let (events, driven) = tokio::sync::mpsc::channel(4);
-        let approver = Arc::new(ChannelApprover(events.clone()));
-        tokio::spawn(async move {
-            // Counted in flight until it ends, wherever it waits.
-            let _admitted = admitted;
-            let result = answer(session.execute_with_approver(&code, language, &limits, approver).await, &session);
-            let _ = events.send(Event::Done(result)).await;
-        });
-        self.parked.drive(driven).await
+        let result = session.execute_with_approver(&code, language, &limits, deferring()).await;
+        self.answer_or_ask(result).await
+    }
+
+    /// The retried `execute_code` of a 2026-07-28 client: the human's
+    /// answer to the paused execution `state` holds, resumed from its
+    /// journal with everything it printed (the client saw none of it).
+    async fn resume_asked(&self, state: &str, responses: Option<&InputResponses>) -> CallToolResponse {
+        let id = match self.runtime.open_execution_handle(state).await {
+            Ok(id) => id,
+            Err(error) => return text_error(format!("cannot resume: {}", error.report())).into(),
+        };
+        let options = ResumeOptions { approver: Some(deferring()), earlier_output: true };
+        let result = self.session.resume_with(&id, asking::answered(responses), options).await;
+        self.answer_or_ask(result).await
+    }
+
+    /// An execution's answer, or, when it paused at a gated call, the
+    /// question for the client's human with the paused execution's handle
+    /// as `requestState`.
+    async fn answer_or_ask(&self, result: Result<ExecutionResult, airlock::Error>) -> CallToolResponse {
+        let paused = match &result {
+            Ok(ExecutionResult { paused: Some(paused), .. }) => paused,
+            _ => return answer(result, &self.session).into(),
+        };
+        match self.runtime.execution_handle(&paused.execution_id).await {
+            Ok(state) => asking::question(paused, self.runtime.approval_settings().allow_for_session, state),
+            Err(error) => text_error(format!("the execution could not pause: {}", error.report())).into(),
+        }
     }
 
     /// One line per skill, under a heading; empty without skills.
@@ -449,23 +458,16 @@ impl ServerHandler for CodeModeServer {
         }
         let result = match request.name.as_ref() {
             "execute_code" if request.request_state.is_some() => {
+                let _admitted = self.caps.admit(&self.in_flight)?;
                 let state = request.request_state.as_deref().unwrap_or_default();
-                return match self.parked.resume(state, request.input_responses.as_ref()).await {
-                    Some(response) => Ok(response),
-                    None => Err(McpError::invalid_params(
-                        "no execution waits under this requestState (it finished, expired or belongs to another \
-                         session)",
-                        None,
-                    )),
-                };
+                return Ok(self.resume_asked(state, request.input_responses.as_ref()).await);
             }
             "execute_code" => {
-                let admitted = self.caps.admit(&self.in_flight)?;
+                let _admitted = self.caps.admit(&self.in_flight)?;
                 let can_ask = context.client_capabilities().is_some_and(|caps| caps.elicitation.is_some());
                 if can_ask {
-                    return Ok(self.execute_asking(&arguments, &context, admitted).await);
+                    return Ok(self.execute_asking(&arguments, &context).await);
                 }
-                let _admitted = admitted;
                 self.execute_code(&arguments).await
             }
             "resume_execution" => {

@@ -52,7 +52,11 @@ def text_of(result) -> str:
 async def connect(argv: list[str], **session_args):
     """A ClientSession over the transport `argv` names."""
     if argv[0] == "stdio":
-        params = StdioServerParameters(command=argv[1], args=["serve", "--config", argv[2], *argv[3:]])
+        # The SDK passes a server only a few variables by default; airlock
+        # needs the test's cache and data folders.
+        params = StdioServerParameters(
+            command=argv[1], args=["serve", "--config", argv[2], *argv[3:]], env=dict(os.environ)
+        )
         async with stdio_client(params) as (read, write):
             async with ClientSession(read, write, **session_args) as session:
                 yield session
@@ -458,9 +462,42 @@ async def resume(argv: list[str]) -> dict:
         return {"text": text_of(result), "is_error": bool(result.is_error), "structured": result.structured_content}
 
 
+async def never_asked(context, params):
+    raise AssertionError("a 2026-07-28 session is asked through input-required results")
+
+
+async def ask(argv: list[str]) -> dict:
+    """`execute_code` of PAUSING_CODE on a 2026-07-28 session of a client
+    with elicitation: the input-required result, not yet answered."""
+    from mcp import types
+
+    async with connect(argv[1:], elicitation_callback=never_asked) as session:
+        await session.discover()
+        first = await session.call_tool("execute_code", {"code": PAUSING_CODE}, allow_input_required=True)
+        assert isinstance(first, types.InputRequiredResult), first
+        asked = [request.params.message for request in (first.input_requests or {}).values()]
+        return {"state": first.request_state, "asked": asked}
+
+
+async def answer(argv: list[str]) -> dict:
+    """The retried call with the human's yes, from a new connection:
+    argv is `answer <transport...> <requestState>`."""
+    from mcp import types
+
+    async with connect(argv[1:-1], elicitation_callback=never_asked) as session:
+        await session.discover()
+        yes = {"approval": types.ElicitResult(action="accept", content={"approve": True})}
+        final = await session.call_tool(
+            "execute_code", {"code": PAUSING_CODE}, allow_input_required=True, input_responses=yes, request_state=argv[-1]
+        )
+        assert not isinstance(final, types.InputRequiredResult), final
+        return {"text": text_of(final), "is_error": bool(final.is_error)}
+
+
 async def main(argv: list[str]) -> None:
-    if argv[0] in ("pause", "resume"):
-        print(json.dumps(await {"pause": pause, "resume": resume}[argv[0]](argv)))
+    modes = {"pause": pause, "resume": resume, "ask": ask, "answer": answer}
+    if argv[0] in modes:
+        print(json.dumps(await modes[argv[0]](argv)))
         return
     if argv[0] == "approve":
         print(json.dumps(await approve(argv)))

@@ -270,6 +270,27 @@ impl JournalKey {
         }
     }
 
+    /// A handle to the paused execution `id` that a client may hold and
+    /// hand back (an MCP `requestState`): the id and its MAC.
+    pub fn handle(&self, id: &str) -> String {
+        let mut mac = hmac_with(&self.mac);
+        mac.update(b"handle\0");
+        mac.update(id.as_bytes());
+        format!("{id}.{}", hex(&mac.finalize().into_bytes()))
+    }
+
+    /// The execution id in a [`handle`](JournalKey::handle) this key made;
+    /// `None` for anything else (edited, forged, or another key's).
+    pub fn open_handle(&self, handle: &str) -> Option<String> {
+        let (id, tag) = handle.rsplit_once('.')?;
+        let tag = unhex(tag)?;
+        let mut mac = hmac_with(&self.mac);
+        mac.update(b"handle\0");
+        mac.update(id.as_bytes());
+        mac.verify_slice(&tag).ok()?;
+        Some(id.to_string())
+    }
+
     fn mac(&self, journal: &str, vault: Option<&str>) -> HmacSha256 {
         let mut mac = hmac_with(&self.mac);
         mac.update(journal.as_bytes());
@@ -416,6 +437,16 @@ mod tests {
         assert!(matches!(open(&key, "e1", edited.as_bytes()), Err(ResumeError::Tampered { .. })));
         assert!(matches!(open(&key, "e2", &sealed), Err(ResumeError::Tampered { .. })));
         assert!(matches!(open(&key, "e1", b"junk"), Err(ResumeError::Tampered { .. })));
+    }
+
+    #[test]
+    fn handles_open_with_their_key_only() {
+        let key = JournalKey::from_secret(&[1; 32]);
+        let handle = key.handle("e1");
+        assert_eq!(key.open_handle(&handle).as_deref(), Some("e1"));
+        assert_eq!(key.open_handle(&handle.replacen("e1", "e2", 1)), None);
+        assert_eq!(JournalKey::from_secret(&[2; 32]).open_handle(&handle), None);
+        assert_eq!(key.open_handle("e1"), None);
     }
 
     #[test]

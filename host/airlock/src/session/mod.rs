@@ -3,7 +3,7 @@
 
 mod resume;
 
-pub use resume::PausedExecution;
+pub use resume::{PausedExecution, ResumeOptions};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

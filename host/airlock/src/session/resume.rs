@@ -21,6 +21,27 @@ use crate::runtime::Runtime;
 use crate::sandbox::Resumed;
 use crate::tool::tool_schema_digest;
 
+/// How [`Session::resume_with`] resumes.
+#[derive(Clone, Default)]
+pub struct ResumeOptions {
+    /// Who is asked about later gated calls (default: the session's
+    /// approver).
+    pub approver: Option<Arc<dyn Approver>>,
+    /// Also return what the code printed before the pause (default: only
+    /// what it prints from the pause on, for a caller that was shown the
+    /// earlier part with the paused result).
+    pub earlier_output: bool,
+}
+
+impl std::fmt::Debug for ResumeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResumeOptions")
+            .field("approver", &self.approver.as_ref().map(|_| ".."))
+            .field("earlier_output", &self.earlier_output)
+            .finish()
+    }
+}
+
 /// A paused execution as [`Runtime::paused_execution`] shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PausedExecution {
@@ -128,24 +149,15 @@ impl Session {
     /// the guest build or a called tool's schema changed since the pause,
     /// or when the replayed code does not make the recorded calls.
     pub async fn resume(&self, execution_id: &str, decision: Decision) -> Result<ExecutionResult, Error> {
-        self.resume_inner(execution_id, decision, None).await
+        self.resume_with(execution_id, decision, ResumeOptions::default()).await
     }
 
-    /// [`Session::resume`], asking `approver` about later gated calls.
-    pub async fn resume_with_approver(
-        &self,
-        execution_id: &str,
-        decision: Decision,
-        approver: Arc<dyn Approver>,
-    ) -> Result<ExecutionResult, Error> {
-        self.resume_inner(execution_id, decision, Some(approver)).await
-    }
-
-    async fn resume_inner(
+    /// [`Session::resume`] with `options`.
+    pub async fn resume_with(
         &self,
         id: &str,
         decision: Decision,
-        approver: Option<Arc<dyn Approver>>,
+        options: ResumeOptions,
     ) -> Result<ExecutionResult, Error> {
         if decision == Decision::Pause {
             return Err(ResumeError::NotADecision.into());
@@ -174,16 +186,16 @@ impl Session {
                 boundary = boundary.with_vault(entries);
             }
         }
-        if let Some(approver) = approver {
+        if let Some(approver) = options.approver {
             boundary = boundary.with_own_approver(approver);
         }
         boundary = boundary.with_recorder(Recorder::replaying(&journal, seed, Some(decision)));
         tracing::info!(%id, calls = journal.calls.len(), "resuming a paused execution");
-        let resumed = Resumed {
-            elapsed: Duration::from_micros(journal.elapsed_us),
-            stdout_bytes: journal.stdout_bytes as usize,
-            stderr_bytes: journal.stderr_bytes as usize,
+        let (stdout_bytes, stderr_bytes) = match options.earlier_output {
+            true => (0, 0),
+            false => (journal.stdout_bytes as usize, journal.stderr_bytes as usize),
         };
+        let resumed = Resumed { elapsed: Duration::from_micros(journal.elapsed_us), stdout_bytes, stderr_bytes };
         let run =
             Run { code: &journal.code, language, limits: &journal.limits, boundary, resumed, id: Some(id.to_string()) };
         let outcome = self.run(run).await;
@@ -264,6 +276,24 @@ impl Runtime {
             calls_answered: journal.calls.iter().flatten().count(),
             code: journal.code,
         })
+    }
+
+    /// A handle to the paused execution `id` to give a client that hands it
+    /// back later (an MCP `requestState`): tamper-evident, sealed with the
+    /// journal key, so any instance sharing the key and the store can open
+    /// it.
+    pub async fn execution_handle(&self, id: &str) -> Result<String, Error> {
+        Ok(self.journal_key().await?.handle(id))
+    }
+
+    /// The execution id in a handle [`Runtime::execution_handle`] made.
+    pub async fn open_execution_handle(&self, handle: &str) -> Result<String, Error> {
+        let key = self.journal_key().await?;
+        let tampered = || ResumeError::Tampered {
+            id: handle.to_string(),
+            detail: "the handle's MAC does not match (edited, forged, or made with another key)".into(),
+        };
+        Ok(key.open_handle(handle).ok_or_else(tampered)?)
     }
 
     /// Cancels the paused execution `id`; `false` if there was none.

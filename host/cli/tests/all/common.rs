@@ -22,6 +22,7 @@ pub fn python_client(args: &[&str]) -> (serde_json::Value, String) {
         .arg(servers.join("python/serve_client.py"))
         .args(args)
         .env("AIRLOCK_CACHE_DIR", cache_dir())
+        .env("AIRLOCK_DATA_DIR", data_dir())
         .output()
         .expect("the Python client runs");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -33,6 +34,12 @@ pub fn python_client(args: &[&str]) -> (serde_json::Value, String) {
 
 pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("airlock-cache")
+}
+
+/// The data folder (paused executions) of servers the tests start, unless
+/// a test gives its own: never the user's.
+pub fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("airlock-data")
 }
 
 /// A config with the Python records server, written into `dir`.
@@ -93,6 +100,7 @@ pub fn serve_http_with(config: &Path, args: &[&str], envs: &[(&str, &str)]) -> (
         .arg(config)
         .args(args)
         .env("AIRLOCK_CACHE_DIR", cache_dir())
+        .env("AIRLOCK_DATA_DIR", data_dir())
         .envs(envs.iter().copied())
         .stderr(Stdio::piped())
         .spawn()

@@ -148,3 +148,33 @@ fn airlock_run_pauses_and_airlock_executions_lists_shows_resumes_and_cancels() {
     assert_eq!(text(&airlock(data.path(), &["executions", "list"]).stdout), "no paused executions\n");
     assert_eq!(customers_inbox(dir.path()).len(), 1);
 }
+
+#[test]
+fn a_2026_07_28_client_retries_its_answered_call_on_a_restarted_server() {
+    let (dir, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let envs = [("AIRLOCK_DATA_DIR", data.path().to_str().unwrap())];
+    let config = servers_config(dir.path(), &["customers"], gated());
+    let (mut server, url) = serve_http(&config, &envs);
+    let asked = python_client(&["ask", "http", &url]).0;
+    let state = asked["state"].as_str().unwrap_or_else(|| panic!("no requestState: {asked}")).to_string();
+    let question = asked["asked"][0].as_str().unwrap();
+    assert!(question.contains("customers.send_message") && question.contains("[EMAIL_"), "{question}");
+    server.kill().unwrap(); // SIGKILL while the human thinks
+    server.wait().unwrap();
+    assert_eq!(lookups(dir.path()), 1);
+
+    // The state is a sealed handle: an edited one is refused.
+    let (mut server, url) = serve_http(&config, &envs);
+    let forged = python_client(&["answer", "http", &url, &state.replacen('.', "0.", 1)]).0;
+    assert_eq!(forged["is_error"], true, "{forged}");
+    assert!(forged["text"].as_str().unwrap().contains("MAC does not match"), "{forged}");
+    let answered = python_client(&["answer", "http", &url, &state]).0;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(answered["is_error"], false, "{answered}");
+    // Everything the code printed, the part before the question included.
+    let printed: Vec<&str> = answered["text"].as_str().unwrap().lines().collect();
+    assert!(printed[0].starts_with("found [EMAIL_") && printed[1].starts_with("true [EMAIL_"), "{printed:?}");
+    assert_eq!(lookups(dir.path()), 1, "the lookup before the question was not made again");
+    assert_eq!(customers_inbox(dir.path()), [json!({"to": "anna.2@example.com", "text": "hi Anna Smirnova"})]);
+}
