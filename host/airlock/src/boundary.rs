@@ -211,6 +211,9 @@ struct Flow {
 pub(crate) struct Audit {
     pub log: Arc<AuditLog>,
     pub session: String,
+    /// Who the session's client is (`airlock serve`: the MCP client's
+    /// name and version), once known.
+    pub client: Arc<Mutex<Option<String>>>,
 }
 
 impl Audit {
@@ -218,6 +221,9 @@ impl Audit {
         let mut record = Map::new();
         record.insert("event".into(), Value::String(event.into()));
         record.insert("session".into(), Value::String(self.session.clone()));
+        if let Some(client) = self.client.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            record.insert("client".into(), Value::String(client.clone()));
+        }
         if let Value::Object(fields) = fields {
             record.extend(fields);
         }
@@ -375,6 +381,13 @@ impl Boundary {
         self.approvals = approvals;
         self.approver = Arc::new(Mutex::new(approver));
         self
+    }
+
+    /// Names the session's client in its audit records from now on.
+    pub(crate) fn set_client(&self, client: String) {
+        if let Some(audit) = &self.audit {
+            *audit.client.lock().unwrap_or_else(PoisonError::into_inner) = Some(client);
+        }
     }
 
     pub(crate) fn set_approver(&self, approver: Arc<dyn Approver>) {

@@ -445,6 +445,10 @@ impl ServerHandler for CodeModeServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let arguments = request.arguments.unwrap_or_default();
+        // The audit log names who asked for what.
+        if let Some(client) = context.client_info() {
+            self.session.set_client(format!("{} {}", client.name, client.version));
+        }
         // Every tool's input schema holds as published: a misspelt
         // argument is refused, not ignored.
         let known = catalog::validators();

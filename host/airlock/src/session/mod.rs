@@ -113,7 +113,7 @@ impl Session {
 
     fn new(runtime: Runtime, workspace: Workspace) -> Session {
         let id = session_id();
-        let audit = runtime.audit().map(|log| Audit { log: log.clone(), session: id.clone() });
+        let audit = runtime.audit().map(|log| Audit { log: log.clone(), session: id.clone(), client: Arc::default() });
         let services = runtime.services().for_session(workspace.path().join(SESSION_SKILLS));
         let (approvals, approver) = runtime.approvals();
         let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit, runtime.metrics_handle())
@@ -127,6 +127,13 @@ impl Session {
     /// client).
     pub fn set_approver(&self, approver: Arc<dyn Approver>) {
         self.boundary.set_approver(approver);
+    }
+
+    /// Names who drives this session (a client's name and version) in
+    /// its audit records from now on, approval requests and decisions
+    /// among them.
+    pub fn set_client(&self, client: impl Into<String>) {
+        self.boundary.set_client(client.into());
     }
 
     /// This session's random id (as the audit log names it).

@@ -314,7 +314,9 @@ async fn requests_and_decisions_are_audited_in_the_chain_and_counted() {
         import { callTool } from "airlock";
         await callTool("crm", "delete_customer", { id: 1 });
         try { await callTool("crm", "delete_customer", { id: 2 }) } catch (e) {}"#;
-    assert_ok(&run_js(&runtime, code, &Limits::default()).await);
+    let session = runtime.session().unwrap();
+    session.set_client("claude-code 2.1");
+    assert_ok(&run_in(&session, code, Language::JavaScript, &Limits::default()).await);
     log.sync();
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(airlock::audit::verify(text.as_bytes()).unwrap().records, text.lines().count() as u64);
@@ -333,6 +335,10 @@ async fn requests_and_decisions_are_audited_in_the_chain_and_counted() {
             ("approval_decided", "declined")
         ]
     );
+    // Each says which client's session asked.
+    for event in events.iter().filter(|e| e["event"].as_str().is_some_and(|name| name.starts_with("approval"))) {
+        assert_eq!(event["client"], "claude-code 2.1", "{event}");
+    }
     // The declined call is audited as a tool call denied, never as run.
     let denied = events.iter().filter(|e| e["event"] == "tool_call" && e["outcome"] == "denied").count();
     assert_eq!(denied, 1);

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::common::{cache_dir, customers_inbox, python_client, serve_http, servers_config};
+use crate::common::{cache_dir, customers_inbox, python_client, serve_http, serve_http_with, servers_config};
 
 /// The customers server's `get_customer` calls, as it logged them.
 fn lookups(dir: &Path) -> usize {
@@ -50,7 +50,9 @@ fn a_paused_execution_survives_sigkill_of_airlock_serve_and_resumes_from_a_new_c
     // A client without elicitation: the gated call comes back paused.
     let dir = tempfile::tempdir().unwrap();
     let config = servers_config(dir.path(), &["customers"], gated());
-    let (mut server, url) = serve_http(&config, &envs);
+    let audit = dir.path().join("audit.jsonl");
+    let audited = ["--audit", audit.to_str().unwrap()];
+    let (mut server, url, _) = serve_http_with(&config, &audited, &envs);
     let first = python_client(&["pause", "http", &url]).0;
     assert!(first["tools"].as_array().unwrap().contains(&json!("resume_execution")), "{first}");
     assert_eq!(first["is_error"], false, "{first}");
@@ -68,7 +70,7 @@ fn a_paused_execution_survives_sigkill_of_airlock_serve_and_resumes_from_a_new_c
     // Killed between the pause and the resume.
     server.kill().unwrap(); // SIGKILL
     server.wait().unwrap();
-    let (mut server, url) = serve_http(&config, &envs);
+    let (mut server, url, _) = serve_http_with(&config, &audited, &envs);
     let second = python_client(&["resume", "http", &url, &id]).0;
     let _ = server.kill();
     let _ = server.wait();
@@ -80,6 +82,20 @@ fn a_paused_execution_survives_sigkill_of_airlock_serve_and_resumes_from_a_new_c
     assert_eq!(customers_inbox(dir.path()), [json!({"to": "anna.2@example.com", "text": "hi Anna Smirnova"})]);
     // Together, what it printed is what the unpaused run printed.
     assert_eq!(format!("{before}{}", second["text"].as_str().unwrap()), whole["text"].as_str().unwrap());
+
+    // The audit log, across both processes: the pause and the approval,
+    // each naming the client (the Python SDK) that asked.
+    let records: Vec<Value> =
+        std::fs::read_to_string(&audit).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let decided: Vec<(&str, &str)> = records
+        .iter()
+        .filter(|r| r["event"] == "approval_decided")
+        .map(|r| (r["outcome"].as_str().unwrap(), r["client"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(decided.len(), 2, "{records:?}");
+    assert_eq!(decided[0].0, "paused");
+    assert_eq!(decided[1].0, "approved");
+    assert!(decided.iter().all(|(_, client)| client.starts_with("mcp")), "{decided:?}");
 
     // Resumed once: a second resume finds nothing.
     let (mut server, url) = serve_http(&config, &envs);
