@@ -38,7 +38,8 @@
 // `architecture` test checks it): base types and leaves (`tool`, `digest`,
 // `progress`, `limits`, `execution`, `suggest`, `metrics`, `wit`,
 // `transpile`, `dirs`, `codegen`, `language`, `approval`); `validation`, `audit`,
-// `config`, then `upstream`; `registry`, which only routes calls; on it
+// `config`, then `upstream`; `durable` (journals, the tape, the store of
+// paused executions); `registry`, which only routes calls; on it
 // `skills` (the source side) and `error`, then the services `discovery`
 // and `module_server`, and the `boundary` every call passes; the
 // `sandbox`, whose stores hold them; `engine`, `typed` and
