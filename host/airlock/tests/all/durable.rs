@@ -356,3 +356,71 @@ async fn without_a_data_folder_a_pause_is_a_clear_error() {
     let error = runtime.session().unwrap().execute(JS, Language::JavaScript).await.unwrap_err();
     assert!(error.to_string().contains("no data folder"), "{error}");
 }
+
+#[tokio::test]
+async fn a_skill_changed_while_paused_makes_the_replay_diverge_and_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let runtime =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let session = runtime.session().unwrap();
+    let save = |id: u32| {
+        format!(
+            r#"import {{ saveSkill }} from "airlock";
+            await saveSkill({{ name: "pick", description: "Which customer.", code: "export const pick = () => {id};",
+                               replace: true, session: true }});"#
+        )
+    };
+    assert_ok(&session.execute(&save(1), Language::JavaScript).await.unwrap());
+    let code = r#"
+        import { callTool } from "airlock";
+        import { pick } from "./skills/pick";
+        await callTool("crm", "find_customer", { id: pick() });
+        await callTool("crm", "delete_customer", { id: pick() });"#;
+    let paused = session.execute(code, Language::JavaScript).await.unwrap();
+    let id = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}")).execution_id;
+    // The code the execution imports is not the code it paused with.
+    assert_ok(&session.execute(&save(2), Language::JavaScript).await.unwrap());
+    let error = session.resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Diverged { .. })), "{error}");
+    assert!(received.of("delete_customer").is_empty());
+    assert_eq!(received.of("find_customer"), [json!({"id": 1})]);
+}
+
+#[tokio::test]
+async fn fuel_counts_across_the_pause_as_if_it_never_paused() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    // The same burn before and after the gated call.
+    let code = r#"
+        import { callTool } from "airlock";
+        const burn = () => { let x = 0; for (let i = 0; i < 300000; i++) x = (x + i) % 7; return x; };
+        burn();
+        await callTool("crm", "delete_customer", { id: 1 });
+        burn();"#;
+    let approving = crm(&received, data.path(), delete_tool())
+        .approver(|_: ApprovalRequest| async { Decision::Approve })
+        .build()
+        .await
+        .unwrap();
+    let whole = approving.session().unwrap().execute(code, Language::JavaScript).await.unwrap();
+    assert_ok(&whole);
+    let pausing =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    for (share, finishes) in [(120u64, true), (80, false)] {
+        // A budget of 120% of what the whole run takes is enough; 80% is
+        // not, though either half alone would fit in it.
+        let limits = airlock::Limits { fuel: whole.stats.fuel_used * share / 100, ..airlock::Limits::default() };
+        let session = pausing.session().unwrap();
+        let paused = session.execute_with_limits(code, Language::JavaScript, &limits).await.unwrap();
+        let id = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}")).execution_id;
+        let resumed = session.resume(&id, Decision::Approve).await.unwrap();
+        if finishes {
+            assert_ok(&resumed);
+            let used = resumed.stats.fuel_used as f64 / whole.stats.fuel_used as f64;
+            assert!((0.95..1.05).contains(&used), "fuel as if unpaused: {used}");
+        } else {
+            assert_eq!(resumed.limit(), Some(airlock::Limit::Fuel), "{resumed:?}");
+        }
+    }
+}
