@@ -318,7 +318,9 @@ impl Boundary {
     /// The boundary one execution uses: the session's, with its own count
     /// of time spent waiting for approvals.
     pub(crate) fn for_execution(&self) -> Boundary {
-        Boundary { waited: Arc::default(), recorder: Recorder::default(), ..self.clone() }
+        // Only an execution that may pause keeps a journal.
+        let recorder = if self.approvals.require.is_empty() { Recorder::live() } else { Recorder::default() };
+        Boundary { waited: Arc::default(), recorder, ..self.clone() }
     }
 
     /// This execution answers from `recorder`'s journal before it goes live.
@@ -461,10 +463,12 @@ impl Boundary {
                 Some(reason) => format!("{qualified} was declined: {reason}"),
                 None => format!("{qualified} was declined"),
             })),
-            Decision::Pause => {
-                self.recorder.pause(index, server, tool, text, request.rule);
-                Gate::Paused
-            }
+            Decision::Pause => match self.recorder.pause(index, server, tool, text, request.rule) {
+                Ok(()) => Gate::Paused,
+                Err(why) => Gate::Declined(ToolError::Denied(format!(
+                    "{qualified} needs a human's approval, and this execution cannot pause to wait for it: {why}"
+                ))),
+            },
         }
     }
 

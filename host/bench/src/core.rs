@@ -189,7 +189,7 @@ async fn bench_runtime() -> anyhow::Result<Runtime> {
         .await?)
 }
 
-fn records_result() -> Value {
+pub(super) fn records_result() -> Value {
     let rows: Vec<Value> = (0..RECORDS)
         .map(|i| {
             let status = ["pending", "paid", "overdue"][(i % 3) as usize];
@@ -284,7 +284,7 @@ impl Cold {
     }
 }
 
-const FILTER_JS: &str = r#"
+pub(super) const FILTER_JS: &str = r#"
 import { callTool } from "airlock";
 const { records } = await callTool("bench", "records", {});
 const pending = records.filter((r) => r.status === "pending" && r.amount > 1000);

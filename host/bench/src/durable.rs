@@ -1,6 +1,7 @@
-//! Durable executions: what resuming a paused execution costs when its
-//! journal holds 100 answered calls, beside the same code run unpaused, in
-//! one run.
+//! Durable executions, in one run: what resuming a paused execution costs
+//! when its journal holds 100 answered calls, beside the same code run
+//! unpaused; and what keeping the journal costs an execution that never
+//! pauses, beside a runtime that keeps none (no approval rules).
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,7 @@ use airlock::{ApprovalRequest, ApprovalSettings, Decision, Language, Runtime, Ru
 use anyhow::Context;
 use serde_json::{Value, json};
 
-use super::core::{check, millis, percentile};
+use super::core::{FILTER_JS, check, micros, millis, percentile, records_result};
 
 /// Calls answered before the pause.
 const CALLS: usize = 100;
@@ -39,8 +40,14 @@ fn crm(data: &std::path::Path) -> anyhow::Result<RuntimeBuilder> {
         .approvals(rules))
 }
 
-/// Prints the replay figures.
+/// Prints the replay and journaling figures.
 pub async fn bench_durable() -> anyhow::Result<()> {
+    bench_replay().await?;
+    bench_journaling().await
+}
+
+/// Resuming after 100 recorded calls, beside running unpaused.
+async fn bench_replay() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
     let approving = crm(data.path())?.approver(|_: ApprovalRequest| async { Decision::Approve }).build().await?;
     let pausing = crm(data.path())?.approver(|_: ApprovalRequest| async { Decision::Pause }).build().await?;
@@ -88,4 +95,73 @@ pub async fn bench_durable() -> anyhow::Result<()> {
 /// `a - b` in milliseconds, with its sign.
 fn signed_millis(a: Duration, b: Duration) -> String {
     format!("{:+.2} ms", (a.as_secs_f64() - b.as_secs_f64()) * 1e3)
+}
+
+/// A runtime with the 10,000-record tool and an echo tool; `journaling`
+/// adds an approval rule that gates nothing, so that every execution keeps
+/// the journal a pause would need.
+async fn tools_runtime(journaling: bool) -> anyhow::Result<Runtime> {
+    let data = std::sync::Arc::new(records_result());
+    let records = move |_: Value| {
+        let data = data.clone();
+        async move { Ok(Value::clone(&data)) }
+    };
+    let mut builder = Runtime::builder()
+        .data_dir(None)
+        .tool("bench", ToolDefinition::new("echo"), |args: Value| async move { Ok(args) })
+        .tool("bench", ToolDefinition::new("records"), records);
+    if journaling {
+        builder = builder.approvals(serde_json::from_value(json!({"require": [{"tools": "bench.never_*"}]}))?);
+    }
+    Ok(builder.build().await?)
+}
+
+/// Echo calls per execution of the per-call figure.
+const ECHO_CALLS: u32 = 2000;
+
+/// The 10,000-record filter and a run of echo calls, each on a runtime that
+/// keeps a journal and one that does not, alternating.
+async fn bench_journaling() -> anyhow::Result<()> {
+    let (plain, journaled) = (tools_runtime(false).await?, tools_runtime(true).await?);
+    let (plain_session, journaled_session) = (plain.session()?, journaled.session()?);
+    let echo = format!(
+        "import {{ callTool }} from 'airlock'; for (let i = 0; i < {ECHO_CALLS}; i++) await callTool('bench', 'echo', {{ i }});"
+    );
+    let limits = airlock::Limits { tool_calls: ECHO_CALLS, ..airlock::Limits::default() };
+    let (mut filters, mut echoes) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    for round in 0..RUNS + 3 {
+        for (side, session) in [&plain_session, &journaled_session].into_iter().enumerate() {
+            let filtered = check(session.execute(FILTER_JS, Language::JavaScript).await?)?;
+            let echoed = check(session.execute_with_limits(&echo, Language::JavaScript, &limits).await?)?;
+            if round >= 3 {
+                filters[side].push(filtered.stats.wall_time);
+                echoes[side].push(echoed.stats.wall_time);
+            }
+        }
+    }
+    plain.shutdown().await;
+    journaled.shutdown().await;
+    let p50 = |times: &mut Vec<Duration>| {
+        times.sort_unstable();
+        percentile(times, 50)
+    };
+    let (filter_plain, filter_journaled) = (p50(&mut filters[0]), p50(&mut filters[1]));
+    let (echo_plain, echo_journaled) = (p50(&mut echoes[0]), p50(&mut echoes[1]));
+    println!();
+    println!("Journaling an execution that never pauses (p50 of {RUNS}, alternating)");
+    let row = |name: &str, value: String| println!("{name:<58} {value:>14}");
+    row("10,000-record filter, no journal (no approval rules)", millis(filter_plain));
+    row("10,000-record filter, journaled", millis(filter_journaled));
+    row(
+        "journaling cost on the filter",
+        format!("{:+.1} %", (filter_journaled.as_secs_f64() / filter_plain.as_secs_f64() - 1.0) * 100.0),
+    );
+    let per_call = |total: Duration| total / ECHO_CALLS;
+    row(&format!("tool call in a run of {ECHO_CALLS}, no journal"), micros(per_call(echo_plain)));
+    row(&format!("tool call in a run of {ECHO_CALLS}, journaled"), micros(per_call(echo_journaled)));
+    row(
+        "journaling cost per call",
+        format!("{:+.2} µs", (echo_journaled.as_secs_f64() - echo_plain.as_secs_f64()) * 1e6 / f64::from(ECHO_CALLS)),
+    );
+    Ok(())
 }

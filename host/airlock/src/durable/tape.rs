@@ -37,6 +37,12 @@ pub(crate) struct Recorder(Arc<Mutex<Tape>>);
 
 struct Tape {
     seed: [u8; 32],
+    /// Whether answers are kept: only an execution that may pause needs
+    /// them (its runtime has approval rules).
+    journaling: bool,
+    /// Bytes of answers kept, and whether they passed [`JOURNAL_CAP`].
+    bytes: usize,
+    overflowed: bool,
     calls: Vec<Option<RecordedCall>>,
     wall: Vec<u64>,
     monotonic: Vec<u64>,
@@ -60,7 +66,13 @@ struct Replay {
     monotonic_shift: Option<u64>,
 }
 
+/// The most answer bytes one execution's journal keeps: past it the
+/// execution can no longer pause (a gated call is then declined), and the
+/// host stops holding a copy of what it answers.
+pub(crate) const JOURNAL_CAP: usize = 64 << 20;
+
 impl Default for Recorder {
+    /// A journaling recorder with a fresh seed.
     fn default() -> Self {
         Recorder::new(rand::random())
     }
@@ -75,9 +87,20 @@ pub(crate) struct Recorded {
 }
 
 impl Recorder {
+    /// A recorder that keeps no journal (the execution cannot pause): the
+    /// clocks and randomness are live, nothing is copied.
+    pub(crate) fn live() -> Self {
+        let recorder = Recorder::default();
+        recorder.tape().journaling = false;
+        recorder
+    }
+
     fn new(seed: [u8; 32]) -> Self {
         Recorder(Arc::new(Mutex::new(Tape {
             seed,
+            journaling: true,
+            bytes: 0,
+            overflowed: false,
             calls: Vec::new(),
             wall: Vec::new(),
             monotonic: Vec::new(),
@@ -189,6 +212,23 @@ impl Recorder {
         arguments: &str,
         outcome: &Result<String, ToolError>,
     ) {
+        let size = match outcome {
+            Ok(json) => json.len(),
+            Err(error) => error.message().len(),
+        };
+        {
+            let mut tape = self.tape();
+            if !tape.journaling || tape.overflowed {
+                return;
+            }
+            tape.bytes += size;
+            if tape.bytes > JOURNAL_CAP {
+                tape.overflowed = true;
+                tape.calls.clear();
+                return;
+            }
+        }
+        // Hashed and copied outside the lock: calls of a batch record at once.
         let call = RecordedCall {
             server: server.to_string(),
             tool: tool.to_string(),
@@ -201,9 +241,23 @@ impl Recorder {
     }
 
     /// Call `index` waits for a human: the execution pauses (at the first
-    /// such call, when several of a batch wait).
-    pub(crate) fn pause(&self, index: u32, server: &str, tool: &str, arguments: &str, rule: String) {
+    /// such call, when several of a batch wait). An error says why it
+    /// cannot.
+    pub(crate) fn pause(
+        &self,
+        index: u32,
+        server: &str,
+        tool: &str,
+        arguments: &str,
+        rule: String,
+    ) -> Result<(), String> {
         let mut tape = self.tape();
+        if !tape.journaling {
+            return Err("this execution keeps no journal".into());
+        }
+        if tape.overflowed {
+            return Err(format!("its journal passed {} MiB of tool results", JOURNAL_CAP >> 20));
+        }
         if tape.pending.is_none() {
             tape.pending = Some(PendingCall {
                 index,
@@ -214,6 +268,7 @@ impl Recorder {
                 rule,
             });
         }
+        Ok(())
     }
 
     /// Whether a call paused the execution.
@@ -259,16 +314,21 @@ impl Recorder {
 
     fn read_wall(&self) -> u64 {
         let mut tape = self.tape();
+        if !tape.journaling {
+            return wall_now();
+        }
         let position = tape.wall.len();
         let replayed = tape.replay.as_ref().and_then(|r| r.wall.get(position).copied());
-        let reading =
-            replayed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64));
+        let reading = replayed.unwrap_or_else(wall_now);
         tape.wall.push(reading);
         reading
     }
 
     fn read_monotonic(&self) -> u64 {
         let mut tape = self.tape();
+        if !tape.journaling {
+            return monotonic_now();
+        }
         let tape = &mut *tape;
         let position = tape.monotonic.len();
         let live = monotonic_now();
@@ -286,6 +346,11 @@ impl Recorder {
         tape.monotonic.push(reading);
         reading
     }
+}
+
+/// Nanoseconds since the Unix epoch.
+fn wall_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// Nanoseconds since this process first read the monotonic clock.
@@ -355,7 +420,7 @@ mod tests {
         let original = Recorder::default();
         let (a, b, c) = (original.claim(), original.claim(), original.claim());
         original.record(a, "crm", "get", "{}", &Ok("1".into()));
-        original.pause(b, "mail", "send", r#"{"to":"[EMAIL_1]"}"#, "tools mail.*".into());
+        original.pause(b, "mail", "send", r#"{"to":"[EMAIL_1]"}"#, "tools mail.*".into()).unwrap();
         original.record(c, "crm", "get", r#"{"id":2}"#, &Err(ToolError::Failed("no".into())));
         let wall = original.wall_clock().now();
         let journal = journal_of(&original);
@@ -375,11 +440,29 @@ mod tests {
     }
 
     #[test]
+    fn a_live_recorder_or_an_overflowing_journal_cannot_pause() {
+        let live = Recorder::live();
+        let index = live.claim();
+        live.record(index, "crm", "get", "{}", &Ok("1".into()));
+        assert!(live.pause(live.claim(), "mail", "send", "{}", String::new()).is_err());
+        assert!(live.recorded().is_none());
+
+        let big = Recorder::default();
+        let answer = Ok("x".repeat(JOURNAL_CAP / 2 + 1));
+        for _ in 0..2 {
+            let index = big.claim();
+            big.record(index, "crm", "get", "{}", &answer);
+        }
+        let refused = big.pause(big.claim(), "mail", "send", "{}", String::new()).unwrap_err();
+        assert!(refused.contains("64 MiB"), "{refused}");
+    }
+
+    #[test]
     fn a_different_call_or_argument_diverges() {
         let original = Recorder::default();
         let a = original.claim();
         original.record(a, "crm", "get", r#"{"id":1}"#, &Ok("1".into()));
-        original.pause(original.claim(), "mail", "send", "{}", String::new());
+        original.pause(original.claim(), "mail", "send", "{}", String::new()).unwrap();
         let journal = journal_of(&original);
         for (tool, arguments) in [("get", r#"{"id":2}"#), ("delete", r#"{"id":1}"#)] {
             let replay = Recorder::replaying(&journal, [0; 32], None);
