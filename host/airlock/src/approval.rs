@@ -32,11 +32,15 @@ pub struct ApprovalSettings {
     /// Whether a human may allow a tool for the rest of the session.
     /// Default: true.
     pub allow_for_session: bool,
+    /// Show the human the real values of personal data in a gated call's
+    /// arguments instead of their tokens. Default: false. The model never
+    /// sees them either way (a paused result shows tokens).
+    pub show_values: bool,
 }
 
 impl Default for ApprovalSettings {
     fn default() -> Self {
-        ApprovalSettings { require: Vec::new(), allow_for_session: true }
+        ApprovalSettings { require: Vec::new(), allow_for_session: true, show_values: false }
     }
 }
 

@@ -346,6 +346,15 @@ impl Boundary {
         Boundary { pii, ..self }
     }
 
+    /// `value` with the tokens of this boundary's vault replaced by the
+    /// values they stand for (for a human, never for the model).
+    pub(crate) fn reveal(&self, value: &Value) -> Value {
+        match &self.pii {
+            Some(pii) => pii.vault().detokenize_json(value),
+            None => value.clone(),
+        }
+    }
+
     /// Whether this session's vault has minted no token yet.
     pub(crate) fn vault_is_empty(&self) -> bool {
         self.pii.as_ref().is_none_or(|pii| pii.vault().is_empty())
@@ -421,7 +430,7 @@ impl Boundary {
         let request = ApprovalRequest {
             server: server.to_string(),
             tool: tool.to_string(),
-            arguments: arguments.clone(),
+            arguments: if self.approvals.show_values { self.reveal(arguments) } else { arguments.clone() },
             rule: rule.describe(),
             session_allowance: self.approvals.allow_for_session,
         };

@@ -23,7 +23,9 @@ use serde_json::{Value, json};
 use airlock::ExecutionResult;
 use airlock::discovery::Detail;
 use airlock::skills::{SaveRequest, stale_tools};
-use airlock::{ApprovalRequest, Approver, Decision, Language, Limits, ResumeOptions, Runtime, Session, SessionStats};
+use airlock::{
+    ApprovalRequest, Approver, Decision, Language, Limits, Paused, ResumeOptions, Runtime, Session, SessionStats,
+};
 use tokio::sync::Semaphore;
 
 use crate::asking::{self, PeerApprover};
@@ -208,8 +210,9 @@ impl CodeModeServer {
             Ok(ExecutionResult { paused: Some(paused), .. }) => paused,
             _ => return answer(result, &self.session).into(),
         };
+        let shown = Paused { arguments: self.session.shown_to_human(&paused.arguments), ..paused.clone() };
         match self.runtime.execution_handle(&paused.execution_id).await {
-            Ok(state) => asking::question(paused, self.runtime.approval_settings().allow_for_session, state),
+            Ok(state) => asking::question(&shown, self.runtime.approval_settings().allow_for_session, state),
             Err(error) => text_error(format!("the execution could not pause: {}", error.report())).into(),
         }
     }

@@ -136,6 +136,13 @@ impl Session {
         self.boundary.set_client(client.into());
     }
 
+    /// The arguments of a paused call as the human approving it is shown
+    /// them: tokens, or with `airlock.approvals.show_values` the real
+    /// values from this session's vault. Never hand the result to a model.
+    pub fn shown_to_human(&self, arguments: &serde_json::Value) -> serde_json::Value {
+        if self.runtime.approval_settings().show_values { self.boundary.reveal(arguments) } else { arguments.clone() }
+    }
+
     /// This session's random id (as the audit log names it).
     pub fn id(&self) -> &str {
         &self.id

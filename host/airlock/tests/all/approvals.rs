@@ -141,6 +141,18 @@ async fn the_human_sees_tokens_and_the_tool_receives_the_real_value() {
     let seen = seen.lock().unwrap();
     assert_eq!(seen[0].arguments, json!({"to": "[EMAIL_1]", "body": "Hello"}));
     assert_eq!(received.of("send"), [json!({"to": "ada.lovelace@example.com", "body": "Hello"})]);
+
+    // Configured to, the human sees the real value; the code still not.
+    let (received, seen) = (Received::default(), Seen::default());
+    let showing = crm(&received)
+        .approvals(rules(json!({"require": [{"tools": "mail.*"}], "show_values": true})))
+        .approver(approver(&seen, |_| Decision::Approve))
+        .build()
+        .await
+        .unwrap();
+    let result = run_js(&showing, code, &Limits::default()).await;
+    assert_eq!(result.stdout.trim(), "[EMAIL_1]");
+    assert_eq!(seen.lock().unwrap()[0].arguments, json!({"to": "ada.lovelace@example.com", "body": "Hello"}));
 }
 
 #[tokio::test]
