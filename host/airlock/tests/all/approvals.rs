@@ -138,8 +138,7 @@ async fn the_human_sees_tokens_and_the_tool_receives_the_real_value() {
     let result = run_js(&runtime, code, &Limits::default()).await;
     assert_ok(&result);
     assert_eq!(result.stdout.trim(), "[EMAIL_1]");
-    let seen = seen.lock().unwrap();
-    assert_eq!(seen[0].arguments, json!({"to": "[EMAIL_1]", "body": "Hello"}));
+    assert_eq!(seen.lock().unwrap()[0].arguments, json!({"to": "[EMAIL_1]", "body": "Hello"}));
     assert_eq!(received.of("send"), [json!({"to": "ada.lovelace@example.com", "body": "Hello"})]);
 
     // Configured to, the human sees the real value; the code still not.
