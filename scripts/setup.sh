@@ -6,8 +6,9 @@ set -euo pipefail
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# C toolchain for compiling QuickJS to wasm32-wasip2, and wasi-libc headers.
-apt_packages=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc)
+# C toolchain for compiling QuickJS to wasm32-wasip2, and wasi-libc headers;
+# PostgreSQL and HAProxy, which the multi-instance tests start on loopback.
+apt_packages=(clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc postgresql haproxy)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

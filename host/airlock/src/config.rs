@@ -63,6 +63,11 @@ pub struct Settings {
     pub serve: ServeSettings,
     /// Tool calls that need a human's approval.
     pub approvals: ApprovalSettings,
+    /// Where paused executions are kept: a `postgres://` URL that several
+    /// instances share (read by the command line; `$AIRLOCK_STORE`
+    /// overrides it). Default: `executions.sqlite` in the data folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
 /// Settings of `airlock serve` (the `"airlock.serve"` key).
@@ -90,6 +95,7 @@ impl Default for Settings {
             pii: PiiSettings::default(),
             serve: ServeSettings::default(),
             approvals: ApprovalSettings::default(),
+            store: None,
         }
     }
 }

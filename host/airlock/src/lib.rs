@@ -84,7 +84,9 @@ pub use approval::{ApprovalRequest, ApprovalRule, ApprovalSettings, Approver, De
 pub use audit::AuditLog;
 pub use codegen::{py_declarations, ts_declarations, wit_interface};
 pub use config::{Config, ConfigError};
-pub use durable::{ExecutionStore, ExecutionSummary, JournalKey, Paused, ResumeError, SqliteStore};
+pub use durable::{
+    ExecutionStore, ExecutionSummary, JournalKey, Paused, ResumeError, SqliteStore, StoreError, StoredExecution,
+};
 pub use error::{Cause, Error, LinkError, Report};
 pub use execution::{ExecutionError, ExecutionResult, Stats};
 pub use language::{Interpreter, LANGUAGES, Language, LanguageSpec};
@@ -92,7 +94,7 @@ pub use limits::{Limit, Limits, ParseSizeError, parse_size};
 pub use metrics::Metrics;
 pub use progress::Progress;
 pub use registry::ToolRegistry;
-pub use runtime::{Runtime, RuntimeBuilder};
+pub use runtime::{JOURNAL_KEY_VAR, Runtime, RuntimeBuilder};
 pub use session::{PausedExecution, ResumeOptions, Session, SessionStats};
 pub use tool::{Listing, ToolAnnotations, ToolDefinition, ToolError, ToolFuture, ToolHandler};
 pub use transpile::{LineMap, Transpiled, TypeScriptError, transpile};

@@ -486,6 +486,10 @@ impl Runtime {
         paused
             .key
             .get_or_try_init(|| async {
+                if let Some(secret) = std::env::var(JOURNAL_KEY_VAR).ok().filter(|s| !s.is_empty()) {
+                    return JournalKey::from_hex(&secret)
+                        .map_err(|message| ResumeError::Store(format!("${JOURNAL_KEY_VAR}: {message}")));
+                }
                 let path = paused.data_dir.as_ref().ok_or_else(no_data_dir)?.join("journal.key");
                 JournalKey::load_or_create(&path).map_err(|e| ResumeError::Store(format!("{}: {e}", path.display())))
             })
@@ -522,6 +526,11 @@ impl Drop for ExecutionSlot {
         self.metrics.execution_finished();
     }
 }
+
+/// The variable that holds the journal key's secret (hex, 32 bytes or
+/// more), for instances that share paused executions; else the data
+/// folder's `journal.key` file.
+pub const JOURNAL_KEY_VAR: &str = "AIRLOCK_JOURNAL_KEY";
 
 fn no_data_dir() -> ResumeError {
     ResumeError::Store(

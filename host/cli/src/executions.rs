@@ -17,6 +17,10 @@ pub enum ExecutionsCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// A config whose `airlock.store` names the store (default:
+        /// $AIRLOCK_CONFIG; $AIRLOCK_STORE overrides).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Show what a paused execution waits on, and its code.
     Show {
@@ -25,6 +29,9 @@ pub enum ExecutionsCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// A config whose `airlock.store` names the store.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Continue a paused execution with the decision on the call it waits
     /// on, against the configured servers; prints what it prints from there.
@@ -33,6 +40,9 @@ pub enum ExecutionsCommand {
     Cancel {
         /// The execution id.
         id: String,
+        /// A config whose `airlock.store` names the store.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -67,9 +77,18 @@ pub async fn executions(command: ExecutionsCommand) -> anyhow::Result<u8> {
     if let ExecutionsCommand::Resume(args) = command {
         return resume(args).await;
     }
-    let runtime = super::runtime_builder().max_concurrent_executions(1).build().await?;
+    let config = match &command {
+        ExecutionsCommand::List { config, .. }
+        | ExecutionsCommand::Show { config, .. }
+        | ExecutionsCommand::Cancel { config, .. } => config.clone(),
+        ExecutionsCommand::Resume(args) => args.config.clone(),
+    };
+    let Some(config) = super::load_config(config.as_deref()) else { return Ok(EXIT_USAGE) };
+    // The store only: no servers are started.
+    let builder = super::runtime_builder().max_concurrent_executions(1);
+    let runtime = super::with_store(builder, &config).await?.build().await?;
     let status = match command {
-        ExecutionsCommand::List { json } => {
+        ExecutionsCommand::List { json, .. } => {
             let paused = runtime.paused_executions().await?;
             if json {
                 println!("{}", serde_json::to_string(&paused)?);
@@ -90,7 +109,7 @@ pub async fn executions(command: ExecutionsCommand) -> anyhow::Result<u8> {
             }
             EXIT_OK
         }
-        ExecutionsCommand::Show { id, json } => match runtime.paused_execution(&id).await {
+        ExecutionsCommand::Show { id, json, .. } => match runtime.paused_execution(&id).await {
             Ok(shown) if json => {
                 println!("{}", serde_json::to_string(&shown)?);
                 EXIT_OK
@@ -110,7 +129,7 @@ pub async fn executions(command: ExecutionsCommand) -> anyhow::Result<u8> {
                 EXIT_USAGE
             }
         },
-        ExecutionsCommand::Cancel { id } => {
+        ExecutionsCommand::Cancel { id, .. } => {
             if runtime.cancel_execution(&id).await? {
                 println!("cancelled {id}");
                 EXIT_OK
@@ -127,7 +146,8 @@ pub async fn executions(command: ExecutionsCommand) -> anyhow::Result<u8> {
 
 async fn resume(args: ResumeArgs) -> anyhow::Result<u8> {
     let Some(config) = super::load_config(args.config.as_deref()) else { return Ok(EXIT_USAGE) };
-    let runtime: Runtime = super::runtime_builder().config(&config).max_concurrent_executions(1).build().await?;
+    let builder = super::runtime_builder().config(&config).max_concurrent_executions(1);
+    let runtime: Runtime = super::with_store(builder, &config).await?.build().await?;
     let session = runtime.session()?;
     let decision = if args.approve { Decision::Approve } else { Decision::Decline { reason: args.reason } };
     let options = ResumeOptions { approver: Some(super::run::deferring()), ..ResumeOptions::default() };

@@ -124,6 +124,29 @@ pub fn runtime_builder() -> airlock::RuntimeBuilder {
     })
 }
 
+/// The variable naming the store of paused executions (overrides
+/// `airlock.store`).
+pub const STORE_VAR: &str = "AIRLOCK_STORE";
+
+/// `builder` keeping paused executions where `$AIRLOCK_STORE` or
+/// `airlock.store` says (a `postgres://` URL); else as it was (the data
+/// folder's SQLite file).
+pub async fn with_store(
+    builder: airlock::RuntimeBuilder,
+    config: &airlock::Config,
+) -> anyhow::Result<airlock::RuntimeBuilder> {
+    let named = std::env::var(STORE_VAR).ok().filter(|url| !url.is_empty()).or_else(|| config.airlock.store.clone());
+    let Some(url) = named else { return Ok(builder) };
+    // Never print the URL: it may hold a password.
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        anyhow::bail!(
+            "airlock.store (or ${STORE_VAR}) is not a postgres:// URL; leave it out for the data folder's SQLite file"
+        );
+    }
+    let store = airlock_postgres::PostgresStore::connect(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(builder.execution_store(std::sync::Arc::new(store)))
+}
+
 /// Reads the config file (`--config`, else `$AIRLOCK_CONFIG`, else none);
 /// prints the error and returns `None` when it is malformed. Top-level keys
 /// Airlock does not use are named in a warning.

@@ -83,7 +83,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
 
     // One execution per process: a pool sized for one starts and stops in
     // a fraction of the default's time (no guard pages for 256 instances).
-    let mut builder = super::runtime_builder().config(&config).limits(limits).max_concurrent_executions(1);
+    let builder = super::runtime_builder().config(&config).limits(limits).max_concurrent_executions(1);
+    let mut builder = super::with_store(builder, &config).await?;
     if !args.skill_folders.is_empty() {
         builder = builder.skill_folders(args.skill_folders.clone());
     }

@@ -122,7 +122,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     // execute_code results report their token counts: load the vocabulary
     // while the runtime starts.
     airlock_serve::tokens::warm_up();
-    let mut builder = super::runtime_builder().config(&config);
+    let mut builder = super::with_store(super::runtime_builder().config(&config), &config).await?;
     if !args.skill_folders.is_empty() {
         builder = builder.skill_folders(args.skill_folders.clone());
     }

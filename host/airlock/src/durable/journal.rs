@@ -233,6 +233,14 @@ impl JournalKey {
         JournalKey { mac: derive(b"airlock journal mac"), encryption: derive(b"airlock vault encryption") }
     }
 
+    /// The key whose secret is `text` (hex, at least 32 bytes).
+    pub fn from_hex(text: &str) -> Result<JournalKey, String> {
+        let secret = unhex(text.trim()).filter(|s| s.len() >= 32);
+        secret
+            .map(|secret| JournalKey::from_secret(&secret))
+            .ok_or_else(|| "not a hex secret of 32 bytes or more".into())
+    }
+
     /// The key whose secret is in the file `path` (hex), made with 32 fresh
     /// random bytes, readable by the owner only, when missing.
     pub fn load_or_create(path: &Path) -> std::io::Result<JournalKey> {

@@ -10,5 +10,6 @@ mod executions;
 mod http_front;
 mod pii;
 mod readme;
+mod scale;
 mod serve;
 mod skills;

@@ -1,0 +1,48 @@
+//! The PostgreSQL store against a real server started for the test.
+
+use airlock::{ExecutionStore, ExecutionSummary, StoredExecution};
+use airlock_fixtures::postgres::Postgres;
+use airlock_postgres::PostgresStore;
+
+fn stored(id: &str, expires_at: u64) -> StoredExecution {
+    StoredExecution {
+        summary: ExecutionSummary {
+            id: id.into(),
+            session: "s".into(),
+            language: "javascript".into(),
+            server: "records".into(),
+            tool: "delete_record".into(),
+            paused_at: 10,
+            expires_at,
+        },
+        sealed: vec![0, 1, 2, 255],
+    }
+}
+
+#[tokio::test]
+async fn two_instances_share_paused_executions_and_the_schema_is_migrated_once() {
+    let postgres = Postgres::start();
+    // Two instances connect at once: one migrates, the other waits.
+    let (one, two) = tokio::join!(PostgresStore::connect(&postgres.url), PostgresStore::connect(&postgres.url));
+    let (one, two) = (one.unwrap(), two.unwrap());
+    one.put(stored("a", 100)).await.unwrap();
+    one.put(stored("b", 50)).await.unwrap();
+    assert_eq!(two.get("a").await.unwrap(), Some(stored("a", 100)));
+    let mut replaced = stored("a", 200);
+    replaced.sealed = vec![9];
+    two.put(replaced.clone()).await.unwrap();
+    assert_eq!(one.get("a").await.unwrap(), Some(replaced));
+    let listed: Vec<String> = one.list(60).await.unwrap().into_iter().map(|s| s.id).collect();
+    assert_eq!(listed, ["a"], "b expired at 50 and is gone");
+    assert!(two.remove("a").await.unwrap());
+    assert!(!one.remove("a").await.unwrap(), "only one remover wins");
+    // A third connection finds the schema current and migrates nothing.
+    let three = PostgresStore::connect(&postgres.url).await.unwrap();
+    assert_eq!(three.get("a").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_a_clear_error() {
+    let error = PostgresStore::connect("postgres://airlock@127.0.0.1:1/postgres").await.unwrap_err();
+    assert!(error.0.starts_with("PostgreSQL: cannot connect"), "{error}");
+}
