@@ -16,8 +16,10 @@ pub enum AuditCommand {
     /// rewrite both the log and its head can rewrite history: keep a copy
     /// of the head elsewhere when that matters.
     Verify {
-        /// The audit log (JSON lines written by `airlock serve --audit`).
-        file: PathBuf,
+        /// The audit logs (JSON lines written by `airlock serve --audit`):
+        /// one, or one per instance of a deployment, each its own chain.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// Check the chain only, for a log without its head (a cut tail
         /// then goes unnoticed).
         #[arg(long)]
@@ -25,10 +27,22 @@ pub enum AuditCommand {
     },
 }
 
-/// Runs `airlock audit …` and returns the exit status: 0 when the log
-/// checks out, 1 when it is broken, 2 when the file cannot be read.
+/// Runs `airlock audit …` and returns the exit status: 0 when every log
+/// checks out, 1 when one is broken, 2 when one cannot be read.
 pub fn audit(command: AuditCommand) -> anyhow::Result<u8> {
-    let AuditCommand::Verify { file, no_head } = command;
+    let AuditCommand::Verify { files, no_head } = command;
+    let mut status = EXIT_OK;
+    let many = files.len() > 1;
+    for file in &files {
+        // With several logs each line names its file.
+        let label = if many { format!("{}: ", file.display()) } else { String::new() };
+        status = status.max(verify(file, &label, no_head)?);
+    }
+    Ok(status)
+}
+
+/// Verifies one log, printing one line for it (after `label`).
+fn verify(file: &std::path::Path, label: &str, no_head: bool) -> anyhow::Result<u8> {
     let reader = match std::fs::File::open(&file) {
         Ok(reader) => BufReader::new(reader),
         Err(e) => {
@@ -46,11 +60,11 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<u8> {
     };
     let records = verified.records;
     if no_head {
-        println!("ok: {records} records, chain intact (a cut tail is not checked without the head)");
+        println!("ok: {label}{records} records, chain intact (a cut tail is not checked without the head)");
         return Ok(EXIT_OK);
     }
-    let head_path = airlock::audit::head_path(&file);
-    let head = match airlock::audit::read_head(&file) {
+    let head_path = airlock::audit::head_path(file);
+    let head = match airlock::audit::read_head(file) {
         Ok(Some(head)) => head,
         Ok(None) => {
             return broken(&format!(
@@ -65,12 +79,12 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<u8> {
     };
     match verified.against(&head) {
         Ok(0) => {
-            println!("ok: {records} records, chain intact, matches its sealed head");
+            println!("ok: {label}{records} records, chain intact, matches its sealed head");
             Ok(EXIT_OK)
         }
         Ok(unsealed) => {
             println!(
-                "ok: {records} records, chain intact; the last {unsealed} were written after the last seal \
+                "ok: {label}{records} records, chain intact; the last {unsealed} were written after the last seal \
                  (a crash between writing a line and sealing it leaves this)"
             );
             Ok(EXIT_OK)

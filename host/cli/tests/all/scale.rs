@@ -118,4 +118,11 @@ fn through_haproxy_a_question_paused_on_one_instance_is_answered_on_another_afte
         let _ = child.kill();
         let _ = child.wait();
     }
+    // Each instance's audit chain verifies, the killed one's included.
+    let audits: Vec<&Path> = instances.iter().map(|(_, _, audit)| audit.as_path()).collect();
+    let verified =
+        Command::new(env!("CARGO_BIN_EXE_airlock")).args(["audit", "verify"]).args(&audits).output().unwrap();
+    let printed = String::from_utf8_lossy(&verified.stdout);
+    assert_eq!(verified.status.code(), Some(0), "{printed}");
+    assert_eq!(printed.lines().filter(|line| line.starts_with("ok: ")).count(), 3, "{printed}");
 }
