@@ -43,7 +43,7 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<u8> {
 
 /// Verifies one log, printing one line for it (after `label`).
 fn verify(file: &std::path::Path, label: &str, no_head: bool) -> anyhow::Result<u8> {
-    let reader = match std::fs::File::open(&file) {
+    let reader = match std::fs::File::open(file) {
         Ok(reader) => BufReader::new(reader),
         Err(e) => {
             eprintln!("error: cannot open {}: {e}", file.display());
