@@ -70,6 +70,11 @@ bench-serve:
     cargo build --release -p airlock-cli
     tests/servers/.venv/bin/python bench/serve/load.py
 
+# Executions/s and p50/p99 through HAProxy with 1 and 3 instances over PostgreSQL, and the store's own cost, in one run.
+bench-scale:
+    cargo build --release -p airlock-cli
+    tests/servers/.venv/bin/python bench/serve/scale.py
+
 # Sessions opened, used and abandoned at 10/s for 10 minutes against `airlock serve --http` with a 10 s idle timeout; the server's RSS at start, peak and end.
 soak-serve:
     cargo build --release -p airlock-cli
