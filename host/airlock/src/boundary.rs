@@ -434,12 +434,15 @@ impl Boundary {
             rule: rule.describe(),
             session_allowance: self.approvals.allow_for_session,
         };
+        // A decision given before (a resumed execution) was not asked now:
+        // nothing pending to count down.
+        let asked = decided.is_none();
         let decision = match decided {
             Some(decision) => decision,
             None => {
                 let approver = self.approver.lock().unwrap_or_else(PoisonError::into_inner).clone();
                 let Some(approver) = approver else {
-                    self.record_approval(&request, "unasked", None);
+                    self.record_approval(&request, "unasked", None, false);
                     return Gate::Declined(ToolError::Denied(format!(
                         "calling {qualified} needs a human's approval (airlock.approvals: {}), and there is no one to ask",
                         request.rule
@@ -455,12 +458,8 @@ impl Boundary {
                 decision
             }
         };
-        let reason = match &decision {
-            Decision::Decline { reason } => reason.clone(),
-            _ => None,
-        };
-        self.record_approval(&request, decision.outcome(), reason.as_deref());
-        match decision {
+        let named = decision.outcome();
+        let gate = match decision {
             Decision::Approve => Gate::Go,
             Decision::AllowForSession => {
                 if self.approvals.allow_for_session {
@@ -468,21 +467,32 @@ impl Boundary {
                 }
                 Gate::Go
             }
-            Decision::Decline { reason } => Gate::Declined(ToolError::Denied(match reason {
-                Some(reason) => format!("{qualified} was declined: {reason}"),
-                None => format!("{qualified} was declined"),
-            })),
-            Decision::Pause => match self.recorder.pause(index, server, tool, text, request.rule) {
+            Decision::Decline { reason } => {
+                let message = match &reason {
+                    Some(reason) => format!("{qualified} was declined: {reason}"),
+                    None => format!("{qualified} was declined"),
+                };
+                self.record_approval(&request, named, reason.as_deref(), asked);
+                return Gate::Declined(ToolError::Denied(message));
+            }
+            Decision::Pause => match self.recorder.pause(index, server, tool, text, request.rule.clone()) {
                 Ok(()) => Gate::Paused,
-                Err(why) => Gate::Declined(ToolError::Denied(format!(
-                    "{qualified} needs a human's approval, and this execution cannot pause to wait for it: {why}"
-                ))),
+                Err(why) => {
+                    let why = format!("{qualified} needs a human's approval, and this execution cannot pause: {why}");
+                    let declined = Decision::Decline { reason: None }.outcome();
+                    self.record_approval(&request, declined, Some(&why), asked);
+                    return Gate::Declined(ToolError::Denied(why));
+                }
             },
-        }
+        };
+        self.record_approval(&request, named, None, asked);
+        gate
     }
 
-    fn record_approval(&self, request: &ApprovalRequest, outcome: &str, reason: Option<&str>) {
-        self.metrics.approval_decided(outcome, outcome != "unasked");
+    /// Counts and audits a decision; `asked` when an approver was asked
+    /// for it now (it was pending).
+    fn record_approval(&self, request: &ApprovalRequest, outcome: &str, reason: Option<&str>, asked: bool) {
+        self.metrics.approval_decided(outcome, asked);
         tracing::info!(server = %request.server, tool = %request.tool, outcome, "approval");
         if let Some(audit) = &self.audit {
             audit.record(

@@ -129,6 +129,8 @@ async fn a_paused_execution_resumes_after_a_restart_to_what_an_unpaused_run_give
     assert_eq!(format!("{}{}", paused.stdout, resumed.stdout), whole.stdout);
     assert_eq!(resumed.stats.tool_calls, whole.stats.tool_calls, "limits count as if it never paused");
     assert!(second.paused_executions().await.unwrap().is_empty(), "resumed executions leave the store");
+    let metrics = second.metrics().encode();
+    assert!(metrics.contains("airlock_approvals_pending 0"), "a resume asks nobody: {metrics}");
 
     // Resumed once only.
     let again = session.resume(&pause.execution_id, Decision::Approve).await.unwrap_err();
