@@ -37,6 +37,9 @@ pub(crate) struct Recorder(Arc<Mutex<Tape>>);
 
 struct Tape {
     seed: [u8; 32],
+    /// Instances given randomness so far (the execution's, then each
+    /// component skill's it runs), so that none draws another's bytes.
+    instances: u32,
     /// Whether answers are kept: only an execution that may pause needs
     /// them (its runtime has approval rules).
     journaling: bool,
@@ -98,6 +101,7 @@ impl Recorder {
     fn new(seed: [u8; 32]) -> Self {
         Recorder(Arc::new(Mutex::new(Tape {
             seed,
+            instances: 0,
             journaling: true,
             bytes: 0,
             overflowed: false,
@@ -138,18 +142,27 @@ impl Recorder {
         self.tape().seed
     }
 
-    /// The generators of the guest's secure and insecure randomness, and
-    /// its insecure seed, all from the seed: a replay draws the same bytes.
+    /// The generators of the next instance's secure and insecure
+    /// randomness, and its insecure seed, from the seed and the instance's
+    /// place: a replay, creating its instances in the same order, draws the
+    /// same bytes, and no two instances of an execution draw the same.
     pub(crate) fn random(&self) -> (StdRng, StdRng, u128) {
-        let seed = self.seed();
+        let (seed, instance) = {
+            let mut tape = self.tape();
+            tape.instances += 1;
+            (tape.seed, tape.instances)
+        };
         let derive = |label: u8| {
             let mut bytes = seed;
             bytes[0] ^= label;
+            for (byte, count) in bytes[1..5].iter_mut().zip(instance.to_le_bytes()) {
+                *byte ^= count;
+            }
             StdRng::from_seed(bytes)
         };
         let mut half = [0u8; 16];
         half.copy_from_slice(&seed[16..]);
-        let insecure_seed = u128::from_le_bytes(half);
+        let insecure_seed = u128::from_le_bytes(half) ^ u128::from(instance);
         (derive(1), derive(2), insecure_seed)
     }
 
@@ -436,7 +449,8 @@ mod tests {
         ));
         assert!(matches!(replay.step(replay.claim(), "crm", "get", "{}"), Step::Live));
         assert!(replay.diverged().is_none());
-        assert_eq!(replay.random().2, original.random().2, "the same seed, the same randomness");
+        assert_eq!(replay.random().2, Recorder::replaying(&journal, original.seed(), None).random().2);
+        assert_ne!(replay.random().2, replay.random().2, "each instance draws its own");
     }
 
     #[test]
