@@ -494,8 +494,43 @@ async def answer(argv: list[str]) -> dict:
         return {"text": text_of(final), "is_error": bool(final.is_error)}
 
 
+async def load(argv: list[str]) -> dict:
+    """`load <transport...> <clients> <calls>`: that many concurrent
+    2026-07-28 clients, each making that many `execute_code` calls of a
+    script that looks a customer up; a call that fails (an error result or a
+    broken connection) is retried, up to five times, on a new connection."""
+    clients, calls = int(argv[-2]), int(argv[-1])
+    code = 'import { getCustomer } from "./servers/customers";\nconsole.log((await getCustomer({ id: 1 })).id * 42);'
+    failures: list[str] = []
+    done = 0
+
+    async def one_call() -> None:
+        nonlocal done
+        for _ in range(5):
+            try:
+                async with connect(argv[1:-2]) as session:
+                    await session.discover()
+                    result = await session.call_tool("execute_code", {"code": code})
+                    if not result.is_error and text_of(result) == "42\n":
+                        done += 1
+                        return
+                    failures.append(text_of(result)[:200])
+            except Exception as error:  # noqa: BLE001 - any failure is retried and counted
+                failures.append(f"{type(error).__name__}: {error}"[:200])
+            await anyio.sleep(0.2)
+
+    async def one_client() -> None:
+        for _ in range(calls):
+            await one_call()
+
+    async with anyio.create_task_group() as group:
+        for _ in range(clients):
+            group.start_soon(one_client)
+    return {"done": done, "wanted": clients * calls, "failures": failures}
+
+
 async def main(argv: list[str]) -> None:
-    modes = {"pause": pause, "resume": resume, "ask": ask, "answer": answer}
+    modes = {"pause": pause, "resume": resume, "ask": ask, "answer": answer, "load": load}
     if argv[0] in modes:
         print(json.dumps(await modes[argv[0]](argv)))
         return

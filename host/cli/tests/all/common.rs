@@ -32,6 +32,20 @@ pub fn python_client(args: &[&str]) -> (serde_json::Value, String) {
     (seen, stderr)
 }
 
+/// [`python_client`] started, not awaited: its stdout is piped (one JSON
+/// value when it ends).
+pub fn python_client_started(args: &[&str]) -> Child {
+    let servers = servers_dir();
+    Command::new(servers.join(".venv/bin/python"))
+        .arg(servers.join("python/serve_client.py"))
+        .args(args)
+        .env("AIRLOCK_CACHE_DIR", cache_dir())
+        .env("AIRLOCK_DATA_DIR", data_dir())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the Python client runs")
+}
+
 pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("airlock-cache")
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use airlock_fixtures::postgres::Postgres;
 use serde_json::{Value, json};
 
-use crate::common::{customers_inbox, python_client, serve_http_with, servers_config};
+use crate::common::{customers_inbox, python_client, python_client_started, serve_http_with, servers_config};
 
 /// A journal key all instances share (hex of 32 bytes).
 const SHARED_KEY: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
@@ -63,35 +63,101 @@ fn decided(path: &Path, outcome: &str) -> bool {
     events(path).iter().any(|e| e["event"] == "approval_decided" && e["outcome"] == outcome)
 }
 
+/// PostgreSQL, three `airlock serve --http` instances over it (each with
+/// its own data folder and audit log, sharing the journal key) serving
+/// the customers server with `customers.send_message` gated, and HAProxy
+/// round-robin in front.
+struct Topology {
+    postgres: Postgres,
+    instances: Vec<Instance>,
+    haproxy: Haproxy,
+}
+
+struct Instance {
+    child: Child,
+    audit: std::path::PathBuf,
+}
+
+impl Drop for Topology {
+    fn drop(&mut self) {
+        for instance in &mut self.instances {
+            let _ = instance.child.kill();
+            let _ = instance.child.wait();
+        }
+    }
+}
+
+impl Topology {
+    fn start(dir: &Path) -> Topology {
+        let postgres = Postgres::start();
+        let settings = json!({
+            "approvals": {"require": [{"tools": "customers.send_message"}]},
+            "store": postgres.url,
+        });
+        let config = servers_config(dir, &["customers"], settings);
+        let mut instances = Vec::new();
+        let mut backends = Vec::new();
+        for i in 0..3 {
+            // Nothing local is shared: each instance has its own data folder.
+            let data = dir.join(format!("data{i}"));
+            let audit = dir.join(format!("audit{i}.jsonl"));
+            let envs = [("AIRLOCK_DATA_DIR", data.to_str().unwrap()), ("AIRLOCK_JOURNAL_KEY", SHARED_KEY)];
+            let (child, url, _log) = serve_http_with(&config, &["--audit", audit.to_str().unwrap()], &envs);
+            backends.push(url.trim_start_matches("http://").trim_end_matches("/mcp").to_string());
+            instances.push(Instance { child, audit });
+        }
+        let haproxy = Haproxy::start(dir, &backends);
+        Topology { postgres, instances, haproxy }
+    }
+
+    fn url(&self) -> &str {
+        &self.haproxy.url
+    }
+
+    /// SIGKILLs instance `i`.
+    fn kill(&mut self, i: usize) {
+        self.instances[i].child.kill().unwrap();
+        self.instances[i].child.wait().unwrap();
+    }
+
+    /// Every instance's audit chain verifies (after stopping them).
+    fn verify_audits(&mut self) {
+        for instance in &mut self.instances {
+            let _ = instance.child.kill();
+            let _ = instance.child.wait();
+        }
+        let audits: Vec<&Path> = self.instances.iter().map(|i| i.audit.as_path()).collect();
+        let verified =
+            Command::new(env!("CARGO_BIN_EXE_airlock")).args(["audit", "verify"]).args(&audits).output().unwrap();
+        let printed = String::from_utf8_lossy(&verified.stdout);
+        assert_eq!(verified.status.code(), Some(0), "{printed}");
+        assert_eq!(printed.lines().filter(|line| line.starts_with("ok: ")).count(), 3, "{printed}");
+    }
+}
+
+/// A 2026-07-28 client's gated call: its `requestState`.
+fn ask(url: &str) -> String {
+    let asked = python_client(&["ask", "http", url]).0;
+    asked["state"].as_str().unwrap_or_else(|| panic!("no requestState: {asked}")).to_string()
+}
+
+/// The answer (yes) to the question under `state`: what the code printed.
+fn answer(url: &str, state: &str) -> Vec<String> {
+    let answered = python_client(&["answer", "http", url, state]).0;
+    assert_eq!(answered["is_error"], false, "{answered}");
+    answered["text"].as_str().unwrap().lines().map(str::to_string).collect()
+}
+
 #[test]
 fn through_haproxy_a_question_paused_on_one_instance_is_answered_on_another_after_it_dies() {
-    let postgres = Postgres::start();
     let dir = tempfile::tempdir().unwrap();
-    let settings = json!({
-        "approvals": {"require": [{"tools": "customers.send_message"}]},
-        "store": postgres.url,
-    });
-    let config = servers_config(dir.path(), &["customers"], settings);
-    let mut instances = Vec::new();
-    for i in 0..3 {
-        // Nothing local is shared: each instance has its own data folder.
-        let data = dir.path().join(format!("data{i}"));
-        let audit = dir.path().join(format!("audit{i}.jsonl"));
-        let envs = [("AIRLOCK_DATA_DIR", data.to_str().unwrap()), ("AIRLOCK_JOURNAL_KEY", SHARED_KEY)];
-        let (child, url, _log) = serve_http_with(&config, &["--audit", audit.to_str().unwrap()], &envs);
-        let address = url.trim_start_matches("http://").trim_end_matches("/mcp").to_string();
-        instances.push((child, address, audit));
-    }
-    let backends: Vec<String> = instances.iter().map(|(_, address, _)| address.clone()).collect();
-    let haproxy = Haproxy::start(dir.path(), &backends);
-
-    // A 2026-07-28 client: the gated call comes back as a question.
-    let asked = python_client(&["ask", "http", &haproxy.url]).0;
-    let state = asked["state"].as_str().unwrap_or_else(|| panic!("no requestState: {asked}")).to_string();
-    let paused_on = instances.iter().position(|(_, _, audit)| decided(audit, "paused")).expect("an instance paused it");
+    let mut topology = Topology::start(dir.path());
+    let state = ask(topology.url());
+    let instances = &topology.instances;
+    let paused_on = instances.iter().position(|i| decided(&i.audit, "paused")).expect("an instance paused it");
     // Read raw, the stored row holds tokens and ciphertext, no personal data.
     let raw = Command::new("psql")
-        .arg(&postgres.url)
+        .arg(&topology.postgres.url)
         .args(["-At", "-c", "SELECT encode(sealed, 'escape') FROM airlock_paused_executions"])
         .output()
         .unwrap();
@@ -99,30 +165,48 @@ fn through_haproxy_a_question_paused_on_one_instance_is_answered_on_another_afte
     assert!(raw.contains("[EMAIL_1]"), "one paused execution, as the guest saw it: {raw}");
     assert!(!raw.contains("anna.2@example.com") && !raw.contains("Smirnova"), "{raw}");
     // The instance that paused it dies before the human answers.
-    let (child, _, _) = &mut instances[paused_on];
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    topology.kill(paused_on);
 
-    let answered = python_client(&["answer", "http", &haproxy.url, &state]).0;
-    assert_eq!(answered["is_error"], false, "{answered}");
-    let printed: Vec<&str> = answered["text"].as_str().unwrap().lines().collect();
+    let printed = answer(topology.url(), &state);
     assert!(printed[0].starts_with("found [EMAIL_") && printed[1].starts_with("true [EMAIL_"), "{printed:?}");
-    let approved_on = instances.iter().position(|(_, _, audit)| decided(audit, "approved")).expect("approved");
+    let approved_on = topology.instances.iter().position(|i| decided(&i.audit, "approved")).expect("approved");
     assert_ne!(approved_on, paused_on, "resumed on another instance");
     // The token minted on the first instance resolved on the second: the
     // server received the real address, and the lookup was made once.
     assert_eq!(customers_inbox(dir.path()), [json!({"to": "anna.2@example.com", "text": "hi Anna Smirnova"})]);
     let lookups = std::fs::read_to_string(dir.path().join("inbox/lookups.jsonl")).unwrap();
     assert_eq!(lookups.lines().count(), 1);
-    for (child, _, _) in &mut instances {
-        let _ = child.kill();
-        let _ = child.wait();
+    topology.verify_audits();
+}
+
+#[test]
+fn one_of_three_instances_killed_under_fifty_clients_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut topology = Topology::start(dir.path());
+    // Three questions wait in the store before the load.
+    let states: Vec<String> = (0..3).map(|_| ask(topology.url())).collect();
+    // 50 clients, 8 executions each; one instance dies while they run
+    // (once the servers have seen a quarter of the lookups).
+    let load = python_client_started(&["load", "http", topology.url(), "50", "8"]);
+    let lookups = dir.path().join("inbox/lookups.jsonl");
+    let started = Instant::now();
+    while std::fs::read_to_string(&lookups).unwrap_or_default().lines().count() < 100 {
+        assert!(started.elapsed() < Duration::from_secs(120), "the load made no progress");
+        std::thread::sleep(Duration::from_millis(20));
     }
-    // Each instance's audit chain verifies, the killed one's included.
-    let audits: Vec<&Path> = instances.iter().map(|(_, _, audit)| audit.as_path()).collect();
-    let verified =
-        Command::new(env!("CARGO_BIN_EXE_airlock")).args(["audit", "verify"]).args(&audits).output().unwrap();
-    let printed = String::from_utf8_lossy(&verified.stdout);
-    assert_eq!(verified.status.code(), Some(0), "{printed}");
-    assert_eq!(printed.lines().filter(|line| line.starts_with("ok: ")).count(), 3, "{printed}");
+    topology.kill(1);
+    let out = load.wait_with_output().unwrap();
+    let loaded: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    // Every execution succeeded, some after a retry: a call the dead
+    // instance was running came back as an error, never as a hang.
+    assert_eq!(loaded["done"], 400, "{loaded}");
+    let failures = loaded["failures"].as_array().unwrap();
+    eprintln!("failed first attempts, then retried: {} (first: {:?})", failures.len(), failures.first());
+    // Every paused execution still resumes, through the instances left.
+    for state in &states {
+        let printed = answer(topology.url(), state);
+        assert!(printed[1].starts_with("true [EMAIL_"), "{printed:?}");
+    }
+    assert_eq!(customers_inbox(dir.path()).len(), 3);
+    topology.verify_audits();
 }
