@@ -355,6 +355,11 @@ impl Boundary {
         }
     }
 
+    /// How many tokens this boundary's vault has minted.
+    pub(crate) fn vault_len(&self) -> usize {
+        self.pii.as_ref().map_or(0, |pii| pii.vault().len())
+    }
+
     /// Whether this session's vault has minted no token yet.
     pub(crate) fn vault_is_empty(&self) -> bool {
         self.pii.as_ref().is_none_or(|pii| pii.vault().is_empty())

@@ -15,7 +15,8 @@ use tokio_postgres::{Client, NoTls, Row};
 
 /// The migrations, in order; a database at version `n` has had the first
 /// `n` applied.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE airlock_paused_executions (
         id TEXT PRIMARY KEY,
         session TEXT NOT NULL,
@@ -27,7 +28,17 @@ const MIGRATIONS: &[&str] = &["
         sealed BYTEA NOT NULL
     );
     CREATE INDEX airlock_paused_executions_expiry ON airlock_paused_executions (expires_at);
-"];
+",
+    "
+    CREATE TABLE airlock_session_state (
+        session TEXT NOT NULL,
+        part TEXT NOT NULL,
+        bytes BYTEA NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        PRIMARY KEY (session, part)
+    );
+",
+];
 
 /// Paused executions in a PostgreSQL database.
 pub struct PostgresStore {
@@ -210,6 +221,56 @@ impl ExecutionStore for PostgresStore {
                 .await
                 .map_err(|e| failed("cannot list paused executions", e))?;
             Ok(rows.iter().map(summary).collect())
+        })
+    }
+
+    fn put_session_state<'a>(
+        &'a self,
+        session: &'a str,
+        part: &'a str,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.client()
+                .await?
+                .execute(
+                    "INSERT INTO airlock_session_state (session, part, bytes) VALUES ($1, $2, $3) \
+                     ON CONFLICT (session, part) DO UPDATE SET bytes = $3, updated_at = now()",
+                    &[&session, &part, &bytes],
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| failed("cannot store session state", e))
+        })
+    }
+
+    fn get_session_state<'a>(
+        &'a self,
+        session: &'a str,
+        part: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        Box::pin(async move {
+            let row = self
+                .client()
+                .await?
+                .query_opt(
+                    "SELECT bytes FROM airlock_session_state WHERE session = $1 AND part = $2",
+                    &[&session, &part],
+                )
+                .await
+                .map_err(|e| failed("cannot read session state", e))?;
+            Ok(row.map(|row| row.get(0)))
+        })
+    }
+
+    fn remove_session_state<'a>(&'a self, session: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.client()
+                .await?
+                .execute("DELETE FROM airlock_session_state WHERE session = $1", &[&session])
+                .await
+                .map(|_| ())
+                .map_err(|e| failed("cannot remove session state", e))
         })
     }
 }

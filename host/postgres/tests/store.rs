@@ -36,6 +36,11 @@ async fn two_instances_share_paused_executions_and_the_schema_is_migrated_once()
     assert_eq!(listed, ["a"], "b expired at 50 and is gone");
     assert!(two.remove("a").await.unwrap());
     assert!(!one.remove("a").await.unwrap(), "only one remover wins");
+    one.put_session_state("s1", "vault", vec![1]).await.unwrap();
+    two.put_session_state("s1", "vault", vec![2, 3]).await.unwrap();
+    assert_eq!(one.get_session_state("s1", "vault").await.unwrap(), Some(vec![2, 3]));
+    one.remove_session_state("s1").await.unwrap();
+    assert_eq!(two.get_session_state("s1", "vault").await.unwrap(), None);
     // A third connection finds the schema current and migrates nothing.
     let three = PostgresStore::connect(&postgres.url).await.unwrap();
     assert_eq!(three.get("a").await.unwrap(), None);

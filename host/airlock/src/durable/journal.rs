@@ -323,6 +323,32 @@ struct Sealed {
     mac: String,
 }
 
+/// `entries` encrypted with `key` (nonce ‖ ciphertext), bound to `context`
+/// (an execution id, a session key): bytes sealed for one context do not
+/// open for another.
+pub(crate) fn seal_vault(key: &JournalKey, context: &str, entries: &[VaultEntry]) -> Result<Vec<u8>, ResumeError> {
+    let failed = |what: &dyn std::fmt::Display| ResumeError::Store(format!("cannot seal the vault: {what}"));
+    let plain = serde_json::to_vec(entries).map_err(|e| failed(&e))?;
+    let nonce: [u8; 12] = rand::random();
+    let payload = Payload { msg: &plain, aad: context.as_bytes() };
+    let mut sealed = nonce.to_vec();
+    sealed.extend(key.cipher().encrypt(&Nonce::from(nonce), payload).map_err(|e| failed(&e))?);
+    Ok(sealed)
+}
+
+/// The vault entries [`seal_vault`] sealed for `context`; `None` if the
+/// bytes do not decrypt (edited, another key, another context).
+pub(crate) fn open_vault(key: &JournalKey, context: &str, sealed: &[u8]) -> Option<Vec<VaultEntry>> {
+    if sealed.len() <= 12 {
+        return None;
+    }
+    let (nonce, ciphertext) = sealed.split_at(12);
+    let nonce: [u8; 12] = nonce.try_into().ok()?;
+    let payload = Payload { msg: ciphertext, aad: context.as_bytes() };
+    let plain = key.cipher().decrypt(&Nonce::from(nonce), payload).ok()?;
+    serde_json::from_slice(&plain).ok()
+}
+
 /// Seals `journal` and the session's vault `entries` with `key`.
 pub(crate) fn seal(
     key: &JournalKey,
@@ -333,14 +359,7 @@ pub(crate) fn seal(
     let text = serde_json::to_string(journal).map_err(|e| failed(&e))?;
     let vault = match entries {
         None => None,
-        Some(entries) => {
-            let plain = serde_json::to_vec(entries).map_err(|e| failed(&e))?;
-            let nonce: [u8; 12] = rand::random();
-            let payload = Payload { msg: &plain, aad: journal.execution_id.as_bytes() };
-            let mut sealed = nonce.to_vec();
-            sealed.extend(key.cipher().encrypt(&Nonce::from(nonce), payload).map_err(|e| failed(&e))?);
-            Some(hex(&sealed))
-        }
+        Some(entries) => Some(hex(&seal_vault(key, &journal.execution_id, entries)?)),
     };
     let mac = hex(&key.mac(&text, vault.as_deref()).finalize().into_bytes());
     serde_json::to_vec(&Sealed { journal: text, vault, mac }).map_err(|e| failed(&e))
@@ -374,15 +393,8 @@ pub(crate) fn open(
     let vault = match sealed.vault {
         None => None,
         Some(text) => {
-            let bytes = unhex(&text).filter(|b| b.len() > 12).ok_or_else(|| tampered("the vault is not hex"))?;
-            let (nonce, ciphertext) = bytes.split_at(12);
-            let nonce: [u8; 12] = nonce.try_into().map_err(|_| tampered("the vault's nonce is cut short"))?;
-            let payload = Payload { msg: ciphertext, aad: id.as_bytes() };
-            let plain = key
-                .cipher()
-                .decrypt(&Nonce::from(nonce), payload)
-                .map_err(|_| tampered("the vault does not decrypt"))?;
-            Some(serde_json::from_slice(&plain).map_err(|_| tampered("the vault does not parse"))?)
+            let bytes = unhex(&text).ok_or_else(|| tampered("the vault is not hex"))?;
+            Some(open_vault(key, id, &bytes).ok_or_else(|| tampered("the vault does not decrypt"))?)
         }
     };
     Ok((journal, vault))

@@ -42,9 +42,11 @@ pub struct StoredExecution {
 #[error("{0}")]
 pub struct StoreError(pub String);
 
-/// Storage for paused executions that outlives the process. Implement it
-/// to keep them elsewhere than the data folder's SQLite file (shared by
-/// several instances, for one).
+/// Storage that outlives the process: paused executions, and the state of
+/// client sessions (an MCP session's handshake, its sealed PII vault), so
+/// that another process or instance can take them over. Implement it to
+/// keep them elsewhere than the data folder's SQLite file (shared by several
+/// instances, for one). Every value is opaque bytes to the store.
 pub trait ExecutionStore: Send + Sync + 'static {
     /// Stores `execution`, replacing one with the same id.
     fn put(&self, execution: StoredExecution) -> BoxFuture<'_, Result<(), StoreError>>;
@@ -56,6 +58,22 @@ pub trait ExecutionStore: Send + Sync + 'static {
     /// The executions not expired at `now` (Unix seconds), oldest first;
     /// expired ones are removed.
     fn list(&self, now: u64) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, StoreError>>;
+    /// Stores `part` (`mcp`, `vault`, ...) of session `session`'s state,
+    /// replacing it.
+    fn put_session_state<'a>(
+        &'a self,
+        session: &'a str,
+        part: &'a str,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// `part` of session `session`'s state, if stored.
+    fn get_session_state<'a>(
+        &'a self,
+        session: &'a str,
+        part: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>>;
+    /// Removes every part of session `session`'s state.
+    fn remove_session_state<'a>(&'a self, session: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
 /// Paused executions in a SQLite file (WAL mode, so that several processes
@@ -84,6 +102,12 @@ const SCHEMA: &str = "
         sealed BLOB NOT NULL
     );
     CREATE INDEX IF NOT EXISTS paused_executions_expiry ON paused_executions (expires_at);
+    CREATE TABLE IF NOT EXISTS session_state (
+        session TEXT NOT NULL,
+        part TEXT NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (session, part)
+    );
 ";
 
 impl SqliteStore {
@@ -184,6 +208,43 @@ impl ExecutionStore for SqliteStore {
             rows.collect()
         })
     }
+
+    fn put_session_state<'a>(
+        &'a self,
+        session: &'a str,
+        part: &'a str,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let (session, part) = (session.to_string(), part.to_string());
+        self.with(move |db| {
+            db.execute(
+                "INSERT OR REPLACE INTO session_state (session, part, bytes) VALUES (?1, ?2, ?3)",
+                params![session, part, bytes],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn get_session_state<'a>(
+        &'a self,
+        session: &'a str,
+        part: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        let (session, part) = (session.to_string(), part.to_string());
+        self.with(move |db| {
+            db.query_row(
+                "SELECT bytes FROM session_state WHERE session = ?1 AND part = ?2",
+                params![session, part],
+                |row| row.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn remove_session_state<'a>(&'a self, session: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let session = session.to_string();
+        self.with(move |db| db.execute("DELETE FROM session_state WHERE session = ?1", params![session]).map(|_| ()))
+    }
 }
 
 #[cfg(test)]
@@ -221,5 +282,12 @@ mod tests {
         assert!(store.remove("a").await.unwrap());
         assert!(!other.remove("a").await.unwrap(), "only one remover wins");
         assert_eq!(store.get("missing").await.unwrap(), None);
+
+        store.put_session_state("s1", "vault", vec![1]).await.unwrap();
+        store.put_session_state("s1", "vault", vec![2]).await.unwrap();
+        store.put_session_state("s1", "mcp", vec![3]).await.unwrap();
+        assert_eq!(other.get_session_state("s1", "vault").await.unwrap(), Some(vec![2]));
+        other.remove_session_state("s1").await.unwrap();
+        assert_eq!(store.get_session_state("s1", "mcp").await.unwrap(), None);
     }
 }

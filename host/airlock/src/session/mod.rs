@@ -1,6 +1,7 @@
 //! [`Session`]: where executions run, with the state they share on purpose
 //! (the workspace folder).
 
+mod kept;
 mod resume;
 
 pub use resume::{PausedExecution, ResumeOptions};
@@ -53,6 +54,8 @@ pub struct Session {
     services: Services,
     id: String,
     counters: Counters,
+    /// Where the vault is kept in the store, if it is.
+    kept: std::sync::Mutex<Option<kept::KeptVault>>,
 }
 
 /// What a session has run so far.
@@ -119,7 +122,7 @@ impl Session {
         let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit, runtime.metrics_handle())
             .with_approvals(approvals.clone(), approver.cloned());
         runtime.metrics().session_opened();
-        Session { runtime, workspace, boundary, services, id, counters: Counters::default() }
+        Session { runtime, workspace, boundary, services, id, counters: Counters::default(), kept: Default::default() }
     }
 
     /// Who approves this session's gated tool calls from now on, in place
@@ -229,6 +232,7 @@ impl Session {
                 (code.to_string(), None)
             };
             let guest = self.runtime.guest(spec.interpreter).await?;
+            self.load_kept_vault().await?;
             let slot = self.runtime.slot().await?;
             let services = self.services.clone();
             let sandbox = sandbox::Sandbox::resuming(
@@ -256,6 +260,7 @@ impl Session {
                 result.paused = Some(self.store_paused(&journal, &boundary).await?);
             }
             let result = boundary.output(result);
+            self.store_kept_vault().await?;
             boundary.record_execution(code.as_bytes(), language.name(), &result);
             self.counters.count(&result);
             tracing::debug!(error = ?result.error.as_ref().map(ToString::to_string), stats = ?result.stats, "execution finished");

@@ -426,3 +426,40 @@ async fn fuel_counts_across_the_pause_as_if_it_never_paused() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_session_kept_in_the_store_resolves_its_tokens_in_another_process() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let approve = |_: ApprovalRequest| async { Decision::Approve };
+    // Two runtimes over one data folder, as two instances over one store.
+    let one = crm(&received, data.path(), delete_tool()).approver(approve).build().await.unwrap();
+    let two = crm(&received, data.path(), delete_tool()).approver(approve).build().await.unwrap();
+    let (a, b) = (one.session().unwrap(), two.session().unwrap());
+    a.keep_vault_in_store("client-session-1");
+    b.keep_vault_in_store("client-session-1");
+    let find = r#"
+        import { callTool } from "airlock";
+        const c = await callTool("crm", "find_customer", { id: 1 });
+        console.log(c.email);"#;
+    let found = a.execute(find, Language::JavaScript).await.unwrap();
+    assert_eq!(found.stdout, "[EMAIL_1]\n");
+    // The other process sends to the token the first one minted.
+    let send = r#"
+        import { callTool } from "airlock";
+        await callTool("mail", "send", { to: "[EMAIL_1]", body: "Hello" });"#;
+    assert_ok(&b.execute(send, Language::JavaScript).await.unwrap());
+    assert_eq!(received.of("send"), [json!({"to": "ada.lovelace@example.com", "body": "Hello"})]);
+    // A token minted by the second is known to the first afterwards.
+    let minted = b.execute(r#"console.log("bob@example.org")"#, Language::JavaScript).await.unwrap();
+    assert_eq!(minted.stdout, "[EMAIL_2]\n");
+    let send_two = send.replace("[EMAIL_1]", "[EMAIL_2]");
+    assert_ok(&a.execute(&send_two, Language::JavaScript).await.unwrap());
+    assert_eq!(received.of("send")[1]["to"], "bob@example.org");
+    // Stored encrypted: no file of the data folder holds an address.
+    for file in std::fs::read_dir(data.path()).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("ada.lovelace") && !text.contains("bob@example"), "real values are encrypted at rest");
+    }
+}
