@@ -463,6 +463,12 @@ impl Runtime {
         (&self.inner.approvals, self.inner.approver.as_ref())
     }
 
+    /// The store of paused executions and session state (opened on first
+    /// use: the data folder's SQLite file unless one was given).
+    pub async fn store(&self) -> Result<&Arc<dyn ExecutionStore>, Error> {
+        Ok(self.execution_store().await?)
+    }
+
     /// The store of paused executions, opened on first use.
     pub(crate) async fn execution_store(&self) -> Result<&Arc<dyn ExecutionStore>, ResumeError> {
         let paused = &self.inner.paused;

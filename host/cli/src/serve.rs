@@ -159,6 +159,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
                 token,
                 workspace: args.workspace.clone(),
                 language: args.language,
+                // Instances over one store serve each other's sessions.
+                shared_sessions: super::shared_store_named(&config),
                 ..HttpOptions::new(addr)
             };
             let server = HttpServer::bind(runtime.clone(), options).await?;

@@ -14,6 +14,7 @@ mod caps;
 mod front;
 mod server;
 mod sessions;
+mod shared;
 pub mod tokens;
 mod transport;
 

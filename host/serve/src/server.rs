@@ -50,6 +50,8 @@ pub struct CodeModeServer {
     caps: ExecutionCaps,
     /// This session's executions in flight.
     in_flight: Arc<Semaphore>,
+    /// Keep the session's vault in the store under its MCP session id.
+    shared_sessions: bool,
 }
 
 impl CodeModeServer {
@@ -59,7 +61,22 @@ impl CodeModeServer {
     pub fn new(runtime: Runtime, session: Session) -> Self {
         let caps = ExecutionCaps::default();
         let in_flight = caps.session_slots();
-        CodeModeServer { runtime, session: Arc::new(session), language: Language::JavaScript, caps, in_flight }
+        CodeModeServer {
+            runtime,
+            session: Arc::new(session),
+            language: Language::JavaScript,
+            caps,
+            in_flight,
+            shared_sessions: false,
+        }
+    }
+
+    /// Keeps the session's PII vault in the runtime's store under the MCP
+    /// session id of its requests, so that any instance sharing the store
+    /// resolves its tokens.
+    pub fn with_shared_sessions(mut self, shared: bool) -> Self {
+        self.shared_sessions = shared;
+        self
     }
 
     /// Caps its executions in flight at `caps`: the session's own limit,
@@ -448,6 +465,13 @@ impl ServerHandler for CodeModeServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let arguments = request.arguments.unwrap_or_default();
+        // The vault of a session another instance may serve too.
+        if self.shared_sessions
+            && let Some(parts) = context.extensions.get::<http::request::Parts>()
+            && let Some(id) = parts.headers.get("mcp-session-id").and_then(|id| id.to_str().ok())
+        {
+            self.session.keep_vault_in_store(crate::shared::key(id));
+        }
         // The audit log names who asked for what.
         if let Some(client) = context.client_info() {
             self.session.set_client(format!("{} {}", client.name, client.version));

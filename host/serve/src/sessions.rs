@@ -22,7 +22,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, LocalSessionManagerError};
-use rmcp::transport::streamable_http_server::session::{ServerSseMessage, SessionId, SessionManager};
+use rmcp::transport::streamable_http_server::session::{RestoreOutcome, ServerSseMessage, SessionId, SessionManager};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 tokio::task_local! {
@@ -255,5 +255,21 @@ impl SessionManager for Sessions {
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
         self.shared.touch(id, 0);
         Ok(self.inner.resume(id, last_event_id).await?)
+    }
+
+    async fn restore_session(&self, id: SessionId) -> Result<RestoreOutcome<Self::Transport>, Self::Error> {
+        // A session another instance opened (its handshake is in the
+        // store): it takes a place here like a new one.
+        let Some(admission) = self.admit() else {
+            self.shared.metrics.refused.inc();
+            return Err(SessionsError::Full(self.max));
+        };
+        let outcome = self.inner.restore_session(id.clone()).await?;
+        if let RestoreOutcome::Restored(_) = &outcome {
+            let live = Live { last_active: Instant::now(), in_flight: 0, _admission: admission };
+            self.shared.sessions().insert(id, live);
+            self.shared.metrics.live.inc();
+        }
+        Ok(outcome)
     }
 }

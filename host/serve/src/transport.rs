@@ -127,6 +127,10 @@ pub struct HttpOptions {
     pub workspace: Option<PathBuf>,
     /// The language `execute_code` runs when a call names none.
     pub language: Language,
+    /// Keep each MCP session's handshake and PII vault in the runtime's
+    /// store, so that every instance sharing the store (and the journal
+    /// key) serves any request of any session: no stickiness needed.
+    pub shared_sessions: bool,
 }
 
 impl HttpOptions {
@@ -148,6 +152,7 @@ impl HttpOptions {
             token: None,
             workspace: None,
             language: Language::JavaScript,
+            shared_sessions: false,
         }
     }
 }
@@ -193,7 +198,10 @@ impl HttpServer {
         let guard = Arc::new(Guard { hosts: hosts.clone(), origins });
         // rmcp checks `Host` on /mcp as well (the same list); the guard
         // checks it on every route, with `Origin`.
-        let config = StreamableHttpServerConfig::default().with_allowed_hosts(hosts);
+        let mut config = StreamableHttpServerConfig::default().with_allowed_hosts(hosts);
+        if options.shared_sessions {
+            config.session_store = Some(Arc::new(crate::shared::StoredSessions(runtime.clone())));
+        }
         let max_body = config.max_request_body_bytes;
         let cancel = config.cancellation_token.clone();
         let session_metrics = SessionMetrics::default();
@@ -205,13 +213,15 @@ impl HttpServer {
         let counter = Arc::new(AtomicU64::new(0));
         let factory_runtime = runtime.clone();
         let language = options.language;
+        let shared = options.shared_sessions;
         let service = StreamableHttpService::new(
             move || {
                 let session =
                     new_session(&factory_runtime, workspaces.as_deref(), &counter).map_err(std::io::Error::other)?;
                 Ok(CodeModeServer::new(factory_runtime.clone(), session)
                     .with_language(language)
-                    .with_execution_caps(&caps))
+                    .with_execution_caps(&caps)
+                    .with_shared_sessions(shared))
             },
             sessions.clone(),
             config,

@@ -49,8 +49,9 @@ def text_of(result) -> str:
 
 
 @asynccontextmanager
-async def connect(argv: list[str], **session_args):
-    """A ClientSession over the transport `argv` names."""
+async def connect(argv: list[str], terminate: bool = True, **session_args):
+    """A ClientSession over the transport `argv` names; over HTTP, unless
+    `terminate` is false, the session ends with a DELETE."""
     if argv[0] == "stdio":
         # The SDK passes a server only a few variables by default; airlock
         # needs the test's cache and data folders.
@@ -63,7 +64,7 @@ async def connect(argv: list[str], **session_args):
     else:
         headers = {"Authorization": f"Bearer {argv[2]}"} if len(argv) > 2 else {}
         async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
-            async with streamable_http_client(argv[1], http_client=http) as (read, write):
+            async with streamable_http_client(argv[1], http_client=http, terminate_on_close=terminate) as (read, write):
                 async with ClientSession(read, write, **session_args) as session:
                     yield session
 
@@ -529,8 +530,33 @@ async def load(argv: list[str]) -> dict:
     return {"done": done, "wanted": clients * calls, "failures": failures}
 
 
+async def one_session(argv: list[str]) -> dict:
+    """One MCP session (an `initialize` handshake) making several calls:
+    the first looks a customer up and prints the token of their address,
+    the next ones message that token. Behind a round-robin balancer each
+    request may reach another instance. The session is left open (no
+    DELETE), so that its stored state can be inspected."""
+    out: dict = {"calls": []}
+    async with connect(argv[1:], terminate=False) as session:
+        await session.initialize()
+        first = await call_code(
+            session,
+            'import { getCustomer } from "./servers/customers";\nconsole.log((await getCustomer({ id: 2 })).email);',
+        )
+        out["calls"].append(first)
+        token = first["text"].strip()
+        for n in range(3):
+            code = (
+                'import { sendMessage } from "./servers/customers";\n'
+                f'const sent = await sendMessage({{ to: "{token}", text: "note {n}" }});\n'
+                "console.log(sent.to);"
+            )
+            out["calls"].append(await call_code(session, code))
+    return out
+
+
 async def main(argv: list[str]) -> None:
-    modes = {"pause": pause, "resume": resume, "ask": ask, "answer": answer, "load": load}
+    modes = {"pause": pause, "resume": resume, "ask": ask, "answer": answer, "load": load, "session": one_session}
     if argv[0] in modes:
         print(json.dumps(await modes[argv[0]](argv)))
         return

@@ -88,12 +88,17 @@ impl Drop for Topology {
 }
 
 impl Topology {
+    /// With `customers.send_message` gated.
     fn start(dir: &Path) -> Topology {
+        Topology::start_with(dir, true)
+    }
+
+    fn start_with(dir: &Path, gated: bool) -> Topology {
         let postgres = Postgres::start();
-        let settings = json!({
-            "approvals": {"require": [{"tools": "customers.send_message"}]},
-            "store": postgres.url,
-        });
+        let mut settings = json!({"store": postgres.url});
+        if gated {
+            settings["approvals"] = json!({"require": [{"tools": "customers.send_message"}]});
+        }
         let config = servers_config(dir, &["customers"], settings);
         let mut instances = Vec::new();
         let mut backends = Vec::new();
@@ -208,5 +213,40 @@ fn one_of_three_instances_killed_under_fifty_clients_loses_nothing() {
         assert!(printed[1].starts_with("true [EMAIL_"), "{printed:?}");
     }
     assert_eq!(customers_inbox(dir.path()).len(), 3);
+    topology.verify_audits();
+}
+
+#[test]
+fn an_mcp_session_is_served_by_every_instance_and_its_tokens_resolve_on_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut topology = Topology::start_with(dir.path(), false);
+    // initialize, then four calls: round-robin spreads them (and the
+    // session's other requests) over the three instances.
+    let seen = python_client(&["session", "http", topology.url()]).0;
+    let calls = seen["calls"].as_array().unwrap();
+    for call in calls {
+        assert_eq!(call["is_error"], false, "{call}");
+    }
+    let token = calls[0]["text"].as_str().unwrap().trim().to_string();
+    assert!(token.starts_with("[EMAIL_"), "{token}");
+    // Each message reached the server with the real address; the code saw
+    // the token again in the answer.
+    let inbox = customers_inbox(dir.path());
+    assert_eq!(inbox.len(), 3, "{inbox:?}");
+    assert!(inbox.iter().all(|m| m["to"] == "anna.2@example.com"), "{inbox:?}");
+    assert!(calls[1..].iter().all(|call| call["text"].as_str().unwrap().trim() == token), "{calls:?}");
+    // More than one instance ran executions of the session.
+    let serving =
+        topology.instances.iter().filter(|i| events(&i.audit).iter().any(|e| e["event"] == "execution")).count();
+    assert!(serving >= 2, "the session's executions ran on {serving} instance(s)");
+    // The vault row holds no personal data.
+    let raw = Command::new("psql")
+        .arg(&topology.postgres.url)
+        .args(["-At", "-c", "SELECT part, encode(bytes, 'escape') FROM airlock_session_state"])
+        .output()
+        .unwrap();
+    let raw = String::from_utf8_lossy(&raw.stdout);
+    assert!(raw.contains("vault|"), "the session's vault is stored: {raw}");
+    assert!(!raw.contains("anna.2@example.com") && !raw.contains("Smirnova"), "{raw}");
     topology.verify_audits();
 }
