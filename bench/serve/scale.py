@@ -6,10 +6,12 @@ instances sharing a PostgreSQL store, in one run, from the official Python MCP S
 Starts PostgreSQL (Debian package: initdb in a temporary folder, its own port),
 then for 1 and for 3 instances: the instances (`--http 127.0.0.1:0`, the store and
 a shared journal key), HAProxy round-robin in front of them with no stickiness, and
-`--clients` concurrent 2026-07-28 clients (stateless requests), each making `--calls`
-`execute_code` calls of a script that makes one tool call (`records.add`). Prints
-executions/s and p50/p99 per execution for each, then one instance straight (no
-HAProxy) with the store and without it.
+`--clients` concurrent MCP sessions (an `initialize` handshake each; with three
+instances every session is served by all of them, its state in the store), each
+making `--calls` `execute_code` calls of a script that makes one tool call
+(`records.add`). Prints executions/s and p50/p99 per execution for each, then one
+instance straight (no HAProxy) with the store (each execution reads the session's
+vault from PostgreSQL) and without it (in memory).
 
 Run from the repository root with the interpreter of tests/servers/.venv;
 `just bench-scale` does that.
@@ -130,7 +132,7 @@ async def one_client(url: str, calls: int, latencies: list[float], failures: lis
     async with httpx2.AsyncClient(timeout=120) as http:
         async with streamable_http_client(url, http_client=http) as (read, write):
             async with ClientSession(read, write) as session:
-                await session.discover()
+                await session.initialize()
                 for _ in range(calls):
                     start = time.perf_counter()
                     result = await session.call_tool("execute_code", {"code": SCRIPT})
@@ -191,22 +193,22 @@ def main() -> int:
                 ("HAProxy, 1 instance, PostgreSQL store", run_topology(args, folder, store, 1, True)),
                 ("HAProxy, 3 instances, PostgreSQL store", run_topology(args, folder, store, 3, True)),
                 ("1 instance direct, PostgreSQL store", run_topology(args, folder, store, 1, False)),
-                ("1 instance direct, default store (SQLite)", run_topology(args, folder, None, 1, False)),
+                ("1 instance direct, no shared store (in memory)", run_topology(args, folder, None, 1, False)),
             ]
         finally:
             postgres.terminate()
             postgres.wait(timeout=30)
     cores = os.cpu_count()
-    print(f"Scale-out ({cores} cores; {args.clients} concurrent 2026-07-28 clients x {args.calls} execute_code calls,")
+    print(f"Scale-out ({cores} cores; {args.clients} concurrent MCP sessions x {args.calls} execute_code calls,")
     print("each script making one records.add call)")
-    print(f"{'topology':<44} {'exec/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7}")
+    print(f"{'topology':<48} {'exec/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7}")
     for name, row in rows:
-        print(f"{name:<44} {row['rate']:>8.0f} {row['p50'] * 1000:>8.1f} {row['p99'] * 1000:>8.1f} "
+        print(f"{name:<48} {row['rate']:>8.0f} {row['p50'] * 1000:>8.1f} {row['p99'] * 1000:>8.1f} "
               f"{row['failed']:>3}/{row['total']}")
     one, three = rows[0][1], rows[1][1]
-    print(f"{'3 instances / 1 instance (throughput)':<44} {three['rate'] / one['rate']:>8.2f}")
-    pg, sqlite = rows[2][1], rows[3][1]
-    print(f"{'PostgreSQL store / default (throughput)':<44} {pg['rate'] / sqlite['rate']:>8.2f}")
+    print(f"{'3 instances / 1 instance (throughput)':<48} {three['rate'] / one['rate']:>8.2f}")
+    pg, memory = rows[2][1], rows[3][1]
+    print(f"{'shared store / in memory (throughput)':<48} {pg['rate'] / memory['rate']:>8.2f}")
     return 0
 
 
