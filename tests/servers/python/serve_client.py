@@ -555,8 +555,25 @@ async def one_session(argv: list[str]) -> dict:
     return out
 
 
+async def skill(argv: list[str]) -> dict:
+    """One MCP session saves a skill, then runs code importing it three
+    times: behind a round-robin balancer, on other instances too."""
+    out: dict = {"runs": []}
+    async with connect(argv[1:]) as session:
+        await session.initialize()
+        saved = await session.call_tool(
+            "save_skill",
+            {"name": "greet", "description": "Greets someone.", "code": "export const greet = (n) => `hi ${n}`;"},
+        )
+        out["saved"] = {"text": text_of(saved), "is_error": bool(saved.is_error)}
+        for n in range(3):
+            code = f'import {{ greet }} from "./skills/greet";\nconsole.log(greet("{n}"));'
+            out["runs"].append(await call_code(session, code))
+    return out
+
+
 async def main(argv: list[str]) -> None:
-    modes = {"pause": pause, "resume": resume, "ask": ask, "answer": answer, "load": load, "session": one_session}
+    modes = {"skill": skill, "pause": pause, "resume": resume, "ask": ask, "answer": answer, "load": load, "session": one_session}
     if argv[0] in modes:
         print(json.dumps(await modes[argv[0]](argv)))
         return

@@ -94,6 +94,9 @@ impl Topology {
     }
 
     fn start_with(dir: &Path, gated: bool) -> Topology {
+        // One skill folder for all: a skill saved through one instance is
+        // found by the others.
+        let skills = dir.join("skills");
         let postgres = Postgres::start();
         let mut settings = json!({"store": postgres.url});
         if gated {
@@ -107,7 +110,8 @@ impl Topology {
             let data = dir.join(format!("data{i}"));
             let audit = dir.join(format!("audit{i}.jsonl"));
             let envs = [("AIRLOCK_DATA_DIR", data.to_str().unwrap()), ("AIRLOCK_JOURNAL_KEY", SHARED_KEY)];
-            let (child, url, _log) = serve_http_with(&config, &["--audit", audit.to_str().unwrap()], &envs);
+            let args = ["--audit", audit.to_str().unwrap(), "--skills-dir", skills.to_str().unwrap()];
+            let (child, url, _log) = serve_http_with(&config, &args, &envs);
             backends.push(url.trim_start_matches("http://").trim_end_matches("/mcp").to_string());
             instances.push(Instance { child, audit });
         }
@@ -248,5 +252,19 @@ fn an_mcp_session_is_served_by_every_instance_and_its_tokens_resolve_on_each() {
     let raw = String::from_utf8_lossy(&raw.stdout);
     assert!(raw.contains("vault|"), "the session's vault is stored: {raw}");
     assert!(!raw.contains("anna.2@example.com") && !raw.contains("Smirnova"), "{raw}");
+    topology.verify_audits();
+}
+
+#[test]
+fn a_skill_saved_through_one_instance_runs_through_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut topology = Topology::start_with(dir.path(), false);
+    let seen = python_client(&["skill", "http", topology.url()]).0;
+    assert_eq!(seen["saved"]["is_error"], false, "{seen}");
+    let printed: Vec<&str> = seen["runs"].as_array().unwrap().iter().map(|run| run["text"].as_str().unwrap()).collect();
+    assert_eq!(printed, ["hi 0\n", "hi 1\n", "hi 2\n"]);
+    let serving =
+        topology.instances.iter().filter(|i| events(&i.audit).iter().any(|e| e["event"] == "execution")).count();
+    assert!(serving >= 2, "the skill ran on {serving} instance(s)");
     topology.verify_audits();
 }
