@@ -572,8 +572,99 @@ async def skill(argv: list[str]) -> dict:
     return out
 
 
+class RawSession:
+    """An MCP session over plain HTTP requests (JSON-RPC POSTs carrying
+    `Mcp-Session-Id`), so that a failed request can be sent again in the
+    same session: the SDK's client ends its session when a request fails."""
+
+    def __init__(self, http: httpx2.AsyncClient, url: str):
+        self.http, self.url, self.id, self.next = http, url, None, 0
+
+    async def post(self, message: dict) -> dict | None:
+        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        if self.id:
+            headers["Mcp-Session-Id"] = self.id
+        response = await self.http.post(self.url, json=message, headers=headers)
+        response.raise_for_status()
+        self.id = response.headers.get("mcp-session-id", self.id)
+        if "id" not in message:
+            return None
+        for line in response.text.splitlines():
+            if line.startswith("data:") and line[5:].strip():
+                answer = json.loads(line[5:])
+                if answer.get("id") == message["id"]:
+                    return answer
+        return json.loads(response.text)
+
+    async def request(self, method: str, params: dict) -> dict:
+        self.next += 1
+        return await self.post({"jsonrpc": "2.0", "id": self.next, "method": method, "params": params})
+
+    async def open(self) -> None:
+        await self.request(
+            "initialize",
+            {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw-load", "version": "1"}},
+        )
+        await self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+
+async def load_sessions(argv: list[str]) -> dict:
+    """`load-sessions <url> <sessions> <calls>`: that many MCP sessions at
+    once, each looking a customer up (the token of their address) and then
+    handing that token to `spell` `calls` times: the server spells what it
+    received, so an `@` in the answer shows the token resolved to the real
+    address. A request that fails is sent again in the same session, up to
+    five times."""
+    url, sessions, calls = argv[1], int(argv[2]), int(argv[3])
+    failures: list[str] = []
+    done = 0
+    wrong: list[str] = []
+
+    async def call(session: RawSession, code: str) -> str:
+        for _ in range(5):
+            try:
+                answer = await session.request("tools/call", {"name": "execute_code", "arguments": {"code": code}})
+                result = answer.get("result") or {}
+                text = "".join(block.get("text", "") for block in result.get("content", []))
+                if "error" not in answer and not result.get("isError"):
+                    return text
+                failures.append(text[:200] or json.dumps(answer)[:200])
+            except Exception as error:  # noqa: BLE001 - any failure is retried and counted
+                failures.append(f"{type(error).__name__}: {error}"[:200])
+            await anyio.sleep(0.2)
+        raise RuntimeError("five attempts failed")
+
+    async def one(http: httpx2.AsyncClient) -> None:
+        nonlocal done
+        session = RawSession(http, url)
+        for attempt in range(5):
+            try:
+                await session.open()
+                break
+            except Exception as error:  # noqa: BLE001
+                failures.append(f"open: {type(error).__name__}: {error}"[:200])
+                await anyio.sleep(0.2)
+        lookup = 'import { getCustomer } from "./servers/customers";\nconsole.log((await getCustomer({ id: 2 })).email);'
+        token = (await call(session, lookup)).strip()
+        for n in range(calls):
+            code = (
+                'import { spell } from "./servers/customers";\n'
+                f'console.log((await spell({{ text: "{token}" }})).includes("@"), {n});'
+            )
+            resolved = (await call(session, code)).strip()
+            if resolved != f"true {n}":
+                wrong.append(f"{token} did not resolve: {resolved}")
+            done += 1
+
+    async with httpx2.AsyncClient(timeout=120) as http:
+        async with anyio.create_task_group() as group:
+            for _ in range(sessions):
+                group.start_soon(one, http)
+    return {"done": done, "wanted": sessions * calls, "failures": failures, "wrong": wrong}
+
+
 async def main(argv: list[str]) -> None:
-    modes = {"skill": skill, "pause": pause, "resume": resume, "ask": ask, "answer": answer, "load": load, "session": one_session}
+    modes = {"load-sessions": load_sessions, "skill": skill, "pause": pause, "resume": resume, "ask": ask, "answer": answer, "load": load, "session": one_session}
     if argv[0] in modes:
         print(json.dumps(await modes[argv[0]](argv)))
         return
