@@ -10,8 +10,9 @@ a shared journal key), HAProxy round-robin in front of them with no stickiness, 
 instances every session is served by all of them, its state in the store), each
 making `--calls` `execute_code` calls of a script that makes one tool call
 (`records.add`). Prints executions/s and p50/p99 per execution for each, then one
-instance straight (no HAProxy) with the store (each execution reads the session's
-vault from PostgreSQL) and without it (in memory).
+instance straight (no HAProxy) with the PostgreSQL store, with the default (SQLite in
+the data folder) and with sessions in memory only (`--sessions-in-memory`): each
+execution reads the session's vault from the store.
 
 Run from the repository root with the interpreter of tests/servers/.venv;
 `just bench-scale` does that.
@@ -93,12 +94,16 @@ def start_postgres(folder: Path) -> tuple[subprocess.Popen, str]:
 
 
 def start_instance(airlock: str, config: Path, store: str | None, data: Path) -> tuple[subprocess.Popen, str]:
+    """`store`: a postgres:// URL, "sqlite" (the default store) or "memory"."""
     env = {**os.environ, "AIRLOCK_DATA_DIR": str(data), "AIRLOCK_JOURNAL_KEY": KEY}
     env.pop("AIRLOCK_STORE", None)
-    if store:
+    extra = []
+    if store == "memory":
+        extra = ["--sessions-in-memory"]
+    elif store != "sqlite":
         env["AIRLOCK_STORE"] = store
     server = subprocess.Popen(
-        [airlock, "serve", "--http", "127.0.0.1:0", "--config", str(config)],
+        [airlock, "serve", "--http", "127.0.0.1:0", "--config", str(config), *extra],
         stderr=subprocess.PIPE,
         text=True,
         env=env,
@@ -193,7 +198,8 @@ def main() -> int:
                 ("HAProxy, 1 instance, PostgreSQL store", run_topology(args, folder, store, 1, True)),
                 ("HAProxy, 3 instances, PostgreSQL store", run_topology(args, folder, store, 3, True)),
                 ("1 instance direct, PostgreSQL store", run_topology(args, folder, store, 1, False)),
-                ("1 instance direct, no shared store (in memory)", run_topology(args, folder, None, 1, False)),
+                ("1 instance direct, default store (SQLite)", run_topology(args, folder, "sqlite", 1, False)),
+                ("1 instance direct, sessions in memory", run_topology(args, folder, "memory", 1, False)),
             ]
         finally:
             postgres.terminate()
@@ -207,8 +213,9 @@ def main() -> int:
               f"{row['failed']:>3}/{row['total']}")
     one, three = rows[0][1], rows[1][1]
     print(f"{'3 instances / 1 instance (throughput)':<48} {three['rate'] / one['rate']:>8.2f}")
-    pg, memory = rows[2][1], rows[3][1]
-    print(f"{'shared store / in memory (throughput)':<48} {pg['rate'] / memory['rate']:>8.2f}")
+    pg, sqlite, memory = rows[2][1], rows[3][1], rows[4][1]
+    print(f"{'PostgreSQL store / in memory (throughput)':<48} {pg['rate'] / memory['rate']:>8.2f}")
+    print(f"{'SQLite default / in memory (throughput)':<48} {sqlite['rate'] / memory['rate']:>8.2f}")
     return 0
 
 

@@ -128,12 +128,6 @@ pub fn runtime_builder() -> airlock::RuntimeBuilder {
 /// `airlock.store`).
 pub const STORE_VAR: &str = "AIRLOCK_STORE";
 
-/// Whether `$AIRLOCK_STORE` or `airlock.store` names a store that
-/// instances share.
-pub fn shared_store_named(config: &airlock::Config) -> bool {
-    std::env::var(STORE_VAR).ok().filter(|url| !url.is_empty()).or_else(|| config.airlock.store.clone()).is_some()
-}
-
 /// `builder` keeping paused executions where `$AIRLOCK_STORE` or
 /// `airlock.store` says (a `postgres://` URL); else as it was (the data
 /// folder's SQLite file).

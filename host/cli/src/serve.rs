@@ -72,6 +72,12 @@ pub struct ServeArgs {
     /// javascript, typescript or python.
     #[arg(long, default_value = "javascript", value_parser = super::run::parse_language)]
     language: Language,
+    /// Keep HTTP sessions in memory only. By default each session's
+    /// handshake and PII vault (encrypted) are kept in the store, so that
+    /// the session outlives a restart and, with a shared store
+    /// (`airlock.store`), is served by every instance.
+    #[arg(long)]
+    sessions_in_memory: bool,
 }
 
 /// The environment variable holding the bearer token HTTP clients must send.
@@ -159,8 +165,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
                 token,
                 workspace: args.workspace.clone(),
                 language: args.language,
-                // Instances over one store serve each other's sessions.
-                shared_sessions: super::shared_store_named(&config),
+                // Sessions outlive the process; instances over one store
+                // serve each other's sessions.
+                shared_sessions: !args.sessions_in_memory,
                 ..HttpOptions::new(addr)
             };
             let server = HttpServer::bind(runtime.clone(), options).await?;

@@ -120,6 +120,10 @@ impl SqliteStore {
         let connection = Connection::open(path).map_err(|e| failed(&e))?;
         connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| failed(&e))?;
         connection.pragma_update(None, "journal_mode", "WAL").map_err(|e| failed(&e))?;
+        // In WAL mode a commit then survives the process dying (what the
+        // store is for), without an fsync per write; a power cut may lose
+        // the last ones.
+        connection.pragma_update(None, "synchronous", "NORMAL").map_err(|e| failed(&e))?;
         connection.execute_batch(SCHEMA).map_err(|e| failed(&e))?;
         Ok(SqliteStore { path: path.to_path_buf(), connection: Arc::new(Mutex::new(connection)) })
     }
