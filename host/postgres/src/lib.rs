@@ -38,6 +38,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (session, part)
     );
 ",
+    "
+    ALTER TABLE airlock_session_state ADD COLUMN touched_at BIGINT NOT NULL DEFAULT 0;
+    CREATE INDEX airlock_session_state_touched ON airlock_session_state (touched_at);
+",
 ];
 
 /// Paused executions in a PostgreSQL database.
@@ -134,6 +138,11 @@ async fn apply(client: &Client) -> Result<(), StoreError> {
         tracing::info!(version = next, "PostgreSQL schema migrated");
     }
     Ok(())
+}
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 fn summary(row: &Row) -> ExecutionSummary {
@@ -234,9 +243,9 @@ impl ExecutionStore for PostgresStore {
             self.client()
                 .await?
                 .execute(
-                    "INSERT INTO airlock_session_state (session, part, bytes) VALUES ($1, $2, $3) \
-                     ON CONFLICT (session, part) DO UPDATE SET bytes = $3, updated_at = now()",
-                    &[&session, &part, &bytes],
+                    "INSERT INTO airlock_session_state (session, part, bytes, touched_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (session, part) DO UPDATE SET bytes = $3, updated_at = now(), touched_at = $4",
+                    &[&session, &part, &bytes, &(unix_now() as i64)],
                 )
                 .await
                 .map(|_| ())
@@ -260,6 +269,30 @@ impl ExecutionStore for PostgresStore {
                 .await
                 .map_err(|e| failed("cannot read session state", e))?;
             Ok(row.map(|row| row.get(0)))
+        })
+    }
+
+    fn touch_session_state<'a>(&'a self, session: &'a str, now: u64) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.client()
+                .await?
+                .execute(
+                    "UPDATE airlock_session_state SET touched_at = $2 WHERE session = $1",
+                    &[&session, &(now as i64)],
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| failed("cannot touch session state", e))
+        })
+    }
+
+    fn purge_session_state(&self, before: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move {
+            self.client()
+                .await?
+                .execute("DELETE FROM airlock_session_state WHERE touched_at < $1", &[&(before as i64)])
+                .await
+                .map_err(|e| failed("cannot purge session state", e))
         })
     }
 

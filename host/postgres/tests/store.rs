@@ -41,6 +41,12 @@ async fn two_instances_share_paused_executions_and_the_schema_is_migrated_once()
     assert_eq!(one.get_session_state("s1", "vault").await.unwrap(), Some(vec![2, 3]));
     one.remove_session_state("s1").await.unwrap();
     assert_eq!(two.get_session_state("s1", "vault").await.unwrap(), None);
+    one.put_session_state("old", "mcp", vec![1]).await.unwrap();
+    one.put_session_state("used", "mcp", vec![1]).await.unwrap();
+    one.touch_session_state("old", 100).await.unwrap();
+    two.touch_session_state("used", u64::MAX >> 2).await.unwrap();
+    assert_eq!(two.purge_session_state(1000).await.unwrap(), 1);
+    assert_eq!(one.get_session_state("used", "mcp").await.unwrap(), Some(vec![1]));
     // A third connection finds the schema current and migrates nothing.
     let three = PostgresStore::connect(&postgres.url).await.unwrap();
     assert_eq!(three.get("a").await.unwrap(), None);

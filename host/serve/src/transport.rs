@@ -228,6 +228,11 @@ impl HttpServer {
         );
         let expiring = cancel.clone();
         tokio::spawn(sessions.clone().expire_idle(async move { expiring.cancelled().await }));
+        if options.shared_sessions {
+            let purging = cancel.clone();
+            let idle = options.session_idle_timeout;
+            tokio::spawn(crate::shared::purge_idle(runtime.clone(), idle, async move { purging.cancelled().await }));
+        }
         let front = Arc::new(McpFront { sessions, max_body });
         let token = options.token.map(Arc::new);
         let pending = Pending::new();

@@ -74,6 +74,11 @@ pub trait ExecutionStore: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>>;
     /// Removes every part of session `session`'s state.
     fn remove_session_state<'a>(&'a self, session: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Marks session `session`'s state used at `now` (Unix seconds).
+    fn touch_session_state<'a>(&'a self, session: &'a str, now: u64) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Removes the state of every session not written or touched since
+    /// `before` (Unix seconds); how many rows went.
+    fn purge_session_state(&self, before: u64) -> BoxFuture<'_, Result<u64, StoreError>>;
 }
 
 /// Paused executions in a SQLite file (WAL mode, so that several processes
@@ -90,7 +95,11 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-const SCHEMA: &str = "
+/// The migrations, in order (`PRAGMA user_version` counts those applied).
+/// A file written before versioning holds migration 1's tables already:
+/// its statements are idempotent.
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE IF NOT EXISTS paused_executions (
         id TEXT PRIMARY KEY,
         session TEXT NOT NULL,
@@ -108,7 +117,30 @@ const SCHEMA: &str = "
         bytes BLOB NOT NULL,
         PRIMARY KEY (session, part)
     );
-";
+",
+    "
+    ALTER TABLE session_state ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX session_state_touched ON session_state (touched_at);
+",
+];
+
+/// Applies the migrations the file lacks, each in a transaction.
+fn migrate(connection: &mut Connection) -> rusqlite::Result<Result<(), String>> {
+    let version: usize = connection.pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0))? as usize;
+    if version > MIGRATIONS.len() {
+        return Ok(Err(format!(
+            "the file's schema is version {version}, newer than this build's {}: upgrade airlock",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(migration)?;
+        transaction.pragma_update(None, "user_version", index as i64 + 1)?;
+        transaction.commit()?;
+    }
+    Ok(Ok(()))
+}
 
 impl SqliteStore {
     /// Opens (creating if missing) the store in the file `path`.
@@ -117,14 +149,14 @@ impl SqliteStore {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| failed(&e))?;
         }
-        let connection = Connection::open(path).map_err(|e| failed(&e))?;
+        let mut connection = Connection::open(path).map_err(|e| failed(&e))?;
         connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| failed(&e))?;
         connection.pragma_update(None, "journal_mode", "WAL").map_err(|e| failed(&e))?;
         // In WAL mode a commit then survives the process dying (what the
         // store is for), without an fsync per write; a power cut may lose
         // the last ones.
         connection.pragma_update(None, "synchronous", "NORMAL").map_err(|e| failed(&e))?;
-        connection.execute_batch(SCHEMA).map_err(|e| failed(&e))?;
+        migrate(&mut connection).map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
         Ok(SqliteStore { path: path.to_path_buf(), connection: Arc::new(Mutex::new(connection)) })
     }
 
@@ -222,8 +254,8 @@ impl ExecutionStore for SqliteStore {
         let (session, part) = (session.to_string(), part.to_string());
         self.with(move |db| {
             db.execute(
-                "INSERT OR REPLACE INTO session_state (session, part, bytes) VALUES (?1, ?2, ?3)",
-                params![session, part, bytes],
+                "INSERT OR REPLACE INTO session_state (session, part, bytes, touched_at) VALUES (?1, ?2, ?3, ?4)",
+                params![session, part, bytes, unix_now() as i64],
             )
             .map(|_| ())
         })
@@ -249,6 +281,25 @@ impl ExecutionStore for SqliteStore {
         let session = session.to_string();
         self.with(move |db| db.execute("DELETE FROM session_state WHERE session = ?1", params![session]).map(|_| ()))
     }
+
+    fn touch_session_state<'a>(&'a self, session: &'a str, now: u64) -> BoxFuture<'a, Result<(), StoreError>> {
+        let session = session.to_string();
+        self.with(move |db| {
+            db.execute("UPDATE session_state SET touched_at = ?2 WHERE session = ?1", params![session, now as i64])
+                .map(|_| ())
+        })
+    }
+
+    fn purge_session_state(&self, before: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.with(move |db| {
+            db.execute("DELETE FROM session_state WHERE touched_at < ?1", params![before as i64]).map(|n| n as u64)
+        })
+    }
+}
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -293,5 +344,32 @@ mod tests {
         assert_eq!(other.get_session_state("s1", "vault").await.unwrap(), Some(vec![2]));
         other.remove_session_state("s1").await.unwrap();
         assert_eq!(store.get_session_state("s1", "mcp").await.unwrap(), None);
+
+        // Sessions not touched since a time are purged; touched ones stay.
+        store.put_session_state("old", "vault", vec![1]).await.unwrap();
+        store.put_session_state("used", "vault", vec![1]).await.unwrap();
+        store.touch_session_state("old", 100).await.unwrap();
+        store.touch_session_state("used", u64::MAX >> 2).await.unwrap();
+        assert_eq!(store.purge_session_state(1000).await.unwrap(), 1);
+        assert_eq!(store.get_session_state("old", "vault").await.unwrap(), None);
+        assert_eq!(store.get_session_state("used", "vault").await.unwrap(), Some(vec![1]));
+    }
+
+    #[test]
+    fn a_file_from_before_versioning_is_migrated_and_a_newer_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("executions.sqlite");
+        {
+            let db = Connection::open(&path).unwrap();
+            db.execute_batch(MIGRATIONS[0]).unwrap();
+            db.execute("INSERT INTO session_state (session, part, bytes) VALUES ('s', 'mcp', x'01')", []).unwrap();
+        }
+        SqliteStore::open(&path).unwrap();
+        let db = Connection::open(&path).unwrap();
+        let touched: i64 = db.query_row("SELECT touched_at FROM session_state", [], |row| row.get(0)).unwrap();
+        assert_eq!(touched, 0, "the old row kept, with the new column");
+        db.pragma_update(None, "user_version", 99).unwrap();
+        let error = SqliteStore::open(&path).unwrap_err();
+        assert!(error.0.contains("newer than this build's"), "{error}");
     }
 }

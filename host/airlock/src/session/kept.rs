@@ -13,11 +13,17 @@ use crate::error::Error;
 /// The store part that holds a session's sealed vault.
 const VAULT: &str = "vault";
 
-/// Where a session's vault is kept, and how many entries the store holds.
+/// How often a session in use marks its stored state used (a store may
+/// purge state nobody touched for a while).
+const TOUCH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Where a session's vault is kept, how many entries the store holds, and
+/// when this process last marked it used.
 #[derive(Debug, Default)]
 pub(super) struct KeptVault {
     key: String,
     stored: usize,
+    touched: Option<std::time::Instant>,
 }
 
 /// What a session's vault is sealed for: bytes stored for one key never
@@ -38,7 +44,7 @@ impl Session {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         let key = key.into();
         if kept.as_ref().is_none_or(|kept| kept.key != key) {
-            *kept = Some(KeptVault { key, stored: 0 });
+            *kept = Some(KeptVault { key, stored: 0, touched: None });
         }
     }
 
@@ -51,6 +57,10 @@ impl Session {
     pub(super) async fn load_kept_vault(&self) -> Result<(), Error> {
         let Some(key) = self.kept_key() else { return Ok(()) };
         let store = self.runtime.execution_store().await?;
+        if self.due_for_touch() {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            store.touch_session_state(&key, now).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+        }
         let stored = store.get_session_state(&key, VAULT).await.map_err(|e| ResumeError::Store(e.to_string()))?;
         let Some(bytes) = stored else { return Ok(()) };
         let journal_key = self.runtime.journal_key().await?;
@@ -65,6 +75,17 @@ impl Session {
             kept.stored = entries.len();
         }
         Ok(())
+    }
+
+    /// Whether to mark the stored state used now (at most once a minute).
+    fn due_for_touch(&self) -> bool {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(kept) = kept.as_mut() else { return false };
+        if kept.touched.is_some_and(|at| at.elapsed() < TOUCH_EVERY) {
+            return false;
+        }
+        kept.touched = Some(std::time::Instant::now());
+        true
     }
 
     /// After an execution: stores the vault if it grew.
