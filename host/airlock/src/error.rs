@@ -30,7 +30,8 @@ pub enum Error {
     #[error("cannot link the component")]
     Link(#[from] LinkError),
     /// A skill could not be found, read or verified.
-    #[error("{0}")]
+    // Its own message and causes, once each in a report.
+    #[error(transparent)]
     Skill(#[from] crate::skills::SkillError),
     /// The artifact cache could not be read or written.
     #[error("artifact cache at {}: {context}", path.display())]
@@ -53,10 +54,12 @@ pub enum Error {
         source: Cause,
     },
     /// A configuration file or value is invalid.
-    #[error("{0}")]
+    // Its own message and causes, once each in a report.
+    #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     /// A paused execution could not be stored, found or resumed.
-    #[error("{0}")]
+    // Its own message and causes, once each in a report.
+    #[error(transparent)]
     Resume(#[from] crate::durable::ResumeError),
     /// The runtime is draining for shutdown ([`crate::Runtime::drain`])
     /// and takes no new executions.
@@ -187,5 +190,12 @@ mod tests {
         assert_eq!(error.report().to_string(), "workspace: cannot create /w: permission denied");
         let source = std::error::Error::source(&error).expect("a source");
         assert_eq!(source.to_string(), "permission denied");
+    }
+
+    #[test]
+    fn a_wrapped_error_is_reported_once() {
+        let error = Error::from(crate::durable::ResumeError::NotFound("e1".into()));
+        let once = "no paused execution 'e1' (already resumed, cancelled, or never paused)";
+        assert_eq!(error.report().to_string(), once);
     }
 }

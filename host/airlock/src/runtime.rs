@@ -463,6 +463,13 @@ impl Runtime {
         (&self.inner.approvals, self.inner.approver.as_ref())
     }
 
+    /// Whether this runtime has somewhere to keep state: a store given, or
+    /// a data folder for the SQLite one.
+    pub fn has_store(&self) -> bool {
+        let paused = &self.inner.paused;
+        paused.store.initialized() || paused.data_dir.is_some()
+    }
+
     /// The store of paused executions and session state (opened on first
     /// use: the data folder's SQLite file unless one was given).
     pub async fn store(&self) -> Result<&Arc<dyn ExecutionStore>, Error> {

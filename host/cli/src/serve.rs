@@ -73,9 +73,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "javascript", value_parser = super::run::parse_language)]
     language: Language,
     /// Keep HTTP sessions in memory only. By default each session's
-    /// handshake and PII vault (encrypted) are kept in the store, so that
-    /// the session outlives a restart and, with a shared store
-    /// (`airlock.store`), is served by every instance.
+    /// handshake and PII vault (encrypted) are kept in the store (the data
+    /// folder's, or `airlock.store`), so that the session outlives a
+    /// restart and, with a shared store, is served by every instance;
+    /// without a data folder or store they stay in memory.
     #[arg(long)]
     sessions_in_memory: bool,
 }
@@ -167,7 +168,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
                 language: args.language,
                 // Sessions outlive the process; instances over one store
                 // serve each other's sessions.
-                shared_sessions: !args.sessions_in_memory,
+                shared_sessions: !args.sessions_in_memory && runtime.has_store(),
                 ..HttpOptions::new(addr)
             };
             let server = HttpServer::bind(runtime.clone(), options).await?;

@@ -191,8 +191,8 @@ pub enum ResumeError {
     /// question; it does not resume anything.
     #[error("a paused execution is resumed with approve, allow-for-session or decline, not pause")]
     NotADecision,
-    /// The store of paused executions failed.
-    #[error("paused executions: {0}")]
+    /// The store (of paused executions and session state) failed.
+    #[error("the store: {0}")]
     Store(String),
 }
 

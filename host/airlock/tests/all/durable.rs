@@ -355,8 +355,11 @@ async fn without_a_data_folder_a_pause_is_a_clear_error() {
         .build()
         .await
         .unwrap();
+    assert!(!runtime.has_store());
     let error = runtime.session().unwrap().execute(JS, Language::JavaScript).await.unwrap_err();
     assert!(error.to_string().contains("no data folder"), "{error}");
+    let kept = crm(&Received::default(), Path::new("/unused"), delete_tool()).build().await.unwrap();
+    assert!(kept.has_store(), "a data folder is a store");
 }
 
 #[tokio::test]

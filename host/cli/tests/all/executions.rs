@@ -194,3 +194,19 @@ fn a_2026_07_28_client_retries_its_answered_call_on_a_restarted_server() {
     assert_eq!(lookups(dir.path()), 1, "the lookup before the question was not made again");
     assert_eq!(customers_inbox(dir.path()), [json!({"to": "anna.2@example.com", "text": "hi Anna Smirnova"})]);
 }
+
+#[test]
+fn without_a_data_folder_http_sessions_stay_in_memory_and_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = servers_config(dir.path(), &["customers"], Value::Null);
+    // No $AIRLOCK_DATA_DIR, $XDG_DATA_HOME or $HOME: nowhere to keep state.
+    let envs = [("AIRLOCK_DATA_DIR", ""), ("XDG_DATA_HOME", ""), ("HOME", "")];
+    let (mut server, url) = serve_http(&config, &envs);
+    let seen = python_client(&["session", "http", &url]).0;
+    let _ = server.kill();
+    let _ = server.wait();
+    for call in seen["calls"].as_array().unwrap() {
+        assert_eq!(call["is_error"], false, "{call}");
+    }
+    assert_eq!(customers_inbox(dir.path()).len(), 3);
+}
