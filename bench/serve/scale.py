@@ -32,18 +32,12 @@ import time
 from pathlib import Path
 
 import anyio
-import httpx2
 
-from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
+# The load's MCP session (an `initialize`, then `execute_code` calls of a
+# script making one records.add call) and its percentile, as load.py has them.
+from load import one_session, percentile
 
-SCRIPT = 'import { add } from "./servers/records";\nconsole.log(await add({ a: 2, b: 40 }));'
 KEY = "5eed" * 16
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def free_port() -> int:
@@ -133,29 +127,15 @@ def start_haproxy(folder: Path, backends: list[str]) -> tuple[subprocess.Popen, 
     return proxy, f"http://127.0.0.1:{port}/mcp"
 
 
-async def one_client(url: str, calls: int, latencies: list[float], failures: list[str]) -> None:
-    async with httpx2.AsyncClient(timeout=120) as http:
-        async with streamable_http_client(url, http_client=http) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                for _ in range(calls):
-                    start = time.perf_counter()
-                    result = await session.call_tool("execute_code", {"code": SCRIPT})
-                    latencies.append(time.perf_counter() - start)
-                    text = "".join(getattr(block, "text", "") for block in result.content)
-                    if result.is_error or text != "42\n":
-                        failures.append(text)
-
-
 async def load(url: str, clients: int, calls: int) -> tuple[float, list[float], int]:
     # Warm up: every instance starts its records server on first use.
-    await one_client(url, 6, [], [])
+    await one_session(url, 6, [], [])
     latencies: list[float] = []
     failures: list[str] = []
     start = time.perf_counter()
     async with anyio.create_task_group() as group:
         for _ in range(clients):
-            group.start_soon(one_client, url, calls, latencies, failures)
+            group.start_soon(one_session, url, calls, latencies, failures)
     elapsed = time.perf_counter() - start
     return len(latencies) / elapsed, latencies, len(failures)
 

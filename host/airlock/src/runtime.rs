@@ -487,7 +487,7 @@ impl Runtime {
                 let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
                     .await
                     .map_err(|e| ResumeError::Store(e.to_string()))?
-                    .map_err(|e| ResumeError::Store(e.to_string()))?;
+                    .map_err(ResumeError::from)?;
                 Ok(Arc::new(store) as Arc<dyn ExecutionStore>)
             })
             .await

@@ -196,6 +196,12 @@ pub enum ResumeError {
     Store(String),
 }
 
+impl From<super::store::StoreError> for ResumeError {
+    fn from(error: super::store::StoreError) -> Self {
+        ResumeError::Store(error.0)
+    }
+}
+
 /// The secret that seals journals: paused executions written with one key
 /// open only with the same key (share it between instances that resume
 /// each other's executions).

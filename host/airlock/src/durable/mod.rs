@@ -15,4 +15,10 @@ pub mod store;
 pub(crate) mod tape;
 
 pub use journal::{JournalKey, Paused, ResumeError};
+
+/// Seconds since the Unix epoch: the clock of pauses, expiries and session
+/// state.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
 pub use store::{ExecutionStore, ExecutionSummary, SqliteStore, StoreError, StoredExecution};

@@ -9,6 +9,8 @@ use futures::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use super::unix_now;
+
 /// What listing a paused execution shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecutionSummary {
@@ -295,11 +297,6 @@ impl ExecutionStore for SqliteStore {
             db.execute("DELETE FROM session_state WHERE touched_at < ?1", params![before as i64]).map(|n| n as u64)
         })
     }
-}
-
-/// Seconds since the Unix epoch.
-fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

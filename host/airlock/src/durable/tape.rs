@@ -37,6 +37,8 @@ pub(crate) struct Recorder(Arc<Mutex<Tape>>);
 
 struct Tape {
     seed: [u8; 32],
+    /// Calls claimed so far (a live tape keeps no slot for them).
+    claimed: u32,
     /// Instances given randomness so far (the execution's, then each
     /// component skill's it runs), so that none draws another's bytes.
     instances: u32,
@@ -101,6 +103,7 @@ impl Recorder {
     fn new(seed: [u8; 32]) -> Self {
         Recorder(Arc::new(Mutex::new(Tape {
             seed,
+            claimed: 0,
             instances: 0,
             journaling: true,
             bytes: 0,
@@ -171,8 +174,11 @@ impl Recorder {
     /// batch's order, however they finish.
     pub(crate) fn claim(&self) -> u32 {
         let mut tape = self.tape();
-        tape.calls.push(None);
-        (tape.calls.len() - 1) as u32
+        if tape.journaling {
+            tape.calls.push(None);
+        }
+        tape.claimed += 1;
+        tape.claimed - 1
     }
 
     /// What to do with call `index`.

@@ -58,10 +58,9 @@ impl Session {
         let Some(key) = self.kept_key() else { return Ok(()) };
         let store = self.runtime.execution_store().await?;
         if self.due_for_touch() {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-            store.touch_session_state(&key, now).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+            store.touch_session_state(&key, crate::durable::unix_now()).await.map_err(ResumeError::from)?;
         }
-        let stored = store.get_session_state(&key, VAULT).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+        let stored = store.get_session_state(&key, VAULT).await.map_err(ResumeError::from)?;
         let Some(bytes) = stored else { return Ok(()) };
         let journal_key = self.runtime.journal_key().await?;
         let entries = open_vault(journal_key, &context(&key), &bytes).ok_or_else(|| ResumeError::Tampered {
@@ -97,7 +96,7 @@ impl Session {
         };
         let sealed = seal_vault(self.runtime.journal_key().await?, &context(&key), &entries)?;
         let store = self.runtime.execution_store().await?;
-        store.put_session_state(&key, VAULT, sealed).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+        store.put_session_state(&key, VAULT, sealed).await.map_err(ResumeError::from)?;
         if let Some(kept) = self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
             kept.stored = entries.len();
         }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::{Run, Session};
 use crate::approval::{Approver, Decision};
@@ -11,7 +11,7 @@ use crate::boundary::Boundary;
 use crate::digest::{hex, sha256_hex, unhex};
 use crate::durable::journal::{self, FORMAT, Journal};
 use crate::durable::tape::Recorder;
-use crate::durable::{ExecutionSummary, Paused, ResumeError, StoredExecution};
+use crate::durable::{ExecutionSummary, Paused, ResumeError, StoredExecution, unix_now};
 use crate::engine::{JS_GUEST, PYTHON_GUEST};
 use crate::error::Error;
 use crate::execution::ExecutionResult;
@@ -54,10 +54,6 @@ pub struct PausedExecution {
     /// Tool calls answered before the pause (replayed on resume, not made
     /// again).
     pub calls_answered: usize,
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// The guest build `language` runs on, as a journal names it.
@@ -133,7 +129,7 @@ impl Session {
         let store = self.runtime.execution_store().await?;
         let sealed = journal::seal(key, journal, boundary.vault_entries().as_deref())?;
         let summary = summary_of(journal);
-        store.put(StoredExecution { summary, sealed }).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+        store.put(StoredExecution { summary, sealed }).await.map_err(ResumeError::from)?;
         tracing::info!(id = %journal.execution_id, server = %journal.pending.server, tool = %journal.pending.tool, "execution paused");
         Ok(Paused::of(journal))
     }
@@ -170,7 +166,7 @@ impl Session {
             .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
             .ok_or_else(|| ResumeError::Tampered { id: id.to_string(), detail: "the seed is not 32 bytes".into() })?;
         // Claimed: of two resumes at once, only one replays.
-        let claimed = store.remove(id).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+        let claimed = store.remove(id).await.map_err(ResumeError::from)?;
         if !claimed {
             return Err(ResumeError::NotFound(id.to_string()).into());
         }
@@ -201,7 +197,7 @@ impl Session {
         let outcome = self.run(run).await;
         if let Err(Error::Resume(ResumeError::Diverged { .. })) = &outcome {
             // Nothing went live: keep it for a fixed build to resume.
-            store.put(stored).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+            store.put(stored).await.map_err(ResumeError::from)?;
         }
         outcome
     }
@@ -251,10 +247,10 @@ impl Runtime {
     /// removed).
     async fn stored(&self, id: &str) -> Result<StoredExecution, ResumeError> {
         let store = self.execution_store().await?;
-        let stored = store.get(id).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+        let stored = store.get(id).await.map_err(ResumeError::from)?;
         let stored = stored.ok_or_else(|| ResumeError::NotFound(id.to_string()))?;
         if stored.summary.expires_at <= unix_now() {
-            store.remove(id).await.map_err(|e| ResumeError::Store(e.to_string()))?;
+            store.remove(id).await.map_err(ResumeError::from)?;
             return Err(ResumeError::Expired(id.to_string()));
         }
         Ok(stored)
@@ -263,7 +259,7 @@ impl Runtime {
     /// The executions paused and not expired, oldest first.
     pub async fn paused_executions(&self) -> Result<Vec<ExecutionSummary>, Error> {
         let store = self.execution_store().await?;
-        Ok(store.list(unix_now()).await.map_err(|e| ResumeError::Store(e.to_string()))?)
+        Ok(store.list(unix_now()).await.map_err(ResumeError::from)?)
     }
 
     /// The paused execution `id`: the call it waits on and its code.
@@ -299,6 +295,6 @@ impl Runtime {
     /// Cancels the paused execution `id`; `false` if there was none.
     pub async fn cancel_execution(&self, id: &str) -> Result<bool, Error> {
         let store = self.execution_store().await?;
-        Ok(store.remove(id).await.map_err(|e| ResumeError::Store(e.to_string()))?)
+        Ok(store.remove(id).await.map_err(ResumeError::from)?)
     }
 }
