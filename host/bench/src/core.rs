@@ -61,16 +61,19 @@ pub enum BenchScenario {
     /// Only the durable-execution figures (also printed by the default run):
     /// resuming a paused execution against running it unpaused.
     Durable,
-    /// Search quality (recall@5, MRR) on a labelled query set, search
+    /// Search quality on labelled task sets (task recall of a simulated
+    /// agent within three searches, tokens per task, recall@5, MRR), search
     /// latency and index rebuild time.
     Search {
         /// The servers the queries are labelled against.
         #[arg(long, default_value = "bench/discovery.json")]
         config: std::path::PathBuf,
-        /// The labelled queries.
-        #[arg(long, default_value = "bench/search/queries.json")]
-        queries: std::path::PathBuf,
-        /// Also print each query whose tools were not all in the top 5.
+        /// A labelled task set; repeat for several (default: the tuning set
+        /// and both held-out sets).
+        #[arg(long = "queries")]
+        queries: Vec<std::path::PathBuf>,
+        /// Also print each task the agent left unsolved at the default
+        /// result size, with its searches.
         #[arg(long)]
         show_misses: bool,
     },
@@ -95,7 +98,15 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
         }
         Some(BenchScenario::Search { config, queries, show_misses }) => {
             let config = airlock::Config::from_file(config)?;
-            super::search::bench_search(&config, queries, *show_misses).await?;
+            let sets = if queries.is_empty() {
+                ["queries.json", "heldout.json", "heldout-fresh.json"]
+                    .iter()
+                    .map(|name| std::path::Path::new("bench/search").join(name))
+                    .collect()
+            } else {
+                queries.clone()
+            };
+            super::search::bench_search(&config, &sets, *show_misses).await?;
             return Ok(0);
         }
         Some(BenchScenario::Durable) => {

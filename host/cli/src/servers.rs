@@ -57,10 +57,10 @@ pub enum ToolsCommand {
         query: String,
         /// What to print per tool: `name`, `description` or `full` (adds
         /// the declaration).
-        #[arg(long, default_value = "description")]
+        #[arg(long, default_value = "name")]
         detail: airlock::discovery::Detail,
-        /// How many tools.
-        #[arg(long, default_value_t = 10)]
+        /// How many tools (companions included).
+        #[arg(long, default_value_t = airlock::discovery::DEFAULT_LIMIT)]
         limit: usize,
         #[command(flatten)]
         language: LanguageArg,

@@ -21,7 +21,7 @@ use rmcp::{ErrorData as McpError, RoleServer};
 use serde_json::{Value, json};
 
 use airlock::ExecutionResult;
-use airlock::discovery::Detail;
+use airlock::discovery::{DEFAULT_DETAIL, DEFAULT_LIMIT};
 use airlock::skills::{SaveRequest, stale_tools};
 use airlock::{
     ApprovalRequest, Approver, Decision, Language, Limits, Paused, ResumeOptions, Runtime, Session, SessionStats,
@@ -323,13 +323,14 @@ impl CodeModeServer {
             return text_error("`query` (a string) is required");
         };
         let detail = match arguments.get("detail").and_then(Value::as_str) {
-            None => Detail::Description,
+            None => DEFAULT_DETAIL,
             Some(name) => match name.parse() {
                 Ok(detail) => detail,
                 Err(message) => return text_error(message),
             },
         };
-        let limit = arguments.get("limit").and_then(Value::as_u64).unwrap_or(10).clamp(1, 100) as usize;
+        let limit =
+            arguments.get("limit").and_then(Value::as_u64).unwrap_or(DEFAULT_LIMIT as u64).clamp(1, 100) as usize;
         let language = match self.language_of(arguments) {
             Ok(language) => language,
             Err(error) => return error,

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::bm25::Bm25;
+use super::companions::{self, Named, Need};
 use super::synonyms::Synonyms;
 use super::words::{StemMemo, Words};
 use crate::codegen::DeclarationStyle;
@@ -41,6 +42,11 @@ impl std::str::FromStr for Detail {
     }
 }
 
+/// The detail `search_tools` shows unless asked for another.
+pub const DEFAULT_DETAIL: Detail = Detail::Name;
+/// The results `search_tools` returns unless asked for another number.
+pub const DEFAULT_LIMIT: usize = 30;
+
 /// One tool a search found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ToolMatch {
@@ -60,6 +66,14 @@ pub struct ToolMatch {
     /// Python for [`DeclarationStyle::Python`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declaration: Option<String>,
+    /// The required ids (`subscription_id`) another tool of its server
+    /// gives: an agent that does not have them asks for that tool, which
+    /// the results bring along when the limit allows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
+    /// The ids this tool gives to other tools of these results.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gives: Vec<String>,
 }
 
 /// Field weights: where a word appears says how much it tells about the
@@ -70,12 +84,18 @@ const DESCRIPTION_WEIGHT: f64 = 1.0;
 const PARAMETER_WEIGHT: f64 = 1.0;
 const PARAMETER_DESCRIPTION_WEIGHT: f64 = 0.5;
 
+/// How many of the best matches bring their companions along: below
+/// them, a companion would push out a better match for the query.
+const COMPANIONS_FOR: usize = 3;
+
 /// Longest one-line description, in characters.
 const ONE_LINE: usize = 160;
 
 struct Entry {
     server: String,
     definition: ToolDefinition,
+    /// The ids it requires that another tool gives (see [`companions`]).
+    needs: Vec<Need>,
     /// What detail `full` shows when it is not the tool's generated
     /// declaration (a skill's code).
     declaration: Option<String>,
@@ -124,21 +144,29 @@ impl ToolIndex {
     }
 
     fn with_vocabulary(vocabulary: Arc<Vocabulary>, servers: &[(String, Listing)], skills: Vec<SkillEntry>) -> Self {
-        let entries: Vec<Entry> = servers
+        let mut entries: Vec<Entry> = servers
             .iter()
             .flat_map(|(server, listing)| {
                 listing.definitions.iter().map(|definition| Entry {
                     server: server.clone(),
                     definition: definition.clone(),
+                    needs: Vec::new(),
                     declaration: None,
                 })
             })
             .chain(skills.into_iter().map(|skill| Entry {
                 server: SKILLS.to_string(),
                 definition: skill.definition,
+                needs: Vec::new(),
                 declaration: Some(skill.declaration),
             }))
             .collect();
+        let named: Vec<Named<'_>> =
+            entries.iter().map(|entry| Named { server: &entry.server, definition: &entry.definition }).collect();
+        let needs = companions::needs(&named);
+        for (entry, needs) in entries.iter_mut().zip(needs) {
+            entry.needs = needs;
+        }
         let mut memo = StemMemo::default();
         let documents: Vec<Vec<(String, f64)>> =
             entries.iter().map(|entry| document(&vocabulary.words, &mut memo, entry)).collect();
@@ -159,7 +187,10 @@ impl ToolIndex {
     }
 
     /// The `limit` best matches for `query`, best first; equal scores in
-    /// `server.tool` order, so results are deterministic.
+    /// `server.tool` order, so results are deterministic. After a tool
+    /// that needs an id, the tool that gives it follows (its companion),
+    /// unless an earlier result is that tool; companions count against
+    /// `limit`.
     pub fn search(&self, query: &str, detail: Detail, limit: usize) -> Vec<ToolMatch> {
         self.search_styled(query, detail, limit, DeclarationStyle::TypeScript)
     }
@@ -170,8 +201,66 @@ impl ToolIndex {
         if style == DeclarationStyle::Python {
             scored.retain(|(id, _)| self.entries[*id as usize].declaration.is_none());
         }
-        scored.truncate(limit);
-        scored.into_iter().map(|(id, score)| found(&self.entries[id as usize], score, detail, style)).collect()
+        let rows = self.with_companions(&scored, limit);
+        let mut matches: Vec<ToolMatch> =
+            rows.iter().map(|&(id, score)| found(&self.entries[id], score, detail, style)).collect();
+        for (row, &(id, _)) in rows.iter().enumerate() {
+            for need in &self.entries[id].needs {
+                if let Some(giver) = rows.iter().position(|&(other, _)| other == need.giver) {
+                    let gives = &mut matches[giver].gives;
+                    if giver != row && !gives.contains(&need.id) {
+                        gives.push(need.id.clone());
+                    }
+                }
+            }
+        }
+        matches
+    }
+
+    /// The first `limit` rows of `ranked`, the best [`COMPANIONS_FOR`]
+    /// each followed by the givers of the ids it needs that no earlier row
+    /// gives.
+    fn with_companions(&self, ranked: &[(u32, f64)], limit: usize) -> Vec<(usize, f64)> {
+        let mut rows: Vec<(usize, f64)> = Vec::with_capacity(limit);
+        let score_of = |id: usize| ranked.iter().find(|(other, _)| *other as usize == id).map_or(0.0, |(_, s)| *s);
+        for (rank, &(id, score)) in ranked.iter().enumerate() {
+            if rows.len() >= limit {
+                break;
+            }
+            let id = id as usize;
+            if rows.iter().any(|&(row, _)| row == id) {
+                continue;
+            }
+            rows.push((id, score));
+            if rank >= COMPANIONS_FOR {
+                continue;
+            }
+            for need in &self.entries[id].needs {
+                if rows.len() < limit && !rows.iter().any(|&(row, _)| row == need.giver) {
+                    rows.push((need.giver, score_of(need.giver)));
+                }
+            }
+        }
+        rows
+    }
+
+    /// The ids the tool `server.tool` requires that another tool of its
+    /// server gives, each with that tool's `server.tool` name: the
+    /// companions its search results bring along.
+    pub fn needs(&self, name: &str) -> Vec<(String, String)> {
+        let Some(entry) =
+            self.entries.iter().find(|entry| format!("{}.{}", entry.server, entry.definition.name) == name)
+        else {
+            return Vec::new();
+        };
+        entry
+            .needs
+            .iter()
+            .map(|need| {
+                let giver = &self.entries[need.giver];
+                (need.id.clone(), format!("{}.{}", giver.server, giver.definition.name))
+            })
+            .collect()
     }
 
     /// Every tool matching `query`, best first, with its BM25 score.
@@ -225,6 +314,8 @@ fn found(entry: &Entry, score: f64, detail: Detail, style: DeclarationStyle) -> 
             Some(declaration) => declaration.clone(),
             None => style.tool_declaration(&entry.server, definition),
         }),
+        needs: entry.needs.iter().map(|need| need.id.clone()).collect(),
+        gives: Vec::new(),
     }
 }
 
@@ -251,12 +342,39 @@ pub struct SearchResults {
 }
 
 impl SearchResults {
-    /// The results as text for a model: one tool per line (`server.tool`,
-    /// then ` — description`), declarations below their line.
+    /// The results as text for a model. Names only (detail `name`): one
+    /// line per run of tools of one server, `server: tool, tool`. Otherwise
+    /// one tool per line (`server.tool`, then ` — description`),
+    /// declarations below their line. The ids a tool needs or gives follow
+    /// its name in brackets.
     pub fn to_text(&self) -> String {
         let mut text = String::new();
+        let names_only = self.matches.iter().all(|found| found.description.is_none() && found.declaration.is_none());
+        let mut server: Option<&str> = None;
         for found in &self.matches {
-            text.push_str(&found.name);
+            if names_only {
+                if server == Some(found.server.as_str()) {
+                    text.push_str(", ");
+                } else {
+                    if server.is_some() {
+                        text.push('\n');
+                    }
+                    text.push_str(&found.server);
+                    text.push_str(": ");
+                    server = Some(&found.server);
+                }
+                text.push_str(&found.tool);
+            } else {
+                text.push_str(&found.name);
+            }
+            for (word, ids) in [("needs", &found.needs), ("gives", &found.gives)] {
+                if !ids.is_empty() {
+                    text.push_str(&format!(" [{word} {}]", ids.join(", ")));
+                }
+            }
+            if names_only {
+                continue;
+            }
             if let Some(description) = found.description.as_deref().filter(|d| !d.is_empty()) {
                 text.push_str(" — ");
                 text.push_str(description);
@@ -266,6 +384,9 @@ impl SearchResults {
                 text.push_str(declaration.trim_end());
                 text.push_str("\n\n");
             }
+        }
+        if server.is_some() {
+            text.push('\n');
         }
         if self.matches.is_empty() {
             text.push_str("(no tool matches; try other words, or list_servers)\n");

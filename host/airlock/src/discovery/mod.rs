@@ -4,10 +4,12 @@
 //! declarations the guest and MCP clients can browse ([`tree`]).
 
 mod bm25;
+mod companions;
 mod index;
 mod synonyms;
 pub mod tree;
 mod words;
 
 pub use crate::codegen::DeclarationStyle;
-pub use index::{Detail, SearchResults, ToolCatalog, ToolIndex, ToolMatch};
+pub use companions::plural;
+pub use index::{DEFAULT_DETAIL, DEFAULT_LIMIT, Detail, SearchResults, ToolCatalog, ToolIndex, ToolMatch};

@@ -32,7 +32,7 @@ const PHRASES: &[(&str, &str)] = &[
 const GROUPS: &[&[&str]] = &[
     // Actions.
     &["create", "add", "new", "make", "register", "insert", "setup", "draft", "compose"],
-    &["delete", "remove", "trash", "bin", "binned", "discard", "erase", "destroy", "purge", "drop"],
+    &["delete", "remove", "trash", "bin", "binned", "discard", "erase", "destroy", "purge", "drop", "forget"],
     &["update", "edit", "change", "modify", "patch", "amend", "alter", "adjust", "rename"],
     &["show", "view", "display", "read", "fetch", "retrieve", "inspect", "open", "details", "look"],
     &["list", "browse", "enumerate", "all", "every", "overview"],
@@ -60,9 +60,10 @@ const GROUPS: &[&[&str]] = &[
     &["move", "relocate", "transfer"],
     &["tag", "label", "categorize"],
     &["subscribe", "follow", "watch"],
+    &["unsubscribe", "opt", "optout"],
     &["sum", "add", "plus", "total"],
     &["echo", "repeat", "mirror"],
-    &["remember", "memorize", "store", "save", "recall"],
+    &["remember", "memorize", "memory", "store", "stored", "save", "recall", "forget"],
     &["convert", "conversion"],
     // Things.
     &["ticket", "case", "request", "helpdesk", "support"],
@@ -89,6 +90,7 @@ const GROUPS: &[&[&str]] = &[
     &["availability", "available", "free", "busy", "slot"],
     &["employee", "staff", "worker", "hire", "colleague", "teammate", "personnel", "member"],
     &["candidate", "applicant", "recruit", "hiring"],
+    &["job", "opening", "vacancy", "position", "posting", "role"],
     &["vacation", "leave", "holiday", "absence", "off"],
     &["invoice", "bill", "statement", "owe", "unpaid", "overdue"],
     &["payment", "charge", "transaction", "paid", "pay", "charged"],
@@ -161,8 +163,10 @@ impl Synonyms {
     }
 }
 
-/// `query` with its abbreviations written out.
+/// `query` with its abbreviations written out, and `#name` read as the
+/// channel it names in chat tools.
 fn spell_out(query: &str) -> String {
+    let query = query.replace(" #", " channel #");
     query
         .split_inclusive(|c: char| !c.is_alphanumeric())
         .map(|piece| {

@@ -1,7 +1,8 @@
 //! Progressive discovery from guest code: the `./servers` tree of generated
 //! declarations, `searchTools`, and the rest of the tree staying shut.
 
-use crate::support::{assert_ok, builder, run_in, run_js};
+use crate::support::{assert_ok, builder, run_in, run_js, runtime_with};
+use airlock::discovery::{Detail, ToolIndex, ToolMatch};
 use airlock::{Language, Limits, Runtime, ToolDefinition};
 use serde_json::{Value, json};
 
@@ -169,5 +170,116 @@ async fn the_index_follows_a_real_server_s_tool_list_changes() {
     let after = run_in(&session, search, Language::JavaScript, &Limits::default()).await;
     assert_ok(&after);
     assert_eq!(after.stdout, "records.zebra_crossing\n");
+    runtime.shutdown().await;
+}
+
+/// The index over the listed tools of `servers` of a running runtime.
+async fn index_of(runtime: &Runtime) -> ToolIndex {
+    let mut listings = Vec::new();
+    for server in runtime.tools().servers() {
+        listings.push((server.to_string(), runtime.tools().listing(server).await.expect("listing")));
+    }
+    ToolIndex::new(&listings)
+}
+
+/// The row named `name` and the one after it.
+fn row_and_next<'a>(found: &'a [ToolMatch], name: &str) -> (&'a ToolMatch, Option<&'a ToolMatch>) {
+    let at = found.iter().position(|m| m.name == name).unwrap_or_else(|| panic!("{name} not in {found:#?}"));
+    (&found[at], found.get(at + 1))
+}
+
+#[tokio::test]
+async fn on_the_catalog_server_a_tool_needing_an_id_brings_the_tool_that_lists_it() {
+    let runtime = runtime_with(&["catalog"], Value::Null).await;
+    let index = index_of(&runtime).await;
+
+    // The rule holds for every tool of the catalog: each giver lists,
+    // searches or finds (or `get`s, plural) the id's resource, on the same
+    // server, and does not itself require the id.
+    let listing = runtime.tools().listing("catalog").await.unwrap();
+    let (mut ids, mut given) = (0, 0);
+    for tool in listing.definitions.iter() {
+        let required: Vec<&str> = tool.input_schema["required"]
+            .as_array()
+            .map(|r| {
+                r.iter().filter_map(Value::as_str).filter(|id| id.ends_with("_id") || id.ends_with("_ids")).collect()
+            })
+            .unwrap_or_default();
+        ids += required.len();
+        for (id, giver) in index.needs(&format!("catalog.{}", tool.name)) {
+            given += 1;
+            assert!(required.contains(&id.as_str()), "{} does not require {id}", tool.name);
+            let giver_tool = giver.strip_prefix("catalog.").expect("a giver on the same server");
+            let resource = id.trim_end_matches("_ids").trim_end_matches("_id").rsplit('_').next().unwrap();
+            let plural = airlock::discovery::plural(resource);
+            assert!(
+                ["list", "search", "find", "query", "get"].iter().any(|verb| giver_tool.contains(&format!("{verb}_")))
+                    && (giver_tool.ends_with(&plural) || giver_tool.ends_with(resource)),
+                "{} needs {id}: {giver} does not list it",
+                tool.name
+            );
+            let giver_definition = listing.definitions.iter().find(|t| t.name == giver_tool).unwrap();
+            let giver_required = giver_definition.input_schema["required"].as_array().cloned().unwrap_or_default();
+            assert!(!giver_required.contains(&json!(id)), "{giver} requires {id} itself");
+        }
+    }
+    // Most required ids have a giver (the rest name things no tool lists).
+    eprintln!("{given} of {ids} required ids have a giver");
+    assert!(given * 10 >= ids * 8, "{given} of {ids} required ids have a giver");
+    assert_eq!(
+        index.needs("catalog.billing_cancel_subscription"),
+        [("subscription_id".to_string(), "catalog.billing_list_subscriptions".to_string())]
+    );
+    // A qualified id names its resource last.
+    assert!(
+        index
+            .needs("catalog.inventory_transfer_stock")
+            .contains(&("from_warehouse_id".to_string(), "catalog.inventory_list_warehouses".to_string())),
+        "{:?}",
+        index.needs("catalog.inventory_transfer_stock")
+    );
+
+    // A search brings the companion right after the tool, marked, and the
+    // text says what each needs and gives.
+    let found = runtime.search_tools("cancel the subscription at the end of the period", Detail::Name, 5).await;
+    let (cancel, next) = row_and_next(&found.matches, "catalog.billing_cancel_subscription");
+    assert_eq!(cancel.needs, ["subscription_id"]);
+    let next = next.expect("a companion row");
+    assert_eq!(
+        (next.name.as_str(), next.gives.as_slice()),
+        ("catalog.billing_list_subscriptions", &["subscription_id".to_string()][..])
+    );
+    let text = found.to_text();
+    assert!(text.starts_with("catalog: "), "{text}");
+    assert!(
+        text.contains(
+            "billing_cancel_subscription [needs subscription_id], billing_list_subscriptions [gives subscription_id]"
+        ),
+        "{text}"
+    );
+    runtime.shutdown().await;
+}
+
+#[tokio::test]
+async fn on_the_slack_reference_server_posting_brings_the_channel_list() {
+    let runtime = runtime_with(&["slack"], Value::Null).await;
+    let index = index_of(&runtime).await;
+    let pair = |id: &str, giver: &str| (id.to_string(), giver.to_string());
+    assert_eq!(index.needs("slack.slack_post_message"), [pair("channel_id", "slack.slack_list_channels")]);
+    assert_eq!(index.needs("slack.slack_get_channel_history"), [pair("channel_id", "slack.slack_list_channels")]);
+    // `slack_get_users` lists users: a plural after `get`.
+    assert_eq!(index.needs("slack.slack_get_user_profile"), [pair("user_id", "slack.slack_get_users")]);
+    // `thread_ts` is not an id parameter; listing tools need nothing.
+    assert_eq!(index.needs("slack.slack_reply_to_thread"), [pair("channel_id", "slack.slack_list_channels")]);
+    assert!(index.needs("slack.slack_list_channels").is_empty());
+
+    let found = runtime.search_tools("post a message to the releases channel", Detail::Description, 4).await;
+    let (post, next) = row_and_next(&found.matches, "slack.slack_post_message");
+    assert_eq!(post.needs, ["channel_id"]);
+    let next = next.expect("a companion row");
+    assert_eq!(next.name, "slack.slack_list_channels");
+    assert_eq!(next.gives, ["channel_id"]);
+    let text = found.to_text();
+    assert!(text.contains("slack.slack_post_message [needs channel_id] — Post a new message"), "{text}");
     runtime.shutdown().await;
 }

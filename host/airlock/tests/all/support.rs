@@ -94,8 +94,9 @@ pub fn servers_dir() -> PathBuf {
 }
 
 /// The launch config of a real test server, by name: `records` (our own
-/// Python SDK server), `time` (mcp-server-time), `memory` and
-/// `everything` (the npm reference servers, over stdio).
+/// Python SDK server), `catalog` (our 500-tool Python server), `time`
+/// (mcp-server-time), `memory`, `everything` and `slack` (the npm
+/// reference servers, over stdio).
 pub fn server_config(name: &str) -> serde_json::Value {
     let dir = servers_dir();
     let path = |p: &str| {
@@ -118,6 +119,12 @@ pub fn server_config(name: &str) -> serde_json::Value {
         "everything" => {
             serde_json::json!({"command": path("node/node_modules/.bin/mcp-server-everything"), "args": ["stdio"]})
         }
+        "catalog" => {
+            serde_json::json!({"command": path(".venv/bin/python"), "args": [path("python/catalog_server.py")]})
+        }
+        // It lists its tools without reaching Slack; the token is never used.
+        "slack" => serde_json::json!({"command": path("node/node_modules/.bin/mcp-server-slack"),
+                                      "env": {"SLACK_BOT_TOKEN": "xoxb-unused", "SLACK_TEAM_ID": "T0UNUSED"}}),
         other => panic!("no test server '{other}'"),
     }
 }

@@ -214,6 +214,24 @@ fn tools_search_finds_tools_of_a_real_server() {
     let config = config.to_str().unwrap();
     let out = airlock(&["tools", "search", "fetch one record by its id", "--limit", "2", "--config", config], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Names by default, as agents get them: one line per server.
+    let found = text(&out.stdout);
+    assert!(found.starts_with("records: get_record"), "{found}");
+    assert_eq!((found.lines().count(), found.matches(", ").count()), (1, 1), "{found}");
+    let out = airlock(
+        &[
+            "tools",
+            "search",
+            "fetch one record by its id",
+            "--limit",
+            "2",
+            "--detail",
+            "description",
+            "--config",
+            config,
+        ],
+        None,
+    );
     let found = text(&out.stdout);
     assert!(found.starts_with("records.get_record — "), "{found}");
     assert_eq!(found.lines().count(), 2, "{found}");

@@ -239,7 +239,7 @@ fn check_scenario(seen: &Value) {
 
     // Discovery: search, and the declarations as resources.
     let found = seen["search"]["text"].as_str().unwrap();
-    assert!(found.starts_with("records.get_record — "), "{found}");
+    assert!(found.starts_with("records: get_record"), "{found}");
     assert_eq!(seen["search"]["structured"]["matches"][0]["name"], "records.get_record");
     let full = seen["search_full"].as_str().unwrap();
     assert!(full.starts_with("records.add — ") && full.contains("export function add("), "{full}");

@@ -6,6 +6,7 @@ use rmcp::model::{JsonObject, Tool};
 use serde_json::{Value, json};
 
 use airlock::ToolDefinition;
+use airlock::discovery::DEFAULT_LIMIT;
 use airlock::validation::Validators;
 use airlock::{Language, Limits};
 
@@ -47,16 +48,19 @@ pub(super) fn tools(servers: &str, skills: &str, limits: &Limits, language: Lang
             "search_tools",
             format!(
                 "Find the tools a task needs across every server (BM25 over names, descriptions and \
-                 parameters). detail: \"name\" (server.tool), \"description\" (adds a one-line summary, the \
-                 default) or \"full\" (adds the {declarations} to code against)."
+                 parameters). A tool marked [needs x_id] requires an id that the tool marked [gives x_id] \
+                 lists (search \"list xs\" if none is shown). detail: \"name\" (server: tools, the default), \
+                 \"description\" (adds a one-line summary) or \"full\" (adds the {declarations} to code \
+                 against)."
             ),
             schema(json!({
                 "type": "object",
                 "properties": {
                     "query": {"type": "string", "description": "The task or the words to look for."},
                     "detail": {"type": "string", "enum": ["name", "description", "full"],
-                               "description": "Default: description."},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "description": "Default: 10."},
+                               "description": "Default: name."},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 100,
+                              "description": format!("Default: {DEFAULT_LIMIT}.")},
                     "language": declared_for
                 },
                 "required": ["query"],
