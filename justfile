@@ -54,11 +54,10 @@ bench-tokens:
     cargo build --release -p airlock-cli -p airlock-bench
     ./target/release/airlock-bench tokens
 
-# Tool search quality (recall@5, MRR), latency and index rebuild, on the tuning and the held-out query sets.
+# Tool search: task recall of a simulated agent within three searches, tokens per task (with 95% intervals), recall@5, latency, on the tuning and both held-out sets.
 bench-search:
     cargo build --release -p airlock-cli -p airlock-bench
-    ./target/release/airlock-bench search --queries bench/search/queries.json
-    ./target/release/airlock-bench search --queries bench/search/heldout.json
+    ./target/release/airlock-bench search
 
 # The cost of calling a JS skill and a component skill over inlining their work; the Rust skill's first build and precompile.
 bench-skills:

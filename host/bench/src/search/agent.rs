@@ -40,7 +40,8 @@ impl Transcript {
 
 /// Works on `task`: searches for it, then, while searches remain, for each
 /// id a listed tool needs (`[needs subscription_id]`) that no listed tool
-/// gives (`[gives subscription_id]`), searches "list subscriptions".
+/// gives (`[gives subscription_id]`, or a name such as
+/// `billing_list_subscriptions`), searches "list subscriptions".
 pub fn solve(task: &str, mut search: impl FnMut(&str, usize) -> SearchResults, limit: usize) -> Transcript {
     let mut transcript = Transcript { searches: Vec::new(), found: BTreeSet::new() };
     let mut needed: Vec<String> = Vec::new();
@@ -66,7 +67,10 @@ pub fn solve(task: &str, mut search: impl FnMut(&str, usize) -> SearchResults, l
             tokens: airlock_serve::tokens::count(&results.to_text()),
         });
         if transcript.searches.len() < MAX_SEARCHES {
-            let missing = needed.iter().find(|id| !given.contains(*id) && !asked.contains(*id)).cloned();
+            let missing = needed
+                .iter()
+                .find(|id| !given.contains(*id) && !asked.contains(*id) && !listed(id, &transcript.found))
+                .cloned();
             query = missing.map(|id| {
                 asked.insert(id.clone());
                 follow_up(&id)
@@ -74,6 +78,14 @@ pub fn solve(task: &str, mut search: impl FnMut(&str, usize) -> SearchResults, l
         }
     }
     transcript
+}
+
+/// Whether a tool named like a list of the id's resource was found
+/// (`tickets_list_tickets` for `ticket_id`), as a reader of the names
+/// would judge.
+fn listed(id: &str, found: &BTreeSet<String>) -> bool {
+    let resource = follow_up(id).trim_start_matches("list ").replace(' ', "_");
+    found.iter().any(|name| ["list_", "search_", "find_"].iter().any(|verb| name.ends_with(&format!("{verb}{resource}"))))
 }
 
 /// The search for whatever gives `id`: "list subscriptions" for
