@@ -281,5 +281,12 @@ async fn on_the_slack_reference_server_posting_brings_the_channel_list() {
     assert_eq!(next.gives, ["channel_id"]);
     let text = found.to_text();
     assert!(text.contains("slack.slack_post_message [needs channel_id] — Post a new message"), "{text}");
+    // What `airlock serve` sends as structured content.
+    let structured = serde_json::to_value(&found).unwrap();
+    let rows = structured["matches"].as_array().unwrap();
+    let post = rows.iter().position(|row| row["name"] == "slack.slack_post_message").unwrap();
+    assert_eq!(rows[post]["needs"], json!(["channel_id"]));
+    assert_eq!(rows[post + 1]["gives"], json!(["channel_id"]));
+    assert!(rows[post + 1].get("needs").is_none(), "empty lists are left out: {}", rows[post + 1]);
     runtime.shutdown().await;
 }
