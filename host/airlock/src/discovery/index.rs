@@ -42,9 +42,13 @@ impl std::str::FromStr for Detail {
     }
 }
 
-/// The detail `search_tools` shows unless asked for another.
+/// The detail `search_tools` shows unless asked for another: names, with
+/// the ids each tool needs or gives (an agent then reads the declarations
+/// of the few it uses).
 pub const DEFAULT_DETAIL: Detail = Detail::Name;
-/// The results `search_tools` returns unless asked for another number.
+/// The results `search_tools` returns unless asked for another number:
+/// the most whose tasks stay within 300 result tokens on the tuning set
+/// (`airlock-bench search` prints the comparison).
 pub const DEFAULT_LIMIT: usize = 30;
 
 /// One tool a search found.
