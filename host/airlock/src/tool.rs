@@ -192,8 +192,7 @@ pub struct Listing {
 
 impl Listing {
     /// A listing of `definitions` (sorted here), as a server would list
-    /// them: for a [`ToolIndex`](crate::discovery::ToolIndex) over tools
-    /// that no registry serves.
+    /// them: for a search index over tools that no registry serves.
     pub fn new(mut definitions: Vec<ToolDefinition>) -> Self {
         definitions.sort_by(|a, b| a.name.cmp(&b.name));
         let digest = tool_list_digest(&definitions).into();
