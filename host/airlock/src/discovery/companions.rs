@@ -45,7 +45,9 @@ pub(crate) struct Named<'a> {
 /// of its schema's `required` list.
 pub(crate) fn needs(tools: &[Named<'_>]) -> Vec<Vec<Need>> {
     let names: Vec<Vec<String>> = tools.iter().map(|tool| name_words(&tool.definition.name)).collect();
-    // (server, resource phrase with its last word singular) → giving tools.
+    let required: Vec<Vec<(String, Vec<String>)>> = tools.iter().map(|tool| required_ids(tool.definition)).collect();
+    // (server, resource phrase) → the tools that give it, under each
+    // singular its last word may have.
     let mut givers: HashMap<(&str, String), Vec<usize>> = HashMap::new();
     for (index, (tool, words)) in tools.iter().zip(&names).enumerate() {
         let Some(verb) = words.iter().position(|word| GIVING_VERBS.contains(&word.as_str())) else { continue };
@@ -63,29 +65,30 @@ pub(crate) fn needs(tools: &[Named<'_>]) -> Vec<Vec<Need>> {
             }
         }
     }
+    let preference = |giver: usize, words: &[String]| {
+        let shared = names[giver].iter().zip(words).take_while(|(a, b)| a == b).count();
+        let verb = names[giver]
+            .iter()
+            .find_map(|word| GIVING_VERBS.iter().position(|verb| verb == word))
+            .unwrap_or(GIVING_VERBS.len());
+        (std::cmp::Reverse(shared), verb, tools[giver].definition.name.as_str())
+    };
     tools
         .iter()
         .zip(&names)
-        .map(|(tool, words)| {
-            let required = required_ids(tool.definition);
-            required
-                .iter()
+        .zip(&required)
+        .map(|((tool, words), ids)| {
+            ids.iter()
                 .filter_map(|(id, resource)| {
-                    let candidates = (0..resource.len()).find_map(|skip| {
-                        givers.get(&(tool.server, phrase(&resource[skip..]))).filter(|c| !c.is_empty())
+                    // The whole resource first, then without its leading words.
+                    let giver = (0..resource.len()).find_map(|skip| {
+                        givers
+                            .get(&(tool.server, phrase(&resource[skip..])))?
+                            .iter()
+                            .copied()
+                            .filter(|&giver| !required[giver].iter().any(|(other, _)| other == id))
+                            .min_by_key(|&giver| preference(giver, words))
                     })?;
-                    let giver = candidates
-                        .iter()
-                        .copied()
-                        .filter(|&giver| !required_ids(tools[giver].definition).iter().any(|(other, _)| other == id))
-                        .min_by_key(|&giver| {
-                            let shared = names[giver].iter().zip(words).take_while(|(a, b)| a == b).count();
-                            let verb = names[giver]
-                                .iter()
-                                .find_map(|word| GIVING_VERBS.iter().position(|verb| verb == word))
-                                .unwrap_or(GIVING_VERBS.len());
-                            (std::cmp::Reverse(shared), verb, tools[giver].definition.name.as_str())
-                        })?;
                     Some(Need { id: id.clone(), giver })
                 })
                 .collect()

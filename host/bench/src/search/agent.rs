@@ -85,7 +85,9 @@ pub fn solve(task: &str, mut search: impl FnMut(&str, usize) -> SearchResults, l
 /// would judge.
 fn listed(id: &str, found: &BTreeSet<String>) -> bool {
     let resource = follow_up(id).trim_start_matches("list ").replace(' ', "_");
-    found.iter().any(|name| ["list_", "search_", "find_"].iter().any(|verb| name.ends_with(&format!("{verb}{resource}"))))
+    found
+        .iter()
+        .any(|name| ["list_", "search_", "find_"].iter().any(|verb| name.ends_with(&format!("{verb}{resource}"))))
 }
 
 /// The search for whatever gives `id`: "list subscriptions" for
