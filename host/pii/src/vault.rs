@@ -268,6 +268,11 @@ impl Plans {
         self.list.push(Plan::Spans(index));
     }
 
+    /// The plan [`next`](Self::next) will give.
+    pub(crate) fn peek(&self) -> Option<Plan> {
+        self.list.get(self.next).copied()
+    }
+
     /// The next plan, in the order they were made.
     pub(crate) fn next(&mut self) -> Option<Plan> {
         let plan = self.list.get(self.next).copied();
@@ -547,7 +552,7 @@ impl Vault {
     }
 
     /// Appends the token of entry `index` to `out`.
-    fn push_token(&self, index: u32, out: &mut String) {
+    pub(crate) fn push_token(&self, index: u32, out: &mut String) {
         let entry = &self.entries[index as usize];
         push_token_text(out, &self.kinds[entry.slot as usize].kind, entry.n());
     }
