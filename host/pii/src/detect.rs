@@ -414,6 +414,20 @@ static STRETCH_BYTES: [u8; 256] = {
     table
 };
 
+/// The most digits in one stretch of digits and phone separators of
+/// `bytes`: [`Features::measure_digits`] has work only from nine. Without
+/// branches, so that text where digits and letters alternate (hashes,
+/// dates) costs no mispredictions.
+fn most_stretch_digits(bytes: &[u8]) -> usize {
+    let (mut run, mut most) = (0usize, 0usize);
+    for &b in bytes {
+        let class = STRETCH_BYTES[usize::from(b)];
+        run = (run + usize::from(class & 1)) * usize::from(class != 0);
+        most = most.max(run);
+    }
+    most
+}
+
 /// A stretch of digit groups joined by separators, counted from the
 /// earliest digit a match may start at.
 #[derive(Debug, Default, Clone, Copy)]
@@ -527,7 +541,7 @@ impl Features {
         // for an IBAN; the secret prefixes where there is a `_`, `-`, `.`
         // or capital (every prefix has one).
         let long = bytes.len() >= 15;
-        if digits >= 9 {
+        if digits >= 9 && most_stretch_digits(bytes) >= 9 {
             f.measure_digits(bytes);
         }
         if dots >= 3 && digits >= 4 {
