@@ -365,6 +365,41 @@ mod tests {
     }
 
     #[test]
+    fn chunks_make_the_same_output_and_split_no_token() {
+        let d = detector();
+        let records: Vec<Value> = (0..4000)
+            .map(|i| json!({"id": i, "email": format!("user{i}@example.com"), "note": format!("mail user{}@example.com", i / 2)}))
+            .collect();
+        let text = serde_json::to_string_pretty(&records).unwrap();
+        let whole = Vault::new().tokenize_json_text(&d, &text).unwrap();
+        let mut vault = Vault::new();
+        let (mut chunks, mut joined, mut counted) = (0, String::new(), std::collections::BTreeMap::new());
+        vault
+            .tokenize_json_text_with(&d, &text, |vault, chunk| {
+                chunks += 1;
+                joined.push_str(chunk);
+                for (kind, n) in vault.count_tokens(chunk) {
+                    *counted.entry(kind).or_insert(0) += n;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert!(chunks > 1);
+        assert_eq!(joined, whole);
+        assert_eq!(counted, vault.count_tokens(&whole));
+        assert_eq!(counted.get("EMAIL"), Some(&8000));
+
+        let failing = |_: &Vault, _: &str| Err(std::io::Error::other("disk full"));
+        assert!(Vault::new().tokenize_json_text_with(&d, &text, failing).unwrap_err().is_io());
+        let mut called = false;
+        let not_json = Vault::new().tokenize_json_text_with(&d, "[\"a@b.io\"", |_, _| {
+            called = true;
+            Ok(())
+        });
+        assert!(!not_json.unwrap_err().is_io() && !called);
+    }
+
+    #[test]
     fn strings_with_escapes_are_decoded_before_detection() {
         let d = detector();
         let mut vault = Vault::new();
