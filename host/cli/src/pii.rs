@@ -63,15 +63,19 @@ fn redact(args: RedactArgs) -> anyhow::Result<u8> {
     match args.format {
         Format::Json => {
             let input = String::from_utf8(read_all(stdin)?).context("stdin is not UTF-8 text")?;
-            let redacted = match vault.tokenize_json_text(&detector, &input) {
-                Ok(redacted) => redacted,
+            // Written as it is made: a large document is never held twice.
+            let written = vault.tokenize_json_text_with(&detector, &input, |vault, chunk| {
+                report.count(vault, chunk, args.report);
+                out.write_all(chunk.as_bytes())
+            });
+            match written {
+                Ok(()) => {}
+                Err(e) if e.is_io() => return Err(std::io::Error::from(e)).context("cannot write stdout"),
                 Err(e) => {
                     eprintln!("error: stdin is not a JSON document: {e}");
                     return Ok(EXIT_USAGE);
                 }
-            };
-            report.count(&vault, &redacted, args.report);
-            out.write_all(redacted.as_bytes())?;
+            }
         }
         Format::Jsonl => {
             for (number, line) in stdin.lines().enumerate() {

@@ -119,6 +119,54 @@ fn walk<'t>(json: &'t str, mut visit: impl FnMut(Item<'t>) -> KeyClass) {
     }
 }
 
+/// Where rendered JSON text goes.
+trait Out {
+    /// Appends `text`; every call ends outside any string of the output.
+    fn put(&mut self, vault: &Vault, text: &str) -> std::io::Result<()>;
+}
+
+impl Out for String {
+    fn put(&mut self, _: &Vault, text: &str) -> std::io::Result<()> {
+        self.push_str(text);
+        Ok(())
+    }
+}
+
+/// Output handed to a sink in chunks of about [`CHUNK`] bytes: a large
+/// document is never held twice, and each chunk is still in cache when
+/// the sink copies it.
+struct Chunks<F> {
+    buffer: String,
+    sink: F,
+}
+
+/// The size of the chunks [`Vault::tokenize_json_text_with`] hands on.
+const CHUNK: usize = 1 << 16;
+
+impl<F: FnMut(&Vault, &str) -> std::io::Result<()>> Chunks<F> {
+    fn flush(&mut self, vault: &Vault) -> std::io::Result<()> {
+        if !self.buffer.is_empty() {
+            (self.sink)(vault, &self.buffer)?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+}
+
+impl<F: FnMut(&Vault, &str) -> std::io::Result<()>> Out for Chunks<F> {
+    fn put(&mut self, vault: &Vault, text: &str) -> std::io::Result<()> {
+        if self.buffer.len() + text.len() > CHUNK {
+            self.flush(vault)?;
+            if text.len() > CHUNK {
+                // A long stretch of unchanged input goes on without a copy.
+                return (self.sink)(vault, text);
+            }
+        }
+        self.buffer.push_str(text);
+        Ok(())
+    }
+}
+
 impl Vault {
     /// [`tokenize_json`](Vault::tokenize_json) on JSON text, without
     /// building a document: the output is the input with personal data in
@@ -126,6 +174,37 @@ impl Vault {
     /// layout, key order, duplicate keys and escapes kept as they are
     /// wherever nothing was replaced. Fails only if `json` is not JSON.
     pub fn tokenize_json_text(&mut self, detector: &Detector, json: &str) -> Result<String, serde_json::Error> {
+        let mut out = String::with_capacity(json.len() + json.len() / 8);
+        self.tokenize_json_text_into(detector, json, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`tokenize_json_text`](Vault::tokenize_json_text) handing the output
+    /// to `sink` in chunks (of about 64 KiB) as it is made, instead of
+    /// returning it whole: for documents too large to hold twice. A chunk
+    /// never ends inside a JSON string, so no token is split between two;
+    /// the sink also gets the vault (to count the tokens in a chunk, say).
+    /// Nothing is handed on if `json` is not JSON; an error of the sink
+    /// stops the output and comes back as a
+    /// [`serde_json::Error`] whose [`is_io`](serde_json::Error::is_io)
+    /// holds.
+    pub fn tokenize_json_text_with(
+        &mut self,
+        detector: &Detector,
+        json: &str,
+        sink: impl FnMut(&Vault, &str) -> std::io::Result<()>,
+    ) -> Result<(), serde_json::Error> {
+        let mut chunks = Chunks { buffer: String::with_capacity(CHUNK.min(json.len() + json.len() / 8)), sink };
+        self.tokenize_json_text_into(detector, json, &mut chunks)?;
+        chunks.flush(self).map_err(serde_json::Error::io)
+    }
+
+    fn tokenize_json_text_into(
+        &mut self,
+        detector: &Detector,
+        json: &str,
+        out: &mut impl Out,
+    ) -> Result<(), serde_json::Error> {
         serde_json::from_str::<serde::de::IgnoredAny>(json)?;
         let mut plans = Plans::with_capacity(json.len() / 24);
         walk(json, |item| {
@@ -152,29 +231,51 @@ impl Vault {
             }
             KeyClass::NONE
         });
-        let mut out = String::with_capacity(json.len() + json.len() / 8);
         let mut copied = 0;
+        // The rendered string literal of the current item.
+        let mut literal = String::new();
+        let mut failed: Option<std::io::Error> = None;
         walk(json, |item| {
-            match item {
+            let span = match item {
                 Item::Str { span, text, .. } => {
-                    if let Cow::Owned(replaced) = self.render_string(detector, &text, &mut plans, Tokens::Escape) {
-                        out.push_str(&json[copied..span.0]);
-                        push_json_string(&mut out, &replaced);
-                        copied = span.1;
+                    literal.clear();
+                    if let Some(Plan::Whole(index)) = plans.peek() {
+                        // A token needs no escaping: written as it is made.
+                        plans.next();
+                        literal.push('"');
+                        self.push_token(index, &mut literal);
+                        literal.push('"');
+                    } else if let Cow::Owned(replaced) = self.render_string(detector, &text, &mut plans, Tokens::Escape)
+                    {
+                        push_json_string(&mut literal, &replaced);
+                    } else {
+                        return KeyClass::NONE;
                     }
+                    span
                 }
                 Item::Num { span, .. } => {
-                    if let Some(Plan::NumberToken(index)) = plans.next() {
-                        out.push_str(&json[copied..span.0]);
-                        push_json_string(&mut out, &self.token_of(index));
-                        copied = span.1;
-                    }
+                    let Some(Plan::NumberToken(index)) = plans.next() else { return KeyClass::NONE };
+                    literal.clear();
+                    literal.push('"');
+                    self.push_token(index, &mut literal);
+                    literal.push('"');
+                    span
                 }
+            };
+            if failed.is_none()
+                && let Err(e) = out.put(self, &json[copied..span.0]).and_then(|()| out.put(self, &literal))
+            {
+                failed = Some(e);
             }
+            copied = span.1;
             KeyClass::NONE
         });
-        out.push_str(&json[copied..]);
-        Ok(out)
+        if failed.is_none()
+            && let Err(e) = out.put(self, &json[copied..])
+        {
+            failed = Some(e);
+        }
+        failed.map_or(Ok(()), |e| Err(serde_json::Error::io(e)))
     }
 }
 
@@ -261,6 +362,41 @@ mod tests {
             let parsed: Value = serde_json::from_str(&text).unwrap();
             prop_assert_eq!(by_text.detokenize_json(&out), parsed);
         }
+    }
+
+    #[test]
+    fn chunks_make_the_same_output_and_split_no_token() {
+        let d = detector();
+        let records: Vec<Value> = (0..4000)
+            .map(|i| json!({"id": i, "email": format!("user{i}@example.com"), "note": format!("mail user{}@example.com", i / 2)}))
+            .collect();
+        let text = serde_json::to_string_pretty(&records).unwrap();
+        let whole = Vault::new().tokenize_json_text(&d, &text).unwrap();
+        let mut vault = Vault::new();
+        let (mut chunks, mut joined, mut counted) = (0, String::new(), std::collections::BTreeMap::new());
+        vault
+            .tokenize_json_text_with(&d, &text, |vault, chunk| {
+                chunks += 1;
+                joined.push_str(chunk);
+                for (kind, n) in vault.count_tokens(chunk) {
+                    *counted.entry(kind).or_insert(0) += n;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert!(chunks > 1);
+        assert_eq!(joined, whole);
+        assert_eq!(counted, vault.count_tokens(&whole));
+        assert_eq!(counted.get("EMAIL"), Some(&8000));
+
+        let failing = |_: &Vault, _: &str| Err(std::io::Error::other("disk full"));
+        assert!(Vault::new().tokenize_json_text_with(&d, &text, failing).unwrap_err().is_io());
+        let mut called = false;
+        let not_json = Vault::new().tokenize_json_text_with(&d, "[\"a@b.io\"", |_, _| {
+            called = true;
+            Ok(())
+        });
+        assert!(!not_json.unwrap_err().is_io() && !called);
     }
 
     #[test]

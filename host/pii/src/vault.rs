@@ -225,8 +225,28 @@ impl Recurring {
             return None;
         }
         let (found, hash) = self.lookup(text);
-        if found.is_some() || self.strings.len() >= RECURRING_LIMIT {
+        if found.is_some() {
             return found;
+        }
+        self.add(text, hash)
+    }
+
+    /// The number of `text`, which [`find`](Self::find) did not find,
+    /// remembered if there is room: no second lookup, and no hash once
+    /// the table is full (as it is for most of a large document).
+    fn id_of_new(&mut self, text: &str) -> Option<u32> {
+        if text.len() > RECURRING_MAX_LEN || self.strings.len() >= RECURRING_LIMIT {
+            return None;
+        }
+        let hash = self.hasher.hash_one(text);
+        self.add(text, hash)
+    }
+
+    /// Remembers `text` (not remembered yet; its hash is `hash`) if there
+    /// is room.
+    fn add(&mut self, text: &str, hash: u64) -> Option<u32> {
+        if self.strings.len() >= RECURRING_LIMIT {
+            return None;
         }
         let id = self.strings.len() as u32;
         let start = self.text.len();
@@ -266,6 +286,11 @@ impl Plans {
         let index = u32::try_from(self.spans.len()).unwrap_or(u32::MAX);
         self.spans.push((lookalikes, detected));
         self.list.push(Plan::Spans(index));
+    }
+
+    /// The plan [`next`](Self::next) will give.
+    pub(crate) fn peek(&self) -> Option<Plan> {
+        self.list.get(self.next).copied()
     }
 
     /// The next plan, in the order they were made.
@@ -547,7 +572,7 @@ impl Vault {
     }
 
     /// Appends the token of entry `index` to `out`.
-    fn push_token(&self, index: u32, out: &mut String) {
+    pub(crate) fn push_token(&self, index: u32, out: &mut String) {
         let entry = &self.entries[index as usize];
         push_token_text(out, &self.kinds[entry.slot as usize].kind, entry.n());
     }
@@ -693,7 +718,8 @@ impl Vault {
             })
             .collect();
         let plain = lookalikes.is_empty() && detected.is_empty();
-        let id = if plain && remember && id.is_none() { plans.recurring.id(text) } else { id };
+        // With `remember`, `id` is what `Recurring::find` gave.
+        let id = if plain && remember && id.is_none() { plans.recurring.id_of_new(text) } else { id };
         if let Some(id) = id {
             plans.recurring.strings[id as usize].plain = Some(plain);
             if plain {
