@@ -584,6 +584,66 @@ mod tests {
         assert_eq!(names, ["a_archive", "b_archive", "c_archive"]);
     }
 
+    fn with_required(name: &str, description: &str, required: &[&str]) -> ToolDefinition {
+        let properties: serde_json::Map<String, Value> =
+            required.iter().map(|id| (id.to_string(), json!({"type": "string"}))).collect();
+        ToolDefinition::new(name)
+            .description(description)
+            .input_schema(json!({"type": "object", "properties": properties, "required": required}))
+    }
+
+    #[test]
+    fn companions_follow_their_tool_and_count_against_the_limit() {
+        let index = ToolIndex::new(&[(
+            "shop".into(),
+            Listing::new(vec![
+                with_required("cancel_order", "Cancel an order before it ships.", &["order_id"]),
+                with_required("list_orders", "Every order, newest first.", &[]),
+                with_required("refund_order", "Refund an order.", &["order_id"]),
+            ]),
+        )]);
+        let rows = |limit: usize| -> Vec<(String, Vec<String>, Vec<String>)> {
+            index
+                .search("cancel the order", Detail::Name, limit)
+                .into_iter()
+                .map(|m| (m.tool, m.needs, m.gives))
+                .collect()
+        };
+        let ids = |ids: &[&str]| ids.iter().map(|id| id.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            rows(3),
+            [
+                ("cancel_order".into(), ids(&["order_id"]), ids(&[])),
+                ("list_orders".into(), ids(&[]), ids(&["order_id"])),
+                ("refund_order".into(), ids(&["order_id"]), ids(&[])),
+            ]
+        );
+        // No room for the companion: the tool still says what it needs.
+        assert_eq!(rows(1), [("cancel_order".into(), ids(&["order_id"]), ids(&[]))]);
+    }
+
+    #[test]
+    fn names_only_text_has_a_line_per_run_of_one_server() {
+        let row = |server: &str, tool: &str, needs: &[&str]| ToolMatch {
+            name: format!("{server}.{tool}"),
+            server: server.into(),
+            tool: tool.into(),
+            score: 1.0,
+            description: None,
+            declaration: None,
+            needs: needs.iter().map(|id| id.to_string()).collect(),
+            gives: Vec::new(),
+        };
+        let results = SearchResults {
+            matches: vec![row("a", "x", &["x_id"]), row("a", "y", &[]), row("b", "z", &[]), row("a", "w", &[])],
+            unavailable: Vec::new(),
+        };
+        assert_eq!(results.to_text(), "a: x [needs x_id], y\nb: z\na: w\n");
+        let mut described = results.clone();
+        described.matches[0].description = Some("Does x.".into());
+        assert!(described.to_text().starts_with("a.x [needs x_id] — Does x.\na.y\n"), "{}", described.to_text());
+    }
+
     #[test]
     fn one_line_takes_the_first_sentence() {
         assert_eq!(one_line("Lists files. Paginated.\nMore."), "Lists files.");
