@@ -21,6 +21,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::words::split_words;
 use crate::tool::ToolDefinition;
 
 /// Verbs of a tool that gives many of a thing, preferred in this order.
@@ -113,23 +114,7 @@ fn required_ids(definition: &ToolDefinition) -> Vec<(String, Vec<String>)> {
 /// The lowercase words of an identifier (`list_customers`, `listCustomers`,
 /// `list-customers`).
 fn name_words(name: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut previous_lower = false;
-    for c in name.chars() {
-        if !c.is_alphanumeric() {
-            words.extend((!current.is_empty()).then(|| std::mem::take(&mut current)));
-            previous_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && previous_lower {
-            words.push(std::mem::take(&mut current));
-        }
-        previous_lower = c.is_lowercase() || c.is_ascii_digit();
-        current.extend(c.to_lowercase());
-    }
-    words.extend((!current.is_empty()).then_some(current));
-    words
+    split_words(name).into_iter().map(str::to_lowercase).collect()
 }
 
 /// A resource's words as one key.

@@ -252,8 +252,8 @@ impl ToolIndex {
     /// server gives, each with that tool's `server.tool` name: the
     /// companions its search results bring along.
     pub fn needs(&self, name: &str) -> Vec<(String, String)> {
-        let Some(entry) =
-            self.entries.iter().find(|entry| format!("{}.{}", entry.server, entry.definition.name) == name)
+        let Some((server, tool)) = name.split_once('.') else { return Vec::new() };
+        let Some(entry) = self.entries.iter().find(|entry| entry.server == server && entry.definition.name == tool)
         else {
             return Vec::new();
         };

@@ -73,7 +73,7 @@ pub struct StemMemo {
 /// Words of `text`: runs of letters and digits, with camelCase humps
 /// (`listCustomers` → `list`, `Customers`; `HTTPServer` → `HTTP`,
 /// `Server`) and letter/digit changes as boundaries.
-fn split_words(text: &str) -> Vec<&str> {
+pub(super) fn split_words(text: &str) -> Vec<&str> {
     let mut words = Vec::new();
     for run in text.split(|c: char| !c.is_alphanumeric()).filter(|run| !run.is_empty()) {
         let chars: Vec<(usize, char)> = run.char_indices().collect();
