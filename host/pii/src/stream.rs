@@ -242,9 +242,7 @@ impl Vault {
                     if let Some(Plan::Whole(index)) = plans.peek() {
                         // A token needs no escaping: written as it is made.
                         plans.next();
-                        literal.push('"');
-                        self.push_token(index, &mut literal);
-                        literal.push('"');
+                        self.push_quoted_token(index, &mut literal);
                     } else if let Cow::Owned(replaced) = self.render_string(detector, &text, &mut plans, Tokens::Escape)
                     {
                         push_json_string(&mut literal, &replaced);
@@ -256,9 +254,7 @@ impl Vault {
                 Item::Num { span, .. } => {
                     let Some(Plan::NumberToken(index)) = plans.next() else { return KeyClass::NONE };
                     literal.clear();
-                    literal.push('"');
-                    self.push_token(index, &mut literal);
-                    literal.push('"');
+                    self.push_quoted_token(index, &mut literal);
                     span
                 }
             };

@@ -572,9 +572,17 @@ impl Vault {
     }
 
     /// Appends the token of entry `index` to `out`.
-    pub(crate) fn push_token(&self, index: u32, out: &mut String) {
+    fn push_token(&self, index: u32, out: &mut String) {
         let entry = &self.entries[index as usize];
         push_token_text(out, &self.kinds[entry.slot as usize].kind, entry.n());
+    }
+
+    /// Appends the token of entry `index` to `out` as a JSON string (a
+    /// token needs no escaping).
+    pub(crate) fn push_quoted_token(&self, index: u32, out: &mut String) {
+        out.push('"');
+        self.push_token(index, out);
+        out.push('"');
     }
 
     /// The token of entry `index`.
