@@ -105,15 +105,17 @@ impl PiiGuard {
 
     /// Tokenizes what a tool gave back, errors included (a schema error or
     /// a server's message may quote a value).
-    fn inbound(&self, outcome: Result<Value, ToolError>) -> Result<Value, ToolError> {
+    /// The result comes back as the JSON text the guest gets.
+    fn inbound(&self, outcome: Result<Value, ToolError>) -> Result<String, ToolError> {
         let detector = &self.engine.detector;
         let mut vault = self.vault();
         match outcome {
-            // In place: the result is ours, and copying a large one cost
-            // more than detecting in it.
-            Ok(mut value) => {
-                vault.tokenize_json_in_place(detector, &mut value);
-                Ok(value)
+            // Written as text in the same pass: the result is neither
+            // copied nor serialised a second time.
+            Ok(value) => {
+                let text = vault.tokenize_json_to_text(detector, &value);
+                drop_aside(value, text.len());
+                Ok(text)
             }
             Err(error) => Err(map_message(error, |m| vault.tokenize_output(detector, m).into_owned())),
         }
@@ -147,6 +149,21 @@ impl PiiGuard {
     }
 }
 
+/// Results whose JSON text is at least this long are freed off the call's
+/// path.
+const LARGE_RESULT_BYTES: usize = 256 << 10;
+
+/// Drops a tool result that was written out as `text_len` bytes of JSON:
+/// a large one on a blocking thread, since freeing ten thousand records
+/// takes milliseconds that the guest waiting for them need not spend.
+fn drop_aside(value: Value, text_len: usize) {
+    if text_len >= LARGE_RESULT_BYTES
+        && let Ok(handle) = tokio::runtime::Handle::try_current()
+    {
+        drop(handle.spawn_blocking(move || drop(value)));
+    }
+}
+
 /// Calls `visit` on every string and key of a JSON value, and on the text
 /// of every number (a card number can travel as one).
 fn for_each_text(value: &Value, visit: &mut impl FnMut(&str)) {
@@ -168,7 +185,7 @@ fn audit_tool_call(
     audit: &Audit,
     server: &str,
     tool: &str,
-    outcome: &Result<Value, ToolError>,
+    outcome: &Result<String, ToolError>,
     took: Duration,
     flow: Flow,
 ) {
@@ -541,9 +558,8 @@ impl Boundary {
             Ok(value) => value,
             Err(e) => return Err(ToolError::InvalidArguments(format!("arguments are not valid JSON: {e}"))),
         };
-        let outcome = match self.call_as(index, server, tool, (value, arguments), decided).await {
-            Some(outcome) => outcome.map(|value| value.to_string()),
-            None => return Err(ToolError::Denied("the execution paused for approval".into())),
+        let Some(outcome) = self.call_as(index, server, tool, (value, arguments), decided).await else {
+            return Err(ToolError::Denied("the execution paused for approval".into()));
         };
         self.recorder.record(index, server, tool, arguments, &outcome);
         outcome
@@ -561,14 +577,14 @@ impl Boundary {
     pub(crate) async fn call(&self, server: &str, tool: &str, arguments: Value) -> Result<Value, ToolError> {
         let index = self.claim();
         let text = arguments.to_string();
-        self.call_as(index, server, tool, (arguments, &text), None)
-            .await
-            .unwrap_or_else(|| Err(ToolError::Denied("the execution paused for approval".into())))
+        let outcome = self.call_as(index, server, tool, (arguments, &text), None).await;
+        let text = outcome.unwrap_or_else(|| Err(ToolError::Denied("the execution paused for approval".into())))?;
+        Ok(serde_json::from_str(&text).expect("the boundary writes JSON"))
     }
 
     /// Call `index`, approved (with `decided`, when a human already
-    /// answered), checked and tokenized; `None` when it paused the
-    /// execution.
+    /// answered), checked and tokenized, as JSON text; `None` when it
+    /// paused the execution.
     async fn call_as(
         &self,
         index: u32,
@@ -576,7 +592,7 @@ impl Boundary {
         tool: &str,
         (arguments, text): (Value, &str),
         decided: Option<Decision>,
-    ) -> Option<Result<Value, ToolError>> {
+    ) -> Option<Result<String, ToolError>> {
         let asked = Instant::now();
         let gate = self.approve(index, server, tool, (&arguments, text), decided).await;
         // A call that runs is timed from here: the human's wait is not its
@@ -585,7 +601,14 @@ impl Boundary {
         let (outcome, flow) = match (gate, &self.pii) {
             (Gate::Paused, _) => return None,
             (Gate::Declined(declined), _) => (Err(declined), Flow::default()),
-            (Gate::Go, None) => (self.tools.call(server, tool, arguments).await, Flow::default()),
+            (Gate::Go, None) => {
+                let text = self.tools.call(server, tool, arguments).await.map(|value| {
+                    let text = value.to_string();
+                    drop_aside(value, text.len());
+                    text
+                });
+                (text, Flow::default())
+            }
             (Gate::Go, Some(pii)) => match pii.outbound(server, tool, arguments) {
                 (Ok(arguments), flow) => (pii.inbound(self.tools.call(server, tool, arguments).await), flow),
                 (Err(denied), flow) => (Err(denied), flow),

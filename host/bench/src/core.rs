@@ -61,6 +61,14 @@ pub enum BenchScenario {
     /// Only the durable-execution figures (also printed by the default run):
     /// resuming a paused execution against running it unpaused.
     Durable,
+    /// Only the upstream figures (also printed by `--upstream`): what
+    /// Airlock adds to a tool call on a real MCP server over calling it
+    /// with rmcp directly.
+    Upstream {
+        /// The servers, with the `records` server.
+        #[arg(long, default_value = "bench/mcp.json")]
+        config: std::path::PathBuf,
+    },
     /// Search quality on labelled task sets (task recall of a simulated
     /// agent within three searches, tokens per task, recall@5, MRR), search
     /// latency and index rebuild time.
@@ -111,6 +119,10 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<u8> {
         }
         Some(BenchScenario::Durable) => {
             super::durable::bench_durable().await?;
+            return Ok(0);
+        }
+        Some(BenchScenario::Upstream { config }) => {
+            super::upstream::bench_upstream(&airlock::Config::from_file(config)?).await?;
             return Ok(0);
         }
         None => {}

@@ -13,11 +13,13 @@
 //! (a name and an e-mail address in each). (b) and (c) are generated here.
 //!
 //! Each is measured on the paths the host can take: `tree`, a tool result
-//! already parsed, through [`Vault::tokenize_json`] (the boundary today: it
-//! builds a new document); `in-place`, the same through
-//! [`Vault::tokenize_json_in_place`] on a document the caller owns (the
-//! copy it works on is made outside the timing); `text`, JSON text through
-//! [`Vault::tokenize_json_text`]
+//! already parsed, through [`Vault::tokenize_json`] (it builds a new
+//! document); `in-place`, the same through [`Vault::tokenize_json_in_place`]
+//! on a document the caller owns (the copy it works on is made outside the
+//! timing); `in-place+json`, that and then the document serialised, as the
+//! boundary sent a result to the guest before; `to-text`, a parsed result
+//! written straight as JSON text by [`Vault::tokenize_json_to_text`] (the
+//! boundary today); `text`, JSON text through [`Vault::tokenize_json_text`]
 //! (`airlock pii redact`). A fresh vault per run, as for a tool result in a
 //! new session; dropping the output and the vault is not timed. MB/s are input bytes (of the compact JSON text) per second
 //! on one thread, by wall time and, on Linux, by the thread's CPU time
@@ -25,7 +27,7 @@
 //!
 //! `--file FILE` adds a JSON file (such as `compare.py`'s sparse
 //! document, `corpus.py`'s `write_sparse_json`) as one more workload.
-//! `--only a|b|c` and `--path tree|in-place|text` narrow the run (for
+//! `--only a|b|c` and `--path tree|in-place|in-place+json|to-text|text` narrow the run (for
 //! `perf record`); `--secs S` is the time spent on each measurement
 //! (default 2).
 
@@ -292,7 +294,7 @@ fn main() {
         let mut line = format!("{name} ({:.1} MB)", bytes as f64 / 1e6);
         if path.as_deref().is_none_or(|p| p == "tree") {
             let time = time_runs(budget, Vault::new, |mut vault| (vault.tokenize_json(&detector, doc), vault));
-            line += &format!("\n    tree      {}", rate(bytes, time));
+            line += &format!("\n    {:<14}{}", "tree", rate(bytes, time));
         }
         if path.as_deref().is_none_or(|p| p == "in-place") {
             let time = time_runs(
@@ -303,13 +305,28 @@ fn main() {
                     (copy, vault)
                 },
             );
-            line += &format!("\n    in-place  {}", rate(bytes, time));
+            line += &format!("\n    {:<14}{}", "in-place", rate(bytes, time));
+        }
+        if path.as_deref().is_none_or(|p| p == "in-place+json") {
+            let time = time_runs(
+                budget,
+                || (Vault::new(), doc.clone()),
+                |(mut vault, mut copy)| {
+                    vault.tokenize_json_in_place(&detector, &mut copy);
+                    (copy.to_string(), vault)
+                },
+            );
+            line += &format!("\n    {:<14}{}", "in-place+json", rate(bytes, time));
+        }
+        if path.as_deref().is_none_or(|p| p == "to-text") {
+            let time = time_runs(budget, Vault::new, |mut vault| (vault.tokenize_json_to_text(&detector, doc), vault));
+            line += &format!("\n    {:<14}{}", "to-text", rate(bytes, time));
         }
         if path.as_deref().is_none_or(|p| p == "text") {
             let time = time_runs(budget, Vault::new, |mut vault| {
                 (vault.tokenize_json_text(&detector, &text).expect("valid JSON"), vault)
             });
-            line += &format!("\n    text      {}", rate(bytes, time));
+            line += &format!("\n    {:<14}{}", "text", rate(bytes, time));
         }
         println!("{line}");
     }

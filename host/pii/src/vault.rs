@@ -441,6 +441,13 @@ fn number_text(number: &Number, out: &mut String) {
     let _ = write!(out, "{number}");
 }
 
+/// Appends `text` to `out` as a JSON string, escaped as serde_json
+/// escapes it.
+fn write_json_string(text: &str, out: &mut Vec<u8>) {
+    // Writing to a Vec cannot fail, and a str always serialises.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
 /// Appends `[KIND_N]` to `out`.
 fn push_token_text(out: &mut String, kind: &PiiKind, n: u32) {
     out.push('[');
@@ -899,6 +906,62 @@ impl Vault {
     /// is copied or allocated.
     pub fn tokenize_json_in_place(&mut self, detector: &Detector, value: &mut Value) {
         self.tokenize_json_as(detector, value, Tokens::Escape);
+    }
+
+    /// [`tokenize_json`](Self::tokenize_json) written straight as compact
+    /// JSON text, for a document that is sent on as text: the document is
+    /// neither changed nor copied, and no second pass serialises it.
+    /// Parsing the text gives the document `tokenize_json` builds.
+    pub fn tokenize_json_to_text(&mut self, detector: &Detector, value: &Value) -> String {
+        let mut plans = Plans::default();
+        self.plan_value(detector, KeyClass::NONE, value, 0, Tokens::Escape, &mut plans);
+        let mut out = Vec::new();
+        self.write_value(detector, value, &mut plans, &mut out);
+        // Only whole strings, JSON punctuation and tokens were written.
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// Phase two over a JSON value, written as JSON text to `out` in the
+    /// order of phase one.
+    fn write_value(&mut self, detector: &Detector, value: &Value, plans: &mut Plans, out: &mut Vec<u8>) {
+        match value {
+            Value::String(s) => {
+                let text = self.render_string(detector, s, plans, Tokens::Escape);
+                write_json_string(&text, out);
+            }
+            Value::Number(n) => match plans.next() {
+                Some(Plan::NumberToken(index)) => write_json_string(&self.token_of(index), out),
+                _ => {
+                    let _ = serde_json::to_writer(&mut *out, n);
+                }
+            },
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_value(detector, item, plans, out);
+                }
+                out.push(b']');
+            }
+            Value::Object(map) => {
+                out.push(b'{');
+                for (i, (k, item)) in map.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let key = self.render_string(detector, k, plans, Tokens::Escape);
+                    write_json_string(&key, out);
+                    out.push(b':');
+                    self.write_value(detector, item, plans, out);
+                }
+                out.push(b'}');
+            }
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Bool(true) => out.extend_from_slice(b"true"),
+            Value::Bool(false) => out.extend_from_slice(b"false"),
+        }
     }
 
     /// Like [`tokenize_json`](Self::tokenize_json) for a value leaving the
@@ -1383,6 +1446,24 @@ mod tests {
                 prop_assert_eq!(serde_json::to_string(&owned).unwrap(), serde_json::to_string(&copy).unwrap());
                 prop_assert_eq!(in_place.detokenize_json(&owned), copying.detokenize_json(&copy));
             }
+        }
+
+        #[test]
+        fn text_form_is_the_same_document(docs in prop::collection::vec(json_value(), 1..4)) {
+            let d = detector();
+            let mut copying = Vault::new();
+            let mut writing = Vault::new();
+            for doc in &docs {
+                let copy = copying.tokenize_json(&d, doc);
+                let text = writing.tokenize_json_to_text(&d, doc);
+                // Both through the parser, which rounds some floats: the
+                // same digits must give the same document.
+                let parsed: Value = serde_json::from_str(&text).unwrap();
+                let copied: Value = serde_json::from_str(&serde_json::to_string(&copy).unwrap()).unwrap();
+                prop_assert_eq!(&parsed, &copied);
+                prop_assert_eq!(writing.detokenize_json(&parsed), copying.detokenize_json(&copied));
+            }
+            prop_assert_eq!(writing.export(), copying.export());
         }
 
         #[test]
