@@ -10,15 +10,16 @@ use crate::tool::ToolError;
 /// as JSON when it parses, else the text; `isError` becomes
 /// [`ToolError::Failed`] with the text.
 pub fn to_value(result: CallToolResult) -> Result<Value, ToolError> {
-    let text = text_of(&result);
     if result.is_error == Some(true) {
-        let message = text.unwrap_or_else(|| "the tool reported an error without a message".to_string());
+        let message = text_of(&result).unwrap_or_else(|| "the tool reported an error without a message".to_string());
         return Err(ToolError::Failed(message));
     }
+    // The text is joined only when it is used: a server that sends
+    // structured content usually sends the same data as text too.
     if let Some(structured) = result.structured_content {
         return Ok(unwrap_result(structured));
     }
-    match text {
+    match text_of(&result) {
         Some(text) => Ok(serde_json::from_str(&text).unwrap_or(Value::String(text))),
         // Images, audio, resources: hand over the content blocks as they are.
         None => Ok(serde_json::to_value(&result.content).unwrap_or(Value::Null)),
