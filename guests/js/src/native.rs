@@ -49,7 +49,7 @@ fn write(fd: i32, text: String) {
 }
 
 /// Searches every server's tools on the host: `[{name, server, tool,
-/// score, description?, declaration?}]`, best first.
+/// score, description?, declaration?, needs?, gives?}]`, best first.
 fn search<'js>(ctx: Ctx<'js>, query: String, detail: String, limit: u32) -> rquickjs::Result<Vec<Object<'js>>> {
     let detail = match detail.as_str() {
         "name" => Detail::Name,
@@ -60,9 +60,9 @@ fn search<'js>(ctx: Ctx<'js>, query: String, detail: String, limit: u32) -> rqui
             return Err(rquickjs::Exception::throw_type(&ctx, &message));
         }
     };
-    tools::search(&query, detail, limit)
+    tools::find(&query, detail, limit)
         .into_iter()
-        .map(|found| {
+        .map(|tools::FoundTool { found, needs, gives }| {
             let object = Object::new(ctx.clone())?;
             object.set("name", format!("{}.{}", found.server, found.tool))?;
             object.set("server", found.server)?;
@@ -73,6 +73,12 @@ fn search<'js>(ctx: Ctx<'js>, query: String, detail: String, limit: u32) -> rqui
             }
             if let Some(declaration) = found.declaration {
                 object.set("declaration", declaration)?;
+            }
+            if !needs.is_empty() {
+                object.set("needs", needs)?;
+            }
+            if !gives.is_empty() {
+                object.set("gives", gives)?;
             }
             Ok(object)
         })

@@ -120,9 +120,11 @@
 
   const search = native.search;
   /** The `limit` tools of every server that best match `query`, best first:
-   *  `[{ name: "server.tool", server, tool, score, description?, declaration? }]`.
+   *  `[{ name: "server.tool", server, tool, score, description?, declaration?, needs?, gives? }]`.
    *  `detail`: "name", "description" (the default) or "full" (adds the
-   *  TypeScript declaration). */
+   *  TypeScript declaration). `needs`: the ids a tool requires that another
+   *  tool of its server gives (found beside it when the limit allows);
+   *  `gives`: the ids it gives to other results. */
   async function searchTools(query, detail = "description", limit = 10) {
     if (typeof query !== "string") throw new TypeError("searchTools(query, detail, limit): query must be a string");
     const count = Number(limit);

@@ -21,7 +21,10 @@ def search_tools(query, detail="description", limit=10):
     """The `limit` tools of every server that best match `query`, best
     first, as dicts: name (`server.tool`), server, tool, score, and with
     `detail` "description" or "full" a one-line description, with "full"
-    the Python signature too. Not a tool call: no limit counts it."""
+    the Python signature too; "needs" lists the ids it requires that
+    another tool of its server gives (found beside it when the limit
+    allows), "gives" the ids it gives to other results. Not a tool call:
+    no limit counts it."""
     if not isinstance(query, str):
         raise TypeError("search_tools(query, detail, limit): query must be a str")
     if detail not in _DETAILS:
@@ -30,12 +33,17 @@ def search_tools(query, detail="description", limit=10):
     if limit < 1:
         raise ValueError("search_tools: limit must be a positive integer")
     found = []
-    for match in host_tools.search(query, _DETAILS[detail], min(limit, 1000)):
+    for tool in host_tools.find(query, _DETAILS[detail], min(limit, 1000)):
+        match = tool.found
         item = {"name": f"{match.server}.{match.tool}", "server": match.server, "tool": match.tool, "score": match.score}
         if match.description is not None:
             item["description"] = match.description
         if match.declaration is not None:
             item["declaration"] = match.declaration
+        if tool.needs:
+            item["needs"] = list(tool.needs)
+        if tool.gives:
+            item["gives"] = list(tool.gives)
         found.append(item)
     return found
 

@@ -257,6 +257,33 @@ async fn on_the_catalog_server_a_tool_needing_an_id_brings_the_tool_that_lists_i
         ),
         "{text}"
     );
+
+    // Agent code sees the same needs and gives, in both languages.
+    let session = runtime.session().unwrap();
+    let js = r#"
+        import { searchTools } from "airlock";
+        const found = await searchTools("cancel the subscription at the end of the period", "name", 5);
+        const at = found.findIndex((f) => f.name === "catalog.billing_cancel_subscription");
+        console.log(JSON.stringify([found[at].needs, found[at + 1].name, found[at + 1].gives]));
+        console.log(found.filter((f) => !f.needs && !f.gives).every((f) => !("needs" in f) && !("gives" in f)));"#;
+    let result = run_in(&session, js, Language::JavaScript, &Limits::default()).await;
+    assert_ok(&result);
+    assert_eq!(
+        result.stdout,
+        "[[\"subscription_id\"],\"catalog.billing_list_subscriptions\",[\"subscription_id\"]]\ntrue\n"
+    );
+    let python = r#"
+import json
+from airlock import search_tools
+found = search_tools("cancel the subscription at the end of the period", "name", 5)
+at = [f["name"] for f in found].index("catalog.billing_cancel_subscription")
+print(json.dumps([found[at]["needs"], found[at + 1]["name"], found[at + 1]["gives"]]))"#;
+    let result = run_in(&session, python, Language::Python, &Limits::default()).await;
+    assert_ok(&result);
+    assert_eq!(
+        result.stdout,
+        "[[\"subscription_id\"], \"catalog.billing_list_subscriptions\", [\"subscription_id\"]]\n"
+    );
     runtime.shutdown().await;
 }
 

@@ -113,6 +113,16 @@ impl tools::Host for ToolsView<'_> {
         detail: tools::Detail,
         limit: u32,
     ) -> wasmtime::Result<Vec<tools::ToolMatch>> {
+        let found = self.find(query, detail, limit).await?;
+        Ok(found.into_iter().map(|f| f.found).collect())
+    }
+
+    async fn find(
+        &mut self,
+        query: String,
+        detail: tools::Detail,
+        limit: u32,
+    ) -> wasmtime::Result<Vec<tools::FoundTool>> {
         let detail = match detail {
             tools::Detail::Name => Detail::Name,
             tools::Detail::Description => Detail::Description,
@@ -125,12 +135,16 @@ impl tools::Host for ToolsView<'_> {
         Ok(found
             .matches
             .into_iter()
-            .map(|m| tools::ToolMatch {
-                server: m.server,
-                tool: m.tool,
-                score: m.score,
-                description: m.description,
-                declaration: m.declaration,
+            .map(|m| tools::FoundTool {
+                found: tools::ToolMatch {
+                    server: m.server,
+                    tool: m.tool,
+                    score: m.score,
+                    description: m.description,
+                    declaration: m.declaration,
+                },
+                needs: m.needs,
+                gives: m.gives,
             })
             .collect())
     }
