@@ -104,8 +104,8 @@ impl PiiGuard {
     }
 
     /// Tokenizes what a tool gave back, errors included (a schema error or
-    /// a server's message may quote a value).
-    /// The result comes back as the JSON text the guest gets.
+    /// a server's message may quote a value), into the JSON text the guest
+    /// gets.
     fn inbound(&self, outcome: Result<Value, ToolError>) -> Result<String, ToolError> {
         let detector = &self.engine.detector;
         let mut vault = self.vault();
