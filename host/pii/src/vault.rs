@@ -611,15 +611,22 @@ impl Vault {
     /// The entry a token stands for, if this vault minted it, and its
     /// number.
     fn resolve(&self, token: &str) -> Option<(u32, &Entry)> {
+        let (_, index) = self.minted_at(token)?;
+        Some((index, self.entries.get(index as usize)?))
+    }
+
+    /// The kind slot and entry index of `token` if this vault minted it,
+    /// without touching the entry.
+    fn minted_at(&self, token: &str) -> Option<(usize, u32)> {
         let inner = token.strip_prefix('[')?.strip_suffix(']')?;
         let (kind, number) = inner.rsplit_once('_')?;
         if number.starts_with('0') || !number.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         let n: usize = number.parse().ok()?;
-        let slot = self.kinds.iter().find(|slot| slot.kind.as_str() == kind)?;
-        let index = *slot.minted.get(n.checked_sub(1)?)?;
-        Some((index, self.entries.get(index as usize)?))
+        let slot = self.kinds.iter().position(|slot| slot.kind.as_str() == kind)?;
+        let index = *self.kinds[slot].minted.get(n.checked_sub(1)?)?;
+        Some((slot, index))
     }
 
     /// The kind of an entry.
@@ -1107,11 +1114,17 @@ impl Vault {
     /// How many of this vault's tokens `text` holds, by kind name (escaped
     /// token lookalikes count under `TOKEN`).
     pub fn count_tokens(&self, text: &str) -> BTreeMap<String, usize> {
-        let mut counts = BTreeMap::new();
+        // Counted per kind slot and named once at the end: a dense document
+        // has a token every few dozen bytes.
+        let mut per_slot = vec![0; self.kinds.len()];
         for (start, end) in token_spans(text) {
-            if let Some((_, entry)) = self.resolve(&text[start..end]) {
-                *counts.entry(self.kind_of(entry).as_str().to_owned()).or_insert(0) += 1;
+            if let Some((slot, _)) = self.minted_at(&text[start..end]) {
+                per_slot[slot] += 1;
             }
+        }
+        let mut counts = BTreeMap::new();
+        for (slot, n) in per_slot.into_iter().enumerate().filter(|&(_, n)| n > 0) {
+            *counts.entry(self.kinds[slot].kind.as_str().to_owned()).or_insert(0) += n;
         }
         counts
     }
