@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde_json::Number;
 
 use crate::detect::{Detector, KeyClass};
-use crate::vault::{Plan, Plans, Tokens, Vault};
+use crate::vault::{Plan, Plans, Tokens, Vault, push_json_string};
 
 /// Where a string stands.
 enum Role {
@@ -273,12 +273,6 @@ impl Vault {
         }
         failed.map_or(Ok(()), |e| Err(serde_json::Error::io(e)))
     }
-}
-
-/// Appends `text` as a JSON string literal.
-fn push_json_string(out: &mut String, text: &str) {
-    // Writing JSON for a string into a String cannot fail.
-    out.push_str(&serde_json::to_string(text).unwrap_or_default());
 }
 
 #[cfg(test)]

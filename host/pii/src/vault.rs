@@ -442,10 +442,16 @@ fn number_text(number: &Number, out: &mut String) {
 }
 
 /// Appends `text` to `out` as a JSON string, escaped as serde_json
-/// escapes it.
-fn write_json_string(text: &str, out: &mut Vec<u8>) {
-    // Writing to a Vec cannot fail, and a str always serialises.
-    let _ = serde_json::to_writer(&mut *out, text);
+/// escapes it (only `"`, `\` and control characters need it).
+pub(crate) fn push_json_string(out: &mut String, text: &str) {
+    if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // Writing JSON for a string cannot fail.
+        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+    } else {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    }
 }
 
 /// Appends `[KIND_N]` to `out`.
@@ -922,52 +928,51 @@ impl Vault {
     pub fn tokenize_json_to_text(&mut self, detector: &Detector, value: &Value) -> String {
         let mut plans = Plans::default();
         self.plan_value(detector, KeyClass::NONE, value, 0, Tokens::Escape, &mut plans);
-        let mut out = Vec::new();
+        let mut out = String::new();
         self.write_value(detector, value, &mut plans, &mut out);
-        // Only whole strings, JSON punctuation and tokens were written.
-        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        out
     }
 
     /// Phase two over a JSON value, written as JSON text to `out` in the
     /// order of phase one.
-    fn write_value(&mut self, detector: &Detector, value: &Value, plans: &mut Plans, out: &mut Vec<u8>) {
+    fn write_value(&mut self, detector: &Detector, value: &Value, plans: &mut Plans, out: &mut String) {
         match value {
             Value::String(s) => {
                 let text = self.render_string(detector, s, plans, Tokens::Escape);
-                write_json_string(&text, out);
+                push_json_string(out, &text);
             }
             Value::Number(n) => match plans.next() {
-                Some(Plan::NumberToken(index)) => write_json_string(&self.token_of(index), out),
+                Some(Plan::NumberToken(index)) => self.push_quoted_token(index, out),
+                // Writing to a String cannot fail.
                 _ => {
-                    let _ = serde_json::to_writer(&mut *out, n);
+                    let _ = write!(out, "{n}");
                 }
             },
             Value::Array(items) => {
-                out.push(b'[');
+                out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
-                        out.push(b',');
+                        out.push(',');
                     }
                     self.write_value(detector, item, plans, out);
                 }
-                out.push(b']');
+                out.push(']');
             }
             Value::Object(map) => {
-                out.push(b'{');
+                out.push('{');
                 for (i, (k, item)) in map.iter().enumerate() {
                     if i > 0 {
-                        out.push(b',');
+                        out.push(',');
                     }
                     let key = self.render_string(detector, k, plans, Tokens::Escape);
-                    write_json_string(&key, out);
-                    out.push(b':');
+                    push_json_string(out, &key);
+                    out.push(':');
                     self.write_value(detector, item, plans, out);
                 }
-                out.push(b'}');
+                out.push('}');
             }
-            Value::Null => out.extend_from_slice(b"null"),
-            Value::Bool(true) => out.extend_from_slice(b"true"),
-            Value::Bool(false) => out.extend_from_slice(b"false"),
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         }
     }
 
@@ -1342,6 +1347,17 @@ mod tests {
         let text = serde_json::to_string(&doc).unwrap();
         let mut by_text = Vault::new();
         assert_eq!(by_text.tokenize_json_text(&d, &text).unwrap(), serde_json::to_string(&out).unwrap());
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_escapes_them() {
+        let mut texts: Vec<String> = (0..=0x7f_u8).map(|b| format!("a{}b", b as char)).collect();
+        texts.extend(["", "plain", "ivan@пример.рф", "tab\tand \"quote\"", "\u{2028}\u{7f}/"].map(String::from));
+        for text in texts {
+            let mut out = String::from("[");
+            push_json_string(&mut out, &text);
+            assert_eq!(out, format!("[{}", serde_json::to_string(&text).unwrap()), "{text:?}");
+        }
     }
 
     #[test]
