@@ -57,10 +57,17 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
     // overhead is the median of the rounds' differences.
     let (mut direct_calls, mut airlock_calls, mut pool_calls) = (Vec::new(), Vec::new(), Vec::new());
     let (mut overheads, mut pool_overheads) = (Vec::new(), Vec::new());
+    // The host's own timing of each call (the runtime's metrics), to split
+    // a guest's call into the host's part and the guest's.
+    let (mut in_host, mut host_calls) = (0.0, 0.0);
     for _ in 0..EXECUTIONS {
         let direct_before = direct_batch(&direct).await?;
         let pool_before = pool_batch(&pool).await?;
+        let timed_before = tool_call_seconds(&runtime, "records");
         let result = check(session.execute_with_limits(&calls, Language::JavaScript, &limits).await?)?;
+        let timed_after = tool_call_seconds(&runtime, "records");
+        in_host += timed_after.0 - timed_before.0;
+        host_calls += timed_after.1 - timed_before.1;
         let airlock_call = result.stats.wall_time.as_secs_f64() / CALLS_PER_EXECUTION as f64;
         let pool_after = pool_batch(&pool).await?;
         let direct_after = direct_batch(&direct).await?;
@@ -70,6 +77,13 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
         direct_calls.push(Duration::from_secs_f64(direct_call));
         pool_calls.push(Duration::from_secs_f64(pool_call));
         airlock_calls.push(Duration::from_secs_f64(airlock_call));
+    }
+    // The execution's own set-up (instance, module graph, no call): the
+    // share of the per-call figure that is not per call.
+    let idle = "import { add } from './servers/records'; void add;";
+    let mut idle_runs = Vec::new();
+    for _ in 0..EXECUTIONS {
+        idle_runs.push(check(session.execute_with_limits(idle, Language::JavaScript, &limits).await?)?.stats.wall_time);
     }
     let filter = r#"
         import { listRecords } from "./servers/records";
@@ -95,11 +109,18 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
     row("tool call, rmcp directly (p50 of 50-call means)", micros(direct_call));
     row("tool call through Airlock's host pool, no guest (p50)", micros(median(&mut pool_calls)));
     row("tool call through Airlock, guest → server → guest (p50)", micros(airlock_call));
+    let host_part = in_host / host_calls.max(1.0);
+    row("  of which in the host's tool call (its metrics, mean)", format!("{:.1} µs", host_part * 1e6));
+    row(
+        "  of which in the guest: between calls, set-up (mean)",
+        format!("{:.1} µs", (mean(&airlock_calls) - host_part) * 1e6),
+    );
     row(
         "overhead of the host pool alone (p50 of paired rounds)",
         format!("{:.1} µs", median_f64(&mut pool_overheads) * 1e6),
     );
     row("overhead Airlock adds per call (p50 of paired rounds)", format!("{:.1} µs", median_f64(&mut overheads) * 1e6));
+    row("execution set-up alone, no call (p50)", micros(median(&mut idle_runs)));
     row("10,000 records (list_records), rmcp directly (p50)", millis(direct_list));
     row("10,000 records reach the guest and are filtered (p50)", millis(airlock_list));
     row("beyond the server's own time (difference)", millis(airlock_list.saturating_sub(direct_list)));
@@ -127,6 +148,21 @@ async fn pool_batch(pool: &airlock::UpstreamPool) -> anyhow::Result<f64> {
 /// The call of `add` both sides make.
 fn add() -> CallToolRequestParams {
     CallToolRequestParams::new("add").with_arguments(json!({"a": 2, "b": 3}).as_object().cloned().unwrap_or_default())
+}
+
+/// The sum of seconds and the count of `server`'s tool calls in the
+/// runtime's metrics.
+fn tool_call_seconds(runtime: &Runtime, server: &str) -> (f64, f64) {
+    let text = runtime.metrics().encode();
+    let value = |name: &str| {
+        let key = format!("airlock_tool_call_duration_seconds_{name}{{server=\"{server}\"}} ");
+        text.lines().find_map(|line| line.strip_prefix(&key)?.trim().parse::<f64>().ok()).unwrap_or(0.0)
+    };
+    (value("sum"), value("count"))
+}
+
+fn mean(values: &[Duration]) -> f64 {
+    values.iter().map(Duration::as_secs_f64).sum::<f64>() / values.len().max(1) as f64
 }
 
 fn median_f64(values: &mut [f64]) -> f64 {
