@@ -23,6 +23,8 @@ check:
     cargo fmt --all -- --check
     cargo fmt --manifest-path guests/Cargo.toml --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    # Docs build without broken or private links.
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
     # No module cycles (host/airlock/tests/all/architecture.rs), first: it fails fast.
     cargo test -p airlock --test all architecture
     cargo test --workspace --tests --examples

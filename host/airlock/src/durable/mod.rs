@@ -5,7 +5,7 @@
 //!
 //! - [`journal`]: what a journal holds, and sealing it (HMAC over the
 //!   journal, the session's vault encrypted) with the runtime's key;
-//! - [`tape`]: the per-execution recorder that writes a journal while the
+//! - `tape` (internal): the per-execution recorder that writes a journal while the
 //!   code runs and answers from one while it is replayed;
 //! - [`store`]: where sealed journals wait ([`ExecutionStore`]; SQLite in
 //!   the data folder by default).
