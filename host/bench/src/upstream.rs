@@ -63,9 +63,9 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
     for _ in 0..EXECUTIONS {
         let direct_before = direct_batch(&direct).await?;
         let pool_before = pool_batch(&pool).await?;
-        let timed_before = tool_call_seconds(&runtime, "records");
+        let timed_before = tool_call_seconds(&runtime, "records")?;
         let result = check(session.execute_with_limits(&calls, Language::JavaScript, &limits).await?)?;
-        let timed_after = tool_call_seconds(&runtime, "records");
+        let timed_after = tool_call_seconds(&runtime, "records")?;
         in_host += timed_after.0 - timed_before.0;
         host_calls += timed_after.1 - timed_before.1;
         let airlock_call = result.stats.wall_time.as_secs_f64() / CALLS_PER_EXECUTION as f64;
@@ -151,14 +151,17 @@ fn add() -> CallToolRequestParams {
 }
 
 /// The sum of seconds and the count of `server`'s tool calls in the
-/// runtime's metrics.
-fn tool_call_seconds(runtime: &Runtime, server: &str) -> (f64, f64) {
+/// runtime's metrics; an error if they are missing, rather than a split
+/// computed from zeros.
+fn tool_call_seconds(runtime: &Runtime, server: &str) -> anyhow::Result<(f64, f64)> {
     let text = runtime.metrics().encode();
     let value = |name: &str| {
         let key = format!("airlock_tool_call_duration_seconds_{name}{{server=\"{server}\"}} ");
-        text.lines().find_map(|line| line.strip_prefix(&key)?.trim().parse::<f64>().ok()).unwrap_or(0.0)
+        text.lines()
+            .find_map(|line| line.strip_prefix(&key)?.trim().parse::<f64>().ok())
+            .with_context(|| format!("the runtime's metrics lack `{}`", key.trim_end()))
     };
-    (value("sum"), value("count"))
+    Ok((value("sum")?, value("count")?))
 }
 
 fn mean(values: &[Duration]) -> f64 {
