@@ -303,3 +303,39 @@ async fn a_failing_servers_stderr_is_shown_redacted() {
     let plain = message_with(false).await;
     assert!(plain.contains("no account for ada@example.com"), "{plain}");
 }
+
+/// An execution driven by a multi-thread runtime's `block_on` (as in a
+/// `main`) runs as a task, for its upstream answers to wake it where they
+/// are read: its calls work, and dropping it mid-run still ends it. The
+/// dropped execution calls the server in a loop; if it kept running, the
+/// server's call count would keep growing.
+#[test]
+fn an_execution_driven_by_block_on_works_and_ends_when_dropped() {
+    let workers = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    workers.block_on(async {
+        let runtime = runtime_with(&["records"], json!(null)).await;
+        let session = runtime.session().unwrap();
+        let code = r#"import { add } from "./servers/records"; console.log(await add({ a: 2, b: 3 }));"#;
+        let result = run_in(&session, code, Language::JavaScript, &Limits::default()).await;
+        assert_ok(&result);
+        assert_eq!(result.stdout, "5\n");
+
+        let forever = r#"import { add } from "./servers/records"; for (;;) await add({ a: 1, b: 1 });"#;
+        let limits = Limits { timeout: Duration::from_secs(120), tool_calls: u32::MAX, ..Limits::default() };
+        let running = session.execute_with_limits(forever, Language::JavaScript, &limits);
+        assert!(tokio::time::timeout(Duration::from_millis(500), running).await.is_err(), "it never ends by itself");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let calls = records_calls(&runtime);
+        assert!(calls > 1.0, "the dropped execution made calls before it was dropped ({calls})");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(records_calls(&runtime), calls, "the dropped execution kept calling the server");
+        runtime.shutdown().await;
+    });
+}
+
+/// The `records` server's tool calls so far, from the runtime's metrics.
+fn records_calls(runtime: &airlock::Runtime) -> f64 {
+    let key = r#"airlock_tool_call_duration_seconds_count{server="records"} "#;
+    let text = runtime.metrics().encode();
+    text.lines().find_map(|line| line.strip_prefix(key)?.trim().parse().ok()).unwrap_or(0.0)
+}
