@@ -404,15 +404,18 @@ impl Session {
         let slot = self.runtime.slot().await?;
         let (boundary, services) = (self.boundary.for_execution(), self.services.clone());
         let mut sandbox = sandbox::Sandbox::new(self.runtime.engine(), boundary, services, self.workspace(), &limits)?;
-        let input = input.to_string();
-        let deadline = sandbox.deadline();
-        let store = &mut sandbox.store;
-        let run = async {
-            let returned = sandbox::call_run(pre, store, input).await?;
-            Ok(returned.map_err(|message| ExecutionError::Exception { name: "Error".into(), message, stack: None }))
+        let (pre, input) = (pre.clone(), input.to_string());
+        let execution = async move {
+            let deadline = sandbox.deadline();
+            let store = &mut sandbox.store;
+            let run = async {
+                let returned = sandbox::call_run(&pre, store, input).await?;
+                Ok(returned.map_err(|message| ExecutionError::Exception { name: "Error".into(), message, stack: None }))
+            };
+            let finished = deadline.run(run).await;
+            sandbox.finish(finished)
         };
-        let finished = deadline.run(run).await;
-        let (raw, store) = sandbox.finish(finished);
+        let (raw, store) = on_a_worker(execution, self.may_wait_on_servers()).await?;
         sandbox::release(store, slot);
         let result = self.boundary.output(raw.into_result());
         self.boundary.record_execution(code, "component", &result);
