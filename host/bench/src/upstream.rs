@@ -2,9 +2,10 @@
 //! real MCP server, against calling the same server with `rmcp` directly
 //! in the same process, side by side in one run.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use airlock::{Config, Language, Limits, Runtime};
+use airlock::{Config, Language, Limits, Runtime, Session};
 
 use super::core::{check, micros, millis, percentile};
 use anyhow::{Context, bail};
@@ -34,7 +35,7 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
 
     // Through Airlock: guest → host → rmcp → server and back.
     let runtime = Runtime::builder().config(config).build().await?;
-    let session = runtime.session()?;
+    let session = Arc::new(runtime.session()?);
     let limits = Limits { tool_calls: CALLS_PER_EXECUTION as u32 + 1, ..Limits::default() };
     let calls = format!(
         "import {{ add }} from './servers/records'; for (let i = 0; i < {CALLS_PER_EXECUTION}; i++) await add({{ a: 2, b: 3 }});"
@@ -51,31 +52,44 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
     // pool batches run as runtime tasks, where rmcp is at its fastest (an
     // answer wakes the task on the worker that read it) and where an
     // execution runs; rmcp is also timed from `block_on`, as this
-    // function's own future runs, to show what that placement costs.
+    // function's own future runs, to show what that placement costs. The
+    // guest's batch runs twice: driven from here (the runtime then runs it
+    // as a task of its own) and started inside a task, as `airlock serve`
+    // runs an execution.
     let peer = direct.peer().clone();
     let (mut direct_calls, mut airlock_calls, mut pool_calls) = (Vec::new(), Vec::new(), Vec::new());
     let (mut overheads, mut pool_overheads, mut outside_calls) = (Vec::new(), Vec::new(), Vec::new());
+    let mut task_overheads = Vec::new();
     // The host's own timing of each call (the runtime's metrics), to split
     // a guest's call into the host's part and the guest's.
     let (mut in_host, mut host_calls) = (0.0, 0.0);
-    for _ in 0..EXECUTIONS {
+    for round in 0..EXECUTIONS {
         let direct_before = as_task(direct_batch(peer.clone())).await?;
         let pool_before = as_task(pool_batch(pool.clone())).await?;
         let timed_before = tool_call_seconds(&runtime, "records")?;
-        let result = check(session.execute_with_limits(&calls, Language::JavaScript, &limits).await?)?;
+        // The two placements take turns going first: the first execution
+        // after a batch runs slower, whichever it is.
+        let (here, in_task) = if round % 2 == 0 {
+            let here = guest_batch(&session, &calls, &limits).await?;
+            (here, as_task(guest_batch_owned(session.clone(), calls.clone(), limits.clone())).await?)
+        } else {
+            let in_task = as_task(guest_batch_owned(session.clone(), calls.clone(), limits.clone())).await?;
+            (guest_batch(&session, &calls, &limits).await?, in_task)
+        };
         let timed_after = tool_call_seconds(&runtime, "records")?;
         in_host += timed_after.0 - timed_before.0;
         host_calls += timed_after.1 - timed_before.1;
-        let airlock_call = result.stats.wall_time.as_secs_f64() / CALLS_PER_EXECUTION as f64;
         let pool_after = as_task(pool_batch(pool.clone())).await?;
         let direct_after = as_task(direct_batch(peer.clone())).await?;
         outside_calls.push(Duration::from_secs_f64(direct_batch(peer.clone()).await?));
         let (direct_call, pool_call) = ((direct_before + direct_after) / 2.0, (pool_before + pool_after) / 2.0);
-        overheads.push(airlock_call - direct_call);
+        overheads.push(here - direct_call);
+        task_overheads.push(in_task - direct_call);
         pool_overheads.push(pool_call - direct_call);
         direct_calls.push(Duration::from_secs_f64(direct_call));
         pool_calls.push(Duration::from_secs_f64(pool_call));
-        airlock_calls.push(Duration::from_secs_f64(airlock_call));
+        airlock_calls.push(Duration::from_secs_f64(here));
+        airlock_calls.push(Duration::from_secs_f64(in_task));
     }
     // The execution's own set-up (instance, module graph, no call): the
     // share of the per-call figure that is not per call.
@@ -127,6 +141,10 @@ pub async fn bench_upstream(config: &Config) -> anyhow::Result<()> {
         format!("{:.1} µs", median_f64(&mut pool_overheads) * 1e6),
     );
     row("overhead Airlock adds per call (p50 of paired rounds)", format!("{:.1} µs", median_f64(&mut overheads) * 1e6));
+    row(
+        "  the same, the execution started in a task, as serve does",
+        format!("{:.1} µs", median_f64(&mut task_overheads) * 1e6),
+    );
     row("execution set-up alone, no call (p50)", micros(median(&mut idle_runs)));
     row("10,000 records (list_records), rmcp directly (p50)", millis(direct_list));
     row("10,000 records reach the guest and are filtered (p50)", millis(airlock_list));
@@ -139,6 +157,17 @@ async fn as_task(batch: impl Future<Output = anyhow::Result<f64>> + Send + 'stat
     tokio::spawn(batch).await?
 }
 
+/// The mean seconds per call of the guest's batch of calls, one execution.
+async fn guest_batch(session: &Session, calls: &str, limits: &Limits) -> anyhow::Result<f64> {
+    let result = check(session.execute_with_limits(calls, Language::JavaScript, limits).await?)?;
+    Ok(result.stats.wall_time.as_secs_f64() / CALLS_PER_EXECUTION as f64)
+}
+
+/// [`guest_batch`] for a task, which owns what it uses.
+async fn guest_batch_owned(session: Arc<Session>, calls: String, limits: Limits) -> anyhow::Result<f64> {
+    guest_batch(&session, &calls, &limits).await
+}
+
 /// The mean seconds per call of a batch of direct rmcp calls.
 async fn direct_batch(direct: Peer<RoleClient>) -> anyhow::Result<f64> {
     let started = Instant::now();
@@ -149,7 +178,7 @@ async fn direct_batch(direct: Peer<RoleClient>) -> anyhow::Result<f64> {
 }
 
 /// The mean seconds per call of a batch through the host pool, no guest.
-async fn pool_batch(pool: std::sync::Arc<airlock::UpstreamPool>) -> anyhow::Result<f64> {
+async fn pool_batch(pool: Arc<airlock::UpstreamPool>) -> anyhow::Result<f64> {
     let started = Instant::now();
     for _ in 0..CALLS_PER_EXECUTION {
         pool.call("records", "add", json!({"a": 2, "b": 3})).await.map_err(|e| anyhow::anyhow!("{e}"))?;
