@@ -280,10 +280,10 @@ impl Session {
 /// server, read by a worker, must cross threads to wake it, and it resumes
 /// with cold caches. As a task, the execution is woken on the worker that
 /// read the answer: on a real stdio server (`airlock-bench upstream`), what
-/// Airlock adds per call fell from 95–133 µs to 32–40 µs. The hop itself costs 20–40 µs
-/// per execution, so it is made only for executions that `may_wait` on a
-/// server, and never from code already running as a task. Dropping the
-/// returned future ends the execution, as it would inline.
+/// Airlock adds per call fell from 95–133 µs to 32–40 µs. The hop itself
+/// costs 20–40 µs per execution, so it is made only for executions that
+/// `may_wait` on a server, and never from code already running as a task.
+/// Dropping the returned future ends the execution, as it would inline.
 async fn on_a_worker<T: Send + 'static>(
     execution: impl std::future::Future<Output = T> + Send + 'static,
     may_wait: bool,
