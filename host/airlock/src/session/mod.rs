@@ -245,7 +245,7 @@ impl Session {
             )?;
             let (guest, style) = (guest.clone(), language.declarations());
             let execution = async move { sandbox.execute(&guest, &source, style).await };
-            let (raw, store) = on_a_worker(execution, self.may_wait_on_servers()).await?;
+            let ((raw, store), slot) = on_a_worker(execution, slot, self.may_wait_on_servers()).await?;
             sandbox::release(store, slot);
             let printed = raw.printed;
             let mut result = raw.into_result();
@@ -283,12 +283,22 @@ impl Session {
 /// Airlock adds per call fell from 95–133 µs to 32–40 µs. The hop itself
 /// costs 20–40 µs per execution, so it is made only for executions that
 /// `may_wait` on a server, and never from code already running as a task.
+///
 /// Dropping the returned future ends the execution, as it would inline.
-async fn on_a_worker<T: Send + 'static>(
+/// `held` (the execution's slot) comes back with the output, and is dropped
+/// only after the execution, also when the task is aborted: a free slot
+/// must never meet a pool still holding the instance.
+async fn on_a_worker<T: Send + 'static, H: Send + 'static>(
     execution: impl std::future::Future<Output = T> + Send + 'static,
+    held: H,
     may_wait: bool,
-) -> Result<T, Error> {
+) -> Result<(T, H), Error> {
     use tokio::runtime::{Handle, RuntimeFlavor};
+    let execution = async move {
+        // Declared before the execution's future, so dropped after it.
+        let held = held;
+        (execution.await, held)
+    };
     let outside_workers = tokio::task::try_id().is_none()
         && Handle::try_current().is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
     if !(may_wait && outside_workers) {
@@ -415,7 +425,7 @@ impl Session {
             let finished = deadline.run(run).await;
             sandbox.finish(finished)
         };
-        let (raw, store) = on_a_worker(execution, self.may_wait_on_servers()).await?;
+        let ((raw, store), slot) = on_a_worker(execution, slot, self.may_wait_on_servers()).await?;
         sandbox::release(store, slot);
         let result = self.boundary.output(raw.into_result());
         self.boundary.record_execution(code, "component", &result);
@@ -472,7 +482,7 @@ mod tests {
 
     /// Where the execution ran: the id of the task it ran in, if any.
     async fn placed(may_wait: bool) -> Option<tokio::task::Id> {
-        on_a_worker(async { tokio::task::try_id() }, may_wait).await.unwrap()
+        on_a_worker(async { tokio::task::try_id() }, (), may_wait).await.unwrap().0
     }
 
     #[test]
@@ -497,30 +507,38 @@ mod tests {
         assert_eq!(runtime.block_on(placed(true)), None);
     }
 
+    /// Records its name in `order` when dropped.
+    struct Dropped(&'static str, std::sync::mpsc::Sender<&'static str>);
+
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            let _ = self.1.send(self.0);
+        }
+    }
+
     #[test]
-    fn dropping_the_future_aborts_the_task() {
+    fn dropping_the_future_aborts_the_task_and_frees_the_slot_after_the_instance() {
         let workers = workers();
-        let (sender, receiver) = std::sync::mpsc::channel::<()>();
+        let (order, dropped) = std::sync::mpsc::channel();
+        let (instance, slot) = (Dropped("instance", order.clone()), Dropped("slot", order));
         workers.block_on(async {
-            // The sender is dropped when the task's future is, and only then.
-            let pending = on_a_worker(
-                async move {
-                    let _held = sender;
-                    std::future::pending::<()>().await
-                },
-                true,
-            );
+            let execution = async move {
+                let _instance = instance;
+                std::future::pending::<()>().await
+            };
+            let pending = on_a_worker(execution, slot, true);
             assert!(tokio::time::timeout(std::time::Duration::from_millis(50), pending).await.is_err());
         });
-        let dropped = receiver.recv_timeout(std::time::Duration::from_secs(10));
-        assert_eq!(dropped, Err(std::sync::mpsc::RecvTimeoutError::Disconnected));
+        let wait = std::time::Duration::from_secs(10);
+        assert_eq!(dropped.recv_timeout(wait), Ok("instance"), "the aborted task dropped its execution");
+        assert_eq!(dropped.recv_timeout(wait), Ok("slot"), "then the slot");
     }
 
     #[test]
     fn a_panic_in_the_task_reaches_the_caller() {
         let workers = workers();
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            workers.block_on(on_a_worker(async { panic!("in the guest call") }, true))
+            workers.block_on(on_a_worker(async { panic!("in the guest call") }, (), true))
         }));
         let payload = caught.expect_err("the panic is resumed");
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"in the guest call"));
