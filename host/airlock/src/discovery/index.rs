@@ -49,7 +49,7 @@ pub const DEFAULT_DETAIL: Detail = Detail::Name;
 /// The results `search_tools` returns unless asked for another number:
 /// the most whose tasks stay within 300 result tokens on the tuning set
 /// (`airlock-bench search` prints the comparison).
-pub const DEFAULT_LIMIT: usize = 30;
+pub const DEFAULT_LIMIT: usize = 35;
 
 /// One tool a search found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -349,8 +349,10 @@ impl SearchResults {
     /// The results as text for a model. Names only (detail `name`): one
     /// line per run of tools of one server, `server: tool, tool`. Otherwise
     /// one tool per line (`server.tool`, then ` — description`),
-    /// declarations below their line. The ids a tool needs or gives follow
-    /// its name in brackets.
+    /// declarations below their line. The ids a tool needs follow its name
+    /// in parentheses, as in a call, and the ids it gives after an arrow:
+    /// `cancel_subscription(subscription_id), list_subscriptions →
+    /// subscription_id`.
     pub fn to_text(&self) -> String {
         let mut text = String::new();
         let names_only = self.matches.iter().all(|found| found.description.is_none() && found.declaration.is_none());
@@ -371,11 +373,7 @@ impl SearchResults {
             } else {
                 text.push_str(&found.name);
             }
-            for (word, ids) in [("needs", &found.needs), ("gives", &found.gives)] {
-                if !ids.is_empty() {
-                    text.push_str(&format!(" [{word} {}]", ids.join(", ")));
-                }
-            }
+            push_ids(&mut text, found);
             if names_only {
                 continue;
             }
@@ -399,6 +397,21 @@ impl SearchResults {
             text.push_str(&format!("(server '{server}' was not searched: {reason})\n"));
         }
         text
+    }
+}
+
+/// Appends the ids `found` needs, `(a_id, b_id)`, and the ids it gives,
+/// ` → a_id` or ` → (a_id, b_id)`: the same facts as words in brackets
+/// (`[needs a_id]`) in about 15% fewer tokens over a default search, so
+/// more tools fit the same budget.
+fn push_ids(text: &mut String, found: &ToolMatch) {
+    if !found.needs.is_empty() {
+        text.push_str(&format!("({})", found.needs.join(", ")));
+    }
+    match found.gives.as_slice() {
+        [] => {}
+        [one] => text.push_str(&format!(" → {one}")),
+        several => text.push_str(&format!(" → ({})", several.join(", "))),
     }
 }
 
@@ -638,10 +651,37 @@ mod tests {
             matches: vec![row("a", "x", &["x_id"]), row("a", "y", &[]), row("b", "z", &[]), row("a", "w", &[])],
             unavailable: Vec::new(),
         };
-        assert_eq!(results.to_text(), "a: x [needs x_id], y\nb: z\na: w\n");
+        assert_eq!(results.to_text(), "a: x(x_id), y\nb: z\na: w\n");
         let mut described = results.clone();
         described.matches[0].description = Some("Does x.".into());
-        assert!(described.to_text().starts_with("a.x [needs x_id] — Does x.\na.y\n"), "{}", described.to_text());
+        assert!(described.to_text().starts_with("a.x(x_id) — Does x.\na.y\n"), "{}", described.to_text());
+    }
+
+    #[test]
+    fn needed_ids_read_as_arguments_and_given_ids_follow_an_arrow() {
+        let row = |tool: &str, needs: &[&str], gives: &[&str]| ToolMatch {
+            name: format!("s.{tool}"),
+            server: "s".into(),
+            tool: tool.into(),
+            score: 1.0,
+            description: None,
+            declaration: None,
+            needs: needs.iter().map(|id| id.to_string()).collect(),
+            gives: gives.iter().map(|id| id.to_string()).collect(),
+        };
+        let results = SearchResults {
+            matches: vec![
+                row("update_milestone", &["project_id", "milestone_id"], &[]),
+                row("list_projects", &[], &["project_id"]),
+                row("list_milestones", &["project_id"], &["milestone_id", "release_id"]),
+            ],
+            unavailable: Vec::new(),
+        };
+        assert_eq!(
+            results.to_text(),
+            "s: update_milestone(project_id, milestone_id), list_projects → project_id, \
+             list_milestones(project_id) → (milestone_id, release_id)\n"
+        );
     }
 
     #[test]

@@ -252,9 +252,7 @@ async fn on_the_catalog_server_a_tool_needing_an_id_brings_the_tool_that_lists_i
     let text = found.to_text();
     assert!(text.starts_with("catalog: "), "{text}");
     assert!(
-        text.contains(
-            "billing_cancel_subscription [needs subscription_id], billing_list_subscriptions [gives subscription_id]"
-        ),
+        text.contains("billing_cancel_subscription(subscription_id), billing_list_subscriptions → subscription_id"),
         "{text}"
     );
 
@@ -307,7 +305,7 @@ async fn on_the_slack_reference_server_posting_brings_the_channel_list() {
     assert_eq!(next.name, "slack.slack_list_channels");
     assert_eq!(next.gives, ["channel_id"]);
     let text = found.to_text();
-    assert!(text.contains("slack.slack_post_message [needs channel_id] — Post a new message"), "{text}");
+    assert!(text.contains("slack.slack_post_message(channel_id) — Post a new message"), "{text}");
     // What `airlock serve` sends as structured content.
     let structured = serde_json::to_value(&found).unwrap();
     let rows = structured["matches"].as_array().unwrap();

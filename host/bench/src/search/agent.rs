@@ -39,8 +39,8 @@ impl Transcript {
 }
 
 /// Works on `task`: searches for it, then, while searches remain, for each
-/// id a listed tool needs (`[needs subscription_id]`) that no listed tool
-/// gives (`[gives subscription_id]`, or a name such as
+/// id a listed tool needs (`cancel_subscription(subscription_id)`) that no
+/// listed tool gives (`list_subscriptions → subscription_id`, or a name such as
 /// `billing_list_subscriptions`), searches "list subscriptions".
 pub fn solve(task: &str, mut search: impl FnMut(&str, usize) -> SearchResults, limit: usize) -> Transcript {
     let mut transcript = Transcript { searches: Vec::new(), found: BTreeSet::new() };

@@ -47,13 +47,15 @@ const REPEATS: usize = 20;
 const REBUILDS: usize = 20;
 /// The result sizes the task-level evaluation compares; the default is
 /// the largest whose tasks stay within [`TOKEN_BUDGET`] on the tuning set.
-const SETTINGS: [(Detail, usize); 8] = [
+const SETTINGS: [(Detail, usize); 10] = [
     (Detail::Name, 5),
     (Detail::Name, 10),
     (Detail::Name, 20),
     (Detail::Name, 25),
     (Detail::Name, 30),
+    (Detail::Name, 35),
     (Detail::Name, 40),
+    (Detail::Name, 50),
     (Detail::Description, 5),
     (Detail::Description, 10),
 ];

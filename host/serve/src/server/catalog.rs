@@ -48,8 +48,8 @@ pub(super) fn tools(servers: &str, skills: &str, limits: &Limits, language: Lang
             "search_tools",
             format!(
                 "Find the tools a task needs across every server (BM25 over names, descriptions and \
-                 parameters). A tool marked [needs x_id] requires an id that the tool marked [gives x_id] \
-                 lists (search \"list xs\" if none is shown). detail: \"name\" (server: tools, the default), \
+                 parameters). In results, tool(x_id) needs an id that the tool marked `→ x_id` lists \
+                 (search \"list xs\" if none is shown). detail: \"name\" (server: tools, the default), \
                  \"description\" (adds a one-line summary) or \"full\" (adds the {declarations} to code \
                  against)."
             ),
