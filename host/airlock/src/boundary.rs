@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
-use crate::approval::{ApprovalRequest, ApprovalSettings, Approver, Decision};
+use crate::approval::{ApprovalRequest, ApprovalRule, ApprovalSettings, Approver, Decision};
 use crate::audit::AuditLog;
 use crate::config::ConfigError;
 use crate::digest::sha256_hex;
@@ -350,19 +350,6 @@ impl Boundary {
         &self.recorder
     }
 
-    /// A boundary whose vault holds `entries` (a paused execution's, when
-    /// it is resumed away from the session that paused it).
-    pub(crate) fn with_vault(self, entries: &[crate::pii::VaultEntry]) -> Boundary {
-        let pii = self.pii.as_ref().map(|guard| {
-            Arc::new(PiiGuard {
-                engine: guard.engine.clone(),
-                vault: Mutex::new(Vault::restore(entries)),
-                counted: Mutex::default(),
-            })
-        });
-        Boundary { pii, ..self }
-    }
-
     /// `value` with the tokens of this boundary's vault replaced by the
     /// values they stand for (for a human, never for the model).
     pub(crate) fn reveal(&self, value: &Value) -> Value {
@@ -377,12 +364,7 @@ impl Boundary {
         self.pii.as_ref().map_or(0, |pii| pii.vault().len())
     }
 
-    /// Whether this session's vault has minted no token yet.
-    pub(crate) fn vault_is_empty(&self) -> bool {
-        self.pii.as_ref().is_none_or(|pii| pii.vault().is_empty())
-    }
-
-    /// Puts `entries` in this session's vault (which must be empty).
+    /// Replaces this session's vault by `entries` (which extend it).
     pub(crate) fn adopt_vault(&self, entries: &[crate::pii::VaultEntry]) {
         if let Some(pii) = &self.pii {
             *pii.vault() = Vault::restore(entries);
@@ -439,21 +421,30 @@ impl Boundary {
         (arguments, text): (&Value, &str),
         decided: Option<Decision>,
     ) -> Gate {
-        if self.approvals.require.is_empty() {
-            return Gate::Go;
-        }
-        let listing = self.tools.listing(server).await.ok();
-        let annotations = listing.as_ref().and_then(|l| l.definition(tool)).and_then(|d| d.annotations.as_ref());
-        let Some(rule) = self.approvals.gate(server, tool, annotations) else { return Gate::Go };
         let qualified = format!("{server}.{tool}");
-        if self.allowed.lock().unwrap_or_else(PoisonError::into_inner).contains(&qualified) {
-            return Gate::Go;
-        }
+        let rule = match self.approvals.require.is_empty() {
+            true => None,
+            false => {
+                let listing = self.tools.listing(server).await.ok();
+                let annotations =
+                    listing.as_ref().and_then(|l| l.definition(tool)).and_then(|d| d.annotations.as_ref());
+                self.approvals.gate(server, tool, annotations).map(ApprovalRule::describe)
+            }
+        };
+        let allowed = || self.allowed.lock().unwrap_or_else(PoisonError::into_inner).contains(&qualified);
+        let rule = match rule {
+            Some(rule) if !allowed() => rule,
+            // Not gated now. A human's decline given at a pause still
+            // stands when the rules or the session's allowances changed
+            // since: only an approval lets a paused call go ahead.
+            _ if matches!(decided, Some(Decision::Decline { .. })) => "declined at the pause".to_string(),
+            _ => return Gate::Go,
+        };
         let request = ApprovalRequest {
             server: server.to_string(),
             tool: tool.to_string(),
             arguments: if self.approvals.show_values { self.reveal(arguments) } else { arguments.clone() },
-            rule: rule.describe(),
+            rule,
             session_allowance: self.approvals.allow_for_session,
         };
         // A decision given before (a resumed execution) was not asked now:
@@ -563,6 +554,12 @@ impl Boundary {
         };
         self.recorder.record(index, server, tool, arguments, &outcome);
         outcome
+    }
+
+    /// Checks the calls of a batch against a replayed journal before any
+    /// of them runs (see [`Recorder::check_batch`]).
+    pub(crate) fn check_batch<'a>(&self, calls: impl IntoIterator<Item = (u32, &'a str, &'a str, &'a str)>) {
+        self.recorder.check_batch(calls);
     }
 
     /// Whether the host must end the execution now: a call paused it, or

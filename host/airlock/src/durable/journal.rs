@@ -149,9 +149,9 @@ impl Paused {
 }
 
 /// Why a paused execution could not be resumed. Nothing is lost when
-/// resuming fails: the stored execution stays as it was, except after
-/// [`ResumeError::Diverged`] past the point of no return (never: replay
-/// checks every call before anything goes live).
+/// resuming fails: the stored execution stays as it was until its code
+/// reaches the call that waited (replay checks every call before it, and
+/// every call of its batch, before anything goes live).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResumeError {
@@ -187,6 +187,14 @@ pub enum ResumeError {
         /// The first call that differed.
         detail: String,
     },
+    /// It was paused in a session whose tokens mean other values than this
+    /// session's: resumed here, its output would name this session's
+    /// tokens for another's values.
+    #[error(
+        "paused execution '{0}' was paused in another session, whose PII tokens differ from this session's; resume it \
+         from that session or from a new one"
+    )]
+    OtherSession(String),
     /// [`crate::Decision::Pause`] is what an approver answers to defer a
     /// question; it does not resume anything.
     #[error("a paused execution is resumed with approve, allow-for-session or decline, not pause")]

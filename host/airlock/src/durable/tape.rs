@@ -69,6 +69,33 @@ struct Replay {
     /// Added to live monotonic readings after the replay, so that the
     /// guest's clock never runs backwards on a new process.
     monotonic_shift: Option<u64>,
+    /// Whether the code reached the pending call, with the recorded
+    /// arguments: from then on the human's decision is spent.
+    reached: bool,
+}
+
+impl Replay {
+    /// Whether call `index` is the one the journal recorded at that place,
+    /// or the pending call as it was waiting; the error says how it differs.
+    fn check(&self, index: u32, server: &str, tool: &str, arguments: &str) -> Result<(), String> {
+        let (what, expected) = match self.calls.get(index as usize).and_then(Option::as_ref) {
+            Some(recorded) => ("recorded as", (&recorded.server, &recorded.tool, &recorded.arguments_sha256)),
+            None if index == self.pending.index => {
+                let pending = &self.pending;
+                ("waiting as", (&pending.server, &pending.tool, &pending.arguments_sha256))
+            }
+            None => return Ok(()),
+        };
+        let (s, t, digest) = expected;
+        let n = index + 1;
+        if (s.as_str(), t.as_str()) != (server, tool) {
+            return Err(format!("call {n} was {what} {s}.{t}; the code now calls {server}.{tool}"));
+        }
+        if *digest != sha256_hex(arguments) {
+            return Err(format!("call {n} was {what} {s}.{t} with other arguments than the code now passes"));
+        }
+        Ok(())
+    }
 }
 
 /// The most answer bytes one execution's journal keeps: past it the
@@ -130,6 +157,7 @@ impl Recorder {
             started: Instant::now(),
             took: None,
             monotonic_shift: None,
+            reached: false,
         });
         recorder
     }
@@ -189,37 +217,40 @@ impl Recorder {
         if tape.diverged.is_some() {
             return Step::Diverged;
         }
-        let i = index as usize;
-        let recorded = replay.calls.get(i).and_then(Option::as_ref);
-        let digest = || sha256_hex(arguments);
-        let differs = |what: &str, (s, t): (&str, &str)| {
-            let n = index + 1;
-            if (s, t) == (server, tool) {
-                format!("call {n} was {what} {s}.{t} with other arguments than the code now passes")
-            } else {
-                format!("call {n} was {what} {s}.{t}; the code now calls {server}.{tool}")
-            }
-        };
-        if let Some(recorded) = recorded {
-            if recorded.server != server || recorded.tool != tool || recorded.arguments_sha256 != digest() {
-                tape.diverged = Some(differs("recorded as", (&recorded.server, &recorded.tool)));
-                return Step::Diverged;
-            }
-            tape.calls[i] = Some(recorded.clone());
+        if let Err(detail) = replay.check(index, server, tool, arguments) {
+            tape.diverged = Some(detail);
+            return Step::Diverged;
+        }
+        if let Some(recorded) = replay.calls.get(index as usize).and_then(Option::as_ref) {
+            tape.calls[index as usize] = Some(recorded.clone());
             return Step::Replayed(recorded.answer.to_outcome());
         }
         if replay.took.is_none() {
             replay.took = Some(replay.started.elapsed());
         }
         if index == replay.pending.index {
-            let pending = &replay.pending;
-            if pending.server != server || pending.tool != tool || pending.arguments_sha256 != digest() {
-                tape.diverged = Some(differs("waiting as", (&pending.server, &pending.tool)));
-                return Step::Diverged;
-            }
+            replay.reached = true;
             return Step::Decided(replay.decision.take());
         }
         Step::Live
+    }
+
+    /// Checks the calls of a batch against the journal before any of them
+    /// runs: a batch may hold the pending call and recorded calls after
+    /// it, and the pending call must not go live when one of those differs.
+    pub(crate) fn check_batch<'a>(&self, calls: impl IntoIterator<Item = (u32, &'a str, &'a str, &'a str)>) {
+        let mut tape = self.tape();
+        let tape = &mut *tape;
+        let Some(replay) = &tape.replay else { return };
+        if tape.diverged.is_some() {
+            return;
+        }
+        for (index, server, tool, arguments) in calls {
+            if let Err(detail) = replay.check(index, server, tool, arguments) {
+                tape.diverged = Some(detail);
+                return;
+            }
+        }
     }
 
     /// Records the answer to call `index`.
@@ -298,6 +329,26 @@ impl Recorder {
     /// Why the replay diverged, if it did.
     pub(crate) fn diverged(&self) -> Option<String> {
         self.tape().diverged.clone()
+    }
+
+    /// Whether this is a replay whose code reached the pending call: the
+    /// human's decision was spent, and the call may have been made.
+    pub(crate) fn reached_pending(&self) -> bool {
+        self.tape().replay.as_ref().is_some_and(|replay| replay.reached)
+    }
+
+    /// For a replay that ended without reaching the pending call, why: the
+    /// code took another path, and nothing went live.
+    pub(crate) fn unfinished(&self) -> Option<String> {
+        let tape = self.tape();
+        let replay = tape.replay.as_ref().filter(|replay| !replay.reached)?;
+        let pending = &replay.pending;
+        Some(format!(
+            "the code ended before call {} ({}.{}), which was waiting for the decision",
+            pending.index + 1,
+            pending.server,
+            pending.tool
+        ))
     }
 
     /// Time spent replaying (not execution time: the original run was

@@ -249,7 +249,8 @@ impl Session {
             sandbox::release(store, slot);
             let printed = raw.printed;
             let mut result = raw.into_result();
-            if let Some(detail) = boundary.recorder().diverged() {
+            let recorder = boundary.recorder();
+            if let Some(detail) = recorder.diverged().or_else(|| recorder.unfinished()) {
                 let id = id.unwrap_or_default();
                 return Err(Error::Resume(ResumeError::Diverged { id, detail }));
             }

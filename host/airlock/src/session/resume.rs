@@ -11,12 +11,13 @@ use crate::boundary::Boundary;
 use crate::digest::{hex, sha256_hex, unhex};
 use crate::durable::journal::{self, FORMAT, Journal};
 use crate::durable::tape::Recorder;
-use crate::durable::{ExecutionSummary, Paused, ResumeError, StoredExecution, unix_now};
+use crate::durable::{ExecutionStore, ExecutionSummary, Paused, ResumeError, StoredExecution, unix_now};
 use crate::engine::{JS_GUEST, PYTHON_GUEST};
 use crate::error::Error;
 use crate::execution::ExecutionResult;
 use crate::language::{Interpreter, Language};
 use crate::limits::Limits;
+use crate::pii::VaultEntry;
 use crate::runtime::Runtime;
 use crate::sandbox::Resumed;
 use crate::tool::tool_schema_digest;
@@ -160,8 +161,9 @@ impl Session {
         }
         let store = self.runtime.execution_store().await?;
         let stored = self.runtime.stored(id).await?;
-        let (journal, vault) = journal::open(self.runtime.journal_key().await?, id, &stored.sealed)?;
+        let (journal, vault) = self.runtime.open_stored(id, &stored).await?;
         let language = self.check_replayable(&journal).await?;
+        self.take_journal_vault(id, vault.as_deref()).await?;
         let seed = unhex(&journal.seed)
             .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
             .ok_or_else(|| ResumeError::Tampered { id: id.to_string(), detail: "the seed is not 32 bytes".into() })?;
@@ -171,21 +173,14 @@ impl Session {
             return Err(ResumeError::NotFound(id.to_string()).into());
         }
         let mut boundary = self.boundary.for_execution();
-        if journal.session != self.id
-            && let Some(entries) = &vault
-        {
-            // Another session (or process) paused it: its tokens resolve
-            // through its vault. An empty session takes that vault on.
-            if self.boundary.vault_is_empty() {
-                self.boundary.adopt_vault(entries);
-            } else {
-                boundary = boundary.with_vault(entries);
-            }
-        }
         if let Some(approver) = options.approver {
             boundary = boundary.with_own_approver(approver);
         }
-        boundary = boundary.with_recorder(Recorder::replaying(&journal, seed, Some(decision)));
+        let recorder = Recorder::replaying(&journal, seed, Some(decision));
+        // Until the code reaches the waiting call nothing went live: a
+        // failure or a caller that stops waiting puts the execution back.
+        let claim = Claim { store: store.clone(), stored: Some(stored), recorder: recorder.clone() };
+        boundary = boundary.with_recorder(recorder);
         tracing::info!(%id, calls = journal.calls.len(), "resuming a paused execution");
         let (stdout_bytes, stderr_bytes) = match options.earlier_output {
             true => (0, 0),
@@ -195,11 +190,29 @@ impl Session {
         let run =
             Run { code: &journal.code, language, limits: &journal.limits, boundary, resumed, id: Some(id.to_string()) };
         let outcome = self.run(run).await;
-        if let Err(Error::Resume(ResumeError::Diverged { .. })) = &outcome {
-            // Nothing went live: keep it for a fixed build to resume.
-            store.put(stored).await.map_err(ResumeError::from)?;
-        }
+        claim.settle().await?;
         outcome
+    }
+
+    /// Makes the session's vault hold `sealed` (the vault the execution
+    /// paused with), so that the resumed code's tokens resolve and the
+    /// tokens it mints join the session's. Vaults of one client session
+    /// only grow, so one of the two extends the other; otherwise the
+    /// execution belongs to another session's tokens.
+    async fn take_journal_vault(&self, id: &str, sealed: Option<&[VaultEntry]>) -> Result<(), Error> {
+        let Some(sealed) = sealed else { return Ok(()) };
+        // Brought up to date first: another instance may have served this
+        // client session since the pause.
+        self.load_kept_vault().await?;
+        let current = self.boundary.vault_entries().unwrap_or_default();
+        if current.starts_with(sealed) {
+            Ok(())
+        } else if sealed.starts_with(&current) {
+            self.boundary.adopt_vault(sealed);
+            Ok(())
+        } else {
+            Err(ResumeError::OtherSession(id.to_string()).into())
+        }
     }
 
     /// The language of `journal`, once its code, guest build and the
@@ -230,6 +243,43 @@ impl Session {
     }
 }
 
+/// A paused execution taken out of the store to be resumed.
+struct Claim {
+    store: Arc<dyn ExecutionStore>,
+    /// What to put back; `None` once settled.
+    stored: Option<StoredExecution>,
+    recorder: Recorder,
+}
+
+impl Claim {
+    /// Puts the execution back unless its code reached the waiting call
+    /// (the decision is then spent, and the call may have been made).
+    async fn settle(mut self) -> Result<(), ResumeError> {
+        match self.stored.take() {
+            Some(stored) if !self.recorder.reached_pending() => Ok(self.store.put(stored).await?),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for Claim {
+    /// A resume dropped before it settled (its caller stopped waiting)
+    /// puts the execution back in a task, as [`Claim::settle`] would.
+    fn drop(&mut self) {
+        let Some(stored) = self.stored.take().filter(|_| !self.recorder.reached_pending()) else { return };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(id = %stored.summary.id, "a dropped resume could not put its execution back (no runtime)");
+            return;
+        };
+        let store = self.store.clone();
+        handle.spawn(async move {
+            if let Err(error) = store.put(stored).await {
+                tracing::warn!(%error, "a dropped resume could not put its execution back");
+            }
+        });
+    }
+}
+
 fn summary_of(journal: &Journal) -> ExecutionSummary {
     ExecutionSummary {
         id: journal.execution_id.clone(),
@@ -256,6 +306,21 @@ impl Runtime {
         Ok(stored)
     }
 
+    /// The journal and vault sealed in `stored`, unless the journal's own
+    /// expiry (sealed, unlike the row's) has passed: then it is removed.
+    async fn open_stored(
+        &self,
+        id: &str,
+        stored: &StoredExecution,
+    ) -> Result<(Journal, Option<Vec<VaultEntry>>), Error> {
+        let opened = journal::open(self.journal_key().await?, id, &stored.sealed)?;
+        if opened.0.expires_at <= unix_now() {
+            self.execution_store().await?.remove(id).await.map_err(ResumeError::from)?;
+            return Err(ResumeError::Expired(id.to_string()).into());
+        }
+        Ok(opened)
+    }
+
     /// The executions paused and not expired, oldest first.
     pub async fn paused_executions(&self) -> Result<Vec<ExecutionSummary>, Error> {
         let store = self.execution_store().await?;
@@ -265,7 +330,7 @@ impl Runtime {
     /// The paused execution `id`: the call it waits on and its code.
     pub async fn paused_execution(&self, id: &str) -> Result<PausedExecution, Error> {
         let stored = self.stored(id).await?;
-        let (journal, _) = journal::open(self.journal_key().await?, id, &stored.sealed)?;
+        let (journal, _) = self.open_stored(id, &stored).await?;
         Ok(PausedExecution {
             summary: stored.summary,
             paused: Paused::of(&journal),

@@ -466,3 +466,174 @@ async fn a_session_kept_in_the_store_resolves_its_tokens_in_another_process() {
         assert!(!text.contains("ada.lovelace") && !text.contains("bob@example"), "real values are encrypted at rest");
     }
 }
+
+#[tokio::test]
+async fn a_decline_stands_when_the_resuming_runtime_no_longer_gates_the_tool() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let id = pause_one(&received, data.path()).await;
+    // The same tools, no approval rules: the human's decline still holds.
+    let ungated = crm(&received, data.path(), delete_tool()).approvals(ApprovalSettings::default()).build().await;
+    let session = ungated.unwrap().session().unwrap();
+    let decline = Decision::Decline { reason: Some("no way".into()) };
+    let resumed = session.resume(&id, decline).await.unwrap();
+    assert_ok(&resumed);
+    assert_eq!(resumed.value["outcome"], "denied: crm.delete_customer was declined: no way");
+    assert!(received.of("delete_customer").is_empty());
+}
+
+/// Code whose batch holds the gated call and, after it, a call whose
+/// arguments come from a workspace file (which the journal does not hold).
+const BATCH: &str = r#"
+    import { callTool } from "airlock";
+    import { readFileSync } from "fs";
+    const id = Number(readFileSync("./workspace/id.txt", "utf8"));
+    await Promise.all([callTool("crm", "delete_customer", { id: 1 }), callTool("crm", "count", { id })]);"#;
+
+#[tokio::test]
+async fn a_batch_that_differs_after_its_gated_call_is_refused_before_the_gated_call_runs() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let runtime =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let session = runtime.session().unwrap();
+    std::fs::write(session.workspace().join("id.txt"), "1").unwrap();
+    let paused = session.execute(BATCH, Language::JavaScript).await.unwrap();
+    let id = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}")).execution_id;
+    assert_eq!(received.of("count"), [json!({"id": 1})], "the other call of the batch ran");
+    std::fs::write(session.workspace().join("id.txt"), "2").unwrap();
+    for _ in 0..2 {
+        let error = session.resume(&id, Decision::Approve).await.unwrap_err();
+        assert!(matches!(&error, Error::Resume(ResumeError::Diverged { .. })), "{error}");
+        assert!(error.to_string().contains("call 2 was recorded as crm.count with other arguments"), "{error}");
+        assert!(received.of("delete_customer").is_empty(), "the approved call did not run");
+    }
+    std::fs::write(session.workspace().join("id.txt"), "1").unwrap();
+    assert_ok(&session.resume(&id, Decision::Approve).await.unwrap());
+    assert_eq!(received.of("delete_customer"), [json!({"id": 1})], "made once, when the replay matched");
+    assert_eq!(received.of("count").len(), 1, "and the recorded call was not made again");
+}
+
+#[tokio::test]
+async fn code_that_ends_before_the_waiting_call_on_replay_is_refused_and_kept() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let runtime =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let session = runtime.session().unwrap();
+    std::fs::write(session.workspace().join("go.txt"), "yes").unwrap();
+    let code = r#"
+        import { callTool } from "airlock";
+        import { readFileSync } from "fs";
+        if (readFileSync("./workspace/go.txt", "utf8") === "yes") {
+            await callTool("crm", "delete_customer", { id: 3 });
+        }
+        console.log("done");"#;
+    let paused = session.execute(code, Language::JavaScript).await.unwrap();
+    let id = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}")).execution_id;
+    std::fs::write(session.workspace().join("go.txt"), "no").unwrap();
+    let error = session.resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Diverged { .. })), "{error}");
+    assert!(error.to_string().contains("the code ended before call 1 (crm.delete_customer)"), "{error}");
+    assert_eq!(runtime.paused_executions().await.unwrap().len(), 1, "the decision was not spent: kept");
+    std::fs::write(session.workspace().join("go.txt"), "yes").unwrap();
+    assert_ok(&session.resume(&id, Decision::Approve).await.unwrap());
+    assert_eq!(received.of("delete_customer"), [json!({"id": 3})]);
+}
+
+#[tokio::test]
+async fn a_resume_dropped_before_the_waiting_call_puts_the_execution_back() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let runtime =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    // Seconds of compute before the gated call: the replay takes as long.
+    let code = r#"
+        import { callTool } from "airlock";
+        let x = 0;
+        for (let i = 0; i < 10000000; i++) x = (x + i) % 7;
+        await callTool("crm", "delete_customer", { id: x });"#;
+    let session = runtime.session().unwrap();
+    let paused = session.execute(code, Language::JavaScript).await.unwrap();
+    let id = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}")).execution_id;
+    let resume = session.resume(&id, Decision::Approve);
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(100), resume).await.is_err(), "still replaying");
+    let mut listed = Vec::new();
+    for _ in 0..100 {
+        listed = runtime.paused_executions().await.unwrap();
+        if !listed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(listed.len(), 1, "put back");
+    assert!(received.of("delete_customer").is_empty());
+    assert_ok(&session.resume(&id, Decision::Approve).await.unwrap());
+    assert_eq!(received.of("delete_customer").len(), 1);
+}
+
+#[tokio::test]
+async fn a_resume_in_another_instance_mints_into_the_client_sessions_vault() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    // Two instances of one client session over one store.
+    let one = crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let two = crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let (a, b) = (one.session().unwrap(), two.session().unwrap());
+    a.keep_vault_in_store("client-session-1");
+    b.keep_vault_in_store("client-session-1");
+    let code = r#"
+        import { callTool } from "airlock";
+        const c = await callTool("crm", "find_customer", { id: 1 });
+        await callTool("mail", "send", { to: c.email, body: "Hi" });
+        console.log("carol@example.net");"#;
+    let paused = a.execute(code, Language::JavaScript).await.unwrap();
+    let id = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}")).execution_id;
+    // Meanwhile the other instance mints a token of its own.
+    let minted = b.execute(r#"console.log("bob@example.org")"#, Language::JavaScript).await.unwrap();
+    assert_eq!(minted.stdout, "[EMAIL_2]\n");
+    let resumed = b.resume(&id, Decision::Approve).await.unwrap();
+    assert_ok(&resumed);
+    assert_eq!(resumed.stdout, "[EMAIL_3]\n", "a new token, not one the session already gave out");
+    assert_eq!(received.of("send"), [json!({"to": "ada.lovelace@example.com", "body": "Hi"})]);
+    let send = |token: &str| {
+        format!(r#"import {{ callTool }} from "airlock"; await callTool("mail", "send", {{ to: "{token}" }});"#)
+    };
+    let approving = |_: ApprovalRequest| async { Decision::Approve };
+    a.set_approver(Arc::new(approving));
+    for (token, value) in [("[EMAIL_2]", "bob@example.org"), ("[EMAIL_3]", "carol@example.net")] {
+        assert_ok(&a.execute(&send(token), Language::JavaScript).await.unwrap());
+        assert_eq!(received.of("send").last().unwrap()["to"], value, "{token} on the other instance");
+    }
+
+    // A session whose tokens mean other values cannot take it over.
+    let id = run(&one, code, Language::JavaScript).await.paused.expect("paused").execution_id;
+    let stranger = two.session().unwrap();
+    let other = stranger.execute(r#"console.log("eve@example.com")"#, Language::JavaScript).await.unwrap();
+    assert_eq!(other.stdout, "[EMAIL_1]\n");
+    let error = stranger.resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::OtherSession(_))), "{error}");
+    assert_eq!(one.paused_executions().await.unwrap().len(), 1, "kept");
+    assert_ok(&one.session().unwrap().resume(&id, Decision::Approve).await.unwrap());
+}
+
+#[tokio::test]
+async fn the_sealed_expiry_decides_not_the_stores_column() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let expiring = crm(&received, data.path(), delete_tool())
+        .approver(deferring(&Arc::default()))
+        .paused_expiry(std::time::Duration::ZERO)
+        .build()
+        .await
+        .unwrap();
+    let id = run(&expiring, JS, Language::JavaScript).await.paused.unwrap().execution_id;
+    let store = SqliteStore::open(&data.path().join("executions.sqlite")).unwrap();
+    let mut extended = store.get(&id).await.unwrap().unwrap();
+    extended.summary.expires_at = u64::MAX / 2;
+    store.put(extended).await.unwrap();
+    let error = expiring.session().unwrap().resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Expired(_))), "{error}");
+    assert!(received.of("delete_customer").is_empty());
+    assert!(store.get(&id).await.unwrap().is_none(), "removed");
+}

@@ -83,10 +83,14 @@ impl tools::Host for ToolsView<'_> {
     ) -> wasmtime::Result<Vec<Result<String, types::ToolError>>> {
         self.count(calls.len())?;
         // Numbered in the batch's order before any runs, however they finish.
-        let pending: Vec<_> = calls
-            .iter()
-            .map(|call| {
-                let index = self.boundary.claim();
+        let indices: Vec<u32> = calls.iter().map(|_| self.boundary.claim()).collect();
+        let numbered = indices.iter().zip(&calls);
+        self.boundary
+            .check_batch(numbered.map(|(&i, c)| (i, c.server.as_str(), c.tool.as_str(), c.arguments.as_str())));
+        let pending: Vec<_> = indices
+            .into_iter()
+            .zip(&calls)
+            .map(|(index, call)| {
                 let span = tracing::debug_span!("tool_call", server = %call.server, tool = %call.tool);
                 self.boundary.call_json(index, &call.server, &call.tool, &call.arguments).instrument(span)
             })
