@@ -77,7 +77,9 @@ impl PiiGuard {
         let vault = self.vault();
         let mut kinds: Vec<PiiKind> = Vec::new();
         let mut tokens: Vec<String> = Vec::new();
+        let mut growth = 0usize;
         for_each_text(&arguments, &mut |text| {
+            growth = growth.saturating_add(vault.detokenized_growth(text));
             for kind in vault.flowing_kinds(&self.engine.detector, text) {
                 if !kinds.contains(&kind) {
                     kinds.push(kind);
@@ -100,6 +102,15 @@ impl PiiGuard {
         if !kinds.is_empty() {
             tracing::debug!(%server, %tool, kinds = ?flow.kinds, "PII flows to a tool");
         }
+        if growth > MAX_DETOKENIZED_GROWTH {
+            let too_big = ToolError::InvalidArguments(format!(
+                "with their tokens' values in, the arguments would grow by {} MiB, more than the {} MiB allowed \
+                 (a token repeated many times?)",
+                growth >> 20,
+                MAX_DETOKENIZED_GROWTH >> 20
+            ));
+            return (Err(too_big), flow);
+        }
         (Ok(vault.detokenize_json(&arguments)), flow)
     }
 
@@ -117,7 +128,11 @@ impl PiiGuard {
                 drop_aside(value, text.len());
                 Ok(text)
             }
-            Err(error) => Err(map_message(error, |m| vault.tokenize_output(detector, m).into_owned())),
+            // Unescaped first: a message that quotes arguments as JSON
+            // (a schema error, a server echoing them) writes a value with a
+            // quote, a line break or, in Python's default, any non-ASCII
+            // letter escaped, where the vault would not recognise it.
+            Err(error) => Err(map_message(error, |m| vault.tokenize_output(detector, &json_unescaped(m)).into_owned())),
         }
     }
 
@@ -133,7 +148,8 @@ impl PiiGuard {
         text(&mut result.stdout);
         text(&mut result.stderr);
         match &mut result.error {
-            Some(ExecutionError::Exception { message, stack, .. }) => {
+            Some(ExecutionError::Exception { name, message, stack }) => {
+                text(name);
                 text(message);
                 if let Some(stack) = stack {
                     text(stack);
@@ -145,7 +161,74 @@ impl PiiGuard {
         if !result.value.is_null() {
             result.value = vault.tokenize_output_json(detector, &result.value);
         }
+        // What a paused call was given is shown to the model too; code may
+        // have pieced a value together that no token stands for.
+        if let Some(paused) = &mut result.paused {
+            paused.arguments = vault.tokenize_output_json(detector, &paused.arguments);
+        }
         result
+    }
+}
+
+/// How much longer the values of a call's tokens may make its arguments:
+/// a token a guest repeats a million times would otherwise make the host
+/// build gigabytes, out of reach of the guest's memory limit.
+const MAX_DETOKENIZED_GROWTH: usize = 16 << 20;
+
+/// `text` with JSON string escapes (`\"`, `\\`, `\n`, `\u00e9`, ...)
+/// replaced by the characters they stand for; unchanged without a
+/// backslash. Escapes that do not decode are kept as written.
+fn json_unescaped(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\\') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let (decoded, used) = json_escape(rest);
+        match decoded {
+            Some(c) => out.push(c),
+            None => out.push_str(&rest[..used]),
+        }
+        rest = &rest[used..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+/// The character a JSON escape at the start of `text` (which starts with
+/// a backslash) stands for, and the bytes it takes; `None` when it is not
+/// one (the backslash alone is taken).
+fn json_escape(text: &str) -> (Option<char>, usize) {
+    let unit = |hex: Option<&str>| {
+        hex.filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit())).and_then(|hex| u16::from_str_radix(hex, 16).ok())
+    };
+    let simple = match text.as_bytes().get(1) {
+        Some(b'"') => Some('"'),
+        Some(b'\\') => Some('\\'),
+        Some(b'/') => Some('/'),
+        Some(b'n') => Some('\n'),
+        Some(b't') => Some('\t'),
+        Some(b'r') => Some('\r'),
+        Some(b'b') => Some('\u{8}'),
+        Some(b'f') => Some('\u{c}'),
+        Some(b'u') => None,
+        _ => return (None, 1),
+    };
+    if let Some(c) = simple {
+        return (Some(c), 2);
+    }
+    let Some(high) = unit(text.get(2..6)) else { return (None, 1) };
+    if let Some(c) = char::from_u32(u32::from(high)) {
+        return (Some(c), 6);
+    }
+    // A surrogate pair: `\ud83d\ude00`.
+    let low = text.get(6..8).filter(|u| *u == "\\u").and_then(|_| unit(text.get(8..12)));
+    match low.map(|low| char::decode_utf16([high, low]).next()) {
+        Some(Some(Ok(c))) => (Some(c), 12),
+        _ => (None, 1),
     }
 }
 
@@ -744,18 +827,71 @@ mod tests {
             stderr: "Ivan Petrov".into(),
             value: json!({"who": "ivan@example.com"}),
             error: Some(ExecutionError::Exception {
-                name: "Error".into(),
+                name: "ivan@example.com".into(),
                 message: "no ivan@example.com".into(),
                 stack: None,
             }),
             stats: Default::default(),
-            paused: None,
+            paused: Some(crate::durable::Paused {
+                execution_id: "e".into(),
+                server: "mail".into(),
+                tool: "send".into(),
+                arguments: json!({"to": "ivan@example.com", "cc": "[EMAIL_1]"}),
+                rule: "tools mail.*".into(),
+                expires_at: 0,
+            }),
         };
         let safe = b.output(result);
         assert_eq!(safe.stdout, "[PERSON_1] is [EMAIL_1]; new: [EMAIL_2]\n");
         assert_eq!(safe.stderr, "[PERSON_1]");
         assert_eq!(safe.value, json!({"who": "[EMAIL_1]"}));
-        assert!(matches!(safe.error, Some(ExecutionError::Exception { message, .. }) if message == "no [EMAIL_1]"));
+        let Some(ExecutionError::Exception { name, message, .. }) = safe.error else { panic!("{:?}", safe.error) };
+        assert_eq!((name.as_str(), message.as_str()), ("[EMAIL_1]", "no [EMAIL_1]"));
+        assert_eq!(safe.paused.unwrap().arguments, json!({"to": "[EMAIL_1]", "cc": "[EMAIL_1]"}));
+    }
+
+    #[tokio::test]
+    async fn values_a_message_quotes_as_json_are_tokenized() {
+        let mut tools = ToolRegistry::default();
+        let customer = |_: Value| async {
+            Ok(json!({"name": "Иван Петров", "address": "221B Baker St\nLondon", "password": "p\"w\\d9Xq!zK"}))
+        };
+        // A server that quotes its arguments back as JSON, as Python's
+        // json.dumps does (non-ASCII escaped).
+        let echo_error = |_: Value| async {
+            Err(ToolError::Failed(
+                r#"bad {"to": "221B Baker St\nLondon", "who": "\u0418\u0432\u0430\u043d \u041f\u0435\u0442\u0440\u043e\u0432", "key": "p\"w\\d9Xq!zK"}"#.into(),
+            ))
+        };
+        tools.insert("crm", ToolDefinition::new("get"), Arc::new(customer));
+        tools.insert("crm", ToolDefinition::new("fail"), Arc::new(echo_error));
+        let engine = PiiEngine::new(&PiiSettings::default()).unwrap();
+        let b = Boundary::new(Arc::new(tools), engine.as_ref(), None, Arc::default());
+        let got = b.call("crm", "get", json!({})).await.unwrap();
+        assert_eq!(got, json!({"name": "[PERSON_1]", "address": "[ADDRESS_1]", "password": "[SECRET_1]"}));
+        let error = b.call("crm", "fail", json!({})).await.unwrap_err();
+        let message = error.message();
+        assert!(message.contains("[ADDRESS_1]") && message.contains("[PERSON_1]"), "{message}");
+        assert!(message.contains("[SECRET_1]"), "{message}");
+        for leaked in ["Baker", "\\u0418", "Петров", "d9Xq"] {
+            assert!(!message.contains(leaked), "{leaked} in {message}");
+        }
+        assert_eq!(json_unescaped(r"a\tb \ud83d\ude00 \x \u12 \"), "a\tb 😀 \\x \\u12 \\");
+    }
+
+    #[tokio::test]
+    async fn a_repeated_token_cannot_make_the_host_build_a_huge_text() {
+        let b = boundary("{}");
+        let long = "A".repeat(1 << 20);
+        let tokenized = b.call("crm", "note", json!({"address": long})).await.unwrap();
+        assert_eq!(tokenized, json!({"address": "[ADDRESS_1]"}));
+        let pii = b.pii.as_ref().unwrap();
+        // Ten copies (10 MiB) are a big but possible call; a thousand are not.
+        let ten = pii.outbound("crm", "note", json!({"t": "[ADDRESS_1]".repeat(10)})).0.unwrap();
+        assert_eq!(ten["t"].as_str().unwrap().len(), 10 << 20);
+        let error = pii.outbound("crm", "note", json!({"t": "[ADDRESS_1]".repeat(1000)})).0.unwrap_err();
+        assert_eq!(error.kind(), "invalid-arguments", "{error}");
+        assert!(error.message().contains("would grow by 999 MiB, more than the 16 MiB allowed"), "{error}");
     }
 
     #[tokio::test]

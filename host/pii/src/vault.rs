@@ -1083,6 +1083,18 @@ impl Vault {
         }
     }
 
+    /// How many bytes longer [`detokenize_text`](Self::detokenize_text)
+    /// would make `text`, without building it.
+    pub fn detokenized_growth(&self, text: &str) -> usize {
+        token_spans(text)
+            .into_iter()
+            .filter_map(|(start, end)| {
+                let (_, entry) = self.resolve(&text[start..end])?;
+                Some((entry.end - entry.start).saturating_sub(end - start))
+            })
+            .fold(0, usize::saturating_add)
+    }
+
     /// The inverse of [`tokenize_json`](Self::tokenize_json) at any depth:
     /// tokens in strings and keys are replaced; a string that is exactly the
     /// token of a number becomes that number again.
