@@ -216,8 +216,7 @@ impl HttpServer {
         let shared = options.shared_sessions;
         let service = StreamableHttpService::new(
             move || {
-                let session =
-                    new_session(&factory_runtime, workspaces.as_deref(), &counter).map_err(std::io::Error::other)?;
+                let session = new_session(&factory_runtime, workspaces.as_deref(), &counter)?;
                 Ok(CodeModeServer::new(factory_runtime.clone(), session)
                     .with_language(language)
                     .with_execution_caps(&caps)
@@ -309,19 +308,24 @@ fn encode_metrics(runtime: &Runtime, front: &Registry) -> String {
     text
 }
 
-/// A session for a new MCP client: in a numbered subfolder of `dir`, or
-/// in a temporary folder.
-fn new_session(
-    runtime: &Runtime,
-    dir: Option<&std::path::Path>,
-    counter: &AtomicU64,
-) -> Result<Session, airlock::Error> {
-    match dir {
-        Some(dir) => {
-            let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
-            runtime.session_in(dir.join(format!("session-{n}")))
+/// A session for a new MCP client: in a new numbered subfolder of `dir`,
+/// or in a temporary folder. A number whose folder exists (kept by an
+/// earlier process, or another instance) is skipped: a new session never
+/// sees an earlier one's files.
+fn new_session(runtime: &Runtime, dir: Option<&std::path::Path>, counter: &AtomicU64) -> std::io::Result<Session> {
+    let Some(dir) = dir else { return runtime.session().map_err(std::io::Error::other) };
+    let cannot = |path: &std::path::Path, e: std::io::Error| {
+        std::io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| cannot(dir, e))?;
+    loop {
+        let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let folder = dir.join(format!("session-{n}"));
+        match std::fs::create_dir(&folder) {
+            Ok(()) => return runtime.session_in(folder).map_err(std::io::Error::other),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(cannot(&folder, e)),
         }
-        None => runtime.session(),
     }
 }
 
@@ -333,7 +337,9 @@ async fn authorize(token: Option<&str>, request: Request, next: Next) -> Respons
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
+        .and_then(|value| value.split_once(' '))
+        // The scheme is case-insensitive (RFC 9110, 11.1).
+        .and_then(|(scheme, credentials)| scheme.eq_ignore_ascii_case("bearer").then_some(credentials.trim_start()));
     if presented.is_some_and(|presented| same_secret(presented, token)) {
         next.run(request).await
     } else {

@@ -664,7 +664,7 @@ async def load_sessions(argv: list[str]) -> dict:
 
 
 async def main(argv: list[str]) -> None:
-    modes = {"load-sessions": load_sessions, "skill": skill, "pause": pause, "resume": resume, "ask": ask, "answer": answer, "load": load, "session": one_session}
+    modes = {"isolation": isolation, "load-sessions": load_sessions, "skill": skill, "pause": pause, "resume": resume, "ask": ask, "answer": answer, "load": load, "session": one_session}
     if argv[0] in modes:
         print(json.dumps(await modes[argv[0]](argv)))
         return

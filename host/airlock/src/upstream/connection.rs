@@ -14,7 +14,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientHandler, Peer, RoleClient, ServiceError, ServiceExt};
 use serde_json::Value;
-use tokio::io::AsyncBufReadExt;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 use tokio::sync::Mutex;
 
 use super::results;
@@ -303,11 +303,22 @@ fn spawn_stdio(
     let tail = StderrTail::default();
     let (server, keep) = (server.to_string(), tail.clone());
     tokio::spawn(async move {
-        let mut lines = tokio::io::BufReader::new(stderr).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
+        // Read to the end whatever the server writes: a closed pipe would
+        // kill a server at its next log line (SIGPIPE, EPIPE). Bytes that
+        // are not UTF-8 are replaced, and a line is cut at STDERR_LINE_CAP.
+        let mut reader = tokio::io::BufReader::new(stderr);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match (&mut reader).take(STDERR_LINE_CAP as u64).read_until(b'\n', &mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let raw = String::from_utf8_lossy(&buf);
+            let raw = raw.trim_end_matches(['\n', '\r']);
             let line = match &redact {
-                Some(detector) => detector.redact(&line),
-                None => line.as_str().into(),
+                Some(detector) => detector.redact(raw),
+                None => raw.into(),
             };
             keep.push(&line);
             tracing::info!(target: "airlock::upstream::stderr", server = %server, "{line}");
@@ -316,6 +327,10 @@ fn spawn_stdio(
     });
     Ok((transport, Some(tail)))
 }
+
+/// The longest stderr line of a server kept as one log line; the rest of
+/// a longer one follows as further lines.
+const STDERR_LINE_CAP: usize = 64 << 10;
 
 fn http_config(
     url: &str,

@@ -304,6 +304,39 @@ async fn a_failing_servers_stderr_is_shown_redacted() {
     assert!(plain.contains("no account for ada@example.com"), "{plain}");
 }
 
+#[tokio::test]
+async fn a_server_writing_bytes_that_are_not_utf8_to_stderr_keeps_serving() {
+    // Each call logs a stray byte and a long line, then answers its pid.
+    let server = r#"
+import os, sys
+from mcp.server.mcpserver import MCPServer
+server = MCPServer("noisy")
+
+@server.tool()
+def noisy() -> int:
+    sys.stderr.buffer.write(b"caf\xe9 \xff\n" + b"x" * 200000 + b"\n")
+    sys.stderr.buffer.flush()
+    return os.getpid()
+
+server.run()
+"#;
+    let python = servers_dir().join(".venv/bin/python");
+    let document = json!({"mcpServers": {"noisy": {"command": python, "args": ["-c", server]}}});
+    let config = airlock::Config::from_json(&document.to_string()).unwrap();
+    let runtime = builder().config(&config).build().await.unwrap();
+    let code = r#"import { noisy } from "./servers/noisy"; console.log(await noisy({}));"#;
+    let mut pids = Vec::new();
+    for _ in 0..3 {
+        let result = run_js(&runtime, code, &Limits::default()).await;
+        assert_ok(&result);
+        pids.push(result.stdout);
+        // Time for the host to read what the server wrote before it writes again.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(pids.iter().all(|pid| pid == &pids[0]), "the server was never restarted: {pids:?}");
+    runtime.shutdown().await;
+}
+
 /// An execution driven by a multi-thread runtime's `block_on` (as in a
 /// `main`) runs as a task, for its upstream answers to wake it where they
 /// are read: its calls work, and dropping it mid-run still ends it. The

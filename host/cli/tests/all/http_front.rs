@@ -269,6 +269,25 @@ fn a_thousand_abandoned_sessions_expire_and_their_folders_go() {
 }
 
 #[test]
+fn a_new_session_never_gets_a_kept_workspace_folder_of_an_earlier_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspaces = dir.path().join("workspaces");
+    // Folders an earlier process kept for its sessions.
+    for n in 1..=2 {
+        std::fs::create_dir_all(workspaces.join(format!("session-{n}"))).unwrap();
+        std::fs::write(workspaces.join(format!("session-{n}/secret.txt")), "earlier").unwrap();
+    }
+    let (server, url, _log) = serve(&records_config(dir.path()), &["--workspace", workspaces.to_str().unwrap()], &[]);
+    let (seen, _) = python_client(&["isolation", &url]);
+    assert_eq!(seen["two_read"]["text"], "false\n", "{seen}");
+    for n in 1..=2 {
+        let kept = std::fs::read_to_string(workspaces.join(format!("session-{n}/secret.txt"))).unwrap();
+        assert_eq!(kept, "earlier", "session-{n} was handed to a new session");
+    }
+    stop(server);
+}
+
+#[test]
 fn the_session_cap_refuses_the_next_session_and_keeps_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let (server, url, _log) = serve(&records_config(dir.path()), &["--max-sessions", "3"], &[]);

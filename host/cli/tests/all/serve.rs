@@ -170,6 +170,8 @@ fn the_bearer_token_can_come_from_the_config() {
     assert!(get_metrics("Authorization: Bearer wrong\r\n").starts_with("HTTP/1.1 401"));
     let allowed = get_metrics("Authorization: Bearer from-config\r\n");
     assert!(allowed.starts_with("HTTP/1.1 200") && allowed.contains("airlock_active_sessions"), "{allowed}");
+    // The scheme is case-insensitive.
+    assert!(get_metrics("Authorization: bearer from-config\r\n").starts_with("HTTP/1.1 200"));
     Command::new("kill").arg(server.id().to_string()).status().unwrap();
     assert_eq!(server.wait().unwrap().code(), Some(0));
 
