@@ -63,6 +63,11 @@ pub struct ResumeArgs {
     /// The MCP servers config (default: $AIRLOCK_CONFIG).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// The folder the code sees as `./workspace/`: the one it ran with
+    /// (`airlock run --workspace`), for the replay to read the same files.
+    /// Default: a temporary folder, removed at the end.
+    #[arg(long, value_name = "DIR")]
+    workspace: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -148,14 +153,18 @@ async fn resume(args: ResumeArgs) -> anyhow::Result<u8> {
     let Some(config) = super::load_config(args.config.as_deref()) else { return Ok(EXIT_USAGE) };
     let builder = super::runtime_builder().config(&config).max_concurrent_executions(1);
     let runtime: Runtime = super::with_store(builder, &config).await?.build().await?;
-    let session = runtime.session()?;
+    let session = match &args.workspace {
+        Some(dir) => runtime.session_in(dir)?,
+        None => runtime.session()?,
+    };
     let decision = if args.approve { Decision::Approve } else { Decision::Decline { reason: args.reason } };
     let options = ResumeOptions { approver: Some(super::run::deferring()), ..ResumeOptions::default() };
     let result = session.resume_with(&args.id, decision, options).await;
     runtime.shutdown().await;
     match result {
         Ok(result) => {
-            super::run::print_result(&result, args.json)?;
+            let again = super::run::resume_options(args.config.as_deref(), args.workspace.as_deref());
+            super::run::print_result(&result, args.json, &again)?;
             Ok(super::run::exit_status(&result))
         }
         Err(e) => {

@@ -108,8 +108,27 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         log.sync();
     }
     let result = result?;
-    print_result(&result, args.json)?;
+    let again = resume_options(args.config.as_deref(), args.workspace.as_deref());
+    print_result(&result, args.json, &again)?;
     Ok(exit_status(&result))
+}
+
+/// The options `airlock executions resume` needs to replay an execution
+/// the way it ran: the same servers and the same workspace files.
+pub(super) fn resume_options(config: Option<&std::path::Path>, workspace: Option<&std::path::Path>) -> String {
+    let mut options = String::new();
+    for (flag, path) in [("--config", config), ("--workspace", workspace)] {
+        if let Some(path) = path {
+            options.push_str(&format!(" {flag} {}", shell_quoted(&path.to_string_lossy())));
+        }
+    }
+    options
+}
+
+/// `text` as one shell word.
+fn shell_quoted(text: &str) -> String {
+    let plain = !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@".contains(&b));
+    if plain { text.to_string() } else { format!("'{}'", text.replace('\'', "'\\''")) }
 }
 
 /// For `--json` callers: a usage error as the one JSON object they parse.
@@ -135,7 +154,9 @@ pub(super) fn deferring() -> std::sync::Arc<dyn airlock::Approver> {
     std::sync::Arc::new(|_: airlock::ApprovalRequest| async { airlock::Decision::Pause })
 }
 
-pub(super) fn print_result(result: &ExecutionResult, json: bool) -> anyhow::Result<()> {
+/// Prints `result`; a paused one with the command that continues it,
+/// with `resume_options` (see [`resume_options`]).
+pub(super) fn print_result(result: &ExecutionResult, json: bool, resume_options: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     if json {
         serde_json::to_writer(&mut stdout, result)?;
@@ -149,7 +170,7 @@ pub(super) fn print_result(result: &ExecutionResult, json: bool) -> anyhow::Resu
     if let Some(paused) = &result.paused {
         writeln!(
             stderr,
-            "paused: {}.{} {} needs a human's approval ({}); continue with\n  airlock executions resume {} --approve   (or --decline)",
+            "paused: {}.{} {} needs a human's approval ({}); continue with\n  airlock executions resume {}{resume_options} --approve   (or --decline)",
             paused.server, paused.tool, paused.arguments, paused.rule, paused.execution_id
         )?;
     }

@@ -166,6 +166,40 @@ fn airlock_run_pauses_and_airlock_executions_lists_shows_resumes_and_cancels() {
 }
 
 #[test]
+fn the_printed_resume_command_replays_with_the_same_config_and_workspace() {
+    let (dir, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let config = servers_config(dir.path(), &["customers"], gated());
+    let workspace = dir.path().join("work");
+    std::fs::create_dir(&workspace).unwrap();
+    std::fs::write(workspace.join("id.txt"), "2").unwrap();
+    // The customer it messages comes from a workspace file; the resumed
+    // code writes one.
+    let code = dir.path().join("send.js");
+    std::fs::write(
+        &code,
+        "import fs from 'fs';\n\
+         import { getCustomer, sendMessage } from './servers/customers';\n\
+         const id = Number(fs.readFileSync('./workspace/id.txt', 'utf8'));\n\
+         const c = await getCustomer({ id });\n\
+         const sent = await sendMessage({ to: c.email, text: 'hi' });\n\
+         fs.writeFileSync('./workspace/sent.txt', String(sent.delivered));\n",
+    )
+    .unwrap();
+    let args = ["run", code.to_str().unwrap(), "--config", config.to_str().unwrap(), "--workspace"];
+    let out = airlock(data.path(), &[&args[..], &[workspace.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(4), "paused: {}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let command = stderr.lines().find(|line| line.trim_start().starts_with("airlock executions resume")).unwrap();
+    // Run as printed (its paths need no quoting here).
+    let words: Vec<&str> = command.split_whitespace().take_while(|word| *word != "(or").collect();
+    assert!(words.contains(&"--config") && words.contains(&"--workspace"), "{command}");
+    let resumed = airlock(data.path(), &words[1..]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    assert_eq!(std::fs::read_to_string(workspace.join("sent.txt")).unwrap(), "true", "written in the same workspace");
+    assert_eq!((lookups(dir.path()), customers_inbox(dir.path()).len()), (1, 1));
+}
+
+#[test]
 fn a_2026_07_28_client_retries_its_answered_call_on_a_restarted_server() {
     let (dir, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let envs = [("AIRLOCK_DATA_DIR", data.path().to_str().unwrap())];
