@@ -195,6 +195,10 @@ pub enum ResumeError {
          from that session or from a new one"
     )]
     OtherSession(String),
+    /// The answer is for a question the execution no longer asks: it was
+    /// answered, and the execution now waits on another call.
+    #[error("paused execution '{0}' now waits on another call: this answer was for a question already answered")]
+    Answered(String),
     /// [`crate::Decision::Pause`] is what an approver answers to defer a
     /// question; it does not resume anything.
     #[error("a paused execution is resumed with approve, allow-for-session or decline, not pause")]

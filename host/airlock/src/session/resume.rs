@@ -339,22 +339,35 @@ impl Runtime {
         })
     }
 
-    /// A handle to the paused execution `id` to give a client that hands it
-    /// back later (an MCP `requestState`): tamper-evident, sealed with the
-    /// journal key, so any instance sharing the key and the store can open
-    /// it.
+    /// A handle to the paused execution `id`, as it waits now, to give a
+    /// client that hands it back with the human's answer (an MCP
+    /// `requestState`): tamper-evident, sealed with the journal key, so any
+    /// instance sharing the key and the store can open it. It names the
+    /// call the execution waits on: when the execution pauses again, at
+    /// another call, the handle of the first question no longer opens.
     pub async fn execution_handle(&self, id: &str) -> Result<String, Error> {
-        Ok(self.journal_key().await?.handle(id))
+        let stored = self.stored(id).await?;
+        let (journal, _) = self.open_stored(id, &stored).await?;
+        Ok(self.journal_key().await?.handle(&format!("{id}/{}", journal.pending.index)))
     }
 
-    /// The execution id in a handle [`Runtime::execution_handle`] made.
+    /// The execution id in a handle [`Runtime::execution_handle`] made,
+    /// once the execution still waits on the call the handle names (an
+    /// answer retried or replayed after the execution moved on to another
+    /// question is refused, not taken as an answer to that one).
     pub async fn open_execution_handle(&self, handle: &str) -> Result<String, Error> {
         let key = self.journal_key().await?;
-        let tampered = || ResumeError::Tampered {
-            id: handle.to_string(),
-            detail: "the handle's MAC does not match (edited, forged, or made with another key)".into(),
-        };
-        Ok(key.open_handle(handle).ok_or_else(tampered)?)
+        let tampered = |detail: &str| ResumeError::Tampered { id: handle.to_string(), detail: detail.into() };
+        let opened = key
+            .open_handle(handle)
+            .ok_or_else(|| tampered("the handle's MAC does not match (edited, forged, or made with another key)"))?;
+        let (id, call) = opened.rsplit_once('/').ok_or_else(|| tampered("the handle names no call"))?;
+        let stored = self.stored(id).await?;
+        let (journal, _) = self.open_stored(id, &stored).await?;
+        if journal.pending.index.to_string() != call {
+            return Err(ResumeError::Answered(id.to_string()).into());
+        }
+        Ok(id.to_string())
     }
 
     /// Cancels the paused execution `id`; `false` if there was none.

@@ -637,3 +637,32 @@ async fn the_sealed_expiry_decides_not_the_stores_column() {
     assert!(received.of("delete_customer").is_empty());
     assert!(store.get(&id).await.unwrap().is_none(), "removed");
 }
+
+#[tokio::test]
+async fn an_answer_handle_opens_only_while_the_execution_waits_on_its_call() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let runtime =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let code = r#"
+        import { callTool } from "airlock";
+        await callTool("crm", "delete_customer", { id: 1 });
+        await callTool("crm", "delete_customer", { id: 2 });"#;
+    let session = runtime.session().unwrap();
+    let id = session.execute(code, Language::JavaScript).await.unwrap().paused.expect("paused").execution_id;
+    let first = runtime.execution_handle(&id).await.unwrap();
+    assert_eq!(runtime.open_execution_handle(&first).await.unwrap(), id);
+    let again = session.resume(&runtime.open_execution_handle(&first).await.unwrap(), Decision::Approve).await;
+    let paused = again.unwrap().paused.expect("paused again, at the second call");
+    assert_eq!((paused.execution_id.as_str(), &paused.arguments), (id.as_str(), &json!({"id": 2})));
+    // The answer to the first question, retried, is not taken for the second.
+    let error = runtime.open_execution_handle(&first).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Answered(_))), "{error}");
+    let second = runtime.execution_handle(&id).await.unwrap();
+    assert_ne!(first, second);
+    assert_eq!(runtime.open_execution_handle(&second).await.unwrap(), id);
+    assert_eq!(received.of("delete_customer"), [json!({"id": 1})]);
+    let forged = format!("{id}/0.{}", "00".repeat(32));
+    let error = runtime.open_execution_handle(&forged).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Tampered { .. })), "{error}");
+}
