@@ -485,8 +485,11 @@ impl ServerHandler for CodeModeServer {
             let hint = airlock::suggest::did_you_mean(&request.name, names.iter().copied());
             return Err(McpError::invalid_params(format!("no tool '{}'{hint}", request.name), None));
         }
+        // Arguments that do not fit the schema are a tool error the model
+        // reads and corrects (MCP 2025-11-25); an unknown tool stays a
+        // protocol error.
         if let Err(error) = known.check(&request.name, &Value::Object(arguments.clone())) {
-            return Err(McpError::invalid_params(error.message().to_string(), None));
+            return Ok(text_error(error.message().to_string()).into());
         }
         let result = match request.name.as_ref() {
             "execute_code" if request.request_state.is_some() => {

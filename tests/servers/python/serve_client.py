@@ -732,8 +732,8 @@ async def main(argv: list[str]) -> None:
             out["resource_escape"] = str(error)
         # A misspelt argument: the published schema says additionalProperties is false.
         try:
-            await session.call_tool("execute_code", {"code": "print(1)", "lang": "python"})
-            out["unknown_argument"] = {"raised": False}
+            refused = await session.call_tool("execute_code", {"code": "print(1)", "lang": "python"})
+            out["unknown_argument"] = {"raised": False, "is_error": bool(refused.is_error), "text": text_of(refused)}
         except Exception as error:
             out["unknown_argument"] = {"raised": True, "code": error.error.code, "message": error.error.message}
     if argv[0] == "http":
