@@ -277,7 +277,10 @@ fn a_new_session_never_gets_a_kept_workspace_folder_of_an_earlier_process() {
         std::fs::create_dir_all(workspaces.join(format!("session-{n}"))).unwrap();
         std::fs::write(workspaces.join(format!("session-{n}/secret.txt")), "earlier").unwrap();
     }
-    let (server, url, _log) = serve(&records_config(dir.path()), &["--workspace", workspaces.to_str().unwrap()], &[]);
+    // The scenario saves a skill: into a folder of the test's.
+    let skills = dir.path().join("skills");
+    let envs = [("AIRLOCK_SKILLS_DIR", skills.to_str().unwrap())];
+    let (server, url, _log) = serve(&records_config(dir.path()), &["--workspace", workspaces.to_str().unwrap()], &envs);
     let (seen, _) = python_client(&["isolation", &url]);
     assert_eq!(seen["two_read"]["text"], "false\n", "{seen}");
     for n in 1..=2 {
