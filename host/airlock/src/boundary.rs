@@ -128,11 +128,7 @@ impl PiiGuard {
                 drop_aside(value, text.len());
                 Ok(text)
             }
-            // Unescaped first: a message that quotes arguments as JSON
-            // (a schema error, a server echoing them) writes a value with a
-            // quote, a line break or, in Python's default, any non-ASCII
-            // letter escaped, where the vault would not recognise it.
-            Err(error) => Err(map_message(error, |m| vault.tokenize_output(detector, &json_unescaped(m)).into_owned())),
+            Err(error) => Err(map_message(error, |m| tokenize_message(&mut vault, detector, m))),
         }
     }
 
@@ -167,6 +163,25 @@ impl PiiGuard {
             paused.arguments = vault.tokenize_output_json(detector, &paused.arguments);
         }
         result
+    }
+}
+
+/// Tokenizes an error message. A message that quotes arguments as JSON (a
+/// schema error, a server echoing them) writes a value with a quote, a
+/// line break or, in Python's default, any non-ASCII letter escaped, where
+/// the vault would not recognise it: when the message unescaped still holds
+/// a value, the unescaped message, tokenized, is what the guest gets.
+/// Otherwise the message keeps its form (a value holding a backslash, echoed
+/// as is, was already found as is).
+fn tokenize_message(vault: &mut Vault, detector: &Detector, message: &str) -> String {
+    let tokenized = vault.tokenize_output(detector, message).into_owned();
+    let unescaped = json_unescaped(&tokenized);
+    if matches!(unescaped, std::borrow::Cow::Borrowed(_)) {
+        return tokenized;
+    }
+    match vault.tokenize_output(detector, &unescaped) {
+        std::borrow::Cow::Owned(safe) => safe,
+        std::borrow::Cow::Borrowed(_) => tokenized,
     }
 }
 
@@ -436,10 +451,12 @@ impl Boundary {
     /// `value` with the tokens of this boundary's vault replaced by the
     /// values they stand for (for a human, never for the model).
     pub(crate) fn reveal(&self, value: &Value) -> Value {
-        match &self.pii {
-            Some(pii) => pii.vault().detokenize_json(value),
-            None => value.clone(),
-        }
+        let Some(pii) = &self.pii else { return value.clone() };
+        let vault = pii.vault();
+        let mut growth = 0usize;
+        for_each_text(value, &mut |text| growth = growth.saturating_add(vault.detokenized_growth(text)));
+        // Past the cap the call itself is refused: shown with its tokens.
+        if growth > MAX_DETOKENIZED_GROWTH { value.clone() } else { vault.detokenize_json(value) }
     }
 
     /// How many tokens this boundary's vault has minted.
@@ -863,8 +880,15 @@ mod tests {
                 r#"bad {"to": "221B Baker St\nLondon", "who": "\u0418\u0432\u0430\u043d \u041f\u0435\u0442\u0440\u043e\u0432", "key": "p\"w\\d9Xq!zK"}"#.into(),
             ))
         };
+        // A server that echoes a value as it is, backslashes and all, and
+        // one whose message holds JSON with no personal data.
+        let raw_error = |_: Value| async { Err(ToolError::Failed(r"login rejected for C:\new\top\Zq9xKv7Lm2".into())) };
+        let json_error = |_: Value| async { Err(ToolError::Failed(r#"bad {"value": "say \"hi\""}"#.into())) };
         tools.insert("crm", ToolDefinition::new("get"), Arc::new(customer));
         tools.insert("crm", ToolDefinition::new("fail"), Arc::new(echo_error));
+        tools.insert("crm", ToolDefinition::new("raw"), Arc::new(raw_error));
+        tools.insert("crm", ToolDefinition::new("note"), Arc::new(|args: Value| async move { Ok(args) }));
+        tools.insert("crm", ToolDefinition::new("json"), Arc::new(json_error));
         let engine = PiiEngine::new(&PiiSettings::default()).unwrap();
         let b = Boundary::new(Arc::new(tools), engine.as_ref(), None, Arc::default());
         let got = b.call("crm", "get", json!({})).await.unwrap();
@@ -877,6 +901,14 @@ mod tests {
             assert!(!message.contains(leaked), "{leaked} in {message}");
         }
         assert_eq!(json_unescaped(r"a\tb \ud83d\ude00 \x \u12 \"), "a\tb 😀 \\x \\u12 \\");
+        // A value with backslashes, echoed as it is, is found as it is.
+        let noted = b.call("crm", "note", json!({"password": r"C:\new\top\Zq9xKv7Lm2"})).await.unwrap();
+        assert_eq!(noted, json!({"password": "[SECRET_2]"}));
+        let raw = b.call("crm", "raw", json!({})).await.unwrap_err();
+        assert_eq!(raw.message(), "login rejected for [SECRET_2]");
+        // JSON with nothing personal in it keeps its escapes.
+        let json = b.call("crm", "json", json!({})).await.unwrap_err();
+        assert_eq!(json.message(), r#"bad {"value": "say \"hi\""}"#);
     }
 
     #[tokio::test]
@@ -892,6 +924,10 @@ mod tests {
         let error = pii.outbound("crm", "note", json!({"t": "[ADDRESS_1]".repeat(1000)})).0.unwrap_err();
         assert_eq!(error.kind(), "invalid-arguments", "{error}");
         assert!(error.message().contains("would grow by 999 MiB, more than the 16 MiB allowed"), "{error}");
+        // Nor when the arguments are shown to a human (`show_values`).
+        let many = json!({"t": "[ADDRESS_1]".repeat(1000)});
+        assert_eq!(b.reveal(&many), many);
+        assert_eq!(b.reveal(&json!({"t": "[ADDRESS_1]"}))["t"].as_str().unwrap().len(), 1 << 20);
     }
 
     #[tokio::test]

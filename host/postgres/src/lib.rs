@@ -214,6 +214,21 @@ impl ExecutionStore for PostgresStore {
         })
     }
 
+    fn remove_exact<'a>(&'a self, execution: &'a StoredExecution) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let removed = self
+                .client()
+                .await?
+                .execute(
+                    "DELETE FROM airlock_paused_executions WHERE id = $1 AND sealed = $2",
+                    &[&execution.summary.id, &execution.sealed],
+                )
+                .await
+                .map_err(|e| failed("cannot remove a paused execution", e))?;
+            Ok(removed == 1)
+        })
+    }
+
     fn list(&self, now: u64) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, StoreError>> {
         Box::pin(async move {
             let client = self.client().await?;

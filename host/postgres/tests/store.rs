@@ -31,9 +31,16 @@ async fn two_instances_share_paused_executions_and_the_schema_is_migrated_once()
     let mut replaced = stored("a", 200);
     replaced.sealed = vec![9];
     two.put(replaced.clone()).await.unwrap();
-    assert_eq!(one.get("a").await.unwrap(), Some(replaced));
+    assert_eq!(one.get("a").await.unwrap(), Some(replaced.clone()));
     let listed: Vec<String> = one.list(60).await.unwrap().into_iter().map(|s| s.id).collect();
     assert_eq!(listed, ["a"], "b expired at 50 and is gone");
+    // A claim of the version first read fails once it was replaced.
+    let first = stored("a", 100);
+    assert!(!one.remove_exact(&first).await.unwrap(), "replaced since: not removed");
+    assert!(two.get("a").await.unwrap().is_some());
+    assert!(two.remove_exact(&replaced).await.unwrap());
+    assert!(!one.remove_exact(&replaced).await.unwrap(), "only one claim wins");
+    two.put(replaced.clone()).await.unwrap();
     assert!(two.remove("a").await.unwrap());
     assert!(!one.remove("a").await.unwrap(), "only one remover wins");
     one.put_session_state("s1", "vault", vec![1]).await.unwrap();

@@ -210,11 +210,11 @@ impl CodeModeServer {
     /// answer to the paused execution `state` holds, resumed from its
     /// journal with everything it printed (the client saw none of it).
     async fn resume_asked(&self, state: &str, responses: Option<&InputResponses>) -> CallToolResponse {
-        let id = match self.runtime.open_execution_handle(state).await {
-            Ok(id) => id,
+        let (id, call) = match self.runtime.open_answer_handle(state).await {
+            Ok(opened) => opened,
             Err(error) => return text_error(format!("cannot resume: {}", error.report())).into(),
         };
-        let options = ResumeOptions { approver: Some(deferring()), earlier_output: true };
+        let options = ResumeOptions { approver: Some(deferring()), earlier_output: true, expected_call: Some(call) };
         let result = self.session.resume_with(&id, asking::answered(responses), options).await;
         self.answer_or_ask(result).await
     }

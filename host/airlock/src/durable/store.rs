@@ -57,6 +57,22 @@ pub trait ExecutionStore: Send + Sync + 'static {
     /// Removes `id`; `true` if this call removed it. Of two resumes of one
     /// execution only the one that removes it goes on.
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Removes `execution` only if the store holds it as given (the same
+    /// sealed bytes); `true` if this call removed it. A resume claims the
+    /// version it opened this way: of two resumes at once only one goes on,
+    /// and one that opened a version since replaced (the execution paused
+    /// again meanwhile) removes nothing. The default reads, compares and
+    /// removes in three steps; a store shared by instances should do it in
+    /// one statement, as the SQLite and PostgreSQL stores do.
+    fn remove_exact<'a>(&'a self, execution: &'a StoredExecution) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let id = &execution.summary.id;
+            match self.get(id).await? {
+                Some(now) if now.sealed == execution.sealed => self.remove(id).await,
+                _ => Ok(false),
+            }
+        })
+    }
     /// The executions not expired at `now` (Unix seconds), oldest first;
     /// expired ones are removed.
     fn list(&self, now: u64) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, StoreError>>;
@@ -235,6 +251,13 @@ impl ExecutionStore for SqliteStore {
         self.with(move |db| Ok(db.execute("DELETE FROM paused_executions WHERE id = ?1", params![id])? == 1))
     }
 
+    fn remove_exact<'a>(&'a self, execution: &'a StoredExecution) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let (id, sealed) = (execution.summary.id.clone(), execution.sealed.clone());
+        self.with(move |db| {
+            Ok(db.execute("DELETE FROM paused_executions WHERE id = ?1 AND sealed = ?2", params![id, sealed])? == 1)
+        })
+    }
+
     fn list(&self, now: u64) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, StoreError>> {
         self.with(move |db| {
             db.execute("DELETE FROM paused_executions WHERE expires_at <= ?1", params![now as i64])?;
@@ -331,6 +354,14 @@ mod tests {
         let listed: Vec<String> = other.list(60).await.unwrap().into_iter().map(|s| s.id).collect();
         assert_eq!(listed, ["a"], "b expired at 50 and is gone");
         assert_eq!(store.get("b").await.unwrap(), None);
+        // A claim of a version since replaced removes nothing.
+        let mut replaced = stored("a", 100);
+        replaced.sealed = vec![9];
+        other.put(replaced.clone()).await.unwrap();
+        assert!(!store.remove_exact(&stored("a", 100)).await.unwrap(), "replaced since: not removed");
+        assert!(other.remove_exact(&replaced).await.unwrap());
+        assert!(!store.remove_exact(&replaced).await.unwrap(), "only one claim wins");
+        other.put(replaced).await.unwrap();
         assert!(store.remove("a").await.unwrap());
         assert!(!other.remove("a").await.unwrap(), "only one remover wins");
         assert_eq!(store.get("missing").await.unwrap(), None);

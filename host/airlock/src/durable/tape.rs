@@ -72,6 +72,9 @@ struct Replay {
     /// Whether the code reached the pending call, with the recorded
     /// arguments: from then on the human's decision is spent.
     reached: bool,
+    /// The resume was given up before the code reached the pending call
+    /// (its caller stopped waiting): the call must not go live now.
+    abandoned: bool,
 }
 
 impl Replay {
@@ -158,6 +161,7 @@ impl Recorder {
             took: None,
             monotonic_shift: None,
             reached: false,
+            abandoned: false,
         });
         recorder
     }
@@ -229,6 +233,21 @@ impl Recorder {
             replay.took = Some(replay.started.elapsed());
         }
         if index == replay.pending.index {
+            // The calls recorded after the pending one are its batch: a
+            // replay that makes it without them has taken another path.
+            let last_recorded = replay.calls.iter().rposition(Option::is_some).unwrap_or(0);
+            if last_recorded > index as usize && tape.claimed as usize <= last_recorded {
+                tape.diverged = Some(format!(
+                    "call {} was waiting in a batch of calls up to call {}; the code now makes fewer",
+                    index + 1,
+                    last_recorded + 1
+                ));
+                return Step::Diverged;
+            }
+            if replay.abandoned {
+                tape.diverged = Some("the resume was given up before this call".into());
+                return Step::Diverged;
+            }
             replay.reached = true;
             return Step::Decided(replay.decision.take());
         }
@@ -331,10 +350,19 @@ impl Recorder {
         self.tape().diverged.clone()
     }
 
-    /// Whether this is a replay whose code reached the pending call: the
-    /// human's decision was spent, and the call may have been made.
-    pub(crate) fn reached_pending(&self) -> bool {
-        self.tape().replay.as_ref().is_some_and(|replay| replay.reached)
+    /// Gives the replay up unless its code already reached the pending
+    /// call: from now on that call is refused. `true` when given up (the
+    /// execution may be put back), in one step with the check, so that a
+    /// replay still running elsewhere cannot reach the call in between.
+    pub(crate) fn abandon(&self) -> bool {
+        let mut tape = self.tape();
+        match tape.replay.as_mut() {
+            Some(replay) if !replay.reached => {
+                replay.abandoned = true;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// For a replay that ended without reaching the pending call, why: the

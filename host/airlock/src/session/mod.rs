@@ -250,7 +250,15 @@ impl Session {
             let printed = raw.printed;
             let mut result = raw.into_result();
             let recorder = boundary.recorder();
-            if let Some(detail) = recorder.diverged().or_else(|| recorder.unfinished()) {
+            // A replay that ended early says how it ended (a limit, say, on
+            // a slower host), beside where.
+            let unfinished = || {
+                recorder.unfinished().map(|detail| match &result.error {
+                    Some(error) => format!("{detail}; it ended with: {error}"),
+                    None => detail,
+                })
+            };
+            if let Some(detail) = recorder.diverged().or_else(unfinished) {
                 let id = id.unwrap_or_default();
                 return Err(Error::Resume(ResumeError::Diverged { id, detail }));
             }

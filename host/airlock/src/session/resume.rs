@@ -32,6 +32,11 @@ pub struct ResumeOptions {
     /// what it prints from the pause on, for a caller that was shown the
     /// earlier part with the paused result).
     pub earlier_output: bool,
+    /// The call (its place in call order) the answer is for, as an answer
+    /// handle names it ([`Runtime::open_answer_handle`]): when the
+    /// execution now waits on another call, the resume is refused with
+    /// [`ResumeError::Answered`].
+    pub expected_call: Option<u32>,
 }
 
 impl std::fmt::Debug for ResumeOptions {
@@ -39,6 +44,7 @@ impl std::fmt::Debug for ResumeOptions {
         f.debug_struct("ResumeOptions")
             .field("approver", &self.approver.as_ref().map(|_| ".."))
             .field("earlier_output", &self.earlier_output)
+            .field("expected_call", &self.expected_call)
             .finish()
     }
 }
@@ -162,16 +168,26 @@ impl Session {
         let store = self.runtime.execution_store().await?;
         let stored = self.runtime.stored(id).await?;
         let (journal, vault) = self.runtime.open_stored(id, &stored).await?;
+        if options.expected_call.is_some_and(|call| call != journal.pending.index) {
+            return Err(ResumeError::Answered(id.to_string()).into());
+        }
         let language = self.check_replayable(&journal).await?;
         self.take_journal_vault(id, vault.as_deref()).await?;
         let seed = unhex(&journal.seed)
             .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
             .ok_or_else(|| ResumeError::Tampered { id: id.to_string(), detail: "the seed is not 32 bytes".into() })?;
-        // Claimed: of two resumes at once, only one replays.
-        let claimed = store.remove(id).await.map_err(ResumeError::from)?;
+        // Claimed as opened: of two resumes at once only one replays, and
+        // one that opened a version since replaced (paused again at another
+        // call) takes nothing.
+        let claimed = store.remove_exact(&stored).await.map_err(ResumeError::from)?;
         if !claimed {
-            return Err(ResumeError::NotFound(id.to_string()).into());
+            return Err(match store.get(id).await.map_err(ResumeError::from)? {
+                Some(_) => ResumeError::Answered(id.to_string()),
+                None => ResumeError::NotFound(id.to_string()),
+            }
+            .into());
         }
+
         let mut boundary = self.boundary.for_execution();
         if let Some(approver) = options.approver {
             boundary = boundary.with_own_approver(approver);
@@ -253,12 +269,14 @@ struct Claim {
 
 impl Claim {
     /// Puts the execution back unless its code reached the waiting call
-    /// (the decision is then spent, and the call may have been made).
+    /// (the decision is then spent, and the call may have been made). Kept
+    /// until the store has it: dropped meanwhile, the guard puts it back.
     async fn settle(mut self) -> Result<(), ResumeError> {
-        match self.stored.take() {
-            Some(stored) if !self.recorder.reached_pending() => Ok(self.store.put(stored).await?),
-            _ => Ok(()),
+        if let Some(stored) = self.stored.as_ref().filter(|_| self.recorder.abandon()) {
+            self.store.put(stored.clone()).await?;
         }
+        self.stored = None;
+        Ok(())
     }
 }
 
@@ -266,7 +284,9 @@ impl Drop for Claim {
     /// A resume dropped before it settled (its caller stopped waiting)
     /// puts the execution back in a task, as [`Claim::settle`] would.
     fn drop(&mut self) {
-        let Some(stored) = self.stored.take().filter(|_| !self.recorder.reached_pending()) else { return };
+        // Given up under the tape's lock: a replay still running on a worker
+        // (its task is aborted at its next yield) cannot go live after this.
+        let Some(stored) = self.stored.take().filter(|_| self.recorder.abandon()) else { return };
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             tracing::warn!(id = %stored.summary.id, "a dropped resume could not put its execution back (no runtime)");
             return;
@@ -356,6 +376,14 @@ impl Runtime {
     /// answer retried or replayed after the execution moved on to another
     /// question is refused, not taken as an answer to that one).
     pub async fn open_execution_handle(&self, handle: &str) -> Result<String, Error> {
+        Ok(self.open_answer_handle(handle).await?.0)
+    }
+
+    /// The execution id and the call a handle [`Runtime::execution_handle`]
+    /// made names, checked as [`Runtime::open_execution_handle`] does. Pass
+    /// the call as [`ResumeOptions::expected_call`], so that the resume
+    /// checks it again against the version it claims.
+    pub async fn open_answer_handle(&self, handle: &str) -> Result<(String, u32), Error> {
         let key = self.journal_key().await?;
         let tampered = |detail: &str| ResumeError::Tampered { id: handle.to_string(), detail: detail.into() };
         let opened = key
@@ -367,7 +395,7 @@ impl Runtime {
         if journal.pending.index.to_string() != call {
             return Err(ResumeError::Answered(id.to_string()).into());
         }
-        Ok(id.to_string())
+        Ok((id.to_string(), journal.pending.index))
     }
 
     /// Cancels the paused execution `id`; `false` if there was none.

@@ -666,3 +666,47 @@ async fn an_answer_handle_opens_only_while_the_execution_waits_on_its_call() {
     let error = runtime.open_execution_handle(&forged).await.unwrap_err();
     assert!(matches!(&error, Error::Resume(ResumeError::Tampered { .. })), "{error}");
 }
+
+#[tokio::test]
+async fn a_resume_for_another_call_than_the_one_waiting_is_refused_and_kept() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let runtime =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let id = run(&runtime, JS, Language::JavaScript).await.paused.expect("paused").execution_id;
+    let (opened, call) = runtime.open_answer_handle(&runtime.execution_handle(&id).await.unwrap()).await.unwrap();
+    assert_eq!((opened.as_str(), call), (id.as_str(), 1));
+    let stale = airlock::ResumeOptions { expected_call: Some(0), ..Default::default() };
+    let error = runtime.session().unwrap().resume_with(&id, Decision::Approve, stale).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Answered(_))), "{error}");
+    assert_eq!(runtime.paused_executions().await.unwrap().len(), 1, "kept");
+    let current = airlock::ResumeOptions { expected_call: Some(call), ..Default::default() };
+    assert_ok(&runtime.session().unwrap().resume_with(&id, Decision::Approve, current).await.unwrap());
+    assert_eq!(received.of("delete_customer").len(), 1);
+}
+
+#[tokio::test]
+async fn a_waiting_call_made_without_the_rest_of_its_batch_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let runtime =
+        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let session = runtime.session().unwrap();
+    std::fs::write(session.workspace().join("batch.txt"), "yes").unwrap();
+    let code = r#"
+        import { callTool } from "airlock";
+        import { readFileSync } from "fs";
+        if (readFileSync("./workspace/batch.txt", "utf8") === "yes") {
+            await Promise.all([callTool("crm", "delete_customer", { id: 1 }), callTool("crm", "count", {})]);
+        } else {
+            await callTool("crm", "delete_customer", { id: 1 });
+        }"#;
+    let paused = session.execute(code, Language::JavaScript).await.unwrap();
+    let id = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}")).execution_id;
+    std::fs::write(session.workspace().join("batch.txt"), "no").unwrap();
+    let error = session.resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&error, Error::Resume(ResumeError::Diverged { .. })), "{error}");
+    assert!(error.to_string().contains("the code now makes fewer"), "{error}");
+    assert!(received.of("delete_customer").is_empty());
+    assert_eq!(runtime.paused_executions().await.unwrap().len(), 1, "kept");
+}
