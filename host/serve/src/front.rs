@@ -6,7 +6,8 @@
 //! - [`mcp`] (`/mcp`): a body that is not JSON gets 400 with a JSON-RPC
 //!   parse error (-32700) and valid JSON that is not a JSON-RPC message 400
 //!   with -32600, where rmcp 3.11 answers both with 415; `initialize` past
-//!   the session cap gets 503 with `Retry-After`; a `DELETE` that closed
+//!   the session cap gets 503 with `Retry-After`, and so does a request of
+//!   a session to be restored from the store at the cap; a `DELETE` that closed
 //!   the session gets 200, where rmcp answers 202, which the official
 //!   Python SDK logs as "Session termination failed: 202".
 
@@ -234,6 +235,13 @@ async fn post(front: &McpFront, request: Request, next: Next) -> Response {
     let peek = serde_json::from_slice::<Peek>(&body).ok();
     let id = peek.as_ref().and_then(|peek| peek.id.clone()).unwrap_or(Value::Null);
     let initialize = !in_session && peek.as_ref().is_some_and(|peek| peek.method.as_deref() == Some("initialize"));
+    // A session not open here (closed for being idle, or opened by another
+    // instance) is restored from the store and takes a place like a new
+    // one: at the cap, the same busy answer, not rmcp's plain 500.
+    let session = parts.headers.get("mcp-session-id").and_then(|value| value.to_str().ok());
+    if session.is_some_and(|session| !front.sessions.is_open(session)) && !front.sessions.has_room() {
+        return sessions_full(&front.sessions, id);
+    }
     let request = Request::from_parts(parts, Body::from(body));
     let response = if initialize {
         let Some(admission) = front.sessions.admit() else {

@@ -136,6 +136,17 @@ impl Sessions {
         self.shared.metrics.refused.inc();
     }
 
+    /// Whether session `id` is open on this instance (not only in the
+    /// store).
+    pub(crate) fn is_open(&self, id: &str) -> bool {
+        self.shared.sessions().keys().any(|open| open.as_ref() == id)
+    }
+
+    /// Whether the cap leaves a place for one more session now.
+    pub(crate) fn has_room(&self) -> bool {
+        self.places.available_permits() > 0
+    }
+
     /// A place for one more session, if the cap leaves one.
     pub(crate) fn admit(&self) -> Option<Admission> {
         self.places.clone().try_acquire_owned().ok().map(|place| Admission { _place: place })

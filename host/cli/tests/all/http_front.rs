@@ -291,6 +291,32 @@ fn a_new_session_never_gets_a_kept_workspace_folder_of_an_earlier_process() {
 }
 
 #[test]
+fn a_session_to_restore_from_the_store_at_the_cap_gets_the_busy_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--max-sessions", "1", "--session-idle-timeout", "1s"];
+    let (server, url, _log) = serve(&records_config(dir.path()), &args, &[]);
+    let first = post(&url, &[], INITIALIZE);
+    assert_eq!(first.status, 200, "{first:?}");
+    let session = first.header("mcp-session-id").unwrap().to_string();
+    // Closed here for being idle; its state stays in the store.
+    let guard = Instant::now() + Duration::from_secs(30);
+    while metric(&url, "airlock_http_sessions_expired_total") < 1.0 && Instant::now() < guard {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(post(&url, &[], INITIALIZE).status, 200, "another session takes the one place");
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+    let again = post(&url, &[("Mcp-Session-Id", &session), ("MCP-Protocol-Version", "2025-11-25")], list);
+    assert_eq!(again.status, 503, "{again:?}");
+    assert!(again.header("retry-after").is_some(), "{again:?}");
+    let error = &again.json()["error"];
+    assert_eq!(
+        (&error["code"], &error["data"]["reason"]),
+        (&json!(airlock_serve::SERVER_BUSY), &json!("max_sessions"))
+    );
+    stop(server);
+}
+
+#[test]
 fn the_session_cap_refuses_the_next_session_and_keeps_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let (server, url, _log) = serve(&records_config(dir.path()), &["--max-sessions", "3"], &[]);
