@@ -77,9 +77,7 @@ impl PiiGuard {
         let vault = self.vault();
         let mut kinds: Vec<PiiKind> = Vec::new();
         let mut tokens: Vec<String> = Vec::new();
-        let mut growth = 0usize;
         for_each_text(&arguments, &mut |text| {
-            growth = growth.saturating_add(vault.detokenized_growth(text));
             for kind in vault.flowing_kinds(&self.engine.detector, text) {
                 if !kinds.contains(&kind) {
                     kinds.push(kind);
@@ -102,6 +100,7 @@ impl PiiGuard {
         if !kinds.is_empty() {
             tracing::debug!(%server, %tool, kinds = ?flow.kinds, "PII flows to a tool");
         }
+        let growth = detokenized_growth(&vault, &arguments);
         if growth > MAX_DETOKENIZED_GROWTH {
             let too_big = ToolError::InvalidArguments(format!(
                 "with their tokens' values in, the arguments would grow by {} MiB, more than the {} MiB allowed \
@@ -189,6 +188,14 @@ fn tokenize_message(vault: &mut Vault, detector: &Detector, message: &str) -> St
 /// a token a guest repeats a million times would otherwise make the host
 /// build gigabytes, out of reach of the guest's memory limit.
 const MAX_DETOKENIZED_GROWTH: usize = 16 << 20;
+
+/// How many bytes longer `value`'s texts become with their tokens'
+/// values in (see [`MAX_DETOKENIZED_GROWTH`]).
+fn detokenized_growth(vault: &Vault, value: &Value) -> usize {
+    let mut growth = 0usize;
+    for_each_text(value, &mut |text| growth = growth.saturating_add(vault.detokenized_growth(text)));
+    growth
+}
 
 /// `text` with JSON string escapes (`\"`, `\\`, `\n`, `\u00e9`, ...)
 /// replaced by the characters they stand for; unchanged without a
@@ -453,10 +460,12 @@ impl Boundary {
     pub(crate) fn reveal(&self, value: &Value) -> Value {
         let Some(pii) = &self.pii else { return value.clone() };
         let vault = pii.vault();
-        let mut growth = 0usize;
-        for_each_text(value, &mut |text| growth = growth.saturating_add(vault.detokenized_growth(text)));
         // Past the cap the call itself is refused: shown with its tokens.
-        if growth > MAX_DETOKENIZED_GROWTH { value.clone() } else { vault.detokenize_json(value) }
+        if detokenized_growth(&vault, value) > MAX_DETOKENIZED_GROWTH {
+            value.clone()
+        } else {
+            vault.detokenize_json(value)
+        }
     }
 
     /// How many tokens this boundary's vault has minted.

@@ -139,7 +139,7 @@ impl Sessions {
     /// Whether session `id` is open on this instance (not only in the
     /// store).
     pub(crate) fn is_open(&self, id: &str) -> bool {
-        self.shared.sessions().keys().any(|open| open.as_ref() == id)
+        self.shared.sessions().contains_key(id)
     }
 
     /// Whether the cap leaves a place for one more session now.

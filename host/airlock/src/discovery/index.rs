@@ -635,9 +635,9 @@ mod tests {
         assert_eq!(rows(1), [("cancel_order".into(), ids(&["order_id"]), ids(&[]))]);
     }
 
-    #[test]
-    fn names_only_text_has_a_line_per_run_of_one_server() {
-        let row = |server: &str, tool: &str, needs: &[&str]| ToolMatch {
+    /// A search row of `server.tool` that needs and gives these ids.
+    fn row(server: &str, tool: &str, needs: &[&str], gives: &[&str]) -> ToolMatch {
+        ToolMatch {
             name: format!("{server}.{tool}"),
             server: server.into(),
             tool: tool.into(),
@@ -645,10 +645,19 @@ mod tests {
             description: None,
             declaration: None,
             needs: needs.iter().map(|id| id.to_string()).collect(),
-            gives: Vec::new(),
-        };
+            gives: gives.iter().map(|id| id.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn names_only_text_has_a_line_per_run_of_one_server() {
         let results = SearchResults {
-            matches: vec![row("a", "x", &["x_id"]), row("a", "y", &[]), row("b", "z", &[]), row("a", "w", &[])],
+            matches: vec![
+                row("a", "x", &["x_id"], &[]),
+                row("a", "y", &[], &[]),
+                row("b", "z", &[], &[]),
+                row("a", "w", &[], &[]),
+            ],
             unavailable: Vec::new(),
         };
         assert_eq!(results.to_text(), "a: x(x_id), y\nb: z\na: w\n");
@@ -659,21 +668,11 @@ mod tests {
 
     #[test]
     fn needed_ids_read_as_arguments_and_given_ids_follow_an_arrow() {
-        let row = |tool: &str, needs: &[&str], gives: &[&str]| ToolMatch {
-            name: format!("s.{tool}"),
-            server: "s".into(),
-            tool: tool.into(),
-            score: 1.0,
-            description: None,
-            declaration: None,
-            needs: needs.iter().map(|id| id.to_string()).collect(),
-            gives: gives.iter().map(|id| id.to_string()).collect(),
-        };
         let results = SearchResults {
             matches: vec![
-                row("update_milestone", &["project_id", "milestone_id"], &[]),
-                row("list_projects", &[], &["project_id"]),
-                row("list_milestones", &["project_id"], &["milestone_id", "release_id"]),
+                row("s", "update_milestone", &["project_id", "milestone_id"], &[]),
+                row("s", "list_projects", &[], &["project_id"]),
+                row("s", "list_milestones", &["project_id"], &["milestone_id", "release_id"]),
             ],
             unavailable: Vec::new(),
         };

@@ -376,13 +376,20 @@ impl Runtime {
     /// answer retried or replayed after the execution moved on to another
     /// question is refused, not taken as an answer to that one).
     pub async fn open_execution_handle(&self, handle: &str) -> Result<String, Error> {
-        Ok(self.open_answer_handle(handle).await?.0)
+        let (id, call) = self.open_answer_handle(handle).await?;
+        let stored = self.stored(&id).await?;
+        let (journal, _) = self.open_stored(&id, &stored).await?;
+        if journal.pending.index != call {
+            return Err(ResumeError::Answered(id).into());
+        }
+        Ok(id)
     }
 
     /// The execution id and the call a handle [`Runtime::execution_handle`]
-    /// made names, checked as [`Runtime::open_execution_handle`] does. Pass
-    /// the call as [`ResumeOptions::expected_call`], so that the resume
-    /// checks it again against the version it claims.
+    /// made names, once its MAC holds; the store is not read. Pass the call
+    /// as [`ResumeOptions::expected_call`]: the resume refuses it, with
+    /// [`ResumeError::Answered`], when the version it claims waits on
+    /// another call.
     pub async fn open_answer_handle(&self, handle: &str) -> Result<(String, u32), Error> {
         let key = self.journal_key().await?;
         let tampered = |detail: &str| ResumeError::Tampered { id: handle.to_string(), detail: detail.into() };
@@ -390,12 +397,8 @@ impl Runtime {
             .open_handle(handle)
             .ok_or_else(|| tampered("the handle's MAC does not match (edited, forged, or made with another key)"))?;
         let (id, call) = opened.rsplit_once('/').ok_or_else(|| tampered("the handle names no call"))?;
-        let stored = self.stored(id).await?;
-        let (journal, _) = self.open_stored(id, &stored).await?;
-        if journal.pending.index.to_string() != call {
-            return Err(ResumeError::Answered(id.to_string()).into());
-        }
-        Ok((id.to_string(), journal.pending.index))
+        let call = call.parse().map_err(|_| tampered("the handle's call is not a number"))?;
+        Ok((id.to_string(), call))
     }
 
     /// Cancels the paused execution `id`; `false` if there was none.

@@ -142,8 +142,7 @@ async fn a_paused_execution_resumes_after_a_restart_to_what_an_unpaused_run_give
 async fn replay_reads_the_clock_and_draws_randomness_as_the_first_run_did() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
-    let runtime =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(&received, data.path()).await;
     let code = r#"
         import { callTool } from "airlock";
         const drawn = [Math.random(), Date.now(), Math.random(), new Date().toISOString()];
@@ -161,8 +160,7 @@ async fn replay_reads_the_clock_and_draws_randomness_as_the_first_run_did() {
 async fn a_declined_resume_is_a_denied_error_the_code_catches() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
-    let runtime =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(&received, data.path()).await;
     let paused = run(&runtime, JS, Language::JavaScript).await;
     let id = paused.paused.expect("paused").execution_id;
     let decline = Decision::Decline { reason: Some("not today".into()) };
@@ -178,8 +176,7 @@ async fn a_declined_resume_is_a_denied_error_the_code_catches() {
 async fn python_a_gated_call_in_a_gather_of_ten_pauses_alone_and_the_nine_are_not_made_again() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
-    let runtime =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(&received, data.path()).await;
     let code = r#"
 import asyncio, random
 from servers import crm
@@ -236,9 +233,14 @@ async fn the_human_sees_tokens_and_after_a_restart_the_tool_receives_the_real_va
     assert_eq!(resumed.stdout, "{\"sent\":true} [EMAIL_1]\n");
 }
 
+/// A runtime over [`crm`] whose approver defers every question.
+async fn pausing(received: &Received, data: &Path) -> Runtime {
+    crm(received, data, delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap()
+}
+
 /// Pauses [`JS`] in `data`, returning its id.
 async fn pause_one(received: &Received, data: &Path) -> String {
-    let runtime = crm(received, data, delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(received, data).await;
     let paused = run(&runtime, JS, Language::JavaScript).await;
     paused.paused.expect("paused").execution_id
 }
@@ -299,8 +301,7 @@ async fn a_changed_tool_schema_is_refused() {
 async fn code_that_takes_another_path_on_replay_is_refused_before_anything_goes_live() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
-    let runtime =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(&received, data.path()).await;
     let session = runtime.session().unwrap();
     std::fs::write(session.workspace().join("id.txt"), "1").unwrap();
     // The code's path depends on a workspace file, which is not journaled.
@@ -366,8 +367,7 @@ async fn without_a_data_folder_a_pause_is_a_clear_error() {
 async fn a_skill_changed_while_paused_makes_the_replay_diverge_and_is_refused() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
-    let runtime =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(&received, data.path()).await;
     let session = runtime.session().unwrap();
     let save = |id: u32| {
         format!(
@@ -410,8 +410,7 @@ async fn fuel_counts_across_the_pause_as_if_it_never_paused() {
         .unwrap();
     let whole = approving.session().unwrap().execute(code, Language::JavaScript).await.unwrap();
     assert_ok(&whole);
-    let pausing =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let pausing = pausing(&received, data.path()).await;
     for (share, finishes) in [(120u64, true), (80, false)] {
         // A budget of 120% of what the whole run takes is enough; 80% is
         // not, though either half alone would fit in it.
@@ -494,8 +493,7 @@ const BATCH: &str = r#"
 async fn a_batch_that_differs_after_its_gated_call_is_refused_before_the_gated_call_runs() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
-    let runtime =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(&received, data.path()).await;
     let session = runtime.session().unwrap();
     std::fs::write(session.workspace().join("id.txt"), "1").unwrap();
     let paused = session.execute(BATCH, Language::JavaScript).await.unwrap();
@@ -518,8 +516,7 @@ async fn a_batch_that_differs_after_its_gated_call_is_refused_before_the_gated_c
 async fn code_that_ends_before_the_waiting_call_on_replay_is_refused_and_kept() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
-    let runtime =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(&received, data.path()).await;
     let session = runtime.session().unwrap();
     std::fs::write(session.workspace().join("go.txt"), "yes").unwrap();
     let code = r#"
@@ -545,8 +542,7 @@ async fn code_that_ends_before_the_waiting_call_on_replay_is_refused_and_kept() 
 async fn a_resume_dropped_before_the_waiting_call_puts_the_execution_back() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
-    let runtime =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(&received, data.path()).await;
     // Seconds of compute before the gated call: the replay takes as long.
     let code = r#"
         import { callTool } from "airlock";
@@ -577,8 +573,8 @@ async fn a_resume_in_another_instance_mints_into_the_client_sessions_vault() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
     // Two instances of one client session over one store.
-    let one = crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
-    let two = crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let one = pausing(&received, data.path()).await;
+    let two = pausing(&received, data.path()).await;
     let (a, b) = (one.session().unwrap(), two.session().unwrap());
     a.keep_vault_in_store("client-session-1");
     b.keep_vault_in_store("client-session-1");
@@ -642,8 +638,7 @@ async fn the_sealed_expiry_decides_not_the_stores_column() {
 async fn an_answer_handle_opens_only_while_the_execution_waits_on_its_call() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
-    let runtime =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(&received, data.path()).await;
     let code = r#"
         import { callTool } from "airlock";
         await callTool("crm", "delete_customer", { id: 1 });
@@ -671,8 +666,7 @@ async fn an_answer_handle_opens_only_while_the_execution_waits_on_its_call() {
 async fn a_resume_for_another_call_than_the_one_waiting_is_refused_and_kept() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
-    let runtime =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(&received, data.path()).await;
     let id = run(&runtime, JS, Language::JavaScript).await.paused.expect("paused").execution_id;
     let (opened, call) = runtime.open_answer_handle(&runtime.execution_handle(&id).await.unwrap()).await.unwrap();
     assert_eq!((opened.as_str(), call), (id.as_str(), 1));
@@ -689,8 +683,7 @@ async fn a_resume_for_another_call_than_the_one_waiting_is_refused_and_kept() {
 async fn a_waiting_call_made_without_the_rest_of_its_batch_is_refused() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
-    let runtime =
-        crm(&received, data.path(), delete_tool()).approver(deferring(&Arc::default())).build().await.unwrap();
+    let runtime = pausing(&received, data.path()).await;
     let session = runtime.session().unwrap();
     std::fs::write(session.workspace().join("batch.txt"), "yes").unwrap();
     let code = r#"
