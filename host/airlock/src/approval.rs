@@ -16,6 +16,7 @@
 //! A gated call with no approver to ask is declined: approval fails closed.
 
 use std::future::Future;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -36,11 +37,27 @@ pub struct ApprovalSettings {
     /// arguments instead of their tokens. Default: false. The model never
     /// sees them either way (a paused result shows tokens).
     pub show_values: bool,
+    /// How long a paused execution waits for its decision before it
+    /// expires. Default: 24 hours.
+    #[serde(with = "crate::limits::duration_text")]
+    pub paused_expiry: Duration,
+    /// How long a resume's hold on a stored execution lasts unless renewed
+    /// (it is renewed every third of it while the code replays): when the
+    /// resuming process dies mid-replay, the execution can be resumed again
+    /// after this. Default: 30 s; at least 1 s.
+    #[serde(with = "crate::limits::duration_text")]
+    pub resume_lease: Duration,
 }
 
 impl Default for ApprovalSettings {
     fn default() -> Self {
-        ApprovalSettings { require: Vec::new(), allow_for_session: true, show_values: false }
+        ApprovalSettings {
+            require: Vec::new(),
+            allow_for_session: true,
+            show_values: false,
+            paused_expiry: Duration::from_secs(24 * 60 * 60),
+            resume_lease: Duration::from_secs(30),
+        }
     }
 }
 
@@ -53,6 +70,10 @@ impl ApprovalSettings {
     /// Checks each rule; the error is the rule's field path in the
     /// configuration (`airlock.approvals.require[1]`) and what is wrong.
     pub fn validate(&self) -> Result<(), (String, String)> {
+        if self.resume_lease < Duration::from_secs(1) {
+            let message = "at least 1s: the store's clock counts whole seconds".to_string();
+            return Err(("airlock.approvals.resume_lease".into(), message));
+        }
         for (index, rule) in self.require.iter().enumerate() {
             rule.validate().map_err(|message| (format!("airlock.approvals.require[{index}]"), message))?;
         }
@@ -274,5 +295,23 @@ mod tests {
         let (_, message) = settings(serde_json::json!([{"tools": "delete_record"}])).validate().unwrap_err();
         assert!(message.contains("server.tool"), "{message}");
         assert!(serde_json::from_value::<ApprovalSettings>(serde_json::json!({"require": [{"tool": "a.b"}]})).is_err());
+    }
+
+    #[test]
+    fn expiry_and_lease_read_as_text_durations_and_a_lease_under_a_second_is_refused() {
+        let defaults = ApprovalSettings::default();
+        assert_eq!(
+            (defaults.paused_expiry, defaults.resume_lease),
+            (Duration::from_secs(86_400), Duration::from_secs(30))
+        );
+        let read: ApprovalSettings =
+            serde_json::from_value(serde_json::json!({"paused_expiry": "2h", "resume_lease": "10s"})).unwrap();
+        assert_eq!((read.paused_expiry, read.resume_lease), (Duration::from_secs(7_200), Duration::from_secs(10)));
+        assert!(read.validate().is_ok());
+        let short: ApprovalSettings = serde_json::from_value(serde_json::json!({"resume_lease": "500ms"})).unwrap();
+        let (field, message) = short.validate().unwrap_err();
+        assert_eq!(field, "airlock.approvals.resume_lease");
+        assert!(message.contains("at least 1s"), "{message}");
+        assert!(serde_json::from_value::<ApprovalSettings>(serde_json::json!({"paused_expiry": "soon"})).is_err());
     }
 }

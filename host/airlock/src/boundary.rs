@@ -16,6 +16,7 @@ use crate::approval::{ApprovalRequest, ApprovalRule, ApprovalSettings, Approver,
 use crate::audit::AuditLog;
 use crate::config::ConfigError;
 use crate::digest::sha256_hex;
+use crate::durable::lease::ResumeLease;
 use crate::durable::tape::{Recorder, Step};
 use crate::error::Error;
 use crate::execution::{ExecutionError, ExecutionResult};
@@ -372,6 +373,9 @@ pub(crate) struct Boundary {
     /// This execution's tape: what the guest was answered, or the journal
     /// it replays.
     recorder: Recorder,
+    /// A resume's hold on the stored execution it replays: taken (the
+    /// execution leaves the store) before the waiting call goes live.
+    lease: Option<Arc<ResumeLease>>,
 }
 
 /// Whether a gated call may go ahead.
@@ -434,6 +438,7 @@ impl Boundary {
             allowed: Arc::default(),
             waited: Arc::default(),
             recorder: Recorder::default(),
+            lease: None,
         }
     }
 
@@ -445,9 +450,11 @@ impl Boundary {
         Boundary { waited: Arc::default(), recorder, ..self.clone() }
     }
 
-    /// This execution answers from `recorder`'s journal before it goes live.
-    pub(crate) fn with_recorder(self, recorder: Recorder) -> Boundary {
-        Boundary { recorder, ..self }
+    /// This execution answers from `recorder`'s journal before it goes
+    /// live, and takes the stored execution under `lease` at the waiting
+    /// call.
+    pub(crate) fn replaying(self, recorder: Recorder, lease: Arc<ResumeLease>) -> Boundary {
+        Boundary { recorder, lease: Some(lease), ..self }
     }
 
     /// This execution's tape.
@@ -651,7 +658,10 @@ impl Boundary {
         let decided = match self.recorder.step(index, server, tool, arguments) {
             Step::Replayed(outcome) => return outcome,
             Step::Diverged => return Err(ToolError::Denied("the replay diverged".into())),
-            Step::Decided(decision) => decision,
+            Step::Decided(decision) => {
+                self.take_lease().await?;
+                decision
+            }
             Step::Live => None,
         };
         let value = match serde_json::from_str::<Value>(arguments) {
@@ -665,6 +675,20 @@ impl Boundary {
         outcome
     }
 
+    /// Takes the stored execution out of the store before its waiting call
+    /// goes live; refused (and the execution ends) when the resume no
+    /// longer holds it.
+    async fn take_lease(&self) -> Result<(), ToolError> {
+        let Some(lease) = &self.lease else { return Ok(()) };
+        let lost = match lease.take().await {
+            Ok(true) => return Ok(()),
+            Ok(false) => "it was cancelled, or another resume took it after this one's lease ran out".to_string(),
+            Err(error) => format!("the store: {error}"),
+        };
+        self.recorder.lose(lost);
+        Err(ToolError::Denied("the resume lost its hold on the execution".into()))
+    }
+
     /// Checks the calls of a batch against a replayed journal before any
     /// of them runs (see [`Recorder::check_batch`]).
     pub(crate) fn check_batch<'a>(&self, calls: impl IntoIterator<Item = (u32, &'a str, &'a str, &'a str)>) {
@@ -674,7 +698,7 @@ impl Boundary {
     /// Whether the host must end the execution now: a call paused it, or
     /// its replay diverged.
     pub(crate) fn halted(&self) -> bool {
-        self.recorder.paused() || self.recorder.diverged().is_some()
+        self.recorder.paused() || self.recorder.diverged().is_some() || self.recorder.lost().is_some()
     }
 
     /// Calls a tool: detokenizes and checks the arguments on the way out,

@@ -96,7 +96,6 @@ struct PausedSettings {
     data_dir: Option<PathBuf>,
     store: tokio::sync::OnceCell<Arc<dyn ExecutionStore>>,
     key: tokio::sync::OnceCell<JournalKey>,
-    expiry: Duration,
 }
 
 impl Default for PausedSettings {
@@ -105,7 +104,6 @@ impl Default for PausedSettings {
             data_dir: crate::dirs::default_data_dir(),
             store: tokio::sync::OnceCell::new(),
             key: tokio::sync::OnceCell::new(),
-            expiry: Duration::from_secs(24 * 60 * 60),
         }
     }
 }
@@ -238,9 +236,11 @@ impl RuntimeBuilder {
     }
 
     /// How long a paused execution waits for its decision before it
-    /// expires. Default: 24 hours.
+    /// expires ([`ApprovalSettings::paused_expiry`]; set it after
+    /// [`RuntimeBuilder::config`] or [`RuntimeBuilder::approvals`], which
+    /// set all the approval settings). Default: 24 hours.
     pub fn paused_expiry(mut self, expiry: Duration) -> Self {
-        self.paused.expiry = expiry;
+        self.approvals.paused_expiry = expiry;
         self
     }
 
@@ -511,7 +511,13 @@ impl Runtime {
 
     /// How long a paused execution is kept.
     pub(crate) fn paused_expiry(&self) -> Duration {
-        self.inner.paused.expiry
+        self.inner.approvals.paused_expiry
+    }
+
+    /// How long a resume's lease on a stored execution lasts unless
+    /// renewed.
+    pub(crate) fn resume_lease(&self) -> Duration {
+        self.inner.approvals.resume_lease
     }
 
     pub(crate) fn pii(&self) -> Option<&Arc<PiiEngine>> {

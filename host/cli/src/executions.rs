@@ -77,6 +77,11 @@ fn unix_time(seconds: u64) -> String {
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)).to_string()
 }
 
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 /// Runs an `executions` subcommand.
 pub async fn executions(command: ExecutionsCommand) -> anyhow::Result<u8> {
     if let ExecutionsCommand::Resume(args) = command {
@@ -101,8 +106,13 @@ pub async fn executions(command: ExecutionsCommand) -> anyhow::Result<u8> {
                 println!("no paused executions");
             } else {
                 for p in paused {
+                    // A lease that ran out holds nothing (its resume died).
+                    let resuming = match p.leased_until.filter(|until| *until > unix_now()) {
+                        Some(until) => format!("  being resumed (lease until {})", unix_time(until)),
+                        None => String::new(),
+                    };
                     println!(
-                        "{}  {}.{}  {}  paused {}  expires {}",
+                        "{}  {}.{}  {}  paused {}  expires {}{resuming}",
                         p.id,
                         p.server,
                         p.tool,

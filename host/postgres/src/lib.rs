@@ -42,6 +42,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE airlock_session_state ADD COLUMN touched_at BIGINT NOT NULL DEFAULT 0;
     CREATE INDEX airlock_session_state_touched ON airlock_session_state (touched_at);
 ",
+    "
+    ALTER TABLE airlock_paused_executions ADD COLUMN lease_owner TEXT;
+    ALTER TABLE airlock_paused_executions ADD COLUMN leased_until BIGINT NOT NULL DEFAULT 0;
+",
 ];
 
 /// Paused executions in a PostgreSQL database.
@@ -154,8 +158,12 @@ fn summary(row: &Row) -> ExecutionSummary {
         tool: row.get(4),
         paused_at: row.get::<_, i64>(5) as u64,
         expires_at: row.get::<_, i64>(6) as u64,
+        leased_until: row.get::<_, Option<String>>(7).map(|_| row.get::<_, i64>(8) as u64),
     }
 }
+
+/// The columns [`summary`] reads, in its order.
+const SUMMARY: &str = "id, session, language, server, tool, paused_at, expires_at, lease_owner, leased_until";
 
 impl ExecutionStore for PostgresStore {
     fn put(&self, execution: StoredExecution) -> BoxFuture<'_, Result<(), StoreError>> {
@@ -168,7 +176,7 @@ impl ExecutionStore for PostgresStore {
                      (id, session, language, server, tool, paused_at, expires_at, sealed) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                      ON CONFLICT (id) DO UPDATE SET session = $2, language = $3, server = $4, tool = $5, \
-                     paused_at = $6, expires_at = $7, sealed = $8",
+                     paused_at = $6, expires_at = $7, sealed = $8, lease_owner = NULL, leased_until = 0",
                     &[
                         &s.id,
                         &s.session,
@@ -191,14 +199,10 @@ impl ExecutionStore for PostgresStore {
             let row = self
                 .client()
                 .await?
-                .query_opt(
-                    "SELECT id, session, language, server, tool, paused_at, expires_at, sealed \
-                     FROM airlock_paused_executions WHERE id = $1",
-                    &[&id],
-                )
+                .query_opt(&format!("SELECT {SUMMARY}, sealed FROM airlock_paused_executions WHERE id = $1"), &[&id])
                 .await
                 .map_err(|e| failed("cannot read a paused execution", e))?;
-            Ok(row.map(|row| StoredExecution { summary: summary(&row), sealed: row.get(7) }))
+            Ok(row.map(|row| StoredExecution { summary: summary(&row), sealed: row.get(9) }))
         })
     }
 
@@ -214,18 +218,67 @@ impl ExecutionStore for PostgresStore {
         })
     }
 
-    fn remove_exact<'a>(&'a self, execution: &'a StoredExecution) -> BoxFuture<'a, Result<bool, StoreError>> {
+    fn lease<'a>(
+        &'a self,
+        execution: &'a StoredExecution,
+        owner: &'a str,
+        now: u64,
+        until: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let removed = self
+            let leased = self
                 .client()
                 .await?
                 .execute(
-                    "DELETE FROM airlock_paused_executions WHERE id = $1 AND sealed = $2",
-                    &[&execution.summary.id, &execution.sealed],
+                    "UPDATE airlock_paused_executions SET lease_owner = $3, leased_until = $4 \
+                     WHERE id = $1 AND sealed = $2 AND (lease_owner IS NULL OR leased_until <= $5)",
+                    &[&execution.summary.id, &execution.sealed, &owner, &(until as i64), &(now as i64)],
                 )
                 .await
-                .map_err(|e| failed("cannot remove a paused execution", e))?;
-            Ok(removed == 1)
+                .map_err(|e| failed("cannot lease a paused execution", e))?;
+            Ok(leased == 1)
+        })
+    }
+
+    fn renew_lease<'a>(&'a self, id: &'a str, owner: &'a str, until: u64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let renewed = self
+                .client()
+                .await?
+                .execute(
+                    "UPDATE airlock_paused_executions SET leased_until = $3 WHERE id = $1 AND lease_owner = $2",
+                    &[&id, &owner, &(until as i64)],
+                )
+                .await
+                .map_err(|e| failed("cannot renew a lease", e))?;
+            Ok(renewed == 1)
+        })
+    }
+
+    fn take_leased<'a>(&'a self, id: &'a str, owner: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let taken = self
+                .client()
+                .await?
+                .execute("DELETE FROM airlock_paused_executions WHERE id = $1 AND lease_owner = $2", &[&id, &owner])
+                .await
+                .map_err(|e| failed("cannot take a leased execution", e))?;
+            Ok(taken == 1)
+        })
+    }
+
+    fn release_lease<'a>(&'a self, id: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.client()
+                .await?
+                .execute(
+                    "UPDATE airlock_paused_executions SET lease_owner = NULL, leased_until = 0 \
+                     WHERE id = $1 AND lease_owner = $2",
+                    &[&id, &owner],
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| failed("cannot release a lease", e))
         })
     }
 
@@ -237,11 +290,7 @@ impl ExecutionStore for PostgresStore {
                 .await
                 .map_err(|e| failed("cannot remove expired executions", e))?;
             let rows = client
-                .query(
-                    "SELECT id, session, language, server, tool, paused_at, expires_at \
-                     FROM airlock_paused_executions ORDER BY paused_at, id",
-                    &[],
-                )
+                .query(&format!("SELECT {SUMMARY} FROM airlock_paused_executions ORDER BY paused_at, id"), &[])
                 .await
                 .map_err(|e| failed("cannot list paused executions", e))?;
             Ok(rows.iter().map(summary).collect())

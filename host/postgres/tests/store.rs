@@ -14,6 +14,7 @@ fn stored(id: &str, expires_at: u64) -> StoredExecution {
             tool: "delete_record".into(),
             paused_at: 10,
             expires_at,
+            leased_until: None,
         },
         sealed: vec![0, 1, 2, 255],
     }
@@ -34,13 +35,25 @@ async fn two_instances_share_paused_executions_and_the_schema_is_migrated_once()
     assert_eq!(one.get("a").await.unwrap(), Some(replaced.clone()));
     let listed: Vec<String> = one.list(60).await.unwrap().into_iter().map(|s| s.id).collect();
     assert_eq!(listed, ["a"], "b expired at 50 and is gone");
-    // A claim of the version first read fails once it was replaced.
+    // A lease on the version first read fails once it was replaced.
     let first = stored("a", 100);
-    assert!(!one.remove_exact(&first).await.unwrap(), "replaced since: not removed");
-    assert!(two.get("a").await.unwrap().is_some());
-    assert!(two.remove_exact(&replaced).await.unwrap());
-    assert!(!one.remove_exact(&replaced).await.unwrap(), "only one claim wins");
+    assert!(!one.lease(&first, "r1", 10, 40).await.unwrap(), "replaced since: not leased");
+    assert!(two.lease(&replaced, "r1", 10, 40).await.unwrap());
+    assert!(!one.lease(&replaced, "r2", 10, 40).await.unwrap(), "only one lease at a time");
+    assert_eq!(one.get("a").await.unwrap().unwrap().summary.leased_until, Some(40));
+    assert!(one.renew_lease("a", "r1", 60).await.unwrap());
+    assert!(!one.renew_lease("a", "r2", 90).await.unwrap(), "renewed by its owner only");
+    one.release_lease("a", "r1").await.unwrap();
+    assert_eq!(two.get("a").await.unwrap().unwrap().summary.leased_until, None);
+    // A lease that ran out (its process died) is taken over; the first
+    // owner can then no longer take the execution.
+    assert!(one.lease(&replaced, "r1", 50, 80).await.unwrap());
+    assert!(two.lease(&replaced, "r2", 80, 110).await.unwrap(), "ran out at 80");
+    assert!(!one.take_leased("a", "r1").await.unwrap(), "lost to r2");
+    assert!(two.take_leased("a", "r2").await.unwrap());
+    assert_eq!(one.get("a").await.unwrap(), None);
     two.put(replaced.clone()).await.unwrap();
+    assert_eq!(one.get("a").await.unwrap(), Some(replaced.clone()), "put again: unleased");
     assert!(two.remove("a").await.unwrap());
     assert!(!one.remove("a").await.unwrap(), "only one remover wins");
     one.put_session_state("s1", "vault", vec![1]).await.unwrap();

@@ -151,7 +151,8 @@ impl Paused {
 /// Why a paused execution could not be resumed. Nothing is lost when
 /// resuming fails: the stored execution stays as it was until its code
 /// reaches the call that waited (replay checks every call before it, and
-/// every call of its batch, before anything goes live).
+/// every call of its batch, before anything goes live), held by a lease
+/// that runs out when the resuming process dies.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResumeError {
@@ -199,6 +200,30 @@ pub enum ResumeError {
     /// answered, and the execution now waits on another call.
     #[error("paused execution '{0}' now waits on another call: this answer was for a question already answered")]
     Answered(String),
+    /// Another resume holds it (it is replaying the code now). When that
+    /// resume's process died, its lease runs out at `until` and the
+    /// execution can be resumed again.
+    #[error(
+        "paused execution '{id}' is being resumed by another resume; if that one's process died, it can be resumed \
+         once its lease runs out (Unix time {until})"
+    )]
+    InProgress {
+        /// The execution.
+        id: String,
+        /// When the other resume's lease runs out unless renewed (Unix
+        /// seconds).
+        until: u64,
+    },
+    /// The resume lost its hold on the execution before its waiting call
+    /// went live (it was cancelled, or taken over once this resume's lease
+    /// ran out), so the call was not made.
+    #[error("paused execution '{id}' was not resumed: {detail}; the waiting call was not made")]
+    Lost {
+        /// The execution.
+        id: String,
+        /// How the hold was lost.
+        detail: String,
+    },
     /// [`crate::Decision::Pause`] is what an approver answers to defer a
     /// question; it does not resume anything.
     #[error("a paused execution is resumed with approve, allow-for-session or decline, not pause")]

@@ -8,9 +8,13 @@
 //! - `tape` (internal): the per-execution recorder that writes a journal while the
 //!   code runs and answers from one while it is replayed;
 //! - [`store`]: where sealed journals wait ([`ExecutionStore`]; SQLite in
-//!   the data folder by default).
+//!   the data folder by default);
+//! - `lease` (internal): a resume's hold on a stored execution, renewed
+//!   while it replays and turned into its removal when the waiting call
+//!   goes live.
 
 pub mod journal;
+pub(crate) mod lease;
 pub mod store;
 pub(crate) mod tape;
 

@@ -28,6 +28,12 @@ pub struct ExecutionSummary {
     pub paused_at: u64,
     /// When it expires (Unix seconds).
     pub expires_at: u64,
+    /// Until when a resume holds it (Unix seconds; see
+    /// [`ExecutionStore::lease`]); `None` when none does. A store reports
+    /// what it holds: a time already past is a lease that ran out (its
+    /// process died mid-replay) and holds nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leased_until: Option<u64>,
 }
 
 /// A paused execution as stored: its summary and its sealed journal.
@@ -57,22 +63,34 @@ pub trait ExecutionStore: Send + Sync + 'static {
     /// Removes `id`; `true` if this call removed it. Of two resumes of one
     /// execution only the one that removes it goes on.
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
-    /// Removes `execution` only if the store holds it as given (the same
-    /// sealed bytes); `true` if this call removed it. A resume claims the
-    /// version it opened this way: of two resumes at once only one goes on,
-    /// and one that opened a version since replaced (the execution paused
-    /// again meanwhile) removes nothing. The default reads, compares and
-    /// removes in three steps; a store shared by instances should do it in
-    /// one statement, as the SQLite and PostgreSQL stores do.
-    fn remove_exact<'a>(&'a self, execution: &'a StoredExecution) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let id = &execution.summary.id;
-            match self.get(id).await? {
-                Some(now) if now.sealed == execution.sealed => self.remove(id).await,
-                _ => Ok(false),
-            }
-        })
-    }
+    /// Leases `execution` to the resume `owner` until `until` (Unix
+    /// seconds), if the store holds it as given (the same sealed bytes)
+    /// and no other lease on it is live at `now`; `true` if this call took
+    /// the lease. A resume replays under a lease: of two resumes at once
+    /// only one goes on, one that opened a version since replaced (the
+    /// execution paused again meanwhile) takes nothing, and when the
+    /// process holding the lease dies mid-replay the lease runs out and the
+    /// execution can be resumed again. One statement, so that instances
+    /// sharing the store cannot both take it.
+    fn lease<'a>(
+        &'a self,
+        execution: &'a StoredExecution,
+        owner: &'a str,
+        now: u64,
+        until: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Extends `owner`'s lease on `id` to `until`; `false` when `owner`
+    /// no longer holds it (released, taken, or the execution removed).
+    fn renew_lease<'a>(&'a self, id: &'a str, owner: &'a str, until: u64) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Removes `id` if `owner` holds its lease, ran out or not, as long as
+    /// no one else took it since: the moment a resumed execution's waiting
+    /// call goes live. `false`: the lease was lost (the execution was
+    /// cancelled, or another resume took it after this lease ran out), and
+    /// the call must not go live.
+    fn take_leased<'a>(&'a self, id: &'a str, owner: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Ends `owner`'s lease on `id` and keeps the execution: its resume
+    /// failed, or was given up, before the waiting call.
+    fn release_lease<'a>(&'a self, id: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
     /// The executions not expired at `now` (Unix seconds), oldest first;
     /// expired ones are removed.
     fn list(&self, now: u64) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, StoreError>>;
@@ -139,6 +157,10 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE session_state ADD COLUMN touched_at INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX session_state_touched ON session_state (touched_at);
+",
+    "
+    ALTER TABLE paused_executions ADD COLUMN lease_owner TEXT;
+    ALTER TABLE paused_executions ADD COLUMN leased_until INTEGER NOT NULL DEFAULT 0;
 ",
 ];
 
@@ -207,8 +229,12 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionSummary> {
         tool: row.get(4)?,
         paused_at: row.get::<_, i64>(5)? as u64,
         expires_at: row.get::<_, i64>(6)? as u64,
+        leased_until: row.get::<_, Option<String>>(7)?.map(|_| row.get::<_, i64>(8)).transpose()?.map(|t| t as u64),
     })
 }
+
+/// The columns [`summary`] reads, in its order.
+const SUMMARY: &str = "id, session, language, server, tool, paused_at, expires_at, lease_owner, leased_until";
 
 impl ExecutionStore for SqliteStore {
     fn put(&self, execution: StoredExecution) -> BoxFuture<'_, Result<(), StoreError>> {
@@ -237,10 +263,9 @@ impl ExecutionStore for SqliteStore {
         let id = id.to_string();
         self.with(move |db| {
             db.query_row(
-                "SELECT id, session, language, server, tool, paused_at, expires_at, sealed \
-                 FROM paused_executions WHERE id = ?1",
+                &format!("SELECT {SUMMARY}, sealed FROM paused_executions WHERE id = ?1"),
                 params![id],
-                |row| Ok(StoredExecution { summary: summary(row)?, sealed: row.get(7)? }),
+                |row| Ok(StoredExecution { summary: summary(row)?, sealed: row.get(9)? }),
             )
             .optional()
         })
@@ -251,20 +276,58 @@ impl ExecutionStore for SqliteStore {
         self.with(move |db| Ok(db.execute("DELETE FROM paused_executions WHERE id = ?1", params![id])? == 1))
     }
 
-    fn remove_exact<'a>(&'a self, execution: &'a StoredExecution) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let (id, sealed) = (execution.summary.id.clone(), execution.sealed.clone());
+    fn lease<'a>(
+        &'a self,
+        execution: &'a StoredExecution,
+        owner: &'a str,
+        now: u64,
+        until: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let (id, sealed, owner) = (execution.summary.id.clone(), execution.sealed.clone(), owner.to_string());
         self.with(move |db| {
-            Ok(db.execute("DELETE FROM paused_executions WHERE id = ?1 AND sealed = ?2", params![id, sealed])? == 1)
+            let leased = db.execute(
+                "UPDATE paused_executions SET lease_owner = ?3, leased_until = ?4 \
+                 WHERE id = ?1 AND sealed = ?2 AND (lease_owner IS NULL OR leased_until <= ?5)",
+                params![id, sealed, owner, until as i64, now as i64],
+            )?;
+            Ok(leased == 1)
+        })
+    }
+
+    fn renew_lease<'a>(&'a self, id: &'a str, owner: &'a str, until: u64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let (id, owner) = (id.to_string(), owner.to_string());
+        self.with(move |db| {
+            let renewed = db.execute(
+                "UPDATE paused_executions SET leased_until = ?3 WHERE id = ?1 AND lease_owner = ?2",
+                params![id, owner, until as i64],
+            )?;
+            Ok(renewed == 1)
+        })
+    }
+
+    fn take_leased<'a>(&'a self, id: &'a str, owner: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let (id, owner) = (id.to_string(), owner.to_string());
+        self.with(move |db| {
+            Ok(db.execute("DELETE FROM paused_executions WHERE id = ?1 AND lease_owner = ?2", params![id, owner])? == 1)
+        })
+    }
+
+    fn release_lease<'a>(&'a self, id: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let (id, owner) = (id.to_string(), owner.to_string());
+        self.with(move |db| {
+            db.execute(
+                "UPDATE paused_executions SET lease_owner = NULL, leased_until = 0 WHERE id = ?1 AND lease_owner = ?2",
+                params![id, owner],
+            )
+            .map(|_| ())
         })
     }
 
     fn list(&self, now: u64) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, StoreError>> {
         self.with(move |db| {
             db.execute("DELETE FROM paused_executions WHERE expires_at <= ?1", params![now as i64])?;
-            let mut statement = db.prepare(
-                "SELECT id, session, language, server, tool, paused_at, expires_at \
-                 FROM paused_executions ORDER BY paused_at, id",
-            )?;
+            let mut statement =
+                db.prepare(&format!("SELECT {SUMMARY} FROM paused_executions ORDER BY paused_at, id"))?;
             let rows = statement.query_map([], summary)?;
             rows.collect()
         })
@@ -336,6 +399,7 @@ mod tests {
                 tool: "delete_record".into(),
                 paused_at: 10,
                 expires_at,
+                leased_until: None,
             },
             sealed: vec![1, 2, 3],
         }
@@ -354,14 +418,32 @@ mod tests {
         let listed: Vec<String> = other.list(60).await.unwrap().into_iter().map(|s| s.id).collect();
         assert_eq!(listed, ["a"], "b expired at 50 and is gone");
         assert_eq!(store.get("b").await.unwrap(), None);
-        // A claim of a version since replaced removes nothing.
+        // A lease on a version since replaced takes nothing.
         let mut replaced = stored("a", 100);
         replaced.sealed = vec![9];
         other.put(replaced.clone()).await.unwrap();
-        assert!(!store.remove_exact(&stored("a", 100)).await.unwrap(), "replaced since: not removed");
-        assert!(other.remove_exact(&replaced).await.unwrap());
-        assert!(!store.remove_exact(&replaced).await.unwrap(), "only one claim wins");
+        assert!(!store.lease(&stored("a", 100), "r1", 10, 40).await.unwrap(), "replaced since: not leased");
+        assert!(other.lease(&replaced, "r1", 10, 40).await.unwrap());
+        assert!(!store.lease(&replaced, "r2", 10, 40).await.unwrap(), "only one lease at a time");
+        assert_eq!(store.get("a").await.unwrap().unwrap().summary.leased_until, Some(40));
+        // Renewed by its owner only; released, it can be leased again.
+        assert!(store.renew_lease("a", "r1", 60).await.unwrap());
+        assert!(!store.renew_lease("a", "r2", 90).await.unwrap());
+        assert!(!store.lease(&replaced, "r2", 50, 80).await.unwrap(), "renewed to 60: still held at 50");
+        store.release_lease("a", "r2").await.unwrap();
+        assert!(!store.lease(&replaced, "r2", 50, 80).await.unwrap(), "a stranger's release is no release");
+        store.release_lease("a", "r1").await.unwrap();
+        assert_eq!(store.get("a").await.unwrap().unwrap().summary.leased_until, None);
+        assert!(!store.renew_lease("a", "r1", 90).await.unwrap(), "released: not renewed");
+        // A lease that ran out (its process died) is taken over, and the
+        // first owner can then no longer take the execution.
+        assert!(store.lease(&replaced, "r1", 50, 80).await.unwrap());
+        assert!(other.lease(&replaced, "r2", 80, 110).await.unwrap(), "ran out at 80");
+        assert!(!store.take_leased("a", "r1").await.unwrap(), "lost to r2");
+        assert!(other.take_leased("a", "r2").await.unwrap());
+        assert_eq!(store.get("a").await.unwrap(), None, "taken: gone");
         other.put(replaced).await.unwrap();
+        assert_eq!(store.get("a").await.unwrap().unwrap().summary.leased_until, None, "put again: unleased");
         assert!(store.remove("a").await.unwrap());
         assert!(!other.remove("a").await.unwrap(), "only one remover wins");
         assert_eq!(store.get("missing").await.unwrap(), None);

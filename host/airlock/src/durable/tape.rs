@@ -53,6 +53,9 @@ struct Tape {
     monotonic: Vec<u64>,
     pending: Option<PendingCall>,
     diverged: Option<String>,
+    /// Why the resume lost its hold on the stored execution when the code
+    /// reached the waiting call (which then did not go live).
+    lost: Option<String>,
     replay: Option<Replay>,
 }
 
@@ -143,6 +146,7 @@ impl Recorder {
             monotonic: Vec::new(),
             pending: None,
             diverged: None,
+            lost: None,
             replay: None,
         })))
     }
@@ -348,6 +352,17 @@ impl Recorder {
     /// Why the replay diverged, if it did.
     pub(crate) fn diverged(&self) -> Option<String> {
         self.tape().diverged.clone()
+    }
+
+    /// Ends the replay at the waiting call, which must not go live: the
+    /// resume lost its hold on the stored execution (`detail` says how).
+    pub(crate) fn lose(&self, detail: String) {
+        self.tape().lost = Some(detail);
+    }
+
+    /// Why the resume lost its hold on the execution, if it did.
+    pub(crate) fn lost(&self) -> Option<String> {
+        self.tape().lost.clone()
     }
 
     /// Gives the replay up unless its code already reached the pending

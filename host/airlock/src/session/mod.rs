@@ -258,6 +258,9 @@ impl Session {
                     None => detail,
                 })
             };
+            if let Some(detail) = recorder.lost() {
+                return Err(Error::Resume(ResumeError::Lost { id: id.unwrap_or_default(), detail }));
+            }
             if let Some(detail) = recorder.diverged().or_else(unfinished) {
                 let id = id.unwrap_or_default();
                 return Err(Error::Resume(ResumeError::Diverged { id, detail }));

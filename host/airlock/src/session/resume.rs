@@ -10,6 +10,7 @@ use crate::approval::{Approver, Decision};
 use crate::boundary::Boundary;
 use crate::digest::{hex, sha256_hex, unhex};
 use crate::durable::journal::{self, FORMAT, Journal};
+use crate::durable::lease::ResumeLease;
 use crate::durable::tape::Recorder;
 use crate::durable::{ExecutionStore, ExecutionSummary, Paused, ResumeError, StoredExecution, unix_now};
 use crate::engine::{JS_GUEST, PYTHON_GUEST};
@@ -176,17 +177,16 @@ impl Session {
         let seed = unhex(&journal.seed)
             .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
             .ok_or_else(|| ResumeError::Tampered { id: id.to_string(), detail: "the seed is not 32 bytes".into() })?;
-        // Claimed as opened: of two resumes at once only one replays, and
-        // one that opened a version since replaced (paused again at another
-        // call) takes nothing.
-        let claimed = store.remove_exact(&stored).await.map_err(ResumeError::from)?;
-        if !claimed {
-            return Err(match store.get(id).await.map_err(ResumeError::from)? {
-                Some(_) => ResumeError::Answered(id.to_string()),
-                None => ResumeError::NotFound(id.to_string()),
-            }
-            .into());
-        }
+        // Leased as opened: of two resumes at once only one replays, one
+        // that opened a version since replaced (paused again at another
+        // call) takes nothing, and a process that dies mid-replay leaves a
+        // lease that runs out.
+        let Some(lease) = ResumeLease::acquire(store.clone(), &stored, self.runtime.resume_lease())
+            .await
+            .map_err(ResumeError::from)?
+        else {
+            return Err(not_leased(store.as_ref(), id, &stored).await.into());
+        };
 
         let mut boundary = self.boundary.for_execution();
         if let Some(approver) = options.approver {
@@ -194,9 +194,9 @@ impl Session {
         }
         let recorder = Recorder::replaying(&journal, seed, Some(decision));
         // Until the code reaches the waiting call nothing went live: a
-        // failure or a caller that stops waiting puts the execution back.
-        let claim = Claim { store: store.clone(), stored: Some(stored), recorder: recorder.clone() };
-        boundary = boundary.with_recorder(recorder);
+        // failure or a caller that stops waiting gives the execution back.
+        let claim = Claim { lease: lease.clone(), recorder: recorder.clone(), settled: false };
+        boundary = boundary.replaying(recorder, lease);
         tracing::info!(%id, calls = journal.calls.len(), "resuming a paused execution");
         let (stdout_bytes, stderr_bytes) = match options.earlier_output {
             true => (0, 0),
@@ -206,7 +206,7 @@ impl Session {
         let run =
             Run { code: &journal.code, language, limits: &journal.limits, boundary, resumed, id: Some(id.to_string()) };
         let outcome = self.run(run).await;
-        claim.settle().await?;
+        claim.settle().await;
         outcome
     }
 
@@ -259,44 +259,51 @@ impl Session {
     }
 }
 
-/// A paused execution taken out of the store to be resumed.
+/// Why a lease on `stored` was not taken: the execution is gone, paused
+/// again since (another version), or held by another resume.
+async fn not_leased(store: &dyn ExecutionStore, id: &str, stored: &StoredExecution) -> ResumeError {
+    match store.get(id).await {
+        Err(error) => error.into(),
+        Ok(None) => ResumeError::NotFound(id.to_string()),
+        Ok(Some(now)) if now.sealed != stored.sealed => ResumeError::Answered(id.to_string()),
+        Ok(Some(now)) => ResumeError::InProgress { id: id.to_string(), until: now.summary.leased_until.unwrap_or(0) },
+    }
+}
+
+/// A paused execution leased to be resumed.
 struct Claim {
-    store: Arc<dyn ExecutionStore>,
-    /// What to put back; `None` once settled.
-    stored: Option<StoredExecution>,
+    lease: Arc<ResumeLease>,
     recorder: Recorder,
+    settled: bool,
 }
 
 impl Claim {
-    /// Puts the execution back unless its code reached the waiting call
-    /// (the decision is then spent, and the call may have been made). Kept
-    /// until the store has it: dropped meanwhile, the guard puts it back.
-    async fn settle(mut self) -> Result<(), ResumeError> {
-        if let Some(stored) = self.stored.as_ref().filter(|_| self.recorder.abandon()) {
-            self.store.put(stored.clone()).await?;
+    /// Gives the execution back unless its code reached the waiting call
+    /// and took it (the decision is then spent, and the call may have been
+    /// made). A release the store fails is only logged: the lease runs out
+    /// on its own.
+    async fn settle(mut self) {
+        self.settled = true;
+        self.recorder.abandon();
+        if let Err(error) = self.lease.release().await {
+            tracing::warn!(%error, "could not release a resume's lease; it runs out");
         }
-        self.stored = None;
-        Ok(())
     }
 }
 
 impl Drop for Claim {
     /// A resume dropped before it settled (its caller stopped waiting)
-    /// puts the execution back in a task, as [`Claim::settle`] would.
+    /// gives the execution back from a task, as [`Claim::settle`] would.
     fn drop(&mut self) {
-        // Given up under the tape's lock: a replay still running on a worker
-        // (its task is aborted at its next yield) cannot go live after this.
-        let Some(stored) = self.stored.take().filter(|_| self.recorder.abandon()) else { return };
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(id = %stored.summary.id, "a dropped resume could not put its execution back (no runtime)");
+        if self.settled {
             return;
-        };
-        let store = self.store.clone();
-        handle.spawn(async move {
-            if let Err(error) = store.put(stored).await {
-                tracing::warn!(%error, "a dropped resume could not put its execution back");
-            }
-        });
+        }
+        // Given up under the tape's lock: a replay still running on a worker
+        // (its task is aborted at its next yield) cannot reach the waiting
+        // call after this. One that reached it already either took the
+        // execution, or finds the lease released and does not go live.
+        self.recorder.abandon();
+        self.lease.release_in_background();
     }
 }
 
@@ -309,6 +316,7 @@ fn summary_of(journal: &Journal) -> ExecutionSummary {
         tool: journal.pending.tool.clone(),
         paused_at: journal.paused_at,
         expires_at: journal.expires_at,
+        leased_until: None,
     }
 }
 

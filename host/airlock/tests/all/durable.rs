@@ -554,18 +554,80 @@ async fn a_resume_dropped_before_the_waiting_call_puts_the_execution_back() {
     let id = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}")).execution_id;
     let resume = session.resume(&id, Decision::Approve);
     assert!(tokio::time::timeout(std::time::Duration::from_millis(100), resume).await.is_err(), "still replaying");
+    // Kept in the store all along; its lease is given back.
     let mut listed = Vec::new();
     for _ in 0..100 {
         listed = runtime.paused_executions().await.unwrap();
-        if !listed.is_empty() {
+        if listed.iter().all(|summary| summary.leased_until.is_none()) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(listed.len(), 1, "put back");
+    assert_eq!(listed.len(), 1, "kept");
+    assert_eq!(listed[0].leased_until, None, "given back");
     assert!(received.of("delete_customer").is_empty());
     assert_ok(&session.resume(&id, Decision::Approve).await.unwrap());
     assert_eq!(received.of("delete_customer").len(), 1);
+}
+
+/// Code that computes for seconds before its gated call (under
+/// [`slow_limits`]): its replay takes as long.
+const SLOW: &str = r#"
+    import { callTool } from "airlock";
+    let x = 0;
+    for (let i = 0; i < 100000000; i++) x = (x + i) % 7;
+    await callTool("crm", "delete_customer", { id: x });"#;
+
+fn slow_limits() -> airlock::Limits {
+    airlock::Limits { fuel: 200_000_000_000, timeout: std::time::Duration::from_secs(120), ..Default::default() }
+}
+
+#[tokio::test]
+async fn a_replay_holds_a_renewed_lease_and_a_cancel_meanwhile_keeps_the_call_from_going_live() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    // A one-second lease: without renewal it would run out mid-replay.
+    let rules: ApprovalSettings =
+        serde_json::from_value(json!({"require": [{"tools": "crm.delete_*"}], "resume_lease": "1s"})).unwrap();
+    let runtime = crm(&received, data.path(), delete_tool())
+        .approvals(rules)
+        .approver(deferring(&Arc::default()))
+        .build()
+        .await
+        .unwrap();
+    let session = runtime.session().unwrap();
+    let started = std::time::Instant::now();
+    let paused = session.execute_with_limits(SLOW, Language::JavaScript, &slow_limits()).await.unwrap();
+    let id = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}")).execution_id;
+    eprintln!("the first run took {:?}", started.elapsed());
+
+    let first = tokio::spawn({
+        let (session, id) = (runtime.session().unwrap(), id.clone());
+        async move { session.resume(&id, Decision::Approve).await }
+    });
+    let mut leased = None;
+    for _ in 0..200 {
+        leased = runtime.paused_executions().await.unwrap()[0].leased_until;
+        if leased.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(leased.is_some(), "the replay holds a lease");
+    // Past the lease's first second, it is still held: renewed.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(!first.is_finished(), "the replay should still run: make SLOW slower");
+    let second = runtime.session().unwrap().resume(&id, Decision::Approve).await.unwrap_err();
+    assert!(matches!(&second, Error::Resume(ResumeError::InProgress { .. })), "{second}");
+    assert!(second.to_string().contains("being resumed"), "{second}");
+
+    // Cancelled mid-replay: the resume cannot take it, and the call is not made.
+    assert!(runtime.cancel_execution(&id).await.unwrap());
+    let lost = first.await.unwrap().unwrap_err();
+    assert!(matches!(&lost, Error::Resume(ResumeError::Lost { .. })), "{lost}");
+    assert!(lost.to_string().contains("the waiting call was not made"), "{lost}");
+    assert!(received.of("delete_customer").is_empty());
+    assert!(runtime.paused_executions().await.unwrap().is_empty());
 }
 
 #[tokio::test]
