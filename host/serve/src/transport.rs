@@ -68,6 +68,35 @@ async fn finish_running(runtime: &Runtime, pending: &Pending) {
     pending.settled(ANSWER_GRACE).await;
 }
 
+/// Removes expired paused executions from the runtime's store, every
+/// quarter of their expiry (between 1 s and 5 min), for as long as the
+/// returned handle lives; nothing without approval rules or a store.
+fn purge_expired_executions(runtime: &Runtime) -> Option<AbortOnDrop> {
+    if runtime.approval_settings().require.is_empty() || !runtime.has_store() {
+        return None;
+    }
+    let every = (runtime.approval_settings().paused_expiry / 4).clamp(Duration::from_secs(1), Duration::from_secs(300));
+    let runtime = runtime.clone();
+    Some(AbortOnDrop(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            // Listing removes the expired ones.
+            if let Err(error) = runtime.paused_executions().await {
+                tracing::warn!(error = %error.report(), "cannot remove expired paused executions");
+            }
+        }
+    })))
+}
+
+/// Aborts its task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Serves one MCP client on stdin/stdout, in `session`, until it
 /// disconnects or `stop` resolves.
 pub async fn serve_stdio(
@@ -84,6 +113,7 @@ pub async fn serve_stdio(
     let transport = Tracked::new(stdio, pending.clone());
     let service = server.serve(transport).await.map_err(|e| ServeError::Initialise(e.to_string()))?;
     tracing::info!("serving on stdio");
+    let _purging = purge_expired_executions(runtime);
     let cancel = service.cancellation_token();
     tokio::select! {
         finished = service.waiting() => {
@@ -227,6 +257,7 @@ impl HttpServer {
         );
         let expiring = cancel.clone();
         tokio::spawn(sessions.clone().expire_idle(async move { expiring.cancelled().await }));
+        let _purging = purge_expired_executions(&runtime);
         if options.shared_sessions {
             let purging = cancel.clone();
             let idle = options.session_idle_timeout;

@@ -166,6 +166,95 @@ fn airlock_run_pauses_and_airlock_executions_lists_shows_resumes_and_cancels() {
 }
 
 #[test]
+fn a_resume_killed_mid_replay_leaves_the_execution_to_resume_once_its_lease_runs_out() {
+    let (dir, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let settings = json!({
+        "approvals": {"require": [{"tools": "customers.send_message"}], "resume_lease": "4s"},
+        "limits": {"fuel": 200_000_000_000u64, "timeout": "120s"}
+    });
+    let config = servers_config(dir.path(), &["customers"], settings);
+    let config = config.to_str().unwrap();
+    // A second or two of compute between the lookup and the gated call:
+    // the replay takes as long, and is killed in it.
+    let code = dir.path().join("send.js");
+    std::fs::write(
+        &code,
+        "import { getCustomer, sendMessage } from './servers/customers';\n\
+         const anna = await getCustomer({ id: 2 });\n\
+         let x = 0;\n\
+         for (let i = 0; i < 40000000; i++) x = (x + i) % 7;\n\
+         const sent = await sendMessage({ to: anna.email, text: 'hi ' + x });\n\
+         console.log('sent', sent.delivered);\n",
+    )
+    .unwrap();
+    let out = airlock(data.path(), &["run", code.to_str().unwrap(), "--config", config]);
+    assert_eq!(out.status.code(), Some(4), "paused: {}", text(&out.stderr));
+    let id =
+        text(&out.stderr).split("airlock executions resume ").nth(1).unwrap().split(' ').next().unwrap().to_string();
+    let leased_until = || {
+        let listed: Value =
+            serde_json::from_slice(&airlock(data.path(), &["executions", "list", "--json"]).stdout).unwrap();
+        assert_eq!(listed[0]["id"], id.as_str(), "kept: {listed}");
+        listed[0]["leased_until"].as_u64()
+    };
+
+    let mut resuming = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["executions", "resume", &id, "--approve", "--config", config])
+        .env("AIRLOCK_CACHE_DIR", cache_dir())
+        .env("AIRLOCK_DATA_DIR", data.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while leased_until().is_none() {
+        assert!(std::time::Instant::now() < deadline, "the resume never took its lease");
+        assert!(resuming.try_wait().unwrap().is_none(), "the resume ended before it was killed");
+    }
+    resuming.kill().unwrap(); // SIGKILL, mid-replay
+    resuming.wait().unwrap();
+    assert!(leased_until().is_some(), "still in the store, under the dead resume's lease");
+    assert_eq!(customers_inbox(dir.path()).len(), 0);
+
+    // Refused while the lease runs, then resumed once it ran out.
+    let mut refused = 0;
+    let resumed = loop {
+        let out = airlock(data.path(), &["executions", "resume", &id, "--approve", "--config", config]);
+        if out.status.code() == Some(0) {
+            break out;
+        }
+        assert!(text(&out.stderr).contains("is being resumed"), "{}", text(&out.stderr));
+        assert!(std::time::Instant::now() < deadline, "the lease never ran out");
+        refused += 1;
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert!(refused >= 1, "the first attempt came while the dead resume's lease ran");
+    assert_eq!(text(&resumed.stdout), "sent true\n");
+    // The lookup came from the journal each time; the message went once.
+    assert_eq!((lookups(dir.path()), customers_inbox(dir.path()).len()), (1, 1));
+    assert_eq!(text(&airlock(data.path(), &["executions", "list"]).stdout), "no paused executions\n");
+}
+
+#[test]
+fn airlock_serve_removes_expired_paused_executions_on_its_own() {
+    let data = tempfile::tempdir().unwrap();
+    let envs = [("AIRLOCK_DATA_DIR", data.path().to_str().unwrap())];
+    let dir = tempfile::tempdir().unwrap();
+    let settings = json!({"approvals": {"require": [{"tools": "customers.send_message"}], "paused_expiry": "2s"}});
+    let config = servers_config(dir.path(), &["customers"], settings);
+    let (mut server, url) = serve_http(&config, &envs);
+    let paused = python_client(&["pause", "http", &url]).0;
+    let id = paused["structured"]["paused"]["execution_id"].as_str().unwrap_or_else(|| panic!("{paused}")).to_string();
+    // Expired after 2 s; serve looks every second.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let shown = airlock(data.path(), &["executions", "show", &id]);
+    let _ = server.kill();
+    let _ = server.wait();
+    // Not "expired" (found, then removed by this command): already gone.
+    assert!(text(&shown.stderr).contains("no paused execution"), "{}", text(&shown.stderr));
+}
+
+#[test]
 fn the_printed_resume_command_replays_with_the_same_config_and_workspace() {
     let (dir, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let config = servers_config(dir.path(), &["customers"], gated());
