@@ -884,6 +884,7 @@ mod tests {
             stats: Default::default(),
             paused: Some(crate::durable::Paused {
                 execution_id: "e".into(),
+                call: 1,
                 server: "mail".into(),
                 tool: "send".into(),
                 arguments: json!({"to": "ivan@example.com", "cc": "[EMAIL_1]"}),

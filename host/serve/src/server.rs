@@ -182,7 +182,14 @@ impl CodeModeServer {
             (true, false) => Decision::Approve,
             (false, _) => Decision::Decline { reason },
         };
-        let options = ResumeOptions { approver: Some(deferring()), ..ResumeOptions::default() };
+        // The question answered: a retried answer, after the execution
+        // moved on to another gated call, is refused rather than taken as
+        // the answer to that one.
+        let Some(call) = arguments.get("call").and_then(Value::as_u64).and_then(|call| u32::try_from(call).ok()) else {
+            return text_error("cannot resume: `call` must be the call number execute_code returned with paused");
+        };
+        let expected_call = Some(call.saturating_sub(1));
+        let options = ResumeOptions { approver: Some(deferring()), expected_call, ..ResumeOptions::default() };
         let result = self.session.resume_with(id, decision, options).await;
         answer(result, &self.session)
     }
@@ -413,8 +420,8 @@ pub fn tool_result(result: &ExecutionResult, session: SessionStats) -> CallToolR
             &mut text,
             format!(
                 "[paused] the code calls {}.{} with {}, which needs a human's approval ({}). Ask the user, then \
-                 call resume_execution with execution_id \"{}\" and their decision.",
-                paused.server, paused.tool, paused.arguments, paused.rule, paused.execution_id
+                 call resume_execution with execution_id \"{}\", call {} and their decision.",
+                paused.server, paused.tool, paused.arguments, paused.rule, paused.execution_id, paused.call
             ),
         );
     }

@@ -456,11 +456,42 @@ async def pause(argv: list[str]) -> dict:
 
 async def resume(argv: list[str]) -> dict:
     """`resume_execution` with approval, from a new connection: argv is
-    `resume <transport...> <execution id>`."""
-    async with connect(argv[1:-1]) as session:
+    `resume <transport...> <execution id> <call>`."""
+    async with connect(argv[1:-2]) as session:
         await session.initialize()
-        result = await session.call_tool("resume_execution", {"execution_id": argv[-1], "approve": True})
+        answer = {"execution_id": argv[-2], "call": int(argv[-1]), "approve": True}
+        result = await session.call_tool("resume_execution", answer)
         return {"text": text_of(result), "is_error": bool(result.is_error), "structured": result.structured_content}
+
+
+# Messages a customer twice: two gated calls, two questions.
+TWICE_CODE = (
+    'import { getCustomer, sendMessage } from "./servers/customers";\n'
+    "const anna = await getCustomer({ id: 2 });\n"
+    "await sendMessage({ to: anna.email, text: 'first' });\n"
+    "await sendMessage({ to: anna.email, text: 'second' });\n"
+    "console.log('both sent');"
+)
+
+
+async def answer_twice(argv: list[str]) -> dict:
+    """TWICE_CODE from a client without elicitation: the first question
+    answered, the same answer retried (as a model might), then the second
+    question answered."""
+    async with connect(argv[1:]) as session:
+        await session.initialize()
+        first = await call_code(session, TWICE_CODE)
+        paused = first["structured"]["paused"]
+
+        async def resume_at(call: int) -> dict:
+            answer = {"execution_id": paused["execution_id"], "call": call, "approve": True}
+            result = await session.call_tool("resume_execution", answer)
+            return {"text": text_of(result), "is_error": bool(result.is_error), "structured": result.structured_content}
+
+        second = await resume_at(paused["call"])
+        retried = await resume_at(paused["call"])
+        last = await resume_at(second["structured"]["paused"]["call"])
+        return {"first": first, "second": second, "retried": retried, "last": last}
 
 
 async def never_asked(context, params):
@@ -664,7 +695,7 @@ async def load_sessions(argv: list[str]) -> dict:
 
 
 async def main(argv: list[str]) -> None:
-    modes = {"isolation": isolation, "load-sessions": load_sessions, "skill": skill, "pause": pause, "resume": resume, "ask": ask, "answer": answer, "load": load, "session": one_session}
+    modes = {"isolation": isolation, "load-sessions": load_sessions, "skill": skill, "pause": pause, "resume": resume, "answer-twice": answer_twice, "ask": ask, "answer": answer, "load": load, "session": one_session}
     if argv[0] in modes:
         print(json.dumps(await modes[argv[0]](argv)))
         return

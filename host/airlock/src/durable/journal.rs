@@ -122,6 +122,11 @@ pub(crate) struct PendingCall {
 pub struct Paused {
     /// What to resume it by.
     pub execution_id: String,
+    /// The waiting call's place in the execution's call order, from 1: the
+    /// question this pause asks. A resume that names it
+    /// ([`crate::ResumeOptions::expected_call`], less one) is refused once
+    /// the question was answered and the execution waits on another call.
+    pub call: u32,
     /// The server of the call waiting for approval.
     pub server: String,
     /// The tool it calls.
@@ -139,6 +144,7 @@ impl Paused {
         let pending = &journal.pending;
         Paused {
             execution_id: journal.execution_id.clone(),
+            call: pending.index + 1,
             server: pending.server.clone(),
             tool: pending.tool.clone(),
             arguments: pending.arguments.clone(),

@@ -58,20 +58,22 @@ fn a_paused_execution_survives_sigkill_of_airlock_serve_and_resumes_from_a_new_c
     assert_eq!(first["is_error"], false, "{first}");
     let paused = &first["structured"]["paused"];
     let id = paused["execution_id"].as_str().unwrap_or_else(|| panic!("not paused: {first}")).to_string();
+    let call = paused["call"].to_string();
+    assert_eq!(call, "2", "the lookup was call 1");
     assert_eq!((&paused["server"], &paused["tool"]), (&json!("customers"), &json!("send_message")));
     // The human is shown tokens, never the address.
     let to = paused["arguments"]["to"].as_str().unwrap();
     assert!(to.starts_with("[EMAIL_") && !paused.to_string().contains('@'), "{paused}");
     let shown = first["text"].as_str().unwrap();
     let (before, notice) = shown.split_once("[paused]").unwrap();
-    assert!(notice.contains(&id) && notice.contains("resume_execution"), "{notice}");
+    assert!(notice.contains(&id) && notice.contains("resume_execution") && notice.contains("call 2"), "{notice}");
     assert_eq!((lookups(dir.path()), customers_inbox(dir.path()).len()), (1, 0));
 
     // Killed between the pause and the resume.
     server.kill().unwrap(); // SIGKILL
     server.wait().unwrap();
     let (mut server, url, _) = serve_http_with(&config, &audited, &envs);
-    let second = python_client(&["resume", "http", &url, &id]).0;
+    let second = python_client(&["resume", "http", &url, &id, &call]).0;
     let _ = server.kill();
     let _ = server.wait();
     assert_eq!(second["is_error"], false, "{second}");
@@ -99,12 +101,34 @@ fn a_paused_execution_survives_sigkill_of_airlock_serve_and_resumes_from_a_new_c
 
     // Resumed once: a second resume finds nothing.
     let (mut server, url) = serve_http(&config, &envs);
-    let again = python_client(&["resume", "http", &url, &id]).0;
+    let again = python_client(&["resume", "http", &url, &id, &call]).0;
     let _ = server.kill();
     let _ = server.wait();
     assert_eq!(again["is_error"], true, "{again}");
     assert!(again["text"].as_str().unwrap().contains("no paused execution"), "{again}");
     assert_eq!(customers_inbox(dir.path()).len(), 1);
+}
+
+#[test]
+fn a_retried_resume_execution_does_not_answer_the_next_question() {
+    let data = tempfile::tempdir().unwrap();
+    let envs = [("AIRLOCK_DATA_DIR", data.path().to_str().unwrap())];
+    let dir = tempfile::tempdir().unwrap();
+    let config = servers_config(dir.path(), &["customers"], gated());
+    let (mut server, url) = serve_http(&config, &envs);
+    let out = python_client(&["answer-twice", "http", &url]).0;
+    let _ = server.kill();
+    let _ = server.wait();
+    let paused_at = |step: &str| out[step]["structured"]["paused"]["call"].clone();
+    assert_eq!((paused_at("first"), paused_at("second")), (json!(2), json!(3)), "{out}");
+    // The first answer, retried: refused, not taken for the second question.
+    assert_eq!(out["retried"]["is_error"], true, "{out}");
+    assert!(out["retried"]["text"].as_str().unwrap().contains("now waits on another call"), "{out}");
+    assert_eq!(out["last"]["is_error"], false, "{out}");
+    assert_eq!(out["last"]["text"], "both sent\n", "{out}");
+    // Each message went out once: the retry sent nothing.
+    let texts: Vec<Value> = customers_inbox(dir.path()).iter().map(|message| message["text"].clone()).collect();
+    assert_eq!(texts, [json!("first"), json!("second")]);
 }
 
 #[test]

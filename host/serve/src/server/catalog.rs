@@ -122,12 +122,14 @@ pub(super) fn tools(servers: &str, skills: &str, limits: &Limits, language: Lang
                 "type": "object",
                 "properties": {
                     "execution_id": {"type": "string", "description": "The id execute_code returned with paused."},
+                    "call": {"type": "integer", "minimum": 1,
+                             "description": "The call number returned with paused: the question this answers."},
                     "approve": {"type": "boolean", "description": "The human's decision."},
                     "reason": {"type": "string", "description": "Why it was declined, shown to the code."},
                     "allow_for_session": {"type": "boolean",
                                           "description": "Also allow later calls of this tool in this session."}
                 },
-                "required": ["execution_id", "approve"],
+                "required": ["execution_id", "call", "approve"],
                 "additionalProperties": false
             })),
         ),
