@@ -9,7 +9,9 @@
 //!   the session cap gets 503 with `Retry-After`, and so does a request of
 //!   a session to be restored from the store at the cap; a `DELETE` that closed
 //!   the session gets 200, where rmcp answers 202, which the official
-//!   Python SDK logs as "Session termination failed: 202".
+//!   Python SDK logs as "Session termination failed: 202", and a `DELETE`
+//!   of a session neither open here nor kept in the store 404, where rmcp
+//!   answers 202 for any id.
 
 use std::cell::RefCell;
 use std::net::IpAddr;
@@ -25,6 +27,8 @@ use serde_json::{Value, json};
 
 use crate::caps::SERVER_BUSY;
 use crate::sessions::{ADMITTED, Sessions};
+use crate::shared::StoredSessions;
+use rmcp::transport::streamable_http_server::session::store::SessionStore as _;
 
 /// JSON-RPC's "invalid JSON" code.
 const PARSE_ERROR: i32 = -32700;
@@ -180,6 +184,8 @@ impl std::str::FromStr for OriginPattern {
 /// What the `/mcp` front needs.
 pub(crate) struct McpFront {
     pub sessions: Arc<Sessions>,
+    /// Where sessions are kept for other instances, when they are.
+    pub stored: Option<StoredSessions>,
     /// The largest request body accepted (rmcp's limit too).
     pub max_body: usize,
 }
@@ -189,6 +195,13 @@ pub(crate) async fn mcp(front: Arc<McpFront>, request: Request, next: Next) -> R
     match *request.method() {
         Method::POST => post(&front, request, next).await,
         Method::DELETE => {
+            let session = request.headers().get("mcp-session-id").and_then(|value| value.to_str().ok());
+            if let Some(session) = session
+                && !front.sessions.is_open(session)
+                && !is_stored(front.stored.as_ref(), session).await
+            {
+                return (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response();
+            }
             let mut response = next.run(request).await;
             // rmcp 3.11 answers a session's DELETE with 202 Accepted; the
             // official SDKs expect 200 or 204 (the Python client warns on
@@ -199,6 +212,15 @@ pub(crate) async fn mcp(front: Arc<McpFront>, request: Request, next: Next) -> R
             response
         }
         _ => next.run(request).await,
+    }
+}
+
+/// Whether `session` is kept in the store for other instances (a store
+/// that cannot be read counts as keeping it: rmcp then answers).
+async fn is_stored(stored: Option<&StoredSessions>, session: &str) -> bool {
+    match stored {
+        Some(stored) => !matches!(stored.load(session).await, Ok(None)),
+        None => false,
     }
 }
 

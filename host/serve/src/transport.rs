@@ -263,7 +263,8 @@ impl HttpServer {
             let idle = options.session_idle_timeout;
             tokio::spawn(crate::shared::purge_idle(runtime.clone(), idle, async move { purging.cancelled().await }));
         }
-        let front = Arc::new(McpFront { sessions, max_body });
+        let stored = options.shared_sessions.then(|| crate::shared::StoredSessions(runtime.clone()));
+        let front = Arc::new(McpFront { sessions, stored, max_body });
         let token = options.token.map(Arc::new);
         let pending = Pending::new();
         let tracker = pending.clone();

@@ -211,7 +211,29 @@ fn malformed_bodies_get_json_rpc_errors_with_400() {
     assert_eq!(closed.status, 200, "{closed:?}");
     let gone = post(&url, &[("Mcp-Session-Id", &id)], r#"{"jsonrpc": "2.0", "id": 3, "method": "ping"}"#);
     assert_eq!(gone.status, 404, "{gone:?}");
+    // Closed already, or never opened: 404, as for any request of it.
+    for unknown in [id.as_str(), "no-such-session"] {
+        let again = send(&url, "DELETE", "/mcp", &[("Mcp-Session-Id", unknown)], b"");
+        assert_eq!(again.status, 404, "{unknown}: {again:?}");
+    }
     stop(server);
+}
+
+#[test]
+fn a_delete_at_another_instance_removes_the_stored_session_and_then_is_404() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let envs = [("AIRLOCK_DATA_DIR", data.to_str().unwrap())];
+    // Two instances sharing one store.
+    let (one, url_one, _) = serve(&records_config(dir.path()), &[], &envs);
+    let (two, url_two, _) = serve(&records_config(dir.path()), &[], &envs);
+    let opened = post(&url_one, &[], INITIALIZE);
+    let id = opened.header("mcp-session-id").unwrap().to_string();
+    assert_eq!(send(&url_two, "DELETE", "/mcp", &[("Mcp-Session-Id", &id)], b"").status, 200, "kept in the store");
+    let again = send(&url_two, "DELETE", "/mcp", &[("Mcp-Session-Id", &id)], b"");
+    assert_eq!(again.status, 404, "gone from the store: {again:?}");
+    stop(one);
+    stop(two);
 }
 
 #[test]
