@@ -52,6 +52,22 @@ pub struct CodeModeServer {
     in_flight: Arc<Semaphore>,
     /// Keep the session's vault in the store under its MCP session id.
     shared_sessions: bool,
+    /// The session's `--workspace` subfolder, removed when the last clone
+    /// of the server ends if nothing was written to it (after the session:
+    /// fields drop in order).
+    folder: Option<Arc<RemoveIfEmpty>>,
+}
+
+/// A folder removed, when dropped, if it is empty: a session that wrote
+/// nothing (a stateless request of a 2026-07-28 client, a client that only
+/// listed tools) leaves no folder behind.
+pub(crate) struct RemoveIfEmpty(pub std::path::PathBuf);
+
+impl Drop for RemoveIfEmpty {
+    fn drop(&mut self) {
+        // Fails, as it should, when the folder holds anything.
+        let _ = std::fs::remove_dir(&self.0);
+    }
 }
 
 impl CodeModeServer {
@@ -68,7 +84,15 @@ impl CodeModeServer {
             caps,
             in_flight,
             shared_sessions: false,
+            folder: None,
         }
+    }
+
+    /// Removes the session's folder `folder` when the server ends, if the
+    /// session wrote nothing to it.
+    pub(crate) fn removing_if_empty(mut self, folder: Option<std::path::PathBuf>) -> Self {
+        self.folder = folder.map(|folder| Arc::new(RemoveIfEmpty(folder)));
+        self
     }
 
     /// Keeps the session's PII vault in the runtime's store under the MCP

@@ -246,11 +246,12 @@ impl HttpServer {
         let shared = options.shared_sessions;
         let service = StreamableHttpService::new(
             move || {
-                let session = new_session(&factory_runtime, workspaces.as_deref(), &counter)?;
+                let (session, folder) = new_session(&factory_runtime, workspaces.as_deref(), &counter)?;
                 Ok(CodeModeServer::new(factory_runtime.clone(), session)
                     .with_language(language)
                     .with_execution_caps(&caps)
-                    .with_shared_sessions(shared))
+                    .with_shared_sessions(shared)
+                    .removing_if_empty(folder))
             },
             sessions.clone(),
             config,
@@ -340,12 +341,16 @@ fn encode_metrics(runtime: &Runtime, front: &Registry) -> String {
     text
 }
 
-/// A session for a new MCP client: in a new numbered subfolder of `dir`,
-/// or in a temporary folder. A number whose folder exists (kept by an
-/// earlier process, or another instance) is skipped: a new session never
-/// sees an earlier one's files.
-fn new_session(runtime: &Runtime, dir: Option<&std::path::Path>, counter: &AtomicU64) -> std::io::Result<Session> {
-    let Some(dir) = dir else { return runtime.session().map_err(std::io::Error::other) };
+/// A session for a new MCP client: in a new numbered subfolder of `dir`
+/// (returned too), or in a temporary folder. A number whose folder exists
+/// (kept by an earlier process, or another instance) is skipped: a new
+/// session never sees an earlier one's files.
+fn new_session(
+    runtime: &Runtime,
+    dir: Option<&std::path::Path>,
+    counter: &AtomicU64,
+) -> std::io::Result<(Session, Option<PathBuf>)> {
+    let Some(dir) = dir else { return Ok((runtime.session().map_err(std::io::Error::other)?, None)) };
     let cannot = |path: &std::path::Path, e: std::io::Error| {
         std::io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
     };
@@ -354,7 +359,10 @@ fn new_session(runtime: &Runtime, dir: Option<&std::path::Path>, counter: &Atomi
         let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
         let folder = dir.join(format!("session-{n}"));
         match std::fs::create_dir(&folder) {
-            Ok(()) => return runtime.session_in(folder).map_err(std::io::Error::other),
+            Ok(()) => {
+                let session = runtime.session_in(folder.clone()).map_err(std::io::Error::other)?;
+                return Ok((session, Some(folder)));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(cannot(&folder, e)),
         }

@@ -310,6 +310,36 @@ fn a_new_session_never_gets_a_kept_workspace_folder_of_an_earlier_process() {
         assert_eq!(kept, "earlier", "session-{n} was handed to a new session");
     }
     stop(server);
+    // Of the scenario's two sessions, the one that wrote a file keeps its
+    // folder; the other's, empty, went with it.
+    let mut kept: Vec<(String, String)> = std::fs::read_dir(&workspaces)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(path.join("secret.txt")).unwrap_or_default())
+        })
+        .collect();
+    kept.sort();
+    let contents: Vec<&str> = kept.iter().map(|(_, secret)| secret.as_str()).collect();
+    assert_eq!(contents, ["earlier", "earlier", "one"], "{kept:?}");
+}
+
+#[test]
+fn stateless_requests_leave_no_empty_workspace_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspaces = dir.path().join("workspaces");
+    let config = crate::common::servers_config(dir.path(), &["customers"], Value::Null);
+    let (server, url, _log) = serve(&config, &["--workspace", workspaces.to_str().unwrap()], &[]);
+    // 2026-07-28 clients: every request is served in a session of its own.
+    let (load, _) = python_client(&["load", "http", &url, "2", "3"]);
+    assert_eq!(load["done"], 6, "{load}");
+    stop(server);
+    let left: Vec<String> = std::fs::read_dir(&workspaces)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "one empty folder per request was left: {left:?}");
 }
 
 #[test]
