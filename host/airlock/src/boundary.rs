@@ -682,7 +682,9 @@ impl Boundary {
         let Some(lease) = &self.lease else { return Ok(()) };
         let lost = match lease.take().await {
             Ok(true) => return Ok(()),
-            Ok(false) => "it was cancelled, or another resume took it after this one's lease ran out".to_string(),
+            Ok(false) => {
+                "it was cancelled or expired, or another resume took it after this one's lease ran out".to_string()
+            }
             Err(error) => format!("the store: {error}"),
         };
         self.recorder.lose(lost);

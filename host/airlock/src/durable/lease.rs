@@ -40,8 +40,7 @@ impl ResumeLease {
         ttl: Duration,
     ) -> Result<Option<Arc<ResumeLease>>, StoreError> {
         let owner = crate::digest::hex(&rand::random::<[u8; 16]>());
-        let now = unix_now();
-        if !store.lease(stored, &owner, now, now + ttl_secs(ttl)).await? {
+        if !store.lease(stored, &owner, unix_now(), lease_end(ttl)).await? {
             return Ok(None);
         }
         let lease =
@@ -109,10 +108,11 @@ impl ResumeLease {
     }
 }
 
-/// Lease lengths in whole seconds, at least one: the store's clock is Unix
-/// seconds.
-fn ttl_secs(ttl: Duration) -> u64 {
-    ttl.as_secs().max(1)
+/// When a lease taken or renewed now runs out: `ttl` from now, at least.
+/// The store's clock is whole Unix seconds, and a reading is a second's
+/// start: rounded up by one, a lease never lasts less than `ttl`.
+fn lease_end(ttl: Duration) -> u64 {
+    unix_now() + ttl.as_secs().max(1) + 1
 }
 
 /// Renews the lease every third of `ttl` while it is held and referenced.
@@ -126,7 +126,7 @@ async fn renew(lease: Weak<ResumeLease>, ttl: Duration) {
         if lease.state() != State::Held {
             return;
         }
-        match lease.store.renew_lease(&lease.id, &lease.owner, unix_now() + ttl_secs(ttl)).await {
+        match lease.store.renew_lease(&lease.id, &lease.owner, lease_end(ttl)).await {
             Ok(true) => {}
             Ok(false) => return,
             Err(error) => tracing::warn!(%error, id = %lease.id, "could not renew a resume's lease"),

@@ -56,12 +56,12 @@ pub struct StoreError(pub String);
 /// keep them elsewhere than the data folder's SQLite file (shared by several
 /// instances, for one). Every value is opaque bytes to the store.
 pub trait ExecutionStore: Send + Sync + 'static {
-    /// Stores `execution`, replacing one with the same id.
+    /// Stores `execution`, replacing one with the same id, lease and all.
     fn put(&self, execution: StoredExecution) -> BoxFuture<'_, Result<(), StoreError>>;
     /// The execution `id`, expired or not (the caller checks).
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<StoredExecution>, StoreError>>;
-    /// Removes `id`; `true` if this call removed it. Of two resumes of one
-    /// execution only the one that removes it goes on.
+    /// Removes `id` (cancelled, or expired); `true` if this call removed
+    /// it.
     fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
     /// Leases `execution` to the resume `owner` until `until` (Unix
     /// seconds), if the store holds it as given (the same sealed bytes)
