@@ -259,7 +259,7 @@ impl CodeModeServer {
             _ => return answer(result, &self.session).into(),
         };
         let shown = Paused { arguments: self.session.shown_to_human(&paused.arguments), ..paused.clone() };
-        match self.runtime.execution_handle(&paused.execution_id).await {
+        match self.runtime.answer_handle(paused).await {
             Ok(state) => asking::question(&shown, self.runtime.approval_settings().allow_for_session, state),
             Err(error) => text_error(format!("the execution could not pause: {}", error.report())).into(),
         }

@@ -379,6 +379,13 @@ impl Runtime {
         Ok(self.journal_key().await?.handle(&format!("{id}/{}", journal.pending.index)))
     }
 
+    /// [`Runtime::execution_handle`] of the execution that just paused as
+    /// `paused` says, without reading it back from the store.
+    pub async fn answer_handle(&self, paused: &Paused) -> Result<String, Error> {
+        let call = paused.call.saturating_sub(1);
+        Ok(self.journal_key().await?.handle(&format!("{}/{call}", paused.execution_id)))
+    }
+
     /// The execution id in a handle [`Runtime::execution_handle`] made,
     /// once the execution still waits on the call the handle names (an
     /// answer retried or replayed after the execution moved on to another

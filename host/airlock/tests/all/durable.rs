@@ -706,8 +706,10 @@ async fn an_answer_handle_opens_only_while_the_execution_waits_on_its_call() {
         await callTool("crm", "delete_customer", { id: 1 });
         await callTool("crm", "delete_customer", { id: 2 });"#;
     let session = runtime.session().unwrap();
-    let id = session.execute(code, Language::JavaScript).await.unwrap().paused.expect("paused").execution_id;
+    let paused = session.execute(code, Language::JavaScript).await.unwrap().paused.expect("paused");
+    let id = paused.execution_id.clone();
     let first = runtime.execution_handle(&id).await.unwrap();
+    assert_eq!(runtime.answer_handle(&paused).await.unwrap(), first, "the same handle, without a store read");
     assert_eq!(runtime.open_execution_handle(&first).await.unwrap(), id);
     let again = session.resume(&runtime.open_execution_handle(&first).await.unwrap(), Decision::Approve).await;
     let paused = again.unwrap().paused.expect("paused again, at the second call");
