@@ -662,7 +662,10 @@ impl Boundary {
                 self.take_lease().await?;
                 decision
             }
-            Step::Live => None,
+            Step::Live => {
+                self.take_lease().await?;
+                None
+            }
         };
         let value = match serde_json::from_str::<Value>(arguments) {
             Ok(value) => value,
@@ -675,20 +678,15 @@ impl Boundary {
         outcome
     }
 
-    /// Takes the stored execution out of the store before its waiting call
-    /// goes live; refused (and the execution ends) when the resume no
-    /// longer holds it.
+    /// On a resume, takes the stored execution out of the store before any
+    /// call goes live (the waiting one, or another of its batch); refused,
+    /// and the execution ends, when the resume no longer holds it.
     async fn take_lease(&self) -> Result<(), ToolError> {
         let Some(lease) = &self.lease else { return Ok(()) };
-        let lost = match lease.take().await {
-            Ok(true) => return Ok(()),
-            Ok(false) => {
-                "it was cancelled or expired, or another resume took it after this one's lease ran out".to_string()
-            }
-            Err(error) => format!("the store: {error}"),
-        };
-        self.recorder.lose(lost);
-        Err(ToolError::Denied("the resume lost its hold on the execution".into()))
+        lease.ensure_taken().await.map_err(|lost| {
+            self.recorder.lose(lost);
+            ToolError::Denied("the resume lost its hold on the execution".into())
+        })
     }
 
     /// Checks the calls of a batch against a replayed journal before any

@@ -286,7 +286,11 @@ impl ExecutionStore for PostgresStore {
         Box::pin(async move {
             let client = self.client().await?;
             client
-                .execute("DELETE FROM airlock_paused_executions WHERE expires_at <= $1", &[&(now as i64)])
+                .execute(
+                    "DELETE FROM airlock_paused_executions \
+                     WHERE expires_at <= $1 AND (lease_owner IS NULL OR leased_until <= $1)",
+                    &[&(now as i64)],
+                )
                 .await
                 .map_err(|e| failed("cannot remove expired executions", e))?;
             let rows = client

@@ -56,6 +56,12 @@ async fn two_instances_share_paused_executions_and_the_schema_is_migrated_once()
     assert_eq!(one.get("a").await.unwrap(), Some(replaced.clone()), "put again: unleased");
     assert!(two.remove("a").await.unwrap());
     assert!(!one.remove("a").await.unwrap(), "only one remover wins");
+    // An expired execution under a live lease is not purged from under its
+    // resume; once the lease ran out, it is.
+    one.put(stored("late", 100)).await.unwrap();
+    assert!(two.lease(&stored("late", 100), "r1", 90, 130).await.unwrap());
+    assert_eq!(one.list(120).await.unwrap().len(), 1, "leased until 130");
+    assert!(two.list(130).await.unwrap().is_empty(), "the lease ran out");
     one.put_session_state("s1", "vault", vec![1]).await.unwrap();
     two.put_session_state("s1", "vault", vec![2, 3]).await.unwrap();
     assert_eq!(one.get_session_state("s1", "vault").await.unwrap(), Some(vec![2, 3]));

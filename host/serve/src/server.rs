@@ -212,7 +212,10 @@ impl CodeModeServer {
         let Some(call) = arguments.get("call").and_then(Value::as_u64).and_then(|call| u32::try_from(call).ok()) else {
             return text_error("cannot resume: `call` must be the call number execute_code returned with paused");
         };
-        let expected_call = Some(call.saturating_sub(1));
+        let Some(index) = call.checked_sub(1) else {
+            return text_error("cannot resume: `call` counts from 1, as execute_code returned it with paused");
+        };
+        let expected_call = Some(index);
         let options = ResumeOptions { approver: Some(deferring()), expected_call, ..ResumeOptions::default() };
         let result = self.session.resume_with(id, decision, options).await;
         answer(result, &self.session)

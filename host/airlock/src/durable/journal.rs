@@ -126,6 +126,8 @@ pub struct Paused {
     /// question this pause asks. A resume that names it
     /// ([`crate::ResumeOptions::expected_call`], less one) is refused once
     /// the question was answered and the execution waits on another call.
+    /// (0 in a result serialised before it was added.)
+    #[serde(default)]
     pub call: u32,
     /// The server of the call waiting for approval.
     pub server: String,

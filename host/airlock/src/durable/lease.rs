@@ -25,9 +25,16 @@ enum State {
 /// A lease on one stored execution, taken by [`ResumeLease::acquire`].
 pub(crate) struct ResumeLease {
     store: Arc<dyn ExecutionStore>,
+    /// The version leased: given back if the resume goes away while the
+    /// store removes it for the call that was about to go live.
+    stored: StoredExecution,
     id: String,
     owner: String,
     state: Mutex<State>,
+    /// The outcome of turning the lease into the execution's removal,
+    /// shared by every call that would go live (one batch may hold
+    /// several): `Err` says why nothing may go live.
+    taken: tokio::sync::OnceCell<Result<(), String>>,
 }
 
 impl ResumeLease {
@@ -43,8 +50,14 @@ impl ResumeLease {
         if !store.lease(stored, &owner, unix_now(), lease_end(ttl)).await? {
             return Ok(None);
         }
-        let lease =
-            Arc::new(ResumeLease { store, id: stored.summary.id.clone(), owner, state: Mutex::new(State::Held) });
+        let lease = Arc::new(ResumeLease {
+            store,
+            stored: stored.clone(),
+            id: stored.summary.id.clone(),
+            owner,
+            state: Mutex::new(State::Held),
+            taken: tokio::sync::OnceCell::new(),
+        });
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(renew(Arc::downgrade(&lease), ttl));
         }
@@ -55,19 +68,54 @@ impl ResumeLease {
         *self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Removes the execution from the store, if this lease still holds it:
-    /// the waiting call may then go live. `false`: it was cancelled, or
-    /// another resume took it after this lease ran out, and the call must
-    /// not go live.
-    pub(crate) async fn take(&self) -> Result<bool, StoreError> {
+    fn set_state(&self, state: State) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
+    }
+
+    /// Removes the execution from the store, once, if this lease still
+    /// holds it: from then on calls may go live. `Err` (why) when it was
+    /// cancelled or expired, or another resume took it after this lease ran
+    /// out: nothing may go live.
+    pub(crate) async fn ensure_taken(self: &Arc<Self>) -> Result<(), String> {
+        self.taken.get_or_init(|| self.take()).await.clone()
+    }
+
+    /// The store's removal runs in a task: a resume that goes away while
+    /// it runs (its caller stopped waiting, its deadline passed) does not
+    /// lose the execution, which the task gives back, since the call it was
+    /// for can no longer be made.
+    async fn take(self: &Arc<Self>) -> Result<(), String> {
+        const LOST: &str = "it was cancelled or expired, or another resume took it after this one's lease ran out";
         if self.state() != State::Held {
-            return Ok(false);
+            return Err(LOST.into());
         }
-        let taken = self.store.take_leased(&self.id, &self.owner).await?;
-        if taken {
-            *self.state.lock().unwrap_or_else(PoisonError::into_inner) = State::Taken;
+        let (outcome_tx, outcome_rx) = tokio::sync::oneshot::channel();
+        let (used_tx, used_rx) = tokio::sync::oneshot::channel::<()>();
+        let lease = self.clone();
+        tokio::spawn(async move {
+            let taken = lease.store.take_leased(&lease.id, &lease.owner).await;
+            let took = matches!(taken, Ok(true));
+            if took {
+                lease.set_state(State::Taken);
+            }
+            let _ = outcome_tx.send(taken);
+            if took && used_rx.await.is_err() {
+                tracing::info!(id = %lease.id, "a resume went away before its call went live; the execution is kept");
+                if let Err(error) = lease.store.put(lease.stored.clone()).await {
+                    tracing::error!(%error, id = %lease.id, "could not keep the execution of a resume that went away");
+                }
+            }
+        });
+        match outcome_rx.await {
+            Ok(Ok(true)) => {
+                // In the same poll as the outcome: no await in between.
+                let _ = used_tx.send(());
+                Ok(())
+            }
+            Ok(Ok(false)) => Err(LOST.into()),
+            Ok(Err(error)) => Err(format!("the store: {error} (the execution may be gone)")),
+            Err(_) => Err("the store's answer was lost".into()),
         }
-        Ok(taken)
     }
 
     /// Gives the execution back unless it was taken: the resume ended
@@ -131,5 +179,126 @@ async fn renew(lease: Weak<ResumeLease>, ttl: Duration) {
             Ok(false) => return,
             Err(error) => tracing::warn!(%error, id = %lease.id, "could not renew a resume's lease"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::future::BoxFuture;
+
+    use super::*;
+    use crate::durable::store::{ExecutionSummary, SqliteStore};
+
+    /// A SQLite store whose removal of a leased execution takes a while.
+    struct SlowTake(SqliteStore);
+
+    impl ExecutionStore for SlowTake {
+        fn put(&self, execution: StoredExecution) -> BoxFuture<'_, Result<(), StoreError>> {
+            self.0.put(execution)
+        }
+        fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<StoredExecution>, StoreError>> {
+            self.0.get(id)
+        }
+        fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+            self.0.remove(id)
+        }
+        fn lease<'a>(
+            &'a self,
+            execution: &'a StoredExecution,
+            owner: &'a str,
+            now: u64,
+            until: u64,
+        ) -> BoxFuture<'a, Result<bool, StoreError>> {
+            self.0.lease(execution, owner, now, until)
+        }
+        fn renew_lease<'a>(
+            &'a self,
+            id: &'a str,
+            owner: &'a str,
+            until: u64,
+        ) -> BoxFuture<'a, Result<bool, StoreError>> {
+            self.0.renew_lease(id, owner, until)
+        }
+        fn take_leased<'a>(&'a self, id: &'a str, owner: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+            Box::pin(async move {
+                let taken = self.0.take_leased(id, owner).await;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                taken
+            })
+        }
+        fn release_lease<'a>(&'a self, id: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+            self.0.release_lease(id, owner)
+        }
+        fn list(&self, now: u64) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, StoreError>> {
+            self.0.list(now)
+        }
+        fn put_session_state<'a>(
+            &'a self,
+            session: &'a str,
+            part: &'a str,
+            bytes: Vec<u8>,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            self.0.put_session_state(session, part, bytes)
+        }
+        fn get_session_state<'a>(
+            &'a self,
+            session: &'a str,
+            part: &'a str,
+        ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+            self.0.get_session_state(session, part)
+        }
+        fn remove_session_state<'a>(&'a self, session: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+            self.0.remove_session_state(session)
+        }
+        fn touch_session_state<'a>(&'a self, session: &'a str, now: u64) -> BoxFuture<'a, Result<(), StoreError>> {
+            self.0.touch_session_state(session, now)
+        }
+        fn purge_session_state(&self, before: u64) -> BoxFuture<'_, Result<u64, StoreError>> {
+            self.0.purge_session_state(before)
+        }
+    }
+
+    fn paused(id: &str) -> StoredExecution {
+        let summary = ExecutionSummary {
+            id: id.into(),
+            session: "s".into(),
+            language: "javascript".into(),
+            server: "crm".into(),
+            tool: "delete".into(),
+            paused_at: 1,
+            expires_at: u64::MAX >> 2,
+            leased_until: None,
+        };
+        StoredExecution { summary, sealed: vec![7] }
+    }
+
+    #[tokio::test]
+    async fn a_resume_that_goes_away_while_the_store_removes_the_execution_gets_it_given_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn ExecutionStore> =
+            Arc::new(SlowTake(SqliteStore::open(&dir.path().join("e.sqlite")).unwrap()));
+        store.put(paused("a")).await.unwrap();
+        let lease = ResumeLease::acquire(store.clone(), &paused("a"), Duration::from_secs(30)).await.unwrap().unwrap();
+        // The removal commits at once; its caller is gone before it hears.
+        let gone = tokio::time::timeout(Duration::from_millis(50), lease.ensure_taken()).await;
+        assert!(gone.is_err(), "still taking");
+        let mut kept = None;
+        for _ in 0..100 {
+            kept = store.get("a").await.unwrap();
+            if kept.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let kept = kept.expect("given back");
+        assert_eq!((kept.sealed, kept.summary.leased_until), (vec![7], None), "as it was, and free");
+
+        // A caller that hears the outcome keeps the removal.
+        store.put(paused("b")).await.unwrap();
+        let lease = ResumeLease::acquire(store.clone(), &paused("b"), Duration::from_secs(30)).await.unwrap().unwrap();
+        assert_eq!(lease.ensure_taken().await, Ok(()));
+        assert_eq!(lease.ensure_taken().await, Ok(()), "once, for every call of a batch");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(store.get("b").await.unwrap(), None);
     }
 }

@@ -71,7 +71,10 @@ pub trait ExecutionStore: Send + Sync + 'static {
     /// execution paused again meanwhile) takes nothing, and when the
     /// process holding the lease dies mid-replay the lease runs out and the
     /// execution can be resumed again. One statement, so that instances
-    /// sharing the store cannot both take it.
+    /// sharing the store cannot both take it. Times are the instances' own
+    /// clocks: keep them in step (NTP). A clock ahead by more than a lease
+    /// takes a live one early; that resume goes on and the other fails,
+    /// since only the lease's owner can take the execution.
     fn lease<'a>(
         &'a self,
         execution: &'a StoredExecution,
@@ -91,8 +94,9 @@ pub trait ExecutionStore: Send + Sync + 'static {
     /// Ends `owner`'s lease on `id` and keeps the execution: its resume
     /// failed, or was given up, before the waiting call.
     fn release_lease<'a>(&'a self, id: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
-    /// The executions not expired at `now` (Unix seconds), oldest first;
-    /// expired ones are removed.
+    /// The executions not expired at `now` (Unix seconds), and those a
+    /// live lease holds (a resume approved just before the expiry may
+    /// finish), oldest first; the other expired ones are removed.
     fn list(&self, now: u64) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, StoreError>>;
     /// Stores `part` (`mcp`, `vault`, ...) of session `session`'s state,
     /// replacing it.
@@ -325,7 +329,11 @@ impl ExecutionStore for SqliteStore {
 
     fn list(&self, now: u64) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, StoreError>> {
         self.with(move |db| {
-            db.execute("DELETE FROM paused_executions WHERE expires_at <= ?1", params![now as i64])?;
+            db.execute(
+                "DELETE FROM paused_executions \
+                 WHERE expires_at <= ?1 AND (lease_owner IS NULL OR leased_until <= ?1)",
+                params![now as i64],
+            )?;
             let mut statement =
                 db.prepare(&format!("SELECT {SUMMARY} FROM paused_executions ORDER BY paused_at, id"))?;
             let rows = statement.query_map([], summary)?;
@@ -447,6 +455,13 @@ mod tests {
         assert!(store.remove("a").await.unwrap());
         assert!(!other.remove("a").await.unwrap(), "only one remover wins");
         assert_eq!(store.get("missing").await.unwrap(), None);
+        // An expired execution under a live lease is not purged from under
+        // its resume; once the lease ran out, it is.
+        store.put(stored("late", 100)).await.unwrap();
+        assert!(store.lease(&stored("late", 100), "r1", 90, 130).await.unwrap());
+        assert_eq!(store.list(120).await.unwrap().len(), 1, "leased until 130");
+        assert!(store.list(130).await.unwrap().is_empty(), "the lease ran out");
+        assert_eq!(store.get("late").await.unwrap(), None);
 
         store.put_session_state("s1", "vault", vec![1]).await.unwrap();
         store.put_session_state("s1", "vault", vec![2]).await.unwrap();

@@ -181,11 +181,19 @@ impl Session {
         // that opened a version since replaced (paused again at another
         // call) takes nothing, and a process that dies mid-replay leaves a
         // lease that runs out.
-        let Some(lease) = ResumeLease::acquire(store.clone(), &stored, self.runtime.resume_lease())
-            .await
-            .map_err(ResumeError::from)?
-        else {
-            return Err(not_leased(store.as_ref(), id, &stored).await.into());
+        let ttl = self.runtime.resume_lease();
+        let mut acquired = ResumeLease::acquire(store.clone(), &stored, ttl).await.map_err(ResumeError::from)?;
+        if acquired.is_none() {
+            // Held by another resume that has let go since: once more.
+            if let Err(refused) = not_leased(store.as_ref(), id, &stored).await {
+                return Err(refused.into());
+            }
+            acquired = ResumeLease::acquire(store.clone(), &stored, ttl).await.map_err(ResumeError::from)?;
+        }
+        let Some(lease) = acquired else {
+            let refused = not_leased(store.as_ref(), id, &stored).await.err();
+            let until = unix_now() + ttl.as_secs();
+            return Err(refused.unwrap_or(ResumeError::InProgress { id: id.to_string(), until }).into());
         };
 
         let mut boundary = self.boundary.for_execution();
@@ -260,13 +268,17 @@ impl Session {
 }
 
 /// Why a lease on `stored` was not taken: the execution is gone, paused
-/// again since (another version), or held by another resume.
-async fn not_leased(store: &dyn ExecutionStore, id: &str, stored: &StoredExecution) -> ResumeError {
-    match store.get(id).await {
-        Err(error) => error.into(),
-        Ok(None) => ResumeError::NotFound(id.to_string()),
-        Ok(Some(now)) if now.sealed != stored.sealed => ResumeError::Answered(id.to_string()),
-        Ok(Some(now)) => ResumeError::InProgress { id: id.to_string(), until: now.summary.leased_until.unwrap_or(0) },
+/// again since (another version), or held by another resume; `Ok` when it
+/// is free now (the other resume let go in between).
+async fn not_leased(store: &dyn ExecutionStore, id: &str, stored: &StoredExecution) -> Result<(), ResumeError> {
+    let now = store.get(id).await?;
+    match now {
+        None => Err(ResumeError::NotFound(id.to_string())),
+        Some(now) if now.sealed != stored.sealed => Err(ResumeError::Answered(id.to_string())),
+        Some(now) => match now.summary.leased_until.filter(|until| *until > unix_now()) {
+            Some(until) => Err(ResumeError::InProgress { id: id.to_string(), until }),
+            None => Ok(()),
+        },
     }
 }
 
@@ -300,8 +312,10 @@ impl Drop for Claim {
         }
         // Given up under the tape's lock: a replay still running on a worker
         // (its task is aborted at its next yield) cannot reach the waiting
-        // call after this. One that reached it already either took the
-        // execution, or finds the lease released and does not go live.
+        // call after this. One that reached it already either finds the
+        // lease released and does not go live, or took the execution; if
+        // it went away while the store removed it, the execution is given
+        // back (see `ResumeLease::ensure_taken`).
         self.recorder.abandon();
         self.lease.release_in_background();
     }
@@ -327,8 +341,12 @@ impl Runtime {
         let store = self.execution_store().await?;
         let stored = store.get(id).await.map_err(ResumeError::from)?;
         let stored = stored.ok_or_else(|| ResumeError::NotFound(id.to_string()))?;
-        if stored.summary.expires_at <= unix_now() {
-            store.remove(id).await.map_err(ResumeError::from)?;
+        let now = unix_now();
+        if stored.summary.expires_at <= now {
+            // Not from under a resume that holds it: it may finish.
+            if stored.summary.leased_until.is_none_or(|until| until <= now) {
+                store.remove(id).await.map_err(ResumeError::from)?;
+            }
             return Err(ResumeError::Expired(id.to_string()));
         }
         Ok(stored)

@@ -576,14 +576,19 @@ const SLOW: &str = r#"
     import { callTool } from "airlock";
     let x = 0;
     for (let i = 0; i < 100000000; i++) x = (x + i) % 7;
-    await callTool("crm", "delete_customer", { id: x });"#;
+    // Two gated calls in one batch: the first waits, the second (not in
+    // the journal) is asked again on the resume.
+    await Promise.all([
+        callTool("crm", "delete_customer", { id: x }),
+        callTool("crm", "delete_customer", { id: x + 1 }),
+    ]);"#;
 
 fn slow_limits() -> airlock::Limits {
     airlock::Limits { fuel: 200_000_000_000, timeout: std::time::Duration::from_secs(120), ..Default::default() }
 }
 
 #[tokio::test]
-async fn a_replay_holds_a_renewed_lease_and_a_cancel_meanwhile_keeps_the_call_from_going_live() {
+async fn a_replay_holds_a_renewed_lease_and_a_cancel_meanwhile_keeps_its_batch_from_going_live() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
     // A one-second lease: without renewal it would run out mid-replay.
@@ -601,9 +606,12 @@ async fn a_replay_holds_a_renewed_lease_and_a_cancel_meanwhile_keeps_the_call_fr
     let id = paused.paused.clone().unwrap_or_else(|| panic!("paused: {paused:?}")).execution_id;
     eprintln!("the first run took {:?}", started.elapsed());
 
+    // The resume's approver approves the batch's other call.
     let first = tokio::spawn({
         let (session, id) = (runtime.session().unwrap(), id.clone());
-        async move { session.resume(&id, Decision::Approve).await }
+        let approving: Arc<dyn airlock::Approver> = Arc::new(|_: ApprovalRequest| async { Decision::Approve });
+        let options = airlock::ResumeOptions { approver: Some(approving), ..Default::default() };
+        async move { session.resume_with(&id, Decision::Approve, options).await }
     });
     let mut leased = None;
     for _ in 0..200 {
@@ -613,15 +621,18 @@ async fn a_replay_holds_a_renewed_lease_and_a_cancel_meanwhile_keeps_the_call_fr
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert!(leased.is_some(), "the replay holds a lease");
-    // Past the lease's first second, it is still held: renewed.
+    let leased = leased.expect("the replay holds a lease");
+    // A second and a half later it is held still, and for longer: renewed.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert!(!first.is_finished(), "the replay should still run: make SLOW slower");
+    let renewed = runtime.paused_executions().await.unwrap()[0].leased_until.unwrap();
+    assert!(renewed > leased, "renewed: {leased} → {renewed}");
     let second = runtime.session().unwrap().resume(&id, Decision::Approve).await.unwrap_err();
     assert!(matches!(&second, Error::Resume(ResumeError::InProgress { .. })), "{second}");
     assert!(second.to_string().contains("being resumed"), "{second}");
 
-    // Cancelled mid-replay: the resume cannot take it, and the call is not made.
+    // Cancelled mid-replay: the resume cannot take it, and neither call of
+    // the batch is made.
     assert!(runtime.cancel_execution(&id).await.unwrap());
     let lost = first.await.unwrap().unwrap_err();
     assert!(matches!(&lost, Error::Resume(ResumeError::Lost { .. })), "{lost}");
