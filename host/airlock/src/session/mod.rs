@@ -38,10 +38,6 @@ impl Workspace {
     }
 }
 
-/// The session's own skill folder, inside its workspace: skills saved for
-/// the session only, searched before the shared folders.
-pub const SESSION_SKILLS: &str = ".skills";
-
 /// A sequence of executions that share a workspace folder and a PII vault
 /// (a token minted in one execution resolves in the next, never in another
 /// session). Each execution runs in a fresh guest instance: nothing else
@@ -52,6 +48,11 @@ pub struct Session {
     boundary: Boundary,
     /// The runtime's services, with the session's own skill folder first.
     services: Services,
+    /// Skills saved for this session only: a host folder the guest cannot
+    /// reach (in the workspace, code could link it elsewhere and have the
+    /// host write, delete or load what it points to). Removed with the
+    /// session.
+    _session_skills: tempfile::TempDir,
     id: String,
     counters: Counters,
     /// Where the vault is kept in the store, if it is.
@@ -106,23 +107,36 @@ impl Session {
             .prefix("airlock-workspace-")
             .tempdir()
             .map_err(|e| Error::workspace("cannot create a temporary workspace", e))?;
-        Ok(Session::new(runtime, Workspace::Temporary(dir)))
+        Session::new(runtime, Workspace::Temporary(dir))
     }
 
     fn pinned(runtime: Runtime, dir: PathBuf) -> Result<Session, Error> {
         std::fs::create_dir_all(&dir).map_err(|e| Error::workspace(format!("cannot create {}", dir.display()), e))?;
-        Ok(Session::new(runtime, Workspace::Pinned(dir)))
+        Session::new(runtime, Workspace::Pinned(dir))
     }
 
-    fn new(runtime: Runtime, workspace: Workspace) -> Session {
+    fn new(runtime: Runtime, workspace: Workspace) -> Result<Session, Error> {
         let id = session_id();
         let audit = runtime.audit().map(|log| Audit { log: log.clone(), session: id.clone(), client: Arc::default() });
-        let services = runtime.services().for_session(workspace.path().join(SESSION_SKILLS));
+        let session_skills = tempfile::Builder::new()
+            .prefix("airlock-session-skills-")
+            .tempdir()
+            .map_err(|e| Error::workspace("cannot create the session's skill folder", e))?;
+        let services = runtime.services().for_session(session_skills.path().to_path_buf());
         let (approvals, approver) = runtime.approvals();
         let boundary = Boundary::new(runtime.tool_registry(), runtime.pii(), audit, runtime.metrics_handle())
             .with_approvals(approvals.clone(), approver.cloned());
         runtime.metrics().session_opened();
-        Session { runtime, workspace, boundary, services, id, counters: Counters::default(), kept: Default::default() }
+        Ok(Session {
+            runtime,
+            workspace,
+            boundary,
+            services,
+            _session_skills: session_skills,
+            id,
+            counters: Counters::default(),
+            kept: Default::default(),
+        })
     }
 
     /// Who approves this session's gated tool calls from now on, in place
@@ -167,7 +181,8 @@ impl Session {
     }
 
     /// The skills this session's code can import: its own (saved with
-    /// `session: true`, in `./workspace/.skills/`), then the shared folders.
+    /// `session: true`, in a host folder removed with the session), then
+    /// the shared folders.
     pub fn skills(&self) -> &SkillStore {
         &self.services.skills
     }

@@ -84,7 +84,7 @@ pub struct SaveRequest {
     /// Replace a skill of the same name.
     #[serde(default)]
     pub replace: bool,
-    /// Save it for the calling session only (its workspace's `.skills/`),
+    /// Save it for the calling session only (a host folder of the session's),
     /// not for later sessions.
     #[serde(default)]
     pub session: bool,

@@ -183,7 +183,7 @@ async fn a_skill_saved_for_the_session_is_seen_by_that_session_only() {
     let saved = run_in(&mine, save, Language::JavaScript, &Limits::default()).await;
     assert_ok(&saved);
     assert_eq!(saved.stdout, "42 [\"draft\"]\n");
-    assert!(mine.workspace().join(".skills/draft/SKILL.md").is_file(), "kept in the session's workspace");
+    assert!(!mine.workspace().join(".skills").exists(), "not in the workspace, where code could reach it");
     assert!(!dir.path().join("draft").exists(), "not in the shared folder");
 
     // Later executions of the same session import it; other sessions do not see it.
@@ -194,4 +194,31 @@ async fn a_skill_saved_for_the_session_is_seen_by_that_session_only() {
     let error = elsewhere.error.expect("not found").to_string();
     assert!(error.contains("no skill 'draft'"), "{error}");
     assert!(mine.skills().load("draft").is_ok() && other.skills().load("draft").is_err());
+}
+
+#[tokio::test]
+async fn code_cannot_point_the_sessions_skill_folder_at_a_host_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = runtime(dir.path(), "integer").await;
+    let session = runtime.session().unwrap();
+    // A host folder outside the workspace, with a file in it.
+    let victim = tempfile::tempdir().unwrap();
+    std::fs::create_dir(victim.path().join("precious")).unwrap();
+    std::fs::write(victim.path().join("precious/file.txt"), "keep me").unwrap();
+    let up = "../".repeat(session.workspace().components().count() + 2);
+    let target = format!("{up}{}", victim.path().display().to_string().trim_start_matches('/'));
+    // WASI refuses absolute link targets; a relative one climbs out.
+    let code = format!(
+        "import os\n\
+         os.symlink({target:?}, '/workspace/.skills')\n\
+         from airlock import save_skill\n\
+         save_skill('precious', 'A planted skill.', 'answer = 1\\n', session=True, replace=True)\n\
+         print('saved')\n"
+    );
+    let result = run_in(&session, &code, Language::Python, &Limits::default()).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, "saved\n");
+    assert_eq!(std::fs::read_to_string(victim.path().join("precious/file.txt")).unwrap(), "keep me");
+    assert!(!victim.path().join("precious/SKILL.md").exists(), "the host wrote nothing there");
+    assert!(session.skills().load("precious").is_ok(), "saved in the session's own folder");
 }
