@@ -51,6 +51,10 @@ pub const DEFAULT_DETAIL: Detail = Detail::Name;
 /// (`airlock-bench search` prints the comparison).
 pub const DEFAULT_LIMIT: usize = 35;
 
+/// The most results a search returns, whatever it is asked for (the
+/// limit can come from guest code).
+pub const MAX_LIMIT: usize = 1000;
+
 /// One tool a search found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ToolMatch {
@@ -190,7 +194,8 @@ impl ToolIndex {
         self.entries.is_empty()
     }
 
-    /// The `limit` best matches for `query`, best first; equal scores in
+    /// The `limit` (at most [`MAX_LIMIT`]) best matches for `query`, best
+    /// first; equal scores in
     /// `server.tool` order, so results are deterministic. After a tool
     /// that needs an id, the tool that gives it follows (its companion),
     /// unless an earlier result is that tool; companions count against
@@ -201,6 +206,7 @@ impl ToolIndex {
 
     /// [`ToolIndex::search`] with declarations in `style`.
     pub fn search_styled(&self, query: &str, detail: Detail, limit: usize, style: DeclarationStyle) -> Vec<ToolMatch> {
+        let limit = limit.min(MAX_LIMIT);
         let mut scored = self.ranked(query);
         if style == DeclarationStyle::Python {
             scored.retain(|(id, _)| self.entries[*id as usize].declaration.is_none());
@@ -225,7 +231,7 @@ impl ToolIndex {
     /// each followed by the givers of the ids it needs that no earlier row
     /// gives.
     fn with_companions(&self, ranked: &[(u32, f64)], limit: usize) -> Vec<(usize, f64)> {
-        let mut rows: Vec<(usize, f64)> = Vec::with_capacity(limit);
+        let mut rows: Vec<(usize, f64)> = Vec::with_capacity(limit.min(ranked.len()));
         let score_of = |id: usize| ranked.iter().find(|(other, _)| *other as usize == id).map_or(0.0, |(_, s)| *s);
         for (rank, &(id, score)) in ranked.iter().enumerate() {
             if rows.len() >= limit {

@@ -120,3 +120,17 @@ async fn stats_report_what_was_used() {
     assert!(result.stats.wall_time > Duration::ZERO);
     assert_eq!(result.stats.tool_calls, 1);
 }
+
+#[tokio::test]
+async fn a_search_limit_from_raw_bindings_is_capped_by_the_host() {
+    let runtime = local_tools_runtime().await;
+    // The guests' own wrappers cap the limit; code can call the bindings
+    // underneath with any number.
+    let code = "from wit_world.imports import tools\n\
+                found = tools.find('x', tools.Detail.NAME, 4294967295)\n\
+                print(len(found) <= 1000)\n";
+    let result = crate::support::run_py(&runtime, code, &Limits::default()).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, "True\n");
+    assert_ok(&run_js(&runtime, "console.log(1)", &Limits::default()).await);
+}
