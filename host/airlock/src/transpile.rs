@@ -94,12 +94,39 @@ fn leading_position(text: &str) -> (Option<(u32, Option<u32>)>, usize) {
     }
 }
 
+/// The largest TypeScript source compiled: far past any agent's code or
+/// skill, and small enough that its nesting fits [`COMPILER_STACK`].
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+
+/// The compiler's stack. It recurses once per nesting level (`[[[…]]]`,
+/// `!!!…x`), a few hundred bytes each: a hostile source nested a million
+/// deep must fail its own execution, not overflow a thread of the host.
+/// Reserved, not committed: only what a source uses is touched.
+const COMPILER_STACK: usize = 1 << 30;
+
 /// Turns `source` (named `file_name` in messages) into JavaScript.
 pub fn transpile(source: &str, file_name: &str) -> Result<Transpiled, TypeScriptError> {
-    // The source is hostile input: a compiler panic must fail this one
-    // execution, not the host that serves many.
-    std::panic::catch_unwind(|| transpile_unguarded(source, file_name)).unwrap_or_else(|_| {
-        Err(TypeScriptError { message: format!("{file_name}: the TypeScript compiler failed on this source") })
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(TypeScriptError {
+            message: format!(
+                "{file_name}: {} bytes of TypeScript, over the {MAX_SOURCE_BYTES} this host compiles",
+                source.len()
+            ),
+        });
+    }
+    // The source is hostile input: a compiler panic, or nesting deeper than
+    // a worker's stack, must fail this one execution, not the host that
+    // serves many. So the compiler runs on a thread of its own.
+    let failed = || TypeScriptError { message: format!("{file_name}: the TypeScript compiler failed on this source") };
+    std::thread::scope(|scope| {
+        let compiling = std::thread::Builder::new()
+            .name("airlock-typescript".into())
+            .stack_size(COMPILER_STACK)
+            .spawn_scoped(scope, || transpile_unguarded(source, file_name));
+        match compiling {
+            Ok(compiling) => compiling.join().unwrap_or_else(|_| Err(failed())),
+            Err(_) => Err(failed()),
+        }
     })
 }
 
@@ -165,6 +192,20 @@ fn line_col(source: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_nesting_fails_the_source_not_the_host() {
+        // Each of these overflowed an 8 MiB thread stack.
+        for source in ["[".repeat(200_000) + &"]".repeat(200_000), "!".repeat(500_000) + "x", "(".repeat(300_000)] {
+            let outcome = transpile(&source, "main.ts");
+            if let Err(error) = outcome {
+                assert!(error.message.contains("main.ts"), "{}", error.message);
+            }
+        }
+        let huge = "x;".repeat(MAX_SOURCE_BYTES);
+        let error = transpile(&huge, "main.ts").unwrap_err();
+        assert!(error.message.contains("over the 1048576 this host compiles"), "{}", error.message);
+    }
 
     #[test]
     fn types_vanish() {
