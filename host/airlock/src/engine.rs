@@ -99,9 +99,14 @@ pub(crate) fn new_engine(settings: &EngineSettings) -> Result<Engine, Error> {
     // Room for two component instances per execution: its guest and one
     // component skill it runs (skills run one at a time and cannot nest).
     // The CPython guest instantiates 14 core modules with one memory and two
-    // tables, the JS guest and a skill three modules each.
+    // tables, the JS guest and a skill three modules each. A component (a
+    // skill is any the operator installed) gets no more than that, so that
+    // one cannot drain the pool's totals.
     let executions = settings.max_instances;
-    pool.total_component_instances(executions * 2)
+    pool.max_core_instances_per_component(CORE_INSTANCES_PER_EXECUTION)
+        .max_memories_per_component(4)
+        .max_tables_per_component(8)
+        .total_component_instances(executions * 2)
         .total_core_instances(executions * CORE_INSTANCES_PER_EXECUTION)
         .total_memories(executions * 4)
         .total_tables(executions * 8)

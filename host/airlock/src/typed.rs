@@ -54,14 +54,14 @@ pub(crate) async fn typed_tools(engine: &Engine, component: &Component, tools: &
 }
 
 /// Links a component of the `skill` world: WASI, the `airlock:runtime`
-/// imports and its typed server imports, checked against the servers'
-/// current schemas.
+/// imports that world offers (types, tools) and its typed server imports,
+/// checked against the servers' current schemas.
 pub(crate) async fn link(
     engine: &Engine,
     component: &Component,
     tools: &Arc<ToolRegistry>,
 ) -> Result<InstancePre<StoreState>, LinkError> {
-    let mut linker = crate::sandbox::linker(engine).map_err(LinkError::wasmtime("the host interfaces"))?;
+    let mut linker = crate::sandbox::skill_linker(engine).map_err(LinkError::wasmtime("the host interfaces"))?;
     link_server_imports(engine, component, &mut linker, tools).await?;
     linker.instantiate_pre(component).map_err(LinkError::wasmtime("the component's imports"))
 }

@@ -32,9 +32,12 @@ use output::CappedOutput;
 /// Where the session's workspace appears inside the guest.
 pub(crate) const WORKSPACE_GUEST_PATH: &str = "/workspace";
 
-/// Caps linear memory and records its high-water mark.
+/// Caps linear memory, all of a store's memories together (a component
+/// may have several), and records its high-water mark.
 struct MemoryLimiter {
     cap: usize,
+    /// Bytes of linear memory the store's instances hold now.
+    used: usize,
     peak: usize,
     hit: bool,
 }
@@ -44,18 +47,26 @@ struct MemoryLimiter {
 const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.cap {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let used = self.used.saturating_sub(current).saturating_add(desired);
+        if used > self.cap {
             self.hit = true;
             return Err(wasmtime::Error::new(LimitTrap(Limit::Memory)));
         }
-        self.peak = self.peak.max(desired);
+        self.used = used;
+        self.peak = self.peak.max(used);
         Ok(true)
     }
 
     fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
     }
+}
+
+/// `at + by`, or a century on when that is past what the clock counts (an
+/// operator may set any timeout).
+pub(crate) fn later(at: Instant, by: Duration) -> Instant {
+    at.checked_add(by).unwrap_or_else(|| at + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// What an instance may spend: an execution's limits when it starts, or
@@ -73,7 +84,7 @@ impl Budget {
     fn of(limits: &Limits, started: Instant) -> Self {
         Budget {
             fuel: limits.fuel,
-            deadline: started + limits.timeout,
+            deadline: later(started, limits.timeout),
             tool_calls: limits.tool_calls,
             memory_bytes: limits.memory_bytes,
         }
@@ -143,6 +154,7 @@ impl StoreState {
             table: ResourceTable::new(),
             memory: MemoryLimiter {
                 cap: usize::try_from(budget.memory_bytes).unwrap_or(usize::MAX),
+                used: 0,
                 peak: 0,
                 hit: false,
             },
@@ -204,6 +216,16 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
     Ok(linker)
 }
 
+/// Builds the linker component skills are created with: WASI and what the
+/// `skill` world imports, no more (their typed server imports are added to
+/// it per component).
+pub(crate) fn skill_linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    host::add_skill_imports(&mut linker)?;
+    Ok(linker)
+}
+
 /// A store for pre-initialisation: no limits that could cut it short, no
 /// tools, no filesystem.
 pub(crate) fn preinit_store(engine: &Engine) -> Result<Store<StoreState>, Error> {
@@ -226,7 +248,7 @@ fn limited_store(engine: &Engine, state: StoreState) -> Result<Store<StoreState>
     store.epoch_deadline_callback(move |mut ctx| {
         let now = Instant::now();
         // Time spent waiting for a human's approval is not execution time.
-        if now >= deadline + ctx.data().boundary.waited() {
+        if now >= later(deadline, ctx.data().boundary.waited()) {
             ctx.data_mut().limit_hit = Some(Limit::Timeout);
             return Err(wasmtime::Error::new(LimitTrap(Limit::Timeout)));
         }
@@ -308,7 +330,7 @@ pub(crate) struct Deadline {
 
 impl Deadline {
     fn at(&self) -> Instant {
-        self.started + self.timeout + self.boundary.waited()
+        later(later(self.started, self.timeout), self.boundary.waited())
     }
 
     /// Runs `run` until it finishes or the deadline passes.

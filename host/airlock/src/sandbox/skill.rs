@@ -1,10 +1,13 @@
 //! `components.run`: a component skill called from agent code runs in an
 //! instance of its own, spending what the calling execution has left.
 //!
-//! It gets the caller's remaining fuel, deadline and tool calls, the same
-//! output caps and workspace, and the caller's boundary (policy and PII
-//! vault). What it spends is charged to the caller; a limit it exhausts
-//! ends the calling execution with that limit's error.
+//! It gets the caller's remaining fuel, deadline, tool calls and memory,
+//! the same output caps and workspace, and the caller's boundary (policy
+//! and PII vault). What it spends is charged to the caller; a limit it
+//! exhausts ends the calling execution with that limit's error. A
+//! component skill cannot run another: it is linked with the `skill`
+//! world's imports only (see [`super::skill_linker`]), and the instance
+//! pool holds two instances per execution, the guest and one skill.
 
 use wasmtime::component::InstancePre;
 use wasmtime::{Store, StoreContextMut};
@@ -59,7 +62,8 @@ pub(super) async fn run(
         fuel,
         deadline: state.budget.deadline,
         tool_calls: state.budget.tool_calls.saturating_sub(state.tool_calls),
-        memory_bytes: state.budget.memory_bytes,
+        // What the caller does not hold: together they stay within the cap.
+        memory_bytes: state.memory.cap.saturating_sub(state.memory.used) as u64,
     };
     let nested_state =
         StoreState::new(budget, state.surroundings.clone(), state.boundary.clone(), state.services.clone())?;
@@ -72,7 +76,7 @@ pub(super) async fn run(
     let limit = outcome.as_ref().err().and_then(|trap| super::limit_of(trap, nested.data()));
     let state = caller.data_mut();
     state.tool_calls += nested.data().tool_calls;
-    state.memory.peak = state.memory.peak.max(nested.data().memory.peak);
+    state.memory.peak = state.memory.peak.max(state.memory.used + nested.data().memory.peak);
     // Returning the instance's pool slot takes longer than the call itself.
     super::release(nested, ());
 

@@ -176,3 +176,27 @@ async fn a_component_skill_with_typed_imports_runs_and_fails_to_load_after_a_sch
     assert!(message.contains("s64") && message.contains("string"), "{message}");
     assert_eq!(result.stats.tool_calls, 0, "nothing ran");
 }
+
+#[tokio::test]
+async fn a_component_skill_cannot_import_what_the_skill_world_does_not_offer() {
+    // A component importing `airlock:runtime/components` ran itself, nine
+    // deep, each instance holding the whole memory cap and a pool slot.
+    let dir = tempfile::tempdir().unwrap();
+    install(dir.path(), "nesting", &airlock_fixtures::nesting_skill());
+    install(dir.path(), "limits", &airlock_fixtures::limits_skill());
+    let runtime = runtime(dir.path(), &[]).await;
+    let code = r#"import { runSkill } from "airlock";
+        try { console.log(await runSkill("nesting", "limits")); } catch (e) { console.log(e.message); }"#;
+    let result = run(&runtime, code, &Limits::default()).await;
+    assert_ok(&result);
+    assert!(result.stdout.starts_with("skill 'nesting': "), "{}", result.stdout);
+    assert!(result.stdout.contains("airlock:runtime/components"), "{}", result.stdout);
+    // The runtime goes on serving.
+    let counted = run(
+        &runtime,
+        r#"import { runSkill } from "airlock"; console.log(JSON.stringify(await runSkill("limits", { count: 3 })));"#,
+        &Limits::default(),
+    )
+    .await;
+    assert_eq!(counted.stdout, "{\"calls\":0,\"sum\":3}\n");
+}

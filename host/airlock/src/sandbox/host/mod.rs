@@ -25,8 +25,7 @@ impl wit::types::Host for Types {}
 
 /// Adds the `airlock:runtime` imports to `linker`, each projected to its view.
 pub(crate) fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
-    wit::types::add_to_linker::<_, Types>(linker, |_| Types)?;
-    wit::tools::add_to_linker::<_, tools::Tools>(linker, StoreState::tools_view)?;
+    add_skill_imports(linker)?;
     wit::modules::add_to_linker::<_, modules::Modules>(linker, StoreState::modules_view)?;
     wit::tree::add_to_linker::<_, tree::Tree>(linker, StoreState::tree_view)?;
     wit::skills::add_to_linker::<_, skills::Skills>(linker, StoreState::skills_view)?;
@@ -35,6 +34,15 @@ pub(crate) fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result
         .func_wrap_async("run", |store, (name, input): (String, String)| {
             Box::new(async move { Ok((skill::run(store, name, input).await?,)) })
         })?;
+    Ok(())
+}
+
+/// Adds what the `skill` world imports from `airlock:runtime`: types and
+/// tools, and nothing that would let a component skill save skills, read
+/// the module tree or run other component skills.
+pub(crate) fn add_skill_imports(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
+    wit::types::add_to_linker::<_, Types>(linker, |_| Types)?;
+    wit::tools::add_to_linker::<_, tools::Tools>(linker, StoreState::tools_view)?;
     Ok(())
 }
 
