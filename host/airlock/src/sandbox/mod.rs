@@ -420,8 +420,18 @@ impl Sandbox {
         let state = self.store.data();
         let (value, error) = match finished {
             Err(_elapsed) => (None, Some(limit_error(Limit::Timeout, limits))),
+            // What the code returns reaches the model as its output does:
+            // under the same cap.
+            Ok(Ok(Ok(json))) if json.len() as u64 > limits.stdout_bytes => {
+                let message = format!(
+                    "the returned value is {} bytes of JSON, over the {}-byte output cap",
+                    json.len(),
+                    limits.stdout_bytes
+                );
+                (None, Some(ExecutionError::Limit { limit: Limit::Output, message }))
+            }
             Ok(Ok(Ok(json))) => (Some(json), None),
-            Ok(Ok(Err(thrown))) => (None, Some(thrown)),
+            Ok(Ok(Err(thrown))) => (None, Some(capped_exception(thrown, limits.stderr_bytes))),
             // Paused or diverged: the session makes of it what it is.
             Ok(Err(trap)) if trap.downcast_ref::<traps::Halted>().is_some() => (None, None),
             Ok(Err(trap)) => (None, Some(classify_trap(&trap, state, limits))),
@@ -443,6 +453,21 @@ impl Sandbox {
         };
         (outcome, self.store)
     }
+}
+
+/// `thrown` with its name, message and stack cut to `cap` bytes each, as
+/// stderr is: what code throws reaches the model too.
+fn capped_exception(thrown: ExecutionError, cap: u64) -> ExecutionError {
+    let ExecutionError::Exception { name, message, stack } = thrown else { return thrown };
+    let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+    let cut = |text: String| -> String {
+        if text.len() <= cap {
+            return text;
+        }
+        let end = (0..=cap).rev().find(|at| text.is_char_boundary(*at)).unwrap_or(0);
+        format!("{}[airlock: cut at {cap} of {} bytes]", &text[..end], text.len())
+    };
+    ExecutionError::Exception { name: cut(name), message: cut(message), stack: stack.map(cut) }
 }
 
 /// Drops a finished instance's store, and then `held` (an execution's

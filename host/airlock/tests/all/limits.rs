@@ -134,3 +134,35 @@ async fn a_search_limit_from_raw_bindings_is_capped_by_the_host() {
     assert_eq!(result.stdout, "True\n");
     assert_ok(&run_js(&runtime, "console.log(1)", &Limits::default()).await);
 }
+
+#[tokio::test]
+async fn what_code_returns_or_throws_is_capped_like_its_output() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { stdout_bytes: 1024, stderr_bytes: 512, ..Limits::default() };
+    let returned = run_js(&runtime, "export default 'x'.repeat(100000);", &limits).await;
+    match &returned.error {
+        Some(ExecutionError::Limit { limit: Limit::Output, message }) => {
+            assert!(message.contains("over the 1024-byte output cap"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(returned.value, serde_json::Value::Null);
+    let small = run_js(&runtime, "export default 'x'.repeat(10);", &limits).await;
+    assert_eq!(small.value, serde_json::json!("xxxxxxxxxx"));
+
+    for (language, code) in [
+        (Language::JavaScript, "throw new Error('y'.repeat(1000000));"),
+        (Language::Python, "raise ValueError('y' * 1000000)"),
+    ] {
+        let thrown = crate::support::run_in(&runtime.session().unwrap(), code, language, &limits).await;
+        let Some(ExecutionError::Exception { message, stack, .. }) = &thrown.error else {
+            panic!("{:?}", thrown.error)
+        };
+        assert!(
+            message.len() < 600 && message.ends_with("[airlock: cut at 512 of 1000000 bytes]"),
+            "{language:?}: {}",
+            &message[message.len() - 60..]
+        );
+        assert!(stack.as_ref().is_none_or(|stack| stack.len() < 600), "{language:?}");
+    }
+}
