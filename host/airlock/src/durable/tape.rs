@@ -294,10 +294,7 @@ impl Recorder {
             if !tape.journaling || tape.overflowed {
                 return;
             }
-            tape.bytes += size;
-            if tape.bytes > JOURNAL_CAP {
-                tape.overflowed = true;
-                tape.calls.clear();
+            if !tape.keep(size) {
                 return;
             }
         }
@@ -329,7 +326,7 @@ impl Recorder {
             return Err("this execution keeps no journal".into());
         }
         if tape.overflowed {
-            return Err(format!("its journal passed {} MiB of tool results", JOURNAL_CAP >> 20));
+            return Err(format!("its journal passed {} MiB of tool results and clock readings", JOURNAL_CAP >> 20));
         }
         if tape.pending.is_none() {
             tape.pending = Some(PendingCall {
@@ -427,20 +424,23 @@ impl Recorder {
 
     fn read_wall(&self) -> u64 {
         let mut tape = self.tape();
-        if !tape.journaling {
+        if !tape.journaling || tape.overflowed {
             return wall_now();
         }
         let position = tape.wall.len();
         let replayed = tape.replay.as_ref().and_then(|r| r.wall.get(position).copied());
         let reading = replayed.unwrap_or_else(wall_now);
-        tape.wall.push(reading);
+        if tape.keep(READING_BYTES) {
+            tape.wall.push(reading);
+        }
         reading
     }
 
     fn read_monotonic(&self) -> u64 {
         let mut tape = self.tape();
-        if !tape.journaling {
-            return monotonic_now();
+        if !tape.journaling || tape.overflowed {
+            let shift = tape.replay.as_ref().and_then(|replay| replay.monotonic_shift).unwrap_or(0);
+            return monotonic_now() + shift;
         }
         let tape = &mut *tape;
         let position = tape.monotonic.len();
@@ -456,8 +456,30 @@ impl Recorder {
             },
             None => live,
         };
-        tape.monotonic.push(reading);
+        if tape.keep(READING_BYTES) {
+            tape.monotonic.push(reading);
+        }
         reading
+    }
+}
+
+/// What a clock reading adds to a journal.
+const READING_BYTES: usize = 8;
+
+impl Tape {
+    /// Counts `bytes` more against [`JOURNAL_CAP`]; past it the journal is
+    /// dropped (the execution can no longer pause) and `false` says not to
+    /// keep them.
+    fn keep(&mut self, bytes: usize) -> bool {
+        self.bytes += bytes;
+        if self.bytes > JOURNAL_CAP {
+            self.overflowed = true;
+            self.calls.clear();
+            self.wall = Vec::new();
+            self.monotonic = Vec::new();
+            return false;
+        }
+        true
     }
 }
 
@@ -569,6 +591,15 @@ mod tests {
         }
         let refused = big.pause(big.claim(), "mail", "send", "{}", String::new()).unwrap_err();
         assert!(refused.contains("64 MiB"), "{refused}");
+
+        // Clock readings count too, and past the cap are no longer kept.
+        let clocks = Recorder::default();
+        let wall = clocks.wall_clock();
+        for _ in 0..=JOURNAL_CAP / READING_BYTES {
+            std::hint::black_box(HostWallClock::now(&wall));
+        }
+        assert!(clocks.tape().wall.is_empty(), "dropped past the cap");
+        assert!(clocks.pause(clocks.claim(), "mail", "send", "{}", String::new()).is_err());
     }
 
     #[test]
