@@ -57,12 +57,13 @@ fn py_names(list: &str) -> Vec<(String, String)> {
 /// The function names Python `code` uses, per server (as Python names).
 fn py_used_functions(code: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let calls = member_calls(code);
     let list = |found: &regex::Captures<'_>, at: usize| {
         found.get(at).or_else(|| found.get(at + 1)).map(|m| py_names(m.as_str())).unwrap_or_default()
     };
     for found in PY_FROM_SERVERS.captures_iter(code) {
         for (server, bound) in list(&found, 1) {
-            used.entry(server).or_default().extend(members_called(code, &bound));
+            used.entry(server).or_default().extend(calls.get(bound.as_str()).into_iter().flatten().cloned());
         }
     }
     for found in PY_FROM_SERVER.captures_iter(code) {
@@ -70,7 +71,7 @@ fn py_used_functions(code: &str) -> BTreeMap<String, BTreeSet<String>> {
     }
     for found in PY_IMPORT_SERVER.captures_iter(code) {
         if let Some(alias) = found.get(2) {
-            let names = members_called(code, alias.as_str());
+            let names = calls.get(alias.as_str()).into_iter().flatten().cloned();
             used.entry(found[1].to_string()).or_default().extend(names);
         }
     }
@@ -83,33 +84,37 @@ fn py_used_functions(code: &str) -> BTreeMap<String, BTreeSet<String>> {
 /// The exported function names `code` uses, per server.
 fn used_functions(code: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let calls = member_calls(code);
     for found in NAMED.captures_iter(code) {
         let names = found[1].split(',').filter_map(|item| item.split_whitespace().next()).map(str::to_string);
         used.entry(found[2].to_string()).or_default().extend(names.filter(|name| !name.is_empty()));
     }
     for found in NAMESPACE.captures_iter(code) {
-        let names = members_called(code, &found[1]);
+        let names = calls.get(&found[1]).into_iter().flatten().cloned();
         used.entry(found[2].to_string()).or_default().extend(names);
     }
     used
 }
 
-/// The `name` in every `namespace.name(` of `code`.
-fn members_called(code: &str, namespace: &str) -> Vec<String> {
+/// Every `namespace.name(` of `code`, names by namespace: one pass over
+/// the code, however many imports it has (a scan per import was quadratic
+/// in hostile code).
+fn member_calls(code: &str) -> std::collections::HashMap<&str, BTreeSet<String>> {
     let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
-    let prefix = format!("{namespace}.");
-    let mut out = Vec::new();
-    for (at, _) in code.match_indices(&prefix) {
-        if code[..at].chars().next_back().is_some_and(is_ident) {
-            continue;
-        }
-        let rest = &code[at + prefix.len()..];
+    let mut calls: std::collections::HashMap<&str, BTreeSet<String>> = std::collections::HashMap::new();
+    for (at, _) in code.match_indices('.') {
+        // The identifier before the dot: back to the previous non-identifier
+        // character, so the scans of all dots add up to the code's length.
+        let before = &code[..at];
+        let start = before.char_indices().rev().find(|(_, c)| !is_ident(*c)).map_or(0, |(i, c)| i + c.len_utf8());
+        let namespace = &before[start..];
+        let rest = &code[at + 1..];
         let end = rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len());
-        if end > 0 && rest[end..].trim_start().starts_with('(') {
-            out.push(rest[..end].to_string());
+        if !namespace.is_empty() && end > 0 && rest[end..].trim_start().starts_with('(') {
+            calls.entry(namespace).or_default().insert(rest[..end].to_string());
         }
     }
-    out
+    calls
 }
 
 /// The servers `code` imports or calls, as the code names them (a Python

@@ -31,6 +31,10 @@ pub enum SkillError {
     /// `SKILL.md` is malformed.
     #[error("bad SKILL.md: {0}")]
     BadManifest(String),
+    /// The skill cannot be saved as given (its code does not compile, is
+    /// too large, or calls a server that is not configured).
+    #[error("cannot save the skill: {0}")]
+    Refused(String),
     /// No folder has a skill of that name.
     #[error("no skill '{0}'")]
     NotFound(String),
@@ -94,6 +98,10 @@ fn default_language() -> SkillLanguage {
     SkillLanguage::JavaScript
 }
 
+/// The largest source a skill is saved with (JavaScript, TypeScript or
+/// Python): far past any skill, and a bound on the work of reading it.
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+
 /// Saves source code as a skill in `store`'s first shared folder (or, with
 /// `request.session`, its session's folder), recording the tools its
 /// imports call with their current schema digests in `registry`.
@@ -105,12 +113,18 @@ pub async fn save_source(
     request: SaveRequest,
 ) -> Result<Skill, SkillError> {
     validate_name(&request.name)?;
+    if request.code.len() > MAX_SOURCE_BYTES {
+        return Err(SkillError::Refused(format!(
+            "the code is {} bytes, over the {MAX_SOURCE_BYTES} a skill's source may have",
+            request.code.len()
+        )));
+    }
     match request.language {
         SkillLanguage::Component => {
-            return Err(SkillError::BadManifest("component skills are built, not saved from source".into()));
+            return Err(SkillError::Refused("component skills are built, not saved from source".into()));
         }
         SkillLanguage::TypeScript => {
-            crate::transpile::transpile(&request.code, "index.ts").map_err(|e| SkillError::BadManifest(e.message))?;
+            crate::transpile::transpile(&request.code, "index.ts").map_err(|e| SkillError::Refused(e.message))?;
         }
         // Python is not parsed here: a syntax error shows where the skill
         // is imported, with its line.
@@ -121,7 +135,7 @@ pub async fn save_source(
     let used = imports::servers_used(&request.code, request.language, registry);
     if let Some((server, _)) = used.into_iter().find(|(_, configured)| !configured) {
         let known = registry.servers();
-        return Err(SkillError::BadManifest(format!(
+        return Err(SkillError::Refused(format!(
             "the code calls server '{server}', which is not configured here (configured: {}); save it where its \
              servers are configured (`--config`), so that the tools it calls are recorded and the skill is \
              reported stale when they change",

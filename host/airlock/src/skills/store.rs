@@ -248,11 +248,20 @@ impl SkillStore {
     ) -> Result<Skill, SkillError> {
         let name = skill.manifest.name.clone();
         validate_name(&name)?;
-        if !replace && let Ok(existing) = self.load(&name) {
-            return Err(SkillError::Exists(format!("{} (in {})", name, existing.folder.display())));
-        }
         let io = |e: std::io::Error| SkillError::Io(format!("saving skill '{name}' in {}: {e}", home.display()));
         std::fs::create_dir_all(home).map_err(io)?;
+        let _saving = lock_folder(home).map_err(io)?;
+        let target = home.join(&name);
+        if !replace {
+            // A folder there that does not load (not built, tampered) is
+            // someone's too: it is not replaced without `replace`.
+            if let Ok(existing) = self.load(&name) {
+                return Err(SkillError::Exists(format!("{} (in {})", name, existing.folder.display())));
+            }
+            if target.exists() {
+                return Err(SkillError::Exists(format!("{} (in {})", name, target.display())));
+            }
+        }
         let manifest = SkillManifest { code_sha256: hex(&Sha256::digest(skill.code)), ..skill.manifest };
         let staging = tempfile::Builder::new().prefix(".saving-").tempdir_in(home).map_err(io)?;
         std::fs::write(staging.path().join(manifest.language.code_file()), skill.code).map_err(io)?;
@@ -260,11 +269,24 @@ impl SkillStore {
         if let Some(source) = source {
             copy_source(source, &staging.path().join("source")).map_err(io)?;
         }
-        let target = home.join(&name);
-        if target.exists() {
-            std::fs::remove_dir_all(&target).map_err(io)?;
+        // The old version is moved aside, not deleted, until the new one is
+        // in place: a failure leaves one or the other.
+        let aside = tempfile::Builder::new().prefix(".replaced-").tempdir_in(home).map_err(io)?;
+        let old = aside.path().join(&name);
+        let had_old = target.exists();
+        if had_old {
+            std::fs::rename(&target, &old).map_err(io)?;
         }
-        std::fs::rename(staging.keep(), &target).map_err(io)?;
+        if let Err(e) = std::fs::rename(staging.path(), &target) {
+            if had_old {
+                let _ = std::fs::rename(&old, &target);
+            }
+            return Err(io(e));
+        }
+        // The staging folder is now the skill; `aside` (and the old version)
+        // go when dropped.
+        let _ = staging.keep();
+        drop(aside);
         self.read(&target, &name)
     }
 
@@ -275,9 +297,23 @@ impl SkillStore {
         let homes = self.session.iter().chain(self.folders.first());
         let dir = homes.map(|home| home.join(name)).find(|dir| dir.join(MANIFEST).is_file());
         let dir = dir.ok_or_else(|| SkillError::NotFound(format!("{name} (only saved skills can be removed)")))?;
-        std::fs::remove_dir_all(&dir).map_err(|e| SkillError::Io(format!("removing {}: {e}", dir.display())))
+        let failed = |e: std::io::Error| SkillError::Io(format!("removing {}: {e}", dir.display()));
+        let _saving = lock_folder(dir.parent().unwrap_or(&dir)).map_err(failed)?;
+        std::fs::remove_dir_all(&dir).map_err(failed)
     }
 }
+
+/// The lock a save or removal holds on a skill folder, across processes,
+/// so that its check and its swap hold together; released when dropped.
+fn lock_folder(home: &Path) -> std::io::Result<std::fs::File> {
+    let lock = std::fs::File::create(home.join(LOCK_FILE))?;
+    lock.lock()?;
+    Ok(lock)
+}
+
+/// The file [`lock_folder`] locks (kept: removing it would let two
+/// processes lock different files).
+const LOCK_FILE: &str = ".saving.lock";
 
 /// Copies a skill crate's source: everything but build output, hidden
 /// files and the files a built skill folder has of its own.
@@ -300,6 +336,10 @@ fn copy_source(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The largest code file a skill is read with (a component's wasm is the
+/// largest kind): a bound on what a load reads and hashes.
+const MAX_CODE_BYTES: u64 = 64 << 20;
+
 /// Reads and verifies the skill in `dir`.
 fn read(dir: &Path, name: &str) -> Result<Skill, SkillError> {
     let io = |path: &Path, e: std::io::Error| SkillError::Io(format!("{}: {e}", path.display()));
@@ -316,6 +356,13 @@ fn read(dir: &Path, name: &str) -> Result<Skill, SkillError> {
     let code_path = dir.join(manifest.language.code_file());
     if manifest.language == SkillLanguage::Component && !code_path.exists() {
         return Err(SkillError::NotBuilt { name: name.to_string(), folder: dir.to_path_buf() });
+    }
+    let size = std::fs::metadata(&code_path).map_err(|e| io(&code_path, e))?.len();
+    if size > MAX_CODE_BYTES {
+        return Err(SkillError::Io(format!(
+            "{}: {size} bytes, over the {MAX_CODE_BYTES} a skill's code may have",
+            code_path.display()
+        )));
     }
     let code = std::fs::read(&code_path).map_err(|e| io(&code_path, e))?;
     let actual = hex(&Sha256::digest(&code));
@@ -367,7 +414,8 @@ mod tests {
         store.remove("export-csv").unwrap();
         assert_eq!(store.load("export-csv").unwrap().code[..], *b"old", "the bundled one shows again");
         assert!(matches!(store.remove("page-all"), Err(SkillError::NotFound(_))), "bundled skills stay");
-        assert!(std::fs::read_dir(mine.path()).unwrap().next().is_none(), "nothing left behind");
+        let left: Vec<_> = std::fs::read_dir(mine.path()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+        assert_eq!(left, [LOCK_FILE], "nothing left behind but the lock");
     }
 
     #[test]
@@ -393,5 +441,48 @@ mod tests {
             assert!(matches!(store.remove(name), Err(SkillError::BadName(_))), "{name}");
         }
         assert!(!dir.path().join("escape").exists());
+    }
+    #[test]
+    fn a_folder_that_does_not_load_is_not_replaced_without_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SkillStore::new(vec![dir.path().into()]);
+        // A component skill's source, not built yet: it does not load.
+        std::fs::create_dir_all(dir.path().join("meeting-times/src")).unwrap();
+        std::fs::write(dir.path().join("meeting-times/src/lib.rs"), "// mine").unwrap();
+        let error = store.save(new_skill("meeting-times", b"1"), false).unwrap_err();
+        assert!(matches!(error, SkillError::Exists(_)), "{error}");
+        assert!(dir.path().join("meeting-times/src/lib.rs").is_file(), "kept");
+        // With replace it goes, and nothing is left behind but the skill.
+        store.save(new_skill("meeting-times", b"2"), true).unwrap();
+        assert_eq!(&*store.load("meeting-times").unwrap().code, b"2");
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name != LOCK_FILE)
+            .collect();
+        assert_eq!(left, ["meeting-times"]);
+    }
+
+    #[test]
+    fn of_saves_of_one_name_at_once_without_replace_one_wins_and_with_replace_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder: std::path::PathBuf = dir.path().into();
+        let saves = |replace: bool| -> Vec<bool> {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..8)
+                    .map(|n| {
+                        let folder = folder.clone();
+                        scope.spawn(move || {
+                            let code = format!("{n}");
+                            SkillStore::new(vec![folder]).save(new_skill("racy", code.as_bytes()), replace).is_ok()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+            })
+        };
+        assert_eq!(saves(false).iter().filter(|ok| **ok).count(), 1);
+        assert!(saves(true).iter().all(|ok| *ok));
+        assert!(SkillStore::new(vec![folder]).load("racy").is_ok());
     }
 }

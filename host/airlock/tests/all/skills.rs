@@ -222,3 +222,17 @@ async fn code_cannot_point_the_sessions_skill_folder_at_a_host_folder() {
     assert!(!victim.path().join("precious/SKILL.md").exists(), "the host wrote nothing there");
     assert!(session.skills().load("precious").is_ok(), "saved in the session's own folder");
 }
+
+#[tokio::test]
+async fn a_skill_over_a_mebibyte_of_source_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = runtime(dir.path(), "integer").await;
+    let code = r#"import { saveSkill } from "airlock";
+        try {
+            await saveSkill({ name: "big", description: "Big.", code: "// x\n".repeat(300000) });
+        } catch (e) { console.log(e.message); }"#;
+    let result = crate::support::run_js(&runtime, code, &Limits::default()).await;
+    assert_ok(&result);
+    assert!(result.stdout.contains("over the 1048576 a skill's source may have"), "{}", result.stdout);
+    assert!(!dir.path().join("big").exists());
+}
