@@ -102,8 +102,13 @@ async fn cargo_build(source: &Path, target_dir: &Path) -> Result<PathBuf, SkillE
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        // Cargo's progress and errors go to our stderr as it writes them;
+        // `output()` would capture them (and then they were lost).
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
-        .output()
+        .spawn()
+        .map_err(|e| SkillError::Build(format!("cannot run cargo: {e}")))?
+        .wait_with_output()
         .await
         .map_err(|e| SkillError::Build(format!("cannot run cargo: {e}")))?;
     if !output.status.success() {

@@ -117,6 +117,23 @@ fn skills_build_refuses_what_it_cannot_build_and_lists_the_unbuilt_source() {
     let missing = airlock(&["skills", "build", dir.path().join("nope").to_str().unwrap()], &skills);
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("nope/SKILL.md"), "{}", text(&missing.stderr));
+    // A crate that does not compile: cargo's own error reaches the user.
+    let broken = dir.path().join("broken");
+    std::fs::create_dir_all(broken.join("src")).unwrap();
+    std::fs::write(
+        broken.join("SKILL.md"),
+        "---\nname: broken\ndescription: Does not compile.\nlanguage: component\n---\nBroken.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        broken.join("Cargo.toml"),
+        "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2024\"\n[lib]\ncrate-type = [\"cdylib\"]\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(broken.join("src/lib.rs"), "pub fn answer() -> u32 { \"forty-two\" }\n").unwrap();
+    let failed = airlock(&["skills", "build", broken.to_str().unwrap()], &skills);
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(text(&failed.stderr).contains("mismatched types"), "{}", text(&failed.stderr));
     assert!(!skills.exists(), "nothing saved");
 
     // The example Rust skill's source is listed with how to build it.
