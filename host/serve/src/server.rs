@@ -274,8 +274,13 @@ impl CodeModeServer {
         for listed in self.session.skills().list() {
             let line = match listed.skill {
                 Ok(skill) => {
-                    let stale = stale_tools(&skill.manifest, self.runtime.tools()).await;
-                    let mark = stale.first().map(|first| format!(" [stale: {first}]")).unwrap_or_default();
+                    // A slow server does not hold up the tool list: its
+                    // skills are listed unchecked.
+                    let stale = tokio::time::timeout(DESCRIBE_WAIT, stale_tools(&skill.manifest, self.runtime.tools()));
+                    let mark = match stale.await {
+                        Ok(stale) => stale.first().map(|first| format!(" [stale: {first}]")).unwrap_or_default(),
+                        Err(_) => " [not checked: a server it calls did not answer]".to_string(),
+                    };
                     let kind = match skill.manifest.language {
                         airlock::skills::SkillLanguage::Component => " (component: `await run(input)`)",
                         _ => "",

@@ -29,7 +29,8 @@ pub(crate) async fn build(
     let started = Instant::now();
     let digest = sha256_hex(&code);
     let component = compiled
-        .compile(engine, &manifest.name, &digest, &code)
+        .compile(engine, &manifest.name, &digest, code.clone().into())
+        .await
         .map_err(|e| SkillError::Build(crate::Report(&e).to_string()))?;
     let precompile_time = started.elapsed();
     crate::typed::link(engine, &component, tools).await.map_err(|e| {

@@ -53,33 +53,23 @@ impl CompiledSkills {
 
     /// The component `code` (of skill `name`, with sha256 `digest`)
     /// compiled for `engine`: from memory, the artifact cache, or compiled
-    /// now (and then cached).
-    pub(crate) fn compile(
+    /// now (and then cached), on a blocking thread: compiling takes seconds
+    /// that would stall every task of the worker it ran on.
+    pub(crate) async fn compile(
         &self,
         engine: &Engine,
         name: &str,
         digest: &str,
-        code: &[u8],
+        code: Arc<[u8]>,
     ) -> Result<Component, LinkError> {
         if let Some(component) = lock(&self.compiled).get(digest) {
             return Ok(component.clone());
         }
         let artifact = self.cache_dir.as_deref().map(|dir| Artifact::new(engine, dir, "skill", digest));
-        let component = match artifact.as_ref().and_then(|a| a.load(engine)) {
-            Some(component) => component,
-            None => {
-                check_header(code)?;
-                let component = Component::from_binary(engine, code)
-                    .map_err(LinkError::wasmtime("skill.wasm is not a valid component"))?;
-                if let Some(artifact) = &artifact
-                    && let Err(e) = artifact.store(&component)
-                {
-                    tracing::warn!(skill = %name, "not cached: {e}");
-                }
-                component
-            }
-        };
-        check_exports(engine, &component)?;
+        let (engine, name) = (engine.clone(), name.to_string());
+        let component = tokio::task::spawn_blocking(move || compile_or_load(&engine, &name, artifact, &code))
+            .await
+            .map_err(|e| LinkError::wasmtime("compiling skill.wasm")(wasmtime::Error::new(e)))??;
         lock(&self.compiled).insert(digest.to_string(), component.clone());
         Ok(component)
     }
@@ -92,7 +82,8 @@ impl CompiledSkills {
         tools: &Arc<ToolRegistry>,
     ) -> Result<InstancePre<StoreState>, LinkError> {
         debug_assert_eq!(skill.manifest.language, SkillLanguage::Component);
-        let component = self.compile(engine, &skill.manifest.name, &skill.manifest.code_sha256, &skill.code)?;
+        let component =
+            self.compile(engine, &skill.manifest.name, &skill.manifest.code_sha256, skill.code.clone()).await?;
         let digest = &skill.manifest.code_sha256;
         let mut servers = String::new();
         for server in crate::typed::imported_servers(engine, &component) {
@@ -120,6 +111,32 @@ impl SkillLinker for CompiledSkills {
     ) -> BoxFuture<'a, Result<InstancePre<StoreState>, LinkError>> {
         Box::pin(self.prepare(engine, skill, tools))
     }
+}
+
+/// The component from the artifact cache, else compiled from `code` (and
+/// cached), once its exports are the `skill` world's.
+fn compile_or_load(
+    engine: &Engine,
+    name: &str,
+    artifact: Option<Artifact>,
+    code: &[u8],
+) -> Result<Component, LinkError> {
+    let component = match artifact.as_ref().and_then(|a| a.load(engine)) {
+        Some(component) => component,
+        None => {
+            check_header(code)?;
+            let component = Component::from_binary(engine, code)
+                .map_err(LinkError::wasmtime("skill.wasm is not a valid component"))?;
+            if let Some(artifact) = &artifact
+                && let Err(e) = artifact.store(&component)
+            {
+                tracing::warn!(skill = %name, "not cached: {e}");
+            }
+            component
+        }
+    };
+    check_exports(engine, &component)?;
+    Ok(component)
 }
 
 /// Tells a component from a core module or other bytes before compiling,
