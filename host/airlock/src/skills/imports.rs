@@ -1,8 +1,11 @@
 //! Which tools a skill's code calls, read from its imports. JavaScript:
 //! named imports of `./servers/<server>` (`import { listRecords } from
-//! "./servers/records"`), namespace imports and the functions used through
-//! them (`records.getRecord(...)`), and `callTool("server", "tool", ...)`
-//! with literal names. Python: `from servers import records` (and `as`),
+//! "./servers/records"`), namespace and default imports and the functions
+//! used through them (`records.getRecord(...)`), the same by dynamic
+//! `import()`, one tool's module (`./servers/records/getRecord`), and
+//! `callTool("server", "tool", ...)` with literal names. A server module
+//! used in a way none of these shows counts as calling every tool of the
+//! server (a skill then goes stale more often, never less). Python: `from servers import records` (and `as`),
 //! `import servers.records as r`, `from servers.records import get_record`,
 //! and `servers.records.get_record(...)`. Nothing is type-checked; what is
 //! found is recorded with the tools' current schema digests.
@@ -23,10 +26,38 @@ fn pattern(text: &str) -> Regex {
 }
 
 static NAMED: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(r#"import\s*\{([^}]*)\}\s*from\s*["']\./servers/([A-Za-z0-9_-]+)(?:/index(?:\.ts|\.js)?)?["']"#)
+    pattern(
+        r#"import\s*(?:[A-Za-z_$][\w$]*\s*,\s*)?\{([^}]*)\}\s*from\s*["']\./servers/([A-Za-z0-9_-]+)(?:/index(?:\.ts|\.js)?)?["']"#,
+    )
 });
-static NAMESPACE: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r#"import\s*\*\s*as\s+([A-Za-z_$][\w$]*)\s+from\s*["']\./servers/([A-Za-z0-9_-]+)["']"#));
+static NAMESPACE: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r#"import\s*(?:[A-Za-z_$][\w$]*\s*,\s*)?\*\s*as\s+([A-Za-z_$][\w$]*)\s+from\s*["']\./servers/([A-Za-z0-9_-]+)(?:/index(?:\.ts|\.js)?)?["']"#,
+    )
+});
+/// `import crm from` (the default export holds every function), alone or
+/// before named or namespace imports.
+static DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r#"import\s+([A-Za-z_$][\w$]*)\s*(?:,\s*(?:\{[^}]*\}|\*\s*as\s+[A-Za-z_$][\w$]*)\s*)?from\s*["']\./servers/([A-Za-z0-9_-]+)(?:/index(?:\.ts|\.js)?)?["']"#,
+    )
+});
+/// `const crm = await import("./servers/crm")`.
+static DYNAMIC: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r#"(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*await\s+import\(\s*["']\./servers/([A-Za-z0-9_-]+)(?:/index(?:\.ts|\.js)?)?["']\s*\)"#,
+    )
+});
+/// `const { getRecord } = await import("./servers/crm")`.
+static DYNAMIC_NAMED: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r#"(?:const|let|var)\s*\{([^}]*)\}\s*=\s*await\s+import\(\s*["']\./servers/([A-Za-z0-9_-]+)(?:/index(?:\.ts|\.js)?)?["']\s*\)"#,
+    )
+});
+/// Any mention of a server module, whole (`./servers/crm`) or one tool's
+/// (`./servers/crm/getRecord`).
+static MODULE: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r#"["']\./servers/([A-Za-z0-9_-]+)(?:/([A-Za-z0-9_$-]+?))?(?:\.(?:js|ts))?["']"#));
 static CALL_TOOL: LazyLock<Regex> =
     LazyLock::new(|| pattern(r#"callTool\(\s*["']([A-Za-z0-9_-]+)["']\s*,\s*["']([^"']+)["']"#));
 
@@ -81,17 +112,44 @@ fn py_used_functions(code: &str) -> BTreeMap<String, BTreeSet<String>> {
     used
 }
 
-/// The exported function names `code` uses, per server.
+/// What [`used_functions`] records for a server module used in a way it
+/// cannot follow: every tool of the server.
+const EVERY_TOOL: &str = "*";
+
+/// The exported function names `code` uses, per server ([`EVERY_TOOL`]
+/// when it cannot tell).
 fn used_functions(code: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let calls = member_calls(code);
-    for found in NAMED.captures_iter(code) {
-        let names = found[1].split(',').filter_map(|item| item.split_whitespace().next()).map(str::to_string);
-        used.entry(found[2].to_string()).or_default().extend(names.filter(|name| !name.is_empty()));
+    // Names in `{ a, b as c }` (import) or `{ a, b: c }` (destructuring):
+    // the exported ones.
+    let exported = |list: &str| -> Vec<String> {
+        list.split(',')
+            .filter_map(|item| item.split([' ', ':', '\t', '\n']).find(|word| !word.is_empty()))
+            .map(str::to_string)
+            .collect()
+    };
+    for found in NAMED.captures_iter(code).chain(DYNAMIC_NAMED.captures_iter(code)) {
+        used.entry(found[2].to_string()).or_default().extend(exported(&found[1]));
     }
-    for found in NAMESPACE.captures_iter(code) {
+    let bound = NAMESPACE.captures_iter(code).chain(DEFAULT.captures_iter(code)).chain(DYNAMIC.captures_iter(code));
+    for found in bound {
         let names = calls.get(&found[1]).into_iter().flatten().cloned();
         used.entry(found[2].to_string()).or_default().extend(names);
+    }
+    for found in MODULE.captures_iter(code) {
+        let functions = used.entry(found[1].to_string()).or_default();
+        match found.get(2).map(|tool| tool.as_str()) {
+            Some(tool) if tool != "index" => {
+                functions.insert(tool.to_string());
+            }
+            // A whole server's module that none of the forms above binds:
+            // passed around, or imported for what the code does not show.
+            _ if functions.is_empty() => {
+                functions.insert(EVERY_TOOL.to_string());
+            }
+            _ => {}
+        }
     }
     used
 }
@@ -162,8 +220,9 @@ pub async fn tools_called(code: &str, language: SkillLanguage, registry: &ToolRe
         CALL_TOOL.captures_iter(code).map(|call| format!("{}.{}", &call[1], &call[2])).collect();
     for (server, functions) in used_functions(code) {
         let Ok(listing) = registry.listing(&server).await else { continue };
+        let every = functions.contains(EVERY_TOOL);
         for (mcp, js) in js_names(&listing.definitions) {
-            if functions.contains(&js) || functions.contains(&mcp) {
+            if every || functions.contains(&js) || functions.contains(&mcp) {
                 out.insert(format!("{server}.{mcp}"));
             }
         }
@@ -188,6 +247,29 @@ mod tests {
         assert_eq!(used["crm"], BTreeSet::from(["listCustomers".to_string()]));
         let literal: Vec<String> = CALL_TOOL.captures_iter(code).map(|c| format!("{}.{}", &c[1], &c[2])).collect();
         assert_eq!(literal, ["mail.send_email"]);
+    }
+
+    #[test]
+    fn finds_default_dynamic_and_per_tool_imports_and_falls_back_to_every_tool() {
+        let code = r#"
+            import crm from "./servers/crm";
+            import billing, { refund } from './servers/billing';
+            const mail = await import("./servers/mail");
+            const { listEvents, getEvent: one } = await import("./servers/calendar");
+            import getRecord from "./servers/records/getRecord";
+            import { searchFiles } from "./servers/drive/searchFiles.js";
+            import * as wiki from "./servers/wiki";
+            await crm.listCustomers({}); await billing.charge({}); await mail.sendEmail({});
+            const pick = (m) => m["createPage"]; pick(wiki);"#;
+        let used = used_functions(code);
+        let set = |names: &[&str]| names.iter().map(|name| name.to_string()).collect::<BTreeSet<String>>();
+        assert_eq!(used["crm"], set(&["listCustomers"]));
+        assert_eq!(used["billing"], set(&["charge", "refund"]));
+        assert_eq!(used["mail"], set(&["sendEmail"]));
+        assert_eq!(used["calendar"], set(&["getEvent", "listEvents"]));
+        assert_eq!(used["records"], set(&["getRecord"]));
+        assert_eq!(used["drive"], set(&["searchFiles"]));
+        assert_eq!(used["wiki"], set(&[EVERY_TOOL]), "used in a way the patterns cannot follow");
     }
 
     #[test]
