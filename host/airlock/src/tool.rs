@@ -252,18 +252,32 @@ pub(crate) fn legacy_tool_schema_digest(tool: &ToolDefinition) -> String {
 
 /// A JSON Schema without the keywords that only annotate it. Keys of
 /// `properties` (and the like) are names, not keywords: a property called
-/// `description` stays.
+/// `description` stays; and values that are data (`enum`, `const`,
+/// `default`, `required`, `dependentRequired`) stay as they are, whatever
+/// keys they hold.
 fn without_annotations(schema: &Value) -> Value {
     const ANNOTATIONS: [&str; 4] = ["description", "title", "examples", "$comment"];
     const NAMED_SCHEMAS: [&str; 5] = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
+    const DATA: [&str; 5] = ["enum", "const", "default", "required", "dependentRequired"];
     match schema {
         Value::Object(map) => Value::Object(
             map.iter()
                 .filter(|(key, _)| !ANNOTATIONS.contains(&key.as_str()))
                 .map(|(key, value)| {
                     let value = match value {
+                        _ if DATA.contains(&key.as_str()) => value.clone(),
                         Value::Object(named) if NAMED_SCHEMAS.contains(&key.as_str()) => Value::Object(
                             named.iter().map(|(name, schema)| (name.clone(), without_annotations(schema))).collect(),
+                        ),
+                        // Draft 7: a name's list of required names, or a schema.
+                        Value::Object(named) if key == "dependencies" => Value::Object(
+                            named
+                                .iter()
+                                .map(|(name, item)| match item {
+                                    Value::Array(_) => (name.clone(), item.clone()),
+                                    schema => (name.clone(), without_annotations(schema)),
+                                })
+                                .collect(),
                         ),
                         other => without_annotations(other),
                     };
@@ -306,6 +320,20 @@ mod tests {
         assert_ne!(tool_schema_digest(&renamed), tool_schema_digest(&other));
         let retyped = tool(json!({"type": "object", "properties": {"tz": {"type": "integer"}}}));
         assert_ne!(tool_schema_digest(&base), tool_schema_digest(&retyped));
+        // Data named like an annotation is data.
+        for (before, after) in [
+            (json!({"dependentRequired": {"title": ["description"]}}), json!({"dependentRequired": {"title": []}})),
+            (json!({"dependencies": {"title": ["description"]}}), json!({"dependencies": {"title": []}})),
+            (json!({"enum": [{"title": "a"}]}), json!({"enum": [{"title": "b"}]})),
+            (json!({"default": {"description": 1}}), json!({"default": {"description": 2}})),
+            (json!({"required": ["title"]}), json!({"required": ["description"]})),
+        ] {
+            assert_ne!(tool_schema_digest(&tool(before.clone())), tool_schema_digest(&tool(after)), "{before}");
+        }
+        // A draft-7 dependency that is a schema is still read as one.
+        let annotated = tool(json!({"dependencies": {"a": {"description": "x", "required": ["b"]}}}));
+        let plain = tool(json!({"dependencies": {"a": {"required": ["b"]}}}));
+        assert_eq!(tool_schema_digest(&annotated), tool_schema_digest(&plain));
     }
 
     #[test]
