@@ -36,9 +36,52 @@ pub(crate) struct ModuleServer {
     /// Without one, skills are served as source.
     compiler: Option<Arc<dyn CompileModule>>,
     /// TypeScript skills' JavaScript by code digest.
-    transpiled: Mutex<HashMap<String, Arc<str>>>,
+    transpiled: Mutex<Bounded<Arc<str>>>,
     /// Bytecode by sha256 of the module's path and source.
-    bytecode: Mutex<HashMap<String, Arc<[u8]>>>,
+    bytecode: Mutex<Bounded<Arc<[u8]>>>,
+}
+
+/// The most bytes each of the module server's caches keeps: sessions save
+/// skills of their own, and a process that serves for months must not keep
+/// every one it ever compiled.
+const CACHED_BYTES: usize = 64 << 20;
+
+/// A cache of at most [`CACHED_BYTES`] of values; when full, arbitrary
+/// entries go (a miss only compiles again).
+struct Bounded<V> {
+    entries: HashMap<String, V>,
+    bytes: usize,
+}
+
+impl<V> Default for Bounded<V> {
+    fn default() -> Self {
+        Bounded { entries: HashMap::new(), bytes: 0 }
+    }
+}
+
+impl<V> Bounded<V>
+where
+    V: Clone + std::ops::Deref,
+    V::Target: AsRef<[u8]>,
+{
+    fn get(&self, key: &str) -> Option<V> {
+        self.entries.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: String, value: V) {
+        let weight = |value: &V| (**value).as_ref().len();
+        let size = weight(&value);
+        while self.bytes + size > CACHED_BYTES {
+            let Some(evicted) = self.entries.keys().next().cloned() else { break };
+            if let Some(gone) = self.entries.remove(&evicted) {
+                self.bytes -= weight(&gone);
+            }
+        }
+        if let Some(replaced) = self.entries.insert(key, value) {
+            self.bytes -= weight(&replaced);
+        }
+        self.bytes += size;
+    }
 }
 
 impl ModuleServer {
@@ -128,7 +171,7 @@ impl ModuleServer {
         let compiler = self.compiler.as_ref()?;
         let key = sha256_hex([path.as_bytes(), b"\0", source.as_bytes()].concat());
         if let Some(bytecode) = lock(&self.bytecode).get(&key) {
-            return Some(bytecode.clone());
+            return Some(bytecode);
         }
         match compiler.compile(path, source).await {
             Ok(bytecode) => {
@@ -148,7 +191,7 @@ impl ModuleServer {
     fn javascript(&self, skill: &Skill) -> Result<Arc<str>, String> {
         let digest = &skill.manifest.code_sha256;
         if let Some(javascript) = lock(&self.transpiled).get(digest) {
-            return Ok(javascript.clone());
+            return Ok(javascript);
         }
         let source = String::from_utf8_lossy(&skill.code);
         let path = format!("skills/{}/index.ts", skill.manifest.name);
@@ -282,5 +325,19 @@ mod tests {
         // A skill that does not parse still fails as the source would.
         let broken = session.execute("import './skills/broken';", Language::JavaScript).await.unwrap();
         assert_eq!(broken.error.map(|e| e.to_string().contains("SyntaxError")), Some(true));
+    }
+
+    #[test]
+    fn the_caches_keep_a_bounded_number_of_bytes() {
+        let mut cache: Bounded<Arc<[u8]>> = Bounded::default();
+        let mebibyte: Arc<[u8]> = vec![7u8; 1 << 20].into();
+        for n in 0..200 {
+            cache.insert(format!("module {n}"), mebibyte.clone());
+            assert!(cache.bytes <= CACHED_BYTES);
+        }
+        assert_eq!(cache.bytes, cache.entries.len() << 20, "counted as kept");
+        assert_eq!(cache.get("module 199").as_deref(), Some(&mebibyte[..]), "the newest is kept");
+        cache.insert("module 199".into(), vec![1u8].into());
+        assert_eq!(cache.bytes, ((cache.entries.len() - 1) << 20) + 1, "a replaced value is uncounted");
     }
 }

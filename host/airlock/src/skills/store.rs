@@ -163,16 +163,24 @@ impl SkillStore {
     }
 
     /// The skill in `dir`, from the verified cache while its files are
-    /// unchanged.
+    /// unchanged. A session's own skills are not cached: the cache is the
+    /// runtime's, and would keep them after the session.
     fn read(&self, dir: &Path, name: &str) -> Result<Skill, SkillError> {
-        let now = stamp(dir);
-        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((seen, skill)) = verified.get(dir)
-            && *seen == now
-        {
-            return Ok(skill.clone());
+        if self.session.as_ref().is_some_and(|session| dir.starts_with(session)) {
+            return read(dir, name);
         }
+        let now = stamp(dir);
+        {
+            let verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((seen, skill)) = verified.get(dir)
+                && *seen == now
+            {
+                return Ok(skill.clone());
+            }
+        }
+        // Read and hashed without the lock: other sessions' imports go on.
         let skill = read(dir, name)?;
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
         verified.insert(dir.to_path_buf(), (now, skill.clone()));
         Ok(skill)
     }
