@@ -1,9 +1,17 @@
 //! "Did you mean" suggestions for misspelt names: config keys, tool
 //! arguments, exports.
 
+/// The longest word a suggestion is looked for.
+const MAX_NAME: usize = 128;
+
 /// The candidate closest to `word` when it is close enough to be a likely
 /// typo. Case, `_` and `-` are ignored (`mcp_servers` is `mcpServers`).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // No name is this long; an edit distance to it would cost its length
+    // times each candidate's (the word can come from guest code).
+    if word.len() > MAX_NAME {
+        return None;
+    }
     let fold = |text: &str| -> String {
         text.chars().filter(|c| !matches!(c, '_' | '-')).flat_map(char::to_lowercase).collect()
     };
@@ -40,5 +48,6 @@ mod tests {
         assert_eq!(closest("lang", ["code", "language", "timeout_ms"]), Some("language"));
         assert_eq!(did_you_mean("airlok", ["airlock"]), " (did you mean `airlock`?)");
         assert_eq!(did_you_mean("x", Vec::<&str>::new()), "");
+        assert_eq!(closest(&"listCustomers".repeat(100), ["listCustomers"]), None, "too long to be a typo");
     }
 }

@@ -94,7 +94,16 @@ impl CappedOutput {
     /// cut.
     pub fn text(&self) -> String {
         let buffer = self.lock();
-        let mut text = String::from_utf8_lossy(&buffer.bytes).into_owned();
+        let mut bytes = &buffer.bytes[..];
+        if buffer.truncated {
+            // The cut may fall inside a character: end before it.
+            if let Err(error) = std::str::from_utf8(bytes)
+                && error.error_len().is_none()
+            {
+                bytes = &bytes[..error.valid_up_to()];
+            }
+        }
+        let mut text = String::from_utf8_lossy(bytes).into_owned();
         if buffer.truncated {
             if !text.ends_with('\n') && !text.is_empty() {
                 text.push('\n');
@@ -171,6 +180,11 @@ mod tests {
         // Nothing is appended after the cut.
         assert!(out.append(b"x").is_err());
         assert!(out.text().starts_with("hello worl\n"));
+
+        // A cut inside a character ends before it, not with U+FFFD.
+        let out = CappedOutput::new("stdout", 4);
+        let _ = out.append("abcé".as_bytes());
+        assert_eq!(out.text(), "abc\n[airlock: stdout truncated at 4 bytes]\n");
     }
 
     #[test]
