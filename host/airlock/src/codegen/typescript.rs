@@ -225,7 +225,16 @@ impl<'a> Converter<'a> {
             let _ = writeln!(out, "{inner}{}{optional}: {};", property_name(name), ty.text);
         }
         if let Some(extra) = self.extra(obj, depth, indent + 1) {
-            let _ = writeln!(out, "{inner}[key: string]: {};", extra.text);
+            // TypeScript wants every property's type to fit the index
+            // signature's (TS2411): the other keys' type is told in words.
+            match extra.text.as_str() {
+                text if text == "unknown" || text.contains('\n') => {
+                    let _ = writeln!(out, "{inner}[key: string]: unknown;");
+                }
+                other => {
+                    let _ = writeln!(out, "{inner}[key: string]: unknown; // other keys: {other}");
+                }
+            }
         }
         out + &pad(indent) + "}"
     }
@@ -441,6 +450,12 @@ export interface StatsResult {
         );
         assert_eq!(ty(json!({"type": "array"})), "unknown[]");
         assert_eq!(ty(json!({"type": "object", "additionalProperties": false})), "Record<string, never>");
+        // Declared properties and typed others: an index signature every
+        // property fits (TS2411), the others' type in a comment.
+        let mixed = ty(
+            json!({"type": "object", "properties": {"n": {"type": "number"}}, "additionalProperties": {"type": "string"}}),
+        );
+        assert!(mixed.contains("[key: string]: unknown; // other keys: string"), "{mixed}");
         assert_eq!(ty(json!({"type": "object"})), "{ [key: string]: unknown }");
         assert_eq!(ty(json!({"format": "uri"})), "unknown");
         assert_eq!(ty(json!({"enum": []})), "never");
