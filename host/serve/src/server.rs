@@ -271,12 +271,15 @@ impl CodeModeServer {
     /// One line per skill, under a heading; empty without skills.
     async fn skill_lines(&self) -> String {
         let mut lines = String::new();
+        // One wait for all of them: ten skills of a dead server must not
+        // take ten waits.
+        let deadline = tokio::time::Instant::now() + DESCRIBE_WAIT;
         for listed in self.session.skills().list() {
             let line = match listed.skill {
                 Ok(skill) => {
                     // A slow server does not hold up the tool list: its
                     // skills are listed unchecked.
-                    let stale = tokio::time::timeout(DESCRIBE_WAIT, stale_tools(&skill.manifest, self.runtime.tools()));
+                    let stale = tokio::time::timeout_at(deadline, stale_tools(&skill.manifest, self.runtime.tools()));
                     let mark = match stale.await {
                         Ok(stale) => stale.first().map(|first| format!(" [stale: {first}]")).unwrap_or_default(),
                         Err(_) => " [not checked: a server it calls did not answer]".to_string(),

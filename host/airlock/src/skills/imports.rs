@@ -125,7 +125,7 @@ fn used_functions(code: &str) -> BTreeMap<String, BTreeSet<String>> {
     // the exported ones.
     let exported = |list: &str| -> Vec<String> {
         list.split(',')
-            .filter_map(|item| item.split([' ', ':', '\t', '\n']).find(|word| !word.is_empty()))
+            .filter_map(|item| item.split(|c: char| c.is_whitespace() || c == ':').find(|word| !word.is_empty()))
             .map(str::to_string)
             .collect()
     };
@@ -237,11 +237,13 @@ mod tests {
     #[test]
     fn finds_named_namespace_and_literal_calls() {
         let code = r#"
-            import { listRecords, getRecord as one } from "./servers/records";
+            import {NL  listRecords,NL  getRecord as oneNL} from "./servers/records";
             import * as crm from './servers/crm';
             import { callTool } from "airlock";
             const all = await crm.listCustomers({}); const n = crm.count; mycrm.x();
-            await callTool("mail", "send_email", {});"#;
+            await callTool("mail", "send_email", {});"#
+            .replace("NL", "\r\n");
+        let code = code.as_str();
         let used = used_functions(code);
         assert_eq!(used["records"], BTreeSet::from(["listRecords".to_string(), "getRecord".to_string()]));
         assert_eq!(used["crm"], BTreeSet::from(["listCustomers".to_string()]));

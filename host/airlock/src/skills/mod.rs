@@ -101,6 +101,12 @@ fn default_language() -> SkillLanguage {
 /// The largest source a skill is saved with (JavaScript, TypeScript or
 /// Python): far past any skill, and a bound on the work of reading it.
 pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+/// The longest description a skill is saved with (one line is the idea).
+pub const MAX_DESCRIPTION_BYTES: usize = 1 << 10;
+/// The longest documentation (`SKILL.md`'s body) a skill is saved with.
+pub const MAX_DOCUMENTATION_BYTES: usize = 64 << 10;
+/// The longest version a skill is saved with.
+pub const MAX_VERSION_BYTES: usize = 64;
 
 /// Saves source code as a skill in `store`'s first shared folder (or, with
 /// `request.session`, its session's folder), recording the tools its
@@ -113,10 +119,17 @@ pub async fn save_source(
     request: SaveRequest,
 ) -> Result<Skill, SkillError> {
     validate_name(&request.name)?;
-    if request.code.len() > MAX_SOURCE_BYTES {
+    // Each part is read at every load, and the description is shown in
+    // every later session's tool list.
+    let parts = [
+        ("code", request.code.len(), MAX_SOURCE_BYTES),
+        ("description", request.description.len(), MAX_DESCRIPTION_BYTES),
+        ("documentation", request.documentation.as_ref().map_or(0, String::len), MAX_DOCUMENTATION_BYTES),
+        ("version", request.version.as_ref().map_or(0, String::len), MAX_VERSION_BYTES),
+    ];
+    if let Some((part, size, cap)) = parts.into_iter().find(|(_, size, cap)| size > cap) {
         return Err(SkillError::Refused(format!(
-            "the code is {} bytes, over the {MAX_SOURCE_BYTES} a skill's source may have",
-            request.code.len()
+            "the {part} is {size} bytes, over the {cap} a skill's {part} may have"
         )));
     }
     match request.language {

@@ -286,8 +286,14 @@ impl SkillStore {
             std::fs::rename(&target, &old).map_err(io)?;
         }
         if let Err(e) = std::fs::rename(staging.path(), &target) {
-            if had_old {
-                let _ = std::fs::rename(&old, &target);
+            if had_old && let Err(restoring) = std::fs::rename(&old, &target) {
+                // Neither is in place: the old version stays where it is.
+                let kept = aside.keep();
+                return Err(SkillError::Io(format!(
+                    "saving skill '{name}': {e}; the earlier version could not be put back ({restoring}) and is \
+                     kept in {}",
+                    kept.display()
+                )));
             }
             return Err(io(e));
         }
@@ -348,10 +354,20 @@ fn copy_source(from: &Path, to: &Path) -> std::io::Result<()> {
 /// largest kind): a bound on what a load reads and hashes.
 const MAX_CODE_BYTES: u64 = 64 << 20;
 
+/// The largest `SKILL.md` a skill is read with.
+const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+
 /// Reads and verifies the skill in `dir`.
 fn read(dir: &Path, name: &str) -> Result<Skill, SkillError> {
     let io = |path: &Path, e: std::io::Error| SkillError::Io(format!("{}: {e}", path.display()));
     let manifest_path = dir.join(MANIFEST);
+    let manifest_size = std::fs::metadata(&manifest_path).map_err(|e| io(&manifest_path, e))?.len();
+    if manifest_size > MAX_MANIFEST_BYTES {
+        return Err(SkillError::BadManifest(format!(
+            "{}: {manifest_size} bytes, over the {MAX_MANIFEST_BYTES} a SKILL.md may have",
+            manifest_path.display()
+        )));
+    }
     let text = std::fs::read_to_string(&manifest_path).map_err(|e| io(&manifest_path, e))?;
     let (manifest, documentation) = SkillManifest::parse(&text)?;
     if manifest.name != name {

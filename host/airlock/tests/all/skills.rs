@@ -224,15 +224,27 @@ async fn code_cannot_point_the_sessions_skill_folder_at_a_host_folder() {
 }
 
 #[tokio::test]
-async fn a_skill_over_a_mebibyte_of_source_is_refused_before_it_is_read() {
+async fn a_skill_with_oversized_parts_is_refused_before_it_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let runtime = runtime(dir.path(), "integer").await;
     let code = r#"import { saveSkill } from "airlock";
-        try {
-            await saveSkill({ name: "big", description: "Big.", code: "// x\n".repeat(300000) });
-        } catch (e) { console.log(e.message); }"#;
+        for (const skill of [
+            { name: "big", description: "Big.", code: "// x\n".repeat(300000) },
+            { name: "big", description: "d".repeat(2000), code: "export const a = 1;" },
+        ]) {
+            try { await saveSkill(skill); console.log("saved"); } catch (e) { console.log(e.message); }
+        }"#;
     let result = crate::support::run_js(&runtime, code, &Limits::default()).await;
     assert_ok(&result);
-    assert!(result.stdout.contains("over the 1048576 a skill's source may have"), "{}", result.stdout);
+    let lines: Vec<&str> = result.stdout.lines().collect();
+    assert!(lines[0].contains("the code is 1500000 bytes, over the 1048576"), "{}", result.stdout);
+    assert!(lines[1].contains("the description is 2000 bytes, over the 1024"), "{}", result.stdout);
+    // Documentation comes from a model through serve, or the command line.
+    let request: airlock::skills::SaveRequest = serde_json::from_value(json!({
+        "name": "big", "description": "Big.", "code": "export const a = 1;", "documentation": "d".repeat(100_000)
+    }))
+    .unwrap();
+    let error = airlock::skills::save_source(runtime.tools(), runtime.skills(), request).await.unwrap_err();
+    assert!(error.to_string().contains("the documentation is 100000 bytes, over the 65536"), "{error}");
     assert!(!dir.path().join("big").exists());
 }
