@@ -88,28 +88,29 @@ const KEEP_RESIDENT: usize = 20 << 20;
 /// execution sets is enforced by the store's limiter, below it.
 const MAX_WASM32_MEMORY: usize = 4 << 30;
 
-/// Core instances one execution may need: the CPython guest's 14 and a
-/// component skill's 3, with room to spare.
-const CORE_INSTANCES_PER_EXECUTION: u32 = 24;
+/// What one component may instantiate: the CPython guest's 14 core
+/// modules, one memory and two tables, with room to spare. A component
+/// skill (any the operator installed) gets no more.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 16;
+const MEMORIES_PER_COMPONENT: u32 = 2;
+const TABLES_PER_COMPONENT: u32 = 4;
 
 /// Builds the engine: pooling allocator, copy-on-write images, fuel,
 /// epoch interruption, async host calls.
 pub(crate) fn new_engine(settings: &EngineSettings) -> Result<Engine, Error> {
     let mut pool = PoolingAllocationConfig::new();
-    // Room for two component instances per execution: its guest and one
-    // component skill it runs (skills run one at a time and cannot nest).
-    // The CPython guest instantiates 14 core modules with one memory and two
-    // tables, the JS guest and a skill three modules each. A component (a
-    // skill is any the operator installed) gets no more than that, so that
-    // one cannot drain the pool's totals.
+    // Room for two component instances per execution, each as large as a
+    // component may be: its guest and one component skill it runs (skills
+    // run one at a time and cannot nest). So executions that all run the
+    // largest skill at once still fit, and none drains the others' share.
     let executions = settings.max_instances;
-    pool.max_core_instances_per_component(CORE_INSTANCES_PER_EXECUTION)
-        .max_memories_per_component(4)
-        .max_tables_per_component(8)
+    pool.max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+        .max_memories_per_component(MEMORIES_PER_COMPONENT)
+        .max_tables_per_component(TABLES_PER_COMPONENT)
         .total_component_instances(executions * 2)
-        .total_core_instances(executions * CORE_INSTANCES_PER_EXECUTION)
-        .total_memories(executions * 4)
-        .total_tables(executions * 8)
+        .total_core_instances(executions * 2 * CORE_INSTANCES_PER_COMPONENT)
+        .total_memories(executions * 2 * MEMORIES_PER_COMPONENT)
+        .total_tables(executions * 2 * TABLES_PER_COMPONENT)
         .total_stacks(executions * 2)
         .max_memory_size(MAX_WASM32_MEMORY)
         .linear_memory_keep_resident(KEEP_RESIDENT)

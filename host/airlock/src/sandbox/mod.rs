@@ -38,6 +38,9 @@ struct MemoryLimiter {
     cap: usize,
     /// Bytes of linear memory the store's instances hold now.
     used: usize,
+    /// What the last approved growth added, taken back if it then fails
+    /// (a memory's own maximum, the pool's size).
+    last_growth: usize,
     peak: usize,
     hit: bool,
 }
@@ -53,9 +56,15 @@ impl ResourceLimiter for MemoryLimiter {
             self.hit = true;
             return Err(wasmtime::Error::new(LimitTrap(Limit::Memory)));
         }
+        self.last_growth = used - self.used.min(used);
         self.used = used;
         self.peak = self.peak.max(used);
         Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.used -= std::mem::take(&mut self.last_growth).min(self.used);
+        Ok(())
     }
 
     fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
@@ -155,6 +164,7 @@ impl StoreState {
             memory: MemoryLimiter {
                 cap: usize::try_from(budget.memory_bytes).unwrap_or(usize::MAX),
                 used: 0,
+                last_growth: 0,
                 peak: 0,
                 hit: false,
             },
@@ -492,3 +502,24 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// How often a running guest yields to the async executor.
 const YIELD_INTERVAL: Duration = Duration::from_millis(5);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_cap_covers_every_memory_and_a_failed_growth_is_taken_back() {
+        let mut limiter = MemoryLimiter { cap: 100, used: 0, last_growth: 0, peak: 0, hit: false };
+        assert!(limiter.memory_growing(0, 60, None).unwrap(), "one memory");
+        assert!(limiter.memory_growing(0, 60, None).is_err(), "a second memory past the cap together");
+        assert!(limiter.hit);
+        assert!(limiter.memory_growing(0, 30, None).unwrap());
+        assert_eq!(limiter.used, 90);
+        // Approved, then refused by the memory itself: not counted.
+        assert!(limiter.memory_growing(30, 40, None).unwrap());
+        limiter.memory_grow_failed(wasmtime::Error::msg("past its maximum")).unwrap();
+        assert_eq!(limiter.used, 90);
+        assert!(limiter.memory_growing(60, 70, None).unwrap(), "room for the 10 bytes still");
+        assert_eq!((limiter.used, limiter.peak), (100, 100));
+    }
+}
