@@ -95,8 +95,9 @@ fn leading_position(text: &str) -> (Option<(u32, Option<u32>)>, usize) {
 }
 
 /// The largest TypeScript source compiled: far past any agent's code or
-/// skill, and small enough that its nesting fits [`COMPILER_STACK`].
-pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+/// skill, and small enough that its deepest nesting (one level a byte)
+/// fits [`COMPILER_STACK`], in a debug build too.
+pub const MAX_SOURCE_BYTES: usize = 256 << 10;
 
 /// The compiler's stack. It recurses once per nesting level (`[[[…]]]`,
 /// `!!!…x`), a few hundred bytes each: a hostile source nested a million
@@ -125,7 +126,9 @@ pub fn transpile(source: &str, file_name: &str) -> Result<Transpiled, TypeScript
             .spawn_scoped(scope, || transpile_unguarded(source, file_name));
         match compiling {
             Ok(compiling) => compiling.join().unwrap_or_else(|_| Err(failed())),
-            Err(_) => Err(failed()),
+            Err(error) => Err(TypeScriptError {
+                message: format!("{file_name}: cannot start the TypeScript compiler's thread: {error}"),
+            }),
         }
     })
 }
@@ -195,8 +198,22 @@ mod tests {
 
     #[test]
     fn hostile_nesting_fails_the_source_not_the_host() {
-        // Each of these overflowed an 8 MiB thread stack.
-        for source in ["[".repeat(200_000) + &"]".repeat(200_000), "!".repeat(500_000) + "x", "(".repeat(300_000)] {
+        // Each of these, at the largest size allowed, overflowed an 8 MiB
+        // thread stack: one level of nesting per byte or two.
+        let max = MAX_SOURCE_BYTES;
+        let shapes = [
+            "(".repeat(max),
+            "[".repeat(max),
+            "{".repeat(max),
+            "!".repeat(max - 1) + "x",
+            "-".repeat(max - 1) + "x",
+            "a=".repeat(max / 2 - 1) + "1",
+            "a?b:".repeat(max / 4 - 1) + "c",
+            "a=>".repeat(max / 3 - 1) + "1",
+            "typeof ".repeat(max / 7 - 1) + "x",
+        ];
+        for source in shapes {
+            assert!(source.len() <= max);
             let outcome = transpile(&source, "main.ts");
             if let Err(error) = outcome {
                 assert!(error.message.contains("main.ts"), "{}", error.message);
@@ -204,7 +221,7 @@ mod tests {
         }
         let huge = "x;".repeat(MAX_SOURCE_BYTES);
         let error = transpile(&huge, "main.ts").unwrap_err();
-        assert!(error.message.contains("over the 1048576 this host compiles"), "{}", error.message);
+        assert!(error.message.contains("over the 262144 this host compiles"), "{}", error.message);
     }
 
     #[test]
