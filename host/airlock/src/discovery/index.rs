@@ -51,8 +51,8 @@ pub const DEFAULT_DETAIL: Detail = Detail::Name;
 /// (`airlock-bench search` prints the comparison).
 pub const DEFAULT_LIMIT: usize = 35;
 
-/// The most results a search returns, whatever it is asked for (the
-/// limit can come from guest code).
+/// The most results guest code gets from a search, whatever it asks for
+/// (the host caps it at the boundary).
 pub const MAX_LIMIT: usize = 1000;
 
 /// One tool a search found.
@@ -194,8 +194,7 @@ impl ToolIndex {
         self.entries.is_empty()
     }
 
-    /// The `limit` (at most [`MAX_LIMIT`]) best matches for `query`, best
-    /// first; equal scores in
+    /// The `limit` best matches for `query`, best first; equal scores in
     /// `server.tool` order, so results are deterministic. After a tool
     /// that needs an id, the tool that gives it follows (its companion),
     /// unless an earlier result is that tool; companions count against
@@ -206,7 +205,6 @@ impl ToolIndex {
 
     /// [`ToolIndex::search`] with declarations in `style`.
     pub fn search_styled(&self, query: &str, detail: Detail, limit: usize, style: DeclarationStyle) -> Vec<ToolMatch> {
-        let limit = limit.min(MAX_LIMIT);
         let mut scored = self.ranked(query);
         if style == DeclarationStyle::Python {
             scored.retain(|(id, _)| self.entries[*id as usize].declaration.is_none());

@@ -12,4 +12,4 @@ mod words;
 
 pub use crate::codegen::DeclarationStyle;
 pub use companions::plural;
-pub use index::{DEFAULT_DETAIL, DEFAULT_LIMIT, Detail, SearchResults, ToolCatalog, ToolIndex, ToolMatch};
+pub use index::{DEFAULT_DETAIL, DEFAULT_LIMIT, Detail, MAX_LIMIT, SearchResults, ToolCatalog, ToolIndex, ToolMatch};

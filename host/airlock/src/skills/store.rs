@@ -62,6 +62,10 @@ pub struct SkillStore {
     /// unless a file changed. (What is served is the verified code, so a
     /// file changed behind an unchanged stamp is still never run.)
     verified: Arc<Mutex<HashMap<PathBuf, (Stamp, Skill)>>>,
+    /// Held while a skill is read for the cache: imports of one skill
+    /// changed on disk wait for one read, instead of each reading (and
+    /// hashing) it. Lookups in the cache do not wait.
+    loading: Arc<Mutex<()>>,
 }
 
 /// Size and modification time of each file a skill folder may hold.
@@ -148,7 +152,7 @@ pub fn default_folders() -> Vec<PathBuf> {
 impl SkillStore {
     /// A store over `folders` (missing ones are skipped when reading).
     pub fn new(folders: Vec<PathBuf>) -> Self {
-        SkillStore { folders, session: None, verified: Arc::default() }
+        SkillStore { folders, session: None, verified: Arc::default(), loading: Arc::default() }
     }
 
     /// This store as a session sees it: `folder` (the session's own skills)
@@ -170,15 +174,19 @@ impl SkillStore {
             return read(dir, name);
         }
         let now = stamp(dir);
-        {
+        let cached = || {
             let verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((seen, skill)) = verified.get(dir)
-                && *seen == now
-            {
-                return Ok(skill.clone());
-            }
+            verified.get(dir).filter(|(seen, _)| *seen == now).map(|(_, skill)| skill.clone())
+        };
+        if let Some(skill) = cached() {
+            return Ok(skill);
         }
-        // Read and hashed without the lock: other sessions' imports go on.
+        // Read and hashed outside the cache's lock: imports of skills in
+        // the cache go on meanwhile.
+        let _loading = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(skill) = cached() {
+            return Ok(skill);
+        }
         let skill = read(dir, name)?;
         let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
         verified.insert(dir.to_path_buf(), (now, skill.clone()));

@@ -132,10 +132,10 @@ impl tools::Host for ToolsView<'_> {
             tools::Detail::Description => Detail::Description,
             tools::Detail::Full => Detail::Full,
         };
-        let found = self
-            .catalog
-            .search(self.boundary.tools(), self.shared_skills, &query, detail, limit as usize, self.style)
-            .await;
+        // The limit is the guest's: any u32.
+        let limit = (limit as usize).min(crate::discovery::MAX_LIMIT);
+        let found =
+            self.catalog.search(self.boundary.tools(), self.shared_skills, &query, detail, limit, self.style).await;
         Ok(found
             .matches
             .into_iter()
