@@ -288,17 +288,20 @@ pub(crate) struct RawOutcome {
 
 impl RawOutcome {
     /// The result as the embedding API returns it (the default export
-    /// parsed as JSON; `null` when absent or not JSON).
+    /// parsed as JSON; `null` when absent). A value the host cannot read
+    /// (nested past serde's 128 levels, say) is an error, not a silent
+    /// `null`.
     pub(crate) fn into_result(self) -> ExecutionResult {
-        let value = self.value.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or(serde_json::Value::Null);
-        ExecutionResult {
-            stdout: self.stdout,
-            stderr: self.stderr,
-            value,
-            error: self.error,
-            stats: self.stats,
-            paused: None,
-        }
+        let (value, error) = match self.value.as_deref().map(serde_json::from_str) {
+            None => (serde_json::Value::Null, self.error),
+            Some(Ok(value)) => (value, self.error),
+            Some(Err(unread)) => {
+                let message = format!("the returned value is not JSON this host reads: {unread}");
+                let unreadable = ExecutionError::Exception { name: "TypeError".into(), message, stack: None };
+                (serde_json::Value::Null, self.error.or(Some(unreadable)))
+            }
+        };
+        ExecutionResult { stdout: self.stdout, stderr: self.stderr, value, error, stats: self.stats, paused: None }
     }
 }
 

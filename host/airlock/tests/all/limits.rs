@@ -155,6 +155,14 @@ async fn what_code_returns_or_throws_is_capped_like_its_output() {
     assert_eq!(returned.value, serde_json::Value::Null);
     let small = run_js(&runtime, "export default 'x'.repeat(10);", &limits).await;
     assert_eq!(small.value, serde_json::json!("xxxxxxxxxx"));
+    // JSON the host cannot read is an error, not a silent null.
+    let deep = run_js(&runtime, "export default JSON.parse('['.repeat(200) + ']'.repeat(200));", &limits).await;
+    match &deep.error {
+        Some(ExecutionError::Exception { message, .. }) => {
+            assert!(message.starts_with("the returned value is not JSON this host reads"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
 
     for (language, code) in [
         (Language::JavaScript, "throw new Error('y'.repeat(1000000));"),
