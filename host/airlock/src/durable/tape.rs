@@ -3,7 +3,7 @@
 //! execution is a replay, answers from a journal until the code reaches
 //! the call that was waiting, checking each call against the record.
 
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rand::SeedableRng as _;
@@ -53,6 +53,10 @@ struct Tape {
     monotonic: Vec<u64>,
     pending: Option<PendingCall>,
     diverged: Option<String>,
+    /// Where the execution's monotonic clock starts: its own start, so
+    /// that a reading tells the guest nothing of the host (how long its
+    /// process has run).
+    origin: Instant,
     /// Why the resume lost its hold on the stored execution when the code
     /// reached the waiting call (which then did not go live).
     lost: Option<String>,
@@ -146,6 +150,7 @@ impl Recorder {
             monotonic: Vec::new(),
             pending: None,
             diverged: None,
+            origin: Instant::now(),
             lost: None,
             replay: None,
         })))
@@ -438,13 +443,13 @@ impl Recorder {
 
     fn read_monotonic(&self) -> u64 {
         let mut tape = self.tape();
+        let live = tape.origin.elapsed().as_nanos() as u64;
         if !tape.journaling || tape.overflowed {
             let shift = tape.replay.as_ref().and_then(|replay| replay.monotonic_shift).unwrap_or(0);
-            return monotonic_now() + shift;
+            return live + shift;
         }
         let tape = &mut *tape;
         let position = tape.monotonic.len();
-        let live = monotonic_now();
         let reading = match &mut tape.replay {
             Some(replay) => match replay.monotonic.get(position) {
                 Some(&replayed) => replayed,
@@ -486,12 +491,6 @@ impl Tape {
 /// Nanoseconds since the Unix epoch.
 fn wall_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
-}
-
-/// Nanoseconds since this process first read the monotonic clock.
-fn monotonic_now() -> u64 {
-    static BASE: OnceLock<Instant> = OnceLock::new();
-    BASE.get_or_init(Instant::now).elapsed().as_nanos() as u64
 }
 
 /// `wasi:clocks/wall-clock`, through the tape.

@@ -113,3 +113,20 @@ async fn math_random_is_reseeded_in_every_instance() {
         assert!((0.0..1.0).contains(&x));
     }
 }
+
+#[tokio::test]
+async fn the_monotonic_clock_starts_with_the_execution_not_the_host_process() {
+    let runtime = builder().build().await.unwrap();
+    let read = "import time\nprint(time.monotonic())\n";
+    let first = crate::support::run_py(&runtime, read, &Limits::default()).await;
+    assert_ok(&first);
+    // The host has run for a while since: a later execution's clock does
+    // not show it.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let later = crate::support::run_py(&runtime, read, &Limits::default()).await;
+    let seconds: f64 = later.stdout.trim().parse().unwrap();
+    assert!(seconds < 1.0, "the guest read {seconds} s: the host's uptime");
+    // And it still runs forward within one execution.
+    let forward = "import time\na = time.monotonic()\nb = time.monotonic()\nprint(b >= a)\n";
+    assert_eq!(crate::support::run_py(&runtime, forward, &Limits::default()).await.stdout, "True\n");
+}
