@@ -408,8 +408,13 @@ impl Session {
     /// and the field.
     pub async fn run_component(&self, wasm: &[u8], input: &serde_json::Value) -> Result<ExecutionResult, Error> {
         let engine = self.runtime.engine();
-        let component =
-            wasmtime::component::Component::new(engine, wasm).map_err(|e| Error::guest("not a valid component", e))?;
+        // Compiling takes seconds: on a blocking thread, not the worker
+        // that serves other tasks.
+        let (compiling, bytes) = (engine.clone(), wasm.to_vec());
+        let component = tokio::task::spawn_blocking(move || wasmtime::component::Component::new(&compiling, bytes))
+            .await
+            .map_err(|e| Error::guest("the compile of the component did not finish", wasmtime::Error::new(e)))?
+            .map_err(|e| Error::guest("not a valid component", e))?;
         let pre = crate::typed::link(engine, &component, &self.runtime.tool_registry()).await?;
         self.run_linked(&pre, wasm, input).await
     }
