@@ -77,11 +77,6 @@ fn unix_time(seconds: u64) -> String {
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)).to_string()
 }
 
-/// Seconds since the Unix epoch.
-fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 /// Runs an `executions` subcommand.
 pub async fn executions(command: ExecutionsCommand) -> anyhow::Result<u8> {
     if let ExecutionsCommand::Resume(args) = command {
@@ -106,8 +101,7 @@ pub async fn executions(command: ExecutionsCommand) -> anyhow::Result<u8> {
                 println!("no paused executions");
             } else {
                 for p in paused {
-                    // A lease that ran out holds nothing (its resume died).
-                    let resuming = match p.leased_until.filter(|until| *until > unix_now()) {
+                    let resuming = match p.leased_until {
                         Some(until) => format!("  being resumed (lease until {})", unix_time(until)),
                         None => String::new(),
                     };

@@ -28,7 +28,6 @@ pub(crate) struct ResumeLease {
     /// The version leased: given back if the resume goes away while the
     /// store removes it for the call that was about to go live.
     stored: StoredExecution,
-    id: String,
     owner: String,
     state: Mutex<State>,
     /// The outcome of turning the lease into the execution's removal,
@@ -53,7 +52,6 @@ impl ResumeLease {
         let lease = Arc::new(ResumeLease {
             store,
             stored: stored.clone(),
-            id: stored.summary.id.clone(),
             owner,
             state: Mutex::new(State::Held),
             taken: tokio::sync::OnceCell::new(),
@@ -62,6 +60,11 @@ impl ResumeLease {
             handle.spawn(renew(Arc::downgrade(&lease), ttl));
         }
         Ok(Some(lease))
+    }
+
+    /// The execution's id.
+    fn id(&self) -> &str {
+        &self.stored.summary.id
     }
 
     fn state(&self) -> State {
@@ -93,16 +96,16 @@ impl ResumeLease {
         let (used_tx, used_rx) = tokio::sync::oneshot::channel::<()>();
         let lease = self.clone();
         tokio::spawn(async move {
-            let taken = lease.store.take_leased(&lease.id, &lease.owner).await;
+            let taken = lease.store.take_leased(lease.id(), &lease.owner).await;
             let took = matches!(taken, Ok(true));
             if took {
                 lease.set_state(State::Taken);
             }
             let _ = outcome_tx.send(taken);
             if took && used_rx.await.is_err() {
-                tracing::info!(id = %lease.id, "a resume went away before its call went live; the execution is kept");
+                tracing::info!(id = %lease.id(), "a resume went away before its call went live; the execution is kept");
                 if let Err(error) = lease.store.put(lease.stored.clone()).await {
-                    tracing::error!(%error, id = %lease.id, "could not keep the execution of a resume that went away");
+                    tracing::error!(%error, id = %lease.id(), "could not keep the execution of a resume that went away");
                 }
             }
         });
@@ -124,7 +127,7 @@ impl ResumeLease {
         if !self.mark_released() {
             return Ok(());
         }
-        self.store.release_lease(&self.id, &self.owner).await
+        self.store.release_lease(self.id(), &self.owner).await
     }
 
     /// [`ResumeLease::release`] from a task, for a resume dropped before
@@ -134,13 +137,13 @@ impl ResumeLease {
             return;
         }
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(id = %self.id, "a dropped resume could not release its lease (no runtime); it runs out");
+            tracing::warn!(id = %self.id(), "a dropped resume could not release its lease (no runtime); it runs out");
             return;
         };
         let lease = self.clone();
         handle.spawn(async move {
             if let Err(error) = lease.release().await {
-                tracing::warn!(%error, id = %lease.id, "a dropped resume could not release its lease; it runs out");
+                tracing::warn!(%error, id = %lease.id(), "a dropped resume could not release its lease; it runs out");
             }
         });
     }
@@ -174,10 +177,10 @@ async fn renew(lease: Weak<ResumeLease>, ttl: Duration) {
         if lease.state() != State::Held {
             return;
         }
-        match lease.store.renew_lease(&lease.id, &lease.owner, lease_end(ttl)).await {
+        match lease.store.renew_lease(lease.id(), &lease.owner, lease_end(ttl)).await {
             Ok(true) => {}
             Ok(false) => return,
-            Err(error) => tracing::warn!(%error, id = %lease.id, "could not renew a resume's lease"),
+            Err(error) => tracing::warn!(%error, id = %lease.id(), "could not renew a resume's lease"),
         }
     }
 }

@@ -56,7 +56,7 @@ impl ResourceLimiter for MemoryLimiter {
             self.hit = true;
             return Err(wasmtime::Error::new(LimitTrap(Limit::Memory)));
         }
-        self.last_growth = used - self.used.min(used);
+        self.last_growth = used.saturating_sub(self.used);
         self.used = used;
         self.peak = self.peak.max(used);
         Ok(true)
@@ -477,8 +477,7 @@ fn capped_exception(thrown: ExecutionError, cap: u64) -> ExecutionError {
         if text.len() <= cap {
             return text;
         }
-        let end = (0..=cap).rev().find(|at| text.is_char_boundary(*at)).unwrap_or(0);
-        format!("{}[airlock: cut at {cap} of {} bytes]", &text[..end], text.len())
+        format!("{}[airlock: cut at {cap} of {} bytes]", &text[..text.floor_char_boundary(cap)], text.len())
     };
     ExecutionError::Exception { name: cut(name), message: cut(message), stack: stack.map(cut) }
 }

@@ -182,18 +182,18 @@ impl Session {
         // call) takes nothing, and a process that dies mid-replay leaves a
         // lease that runs out.
         let ttl = self.runtime.resume_lease();
-        let mut acquired = ResumeLease::acquire(store.clone(), &stored, ttl).await.map_err(ResumeError::from)?;
-        if acquired.is_none() {
-            // Held by another resume that has let go since: once more.
-            if let Err(refused) = not_leased(store.as_ref(), id, &stored).await {
-                return Err(refused.into());
+        let mut attempts = 0;
+        let lease = loop {
+            if let Some(lease) = ResumeLease::acquire(store.clone(), &stored, ttl).await.map_err(ResumeError::from)? {
+                break lease;
             }
-            acquired = ResumeLease::acquire(store.clone(), &stored, ttl).await.map_err(ResumeError::from)?;
-        }
-        let Some(lease) = acquired else {
-            let refused = not_leased(store.as_ref(), id, &stored).await.err();
-            let until = unix_now() + ttl.as_secs();
-            return Err(refused.unwrap_or(ResumeError::InProgress { id: id.to_string(), until }).into());
+            // Refused, unless the resume that held it has let go since:
+            // then once more.
+            not_leased(store.as_ref(), id, &stored).await?;
+            attempts += 1;
+            if attempts == 2 {
+                return Err(ResumeError::InProgress { id: id.to_string(), until: unix_now() + ttl.as_secs() }.into());
+            }
         };
 
         let mut boundary = self.boundary.for_execution();
@@ -367,10 +367,16 @@ impl Runtime {
         Ok(opened)
     }
 
-    /// The executions paused and not expired, oldest first.
+    /// The executions paused and not expired, oldest first; a lease that
+    /// ran out (its resume died) shows as none.
     pub async fn paused_executions(&self) -> Result<Vec<ExecutionSummary>, Error> {
         let store = self.execution_store().await?;
-        Ok(store.list(unix_now()).await.map_err(ResumeError::from)?)
+        let now = unix_now();
+        let mut listed = store.list(now).await.map_err(ResumeError::from)?;
+        for summary in &mut listed {
+            summary.leased_until = summary.leased_until.filter(|until| *until > now);
+        }
+        Ok(listed)
     }
 
     /// The paused execution `id`: the call it waits on and its code.

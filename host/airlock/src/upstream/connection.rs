@@ -220,8 +220,7 @@ impl StderrTail {
         // A line is for a human to read in an error: cap it.
         let mut line = line.to_string();
         if line.len() > 400 {
-            let cut = (0..=400).rev().find(|i| line.is_char_boundary(*i)).unwrap_or(0);
-            line.truncate(cut);
+            line.truncate(line.floor_char_boundary(400));
             line.push('…');
         }
         lines.push_back(line);
