@@ -32,6 +32,14 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The id an `airlock run` that paused (exit status 4) printed in the
+/// command that resumes it.
+fn paused_id(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(4), "paused: {}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    stderr.split("airlock executions resume ").nth(1).unwrap().split(' ').next().unwrap().to_string()
+}
+
 #[test]
 fn a_paused_execution_survives_sigkill_of_airlock_serve_and_resumes_from_a_new_client() {
     let data = tempfile::tempdir().unwrap();
@@ -151,9 +159,7 @@ fn airlock_run_pauses_and_airlock_executions_lists_shows_resumes_and_cancels() {
     let code = code.to_str().unwrap();
     let run = || {
         let out = airlock(data.path(), &["run", code, "--config", config]);
-        assert_eq!(out.status.code(), Some(4), "paused: {}", text(&out.stderr));
-        let stderr = text(&out.stderr);
-        let id = stderr.split("airlock executions resume ").nth(1).unwrap().split(' ').next().unwrap().to_string();
+        let id = paused_id(&out);
         assert!(text(&out.stdout).starts_with("found [EMAIL_"), "{}", text(&out.stdout));
         id
     };
@@ -211,10 +217,7 @@ fn a_resume_killed_mid_replay_leaves_the_execution_to_resume_once_its_lease_runs
          console.log('sent', sent.delivered);\n",
     )
     .unwrap();
-    let out = airlock(data.path(), &["run", code.to_str().unwrap(), "--config", config]);
-    assert_eq!(out.status.code(), Some(4), "paused: {}", text(&out.stderr));
-    let id =
-        text(&out.stderr).split("airlock executions resume ").nth(1).unwrap().split(' ').next().unwrap().to_string();
+    let id = paused_id(&airlock(data.path(), &["run", code.to_str().unwrap(), "--config", config]));
     let leased_until = || {
         let listed: Value =
             serde_json::from_slice(&airlock(data.path(), &["executions", "list", "--json"]).stdout).unwrap();
