@@ -26,6 +26,11 @@ pub struct Limits {
     pub stderr_bytes: u64,
     /// Cap on tool calls per execution. Default: 1,000.
     pub tool_calls: u32,
+    /// Cap on what the workspace folder may hold while code writes to it,
+    /// in bytes: files' lengths plus 4 KiB per file, folder or link.
+    /// Measured when an execution first writes; a write that would pass it
+    /// ends the execution. Default: 1 GiB.
+    pub workspace_bytes: u64,
 }
 
 impl Default for Limits {
@@ -37,6 +42,7 @@ impl Default for Limits {
             stdout_bytes: 128 << 10,
             stderr_bytes: 64 << 10,
             tool_calls: 1_000,
+            workspace_bytes: 1 << 30,
         }
     }
 }
@@ -55,6 +61,8 @@ pub enum Limit {
     Output,
     /// The code made more tool calls than allowed.
     ToolCalls,
+    /// The code wrote more to its workspace than the folder may hold.
+    Workspace,
 }
 
 impl Limit {
@@ -66,6 +74,7 @@ impl Limit {
             Limit::Memory => "memory",
             Limit::Output => "output",
             Limit::ToolCalls => "tool-calls",
+            Limit::Workspace => "workspace",
         }
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod output;
 mod services;
 mod skill;
 mod traps;
+mod workspace;
 
 pub(crate) use compiler::JsCompiler;
 pub(crate) use services::{Services, SkillLinker};
@@ -14,7 +15,8 @@ pub(crate) use skill::call_run;
 pub(crate) use traps::{LimitTrap, halt_trap};
 use traps::{classify_trap, limit_error, limit_of, trap_message};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Linker, ResourceTable};
@@ -28,6 +30,7 @@ use crate::execution::{ExecutionError, ExecutionResult, Stats};
 use crate::limits::{Limit, Limits};
 use crate::wit::AgentPre;
 use output::CappedOutput;
+use workspace::WorkspaceQuota;
 
 /// Where the session's workspace appears inside the guest.
 pub(crate) const WORKSPACE_GUEST_PATH: &str = "/workspace";
@@ -106,13 +109,14 @@ impl Budget {
 pub(crate) struct Surroundings {
     pub stdout: CappedOutput,
     pub stderr: CappedOutput,
-    pub workspace: Option<PathBuf>,
+    /// The workspace folder and what it may hold.
+    pub quota: Option<Arc<WorkspaceQuota>>,
 }
 
 impl Surroundings {
     /// No output kept and no folder: for instances that only compute.
     fn silent() -> Self {
-        Surroundings { stdout: CappedOutput::new("stdout", 0), stderr: CappedOutput::new("stderr", 0), workspace: None }
+        Surroundings { stdout: CappedOutput::new("stdout", 0), stderr: CappedOutput::new("stderr", 0), quota: None }
     }
 }
 
@@ -154,7 +158,8 @@ impl StoreState {
             .secure_random(secure)
             .insecure_random(insecure)
             .insecure_random_seed(insecure_seed);
-        if let Some(workspace) = &surroundings.workspace {
+        if let Some(quota) = &surroundings.quota {
+            let workspace = quota.root();
             wasi.preopened_dir(workspace, WORKSPACE_GUEST_PATH, FsPerms::ReadWrite)
                 .map_err(|e| Error::workspace(format!("cannot open {}", workspace.display()), e))?;
         }
@@ -222,6 +227,7 @@ impl StoreState {
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    workspace::add_to_linker(&mut linker)?;
     host::add_to_linker(&mut linker)?;
     Ok(linker)
 }
@@ -232,6 +238,7 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
 pub(crate) fn skill_linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    workspace::add_to_linker(&mut linker)?;
     host::add_skill_imports(&mut linker)?;
     Ok(linker)
 }
@@ -390,8 +397,9 @@ impl Sandbox {
         let stderr = CappedOutput::new("stderr", limits.stderr_bytes);
         stdout.skip(resumed.stdout_bytes);
         stderr.skip(resumed.stderr_bytes);
+        let quota = WorkspaceQuota::new(workspace.to_path_buf(), limits.workspace_bytes);
         let surroundings =
-            Surroundings { stdout: stdout.clone(), stderr: stderr.clone(), workspace: Some(workspace.to_path_buf()) };
+            Surroundings { stdout: stdout.clone(), stderr: stderr.clone(), quota: Some(Arc::new(quota)) };
         let state = StoreState::new(Budget::of(limits, started), surroundings, boundary, services)?;
         let store = limited_store(engine, state)?;
         Ok(Sandbox { store, stdout, stderr, started, limits: limits.clone() })

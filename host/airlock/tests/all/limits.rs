@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::{assert_ok, local_tools_runtime, run_js};
+use crate::support::{assert_ok, local_tools_runtime, run_in, run_js};
 use airlock::{ExecutionError, Language, Limit, Limits, Runtime};
 
 /// Runs JavaScript `code` and expects `limit` (see [`crate::support::expect_limit`]).
@@ -179,4 +179,85 @@ async fn what_code_returns_or_throws_is_capped_like_its_output() {
         );
         assert!(stack.as_ref().is_none_or(|stack| stack.len() < 600), "{language:?}");
     }
+}
+
+/// What `folder` holds: its files' lengths.
+fn bytes_in(folder: &std::path::Path) -> u64 {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .map(|entry| {
+            let metadata = entry.metadata().unwrap();
+            if metadata.is_dir() { bytes_in(&entry.path()) } else { metadata.len() }
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn a_workspace_flood_hits_the_workspace_cap_and_the_session_keeps_serving() {
+    let runtime = local_tools_runtime().await;
+    let session = runtime.session().unwrap();
+    let limits = Limits { workspace_bytes: 1 << 20, ..Limits::default() };
+    let code = r#"
+        import { appendFileSync } from "fs";
+        const chunk = "x".repeat(64 << 10);
+        for (let i = 0; ; i++) { appendFileSync("./workspace/flood.txt", chunk); console.log(i); }"#;
+    let result = run_in(&session, code, Language::JavaScript, &limits).await;
+    assert_eq!(result.limit(), Some(Limit::Workspace), "{:?}", result.error);
+    // The 4 KiB the file's entry costs leaves room for 15 chunks, not 16.
+    assert_eq!(result.stdout.lines().count(), 15, "{}", result.stdout);
+    assert_eq!(bytes_in(session.workspace()), 15 * (64 << 10));
+
+    let next = run_in(
+        &session,
+        r#"import { readFileSync } from "fs"; console.log(readFileSync("./workspace/flood.txt").length)"#,
+        Language::JavaScript,
+        &limits,
+    )
+    .await;
+    assert_ok(&next);
+    assert_eq!(next.stdout, format!("{}\n", 15 * (64 << 10)));
+}
+
+#[tokio::test]
+async fn rewriting_or_removing_files_gives_their_room_back() {
+    let runtime = local_tools_runtime().await;
+    let session = runtime.session().unwrap();
+    let limits = Limits { workspace_bytes: 1 << 20, ..Limits::default() };
+    let code = r#"
+        import { writeFileSync, rmSync, mkdirSync } from "fs";
+        const big = "y".repeat(400 << 10);
+        for (let i = 0; i < 20; i++) writeFileSync("./workspace/state.json", big);
+        for (let i = 0; i < 20; i++) { writeFileSync(`./workspace/tmp${i}`, big); rmSync(`./workspace/tmp${i}`); }
+        for (let i = 0; i < 100; i++) { mkdirSync("./workspace/d"); rmSync("./workspace/d", { recursive: true }); }
+        console.log("done");"#;
+    let result = run_in(&session, code, Language::JavaScript, &limits).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, "done\n");
+}
+
+#[tokio::test]
+async fn empty_files_count_against_the_workspace_cap() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { workspace_bytes: 64 << 10, ..Limits::default() };
+    let code = r#"
+        import { writeFileSync } from "fs";
+        for (let i = 0; i < 1000; i++) writeFileSync(`./workspace/empty${i}`, "");"#;
+    expect_limit(&runtime, code, limits, Limit::Workspace).await;
+}
+
+#[tokio::test]
+async fn a_workspace_already_past_its_cap_takes_no_more_but_stays_readable() {
+    let runtime = local_tools_runtime().await;
+    let session = runtime.session().unwrap();
+    std::fs::write(session.workspace().join("given.csv"), vec![b'a'; 200 << 10]).unwrap();
+    let limits = Limits { workspace_bytes: 100 << 10, ..Limits::default() };
+    let read = r#"import { readFileSync } from "fs"; console.log(readFileSync("./workspace/given.csv").length)"#;
+    let result = run_in(&session, read, Language::JavaScript, &limits).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, format!("{}\n", 200 << 10));
+    let write = r#"import { writeFileSync } from "fs"; writeFileSync("./workspace/more.txt", "1");"#;
+    let result = run_in(&session, write, Language::JavaScript, &limits).await;
+    assert_eq!(result.limit(), Some(Limit::Workspace), "{:?}", result.error);
+    assert!(!session.workspace().join("more.txt").exists());
 }

@@ -251,6 +251,29 @@ async fn an_output_flood_is_cut_at_the_cap() {
 }
 
 #[tokio::test]
+async fn a_workspace_flood_hits_the_workspace_cap() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { workspace_bytes: 1 << 20, ..Limits::default() };
+    let code = "with open('./workspace/flood.bin', 'wb') as f:\n    while True:\n        f.write(b'x' * 65536)\n        f.flush()\n";
+    expect_limit(&runtime, code, limits, Limit::Workspace).await;
+}
+
+#[tokio::test]
+async fn a_sparse_file_counts_at_its_length() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { workspace_bytes: 1 << 20, ..Limits::default() };
+    // A write far past the end, through a stream or at an offset, and a
+    // truncate that lengthens: each would make a terabyte file.
+    for code in [
+        "with open('./workspace/hole.bin', 'wb') as f:\n    f.seek(10**12)\n    f.write(b'x')\n",
+        "import os\nfd = os.open('./workspace/hole.bin', os.O_WRONLY | os.O_CREAT)\nos.pwrite(fd, b'x', 10**12)\n",
+        "with open('./workspace/hole.bin', 'wb') as f:\n    f.truncate(10**12)\n",
+    ] {
+        expect_limit(&runtime, code, limits.clone(), Limit::Workspace).await;
+    }
+}
+
+#[tokio::test]
 async fn too_many_tool_calls_hit_the_cap() {
     let runtime = local_tools_runtime().await;
     let limits = Limits { tool_calls: 5, ..Limits::default() };

@@ -180,13 +180,15 @@ fn execute_code_description(servers: &str, skills: &str, limits: &Limits, langua
          - Personal data arrives as tokens such as [EMAIL_1]: pass them to tools as they are, the \
          tool receives the real value.\n\
          - Nothing persists between calls but ./workspace/ files; no network.\n\
-         - Limits per call: {:?} wall time, {} MiB memory, {} KiB stdout, {} tool calls.\n\
+         - Limits per call: {:?} wall time, {} MiB memory, {} KiB stdout, {} tool calls, {} MiB of \
+         workspace files.\n\
          Servers:\n{servers}{skills}",
         language.name(),
         limits.timeout,
         limits.memory_bytes >> 20,
         limits.stdout_bytes >> 10,
         limits.tool_calls,
+        limits.workspace_bytes >> 20,
     )
 }
 
