@@ -24,9 +24,10 @@ from .errors import ToolError
 
 
 def python_name(name):
-    """An MCP (or skill) name as a Python identifier: other characters
-    become `_`, a keyword gets a trailing `_`."""
-    if name.isidentifier() and not keyword.iskeyword(name):
+    """An MCP (or skill) name as a Python identifier: characters other than
+    ASCII letters, digits and `_` become `_`, a keyword gets a trailing
+    `_` (the host's declarations use the same rule)."""
+    if name.isascii() and name.isidentifier() and not keyword.iskeyword(name):
         return name
     out = "".join(c if (c.isascii() and c.isalnum()) or c == "_" else "_" for c in name)
     if not out or out[0].isdigit():
@@ -37,13 +38,20 @@ def python_name(name):
 
 
 def _named(names):
-    """{Python name: original name}; an exact identifier wins a collision."""
-    table = {}
+    """{Python name: original name}: a name that is an identifier keeps it,
+    the others get `python_name`, numbered from 2 when taken (`list-items`
+    beside `list_items` is `list_items2`), in the order listed. The host
+    names them in its declarations by the same rule."""
+    table = {name: name for name in names if python_name(name) == name}
     for name in names:
         if python_name(name) == name:
-            table[name] = name
-    for name in names:
-        table.setdefault(python_name(name), name)
+            continue
+        base = candidate = python_name(name)
+        number = 2
+        while candidate in table:
+            candidate = f"{base}{number}"
+            number += 1
+        table[candidate] = name
     return table
 
 

@@ -22,7 +22,7 @@ use crate::tool::ToolDefinition;
 
 pub use javascript::{js_module, js_names, js_tool_module};
 pub use naming::{is_js_identifier, lower_camel_case, unique_names, wit_identifier};
-pub use python::{is_py_identifier, py_declarations, py_name, py_tool_declaration};
+pub use python::{is_py_identifier, py_attributes, py_declarations, py_name, py_tool_declaration};
 pub use typescript::{ts_declarations, ts_tool_declaration};
 pub use wit::{WitFunction, WitType, wit_functions, wit_interface};
 
@@ -45,14 +45,6 @@ impl DeclarationStyle {
         match self {
             DeclarationStyle::TypeScript => ts_declarations(server, tools),
             DeclarationStyle::Python => py_declarations(server, tools),
-        }
-    }
-
-    /// The declaration of one tool of `server`.
-    pub fn tool_declaration(self, server: &str, tool: &ToolDefinition) -> String {
-        match self {
-            DeclarationStyle::TypeScript => ts_tool_declaration(server, tool),
-            DeclarationStyle::Python => py_tool_declaration(server, tool),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! function with keyword-only arguments typed from its input schema;
 //! nested objects become `TypedDict` classes declared above it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
@@ -350,23 +350,56 @@ fn header(server: &str) -> String {
     )
 }
 
-/// Declarations of every tool of `server`, sorted by tool name. Two tools
-/// whose names give the same attribute keep it for the first only.
+/// What Python code calls each of `names` by (a server's tools in its
+/// listing, or the servers), in their order: a name that is an identifier
+/// keeps it, and the others get [`py_name`], numbered from 2 when another
+/// has it (`list-items` beside `list_items` is `list_items2`). The Python
+/// guest names them by the same rule, over the same order.
+pub fn py_attributes<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let names: Vec<&str> = names.into_iter().collect();
+    let mut taken: HashSet<String> =
+        names.iter().filter(|name| is_py_identifier(name)).map(|name| name.to_string()).collect();
+    names
+        .iter()
+        .map(|name| {
+            if is_py_identifier(name) {
+                return name.to_string();
+            }
+            let base = py_name(name);
+            let mut candidate = base.clone();
+            let mut n = 2;
+            while taken.contains(&candidate) {
+                candidate = format!("{base}{n}");
+                n += 1;
+            }
+            taken.insert(candidate.clone());
+            candidate
+        })
+        .collect()
+}
+
+/// [`py_attributes`] of a server's tools.
+fn tool_attributes(tools: &[ToolDefinition]) -> Vec<String> {
+    py_attributes(tools.iter().map(|tool| tool.name.as_str()))
+}
+
+/// Declarations of every tool of `server`, sorted by tool name, each under
+/// its attribute ([`py_attributes`]).
 pub fn py_declarations(server: &str, tools: &[ToolDefinition]) -> String {
     let mut out = header(server);
-    let mut taken = BTreeSet::new();
-    for tool in sorted(tools) {
-        let name = py_name(&tool.name);
-        if taken.insert(name.clone()) {
-            out.push_str(&declare_tool(tool, &name));
-        }
+    let attributes = tool_attributes(tools);
+    let mut named: Vec<(&ToolDefinition, &String)> = tools.iter().zip(&attributes).collect();
+    named.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    for (tool, attribute) in named {
+        out.push_str(&declare_tool(tool, attribute));
     }
     out
 }
 
-/// The declaration of one tool.
-pub fn py_tool_declaration(server: &str, tool: &ToolDefinition) -> String {
-    header(server) + &declare_tool(tool, &py_name(&tool.name))
+/// The declaration of one tool, called by `attribute` (see
+/// [`py_attributes`]).
+pub fn py_tool_declaration(server: &str, tool: &ToolDefinition, attribute: &str) -> String {
+    header(server) + &declare_tool(tool, attribute)
 }
 
 #[cfg(test)]
@@ -416,6 +449,19 @@ def list_customers(*, status: Literal["pending", "paid"], address: ListCustomers
     }
 
     #[test]
+    fn tools_whose_python_names_collide_are_numbered_and_an_identifier_keeps_its_own() {
+        let tools: Vec<ToolDefinition> = ["list-items", "list_items", "list.items", "list_items2", "café"]
+            .into_iter()
+            .map(ToolDefinition::new)
+            .collect();
+        assert_eq!(tool_attributes(&tools), ["list_items3", "list_items", "list_items4", "list_items2", "caf_"]);
+        let declared = py_declarations("s", &tools);
+        for attribute in ["list_items3", "list_items", "list_items4", "list_items2", "caf_"] {
+            assert!(declared.contains(&format!("def {attribute}(")), "{attribute} in {declared}");
+        }
+    }
+
+    #[test]
     fn names_become_identifiers() {
         assert_eq!(py_name("list_customers"), "list_customers");
         assert_eq!(py_name("get-user.v2"), "get_user_v2");
@@ -428,10 +474,10 @@ def list_customers(*, status: Literal["pending", "paid"], address: ListCustomers
     fn primitive_results_are_unwrapped_and_unknowns_are_any() {
         let mut tool = ToolDefinition::new("add");
         tool.output_schema = Some(json!({"type": "object", "properties": {"result": {"type": "number"}}}));
-        let text = py_tool_declaration("calc", &tool);
+        let text = py_tool_declaration("calc", &tool, "add");
         assert!(text.contains("def add() -> float:"), "{text}");
         let odd = ToolDefinition::new("odd").input_schema(json!({"properties": {"x": {"allOf": []}, "class": {}}}));
-        let text = py_tool_declaration("s", &odd);
+        let text = py_tool_declaration("s", &odd, "odd");
         assert!(text.contains("def odd(*, x: Any | None = None) -> Any:"), "{text}");
         assert!(text.contains("(\"class\"): pass one dict instead"), "{text}");
     }
@@ -445,7 +491,7 @@ def list_customers(*, status: Literal["pending", "paid"], address: ListCustomers
         for schema in [json!({"type": 5}), json!(null), json!({"properties": []}), json!({"enum": "x"}), recursive] {
             let mut tool = ToolDefinition::new("t").input_schema(schema.clone());
             tool.output_schema = Some(schema);
-            assert!(py_tool_declaration("s", &tool).contains("def t("));
+            assert!(py_tool_declaration("s", &tool, "t").contains("def t("));
         }
     }
 }

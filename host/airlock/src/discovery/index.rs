@@ -11,7 +11,7 @@ use super::bm25::Bm25;
 use super::companions::{self, Named, Need};
 use super::synonyms::Synonyms;
 use super::words::{StemMemo, Words};
-use crate::codegen::DeclarationStyle;
+use crate::codegen::{DeclarationStyle, py_tool_declaration, ts_tool_declaration};
 use crate::registry::ToolRegistry;
 use crate::skills::{Skill, SkillStore};
 use crate::tool::{Listing, ToolDefinition};
@@ -107,6 +107,8 @@ struct Entry {
     /// What detail `full` shows when it is not the tool's generated
     /// declaration (a skill's code).
     declaration: Option<String>,
+    /// What Python code calls it by (`py_attributes` over its server).
+    python: String,
 }
 
 /// The name saved skills are found under in search results
@@ -155,11 +157,13 @@ impl ToolIndex {
         let mut entries: Vec<Entry> = servers
             .iter()
             .flat_map(|(server, listing)| {
-                listing.definitions.iter().map(|definition| Entry {
+                let python = crate::codegen::py_attributes(listing.definitions.iter().map(|tool| tool.name.as_str()));
+                listing.definitions.iter().zip(python).map(|(definition, python)| Entry {
                     server: server.clone(),
                     definition: definition.clone(),
                     needs: Vec::new(),
                     declaration: None,
+                    python,
                 })
             })
             .chain(skills.into_iter().map(|skill| Entry {
@@ -167,6 +171,7 @@ impl ToolIndex {
                 definition: skill.definition,
                 needs: Vec::new(),
                 declaration: Some(skill.declaration),
+                python: String::new(),
             }))
             .collect();
         let named: Vec<Named<'_>> =
@@ -318,9 +323,10 @@ fn found(entry: &Entry, score: f64, detail: Detail, style: DeclarationStyle) -> 
         tool: definition.name.clone(),
         score,
         description: (detail != Detail::Name).then(|| one_line(definition.description.as_deref().unwrap_or(""))),
-        declaration: (detail == Detail::Full).then(|| match &entry.declaration {
-            Some(declaration) => declaration.clone(),
-            None => style.tool_declaration(&entry.server, definition),
+        declaration: (detail == Detail::Full).then(|| match (&entry.declaration, style) {
+            (Some(declaration), _) => declaration.clone(),
+            (None, DeclarationStyle::TypeScript) => ts_tool_declaration(&entry.server, definition),
+            (None, DeclarationStyle::Python) => py_tool_declaration(&entry.server, definition, &entry.python),
         }),
         needs: entry.needs.iter().map(|need| need.id.clone()).collect(),
         gives: Vec::new(),

@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::codegen::{js_names, py_name};
+use crate::codegen::{js_names, py_attributes};
 use crate::registry::ToolRegistry;
 use crate::skills::SkillLanguage;
 
@@ -186,11 +186,12 @@ pub(crate) fn servers_used(code: &str, language: SkillLanguage, registry: &ToolR
             used_functions(code).into_keys().chain(literal).collect()
         }
     };
+    let python = py_attributes(known.iter().copied());
     named
         .into_iter()
         .map(|name| {
             let configured = match language {
-                SkillLanguage::Python => known.iter().any(|server| py_name(server) == name),
+                SkillLanguage::Python => python.contains(&name),
                 _ => known.contains(&name.as_str()),
             };
             (name, configured)
@@ -205,11 +206,13 @@ pub async fn tools_called(code: &str, language: SkillLanguage, registry: &ToolRe
     if language == SkillLanguage::Python {
         let mut out = BTreeSet::new();
         let used = py_used_functions(code);
-        for server in registry.servers() {
-            let Some(functions) = used.get(&py_name(server)) else { continue };
+        let servers = registry.servers();
+        for (server, python) in servers.iter().zip(py_attributes(servers.iter().copied())) {
+            let Some(functions) = used.get(&python) else { continue };
             let Ok(listing) = registry.listing(server).await else { continue };
-            for tool in listing.definitions.iter() {
-                if functions.contains(&py_name(&tool.name)) {
+            let tools = py_attributes(listing.definitions.iter().map(|tool| tool.name.as_str()));
+            for (tool, python) in listing.definitions.iter().zip(tools) {
+                if functions.contains(&python) {
                     out.insert(format!("{server}.{}", tool.name));
                 }
             }
