@@ -196,18 +196,27 @@ impl WorkspaceFsView<'_> {
         Ok(self.fs.stat(again(fd)).await?.size)
     }
 
-    /// Puts `stream` back in the table as a [`QuotaStream`] that charges
-    /// what it writes past `length`, from `position` (the end, appending).
+    /// Puts `stream`, which writes to `file`, back in the table as a
+    /// [`QuotaStream`] writing from `position` (the end, appending).
     fn wrap(
         &mut self,
         stream: Resource<DynOutputStream>,
+        file: Option<Arc<std::fs::File>>,
         position: Option<u64>,
-        length: u64,
     ) -> FsResult<Resource<DynOutputStream>> {
-        let Some(quota) = self.quota.clone() else { return Ok(stream) };
+        let (Some(quota), Some(file)) = (self.quota.clone(), file) else { return Ok(stream) };
         let inner = self.fs.table.delete(stream)?;
-        let wrapped: DynOutputStream = Box::new(QuotaStream { inner, quota, position, length });
+        let wrapped: DynOutputStream = Box::new(QuotaStream { inner, quota, file, position });
         Ok(self.fs.table.push(wrapped)?)
+    }
+
+    /// The open file behind `fd` (none for a folder, whose stream
+    /// wasmtime-wasi refuses itself).
+    fn file_of(&mut self, fd: &Resource<types::Descriptor>) -> FsResult<Option<Arc<std::fs::File>>> {
+        Ok(match self.fs.table.get(fd)? {
+            Descriptor::File(file) => Some(file.file.clone()),
+            Descriptor::Dir(_) => None,
+        })
     }
 }
 
@@ -254,15 +263,15 @@ impl HostDescriptor for WorkspaceFsView<'_> {
         fd: Resource<types::Descriptor>,
         offset: Filesize,
     ) -> FsResult<Resource<DynOutputStream>> {
-        let length = self.file_length_now(&fd)?;
+        let file = self.file_of(&fd)?;
         let stream = self.fs.write_via_stream(fd, offset)?;
-        self.wrap(stream, Some(offset), length)
+        self.wrap(stream, file, Some(offset))
     }
 
     fn append_via_stream(&mut self, fd: Resource<types::Descriptor>) -> FsResult<Resource<DynOutputStream>> {
-        let length = self.file_length_now(&fd)?;
+        let file = self.file_of(&fd)?;
         let stream = self.fs.append_via_stream(fd)?;
-        self.wrap(stream, None, length)
+        self.wrap(stream, file, None)
     }
 
     async fn create_directory_at(&mut self, fd: Resource<types::Descriptor>, path: String) -> FsResult<()> {
@@ -465,21 +474,6 @@ impl HostDescriptor for WorkspaceFsView<'_> {
     }
 }
 
-impl WorkspaceFsView<'_> {
-    /// The file's length, read where no await is possible (stream
-    /// creation): one `fstat`.
-    fn file_length_now(&mut self, fd: &Resource<types::Descriptor>) -> FsResult<u64> {
-        if self.quota.is_none() {
-            return Ok(0);
-        }
-        match self.fs.table.get(fd)? {
-            Descriptor::File(file) => Ok(file.file.metadata().map_err(ErrorCode::from)?.len()),
-            // wasmtime-wasi refuses a folder's stream itself.
-            Descriptor::Dir(_) => Ok(0),
-        }
-    }
-}
-
 impl HostDirectoryEntryStream for WorkspaceFsView<'_> {
     async fn read_directory_entry(
         &mut self,
@@ -498,19 +492,20 @@ impl HostDirectoryEntryStream for WorkspaceFsView<'_> {
 struct QuotaStream {
     inner: DynOutputStream,
     quota: Arc<WorkspaceQuota>,
+    file: Arc<std::fs::File>,
     /// Where the next write lands; `None` appends.
     position: Option<u64>,
-    /// The file's length as this stream knows it.
-    length: u64,
 }
 
 impl QuotaStream {
     fn charge(&mut self, bytes: usize) -> StreamResult<()> {
-        let bytes = bytes as u64;
-        let start = self.position.unwrap_or(self.length);
-        let end = start.saturating_add(bytes);
-        self.quota.charge(end.saturating_sub(self.length)).map_err(StreamError::Trap)?;
-        self.length = self.length.max(end);
+        // The length now, not when the stream was made: the file may have
+        // been truncated since, and the truncation credited. (A write
+        // still in flight counts twice: safe.) One `fstat`.
+        let length = self.file.metadata().map_or(0, |metadata| metadata.len());
+        let start = self.position.unwrap_or(length);
+        let end = start.saturating_add(bytes as u64);
+        self.quota.charge(end.saturating_sub(length)).map_err(StreamError::Trap)?;
         if let Some(position) = &mut self.position {
             *position = end;
         }

@@ -308,6 +308,30 @@ async fn a_sparse_file_counts_at_its_length() {
 }
 
 #[tokio::test]
+async fn a_file_truncated_under_an_open_stream_is_charged_again_when_refilled() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { workspace_bytes: 1 << 20, ..Limits::default() };
+    // Each round leaves 600 KiB on disk: the stream was opened when the
+    // file was full, and the truncation gave its room back meanwhile.
+    let code = "import os
+big = b'x' * (600 << 10)
+for i in range(5):
+    path = f'./workspace/f{i}.bin'
+    with open(path, 'wb') as f:
+        f.write(big)
+    with open(path, 'r+b', buffering=0) as f:
+        f.write(b'y')
+        os.ftruncate(f.fileno(), 0)
+        rest = memoryview(big)
+        while rest:
+            rest = rest[f.write(rest):]
+    print(i, flush=True)
+";
+    let result = expect_limit(&runtime, code, limits, Limit::Workspace).await;
+    assert_eq!(result.stdout, "0\n", "{}", result.stdout);
+}
+
+#[tokio::test]
 async fn too_many_tool_calls_hit_the_cap() {
     let runtime = local_tools_runtime().await;
     let limits = Limits { tool_calls: 5, ..Limits::default() };
