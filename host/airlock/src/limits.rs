@@ -63,6 +63,8 @@ pub enum Limit {
     ToolCalls,
     /// The code wrote more to its workspace than the folder may hold.
     Workspace,
+    /// The code held more files open at once than allowed (256).
+    OpenFiles,
 }
 
 impl Limit {
@@ -75,6 +77,7 @@ impl Limit {
             Limit::Output => "output",
             Limit::ToolCalls => "tool-calls",
             Limit::Workspace => "workspace",
+            Limit::OpenFiles => "open-files",
         }
     }
 }

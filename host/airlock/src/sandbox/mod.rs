@@ -397,7 +397,7 @@ impl Sandbox {
         let stderr = CappedOutput::new("stderr", limits.stderr_bytes);
         stdout.skip(resumed.stdout_bytes);
         stderr.skip(resumed.stderr_bytes);
-        let quota = WorkspaceQuota::new(workspace.to_path_buf(), limits.workspace_bytes);
+        let quota = WorkspaceQuota::join(workspace, limits.workspace_bytes);
         let surroundings =
             Surroundings { stdout: stdout.clone(), stderr: stderr.clone(), quota: Some(Arc::new(quota)) };
         let state = StoreState::new(Budget::of(limits, started), surroundings, boundary, services)?;

@@ -76,6 +76,9 @@ pub(super) fn limit_error(limit: Limit, limits: &Limits) -> ExecutionError {
             limits.stdout_bytes, limits.stderr_bytes
         ),
         Limit::ToolCalls => format!("the code made more than {} tool calls", limits.tool_calls),
+        Limit::OpenFiles => {
+            format!("the code held more than {} files open at once", super::workspace::MAX_OPEN_FILES)
+        }
         Limit::Workspace => {
             format!("the code wrote past what its workspace may hold ({} bytes)", limits.workspace_bytes)
         }

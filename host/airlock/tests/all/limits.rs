@@ -220,20 +220,43 @@ async fn a_workspace_flood_hits_the_workspace_cap_and_the_session_keeps_serving(
 }
 
 #[tokio::test]
-async fn rewriting_or_removing_files_gives_their_room_back() {
+async fn rewriting_files_gives_their_room_back() {
     let runtime = local_tools_runtime().await;
     let session = runtime.session().unwrap();
     let limits = Limits { workspace_bytes: 1 << 20, ..Limits::default() };
     let code = r#"
         import { writeFileSync, rmSync, mkdirSync } from "fs";
-        const big = "y".repeat(400 << 10);
+        const big = "y".repeat(600 << 10);
         for (let i = 0; i < 20; i++) writeFileSync("./workspace/state.json", big);
-        for (let i = 0; i < 20; i++) { writeFileSync(`./workspace/tmp${i}`, big); rmSync(`./workspace/tmp${i}`); }
         for (let i = 0; i < 100; i++) { mkdirSync("./workspace/d"); rmSync("./workspace/d", { recursive: true }); }
         console.log("done");"#;
     let result = run_in(&session, code, Language::JavaScript, &limits).await;
     assert_ok(&result);
     assert_eq!(result.stdout, "done\n");
+}
+
+#[tokio::test]
+async fn removed_files_give_their_bytes_back_to_the_next_execution() {
+    let runtime = local_tools_runtime().await;
+    let session = runtime.session().unwrap();
+    let limits = Limits { workspace_bytes: 1 << 20, ..Limits::default() };
+    // An open descriptor or another link may keep a removed file's bytes
+    // on disk, so the execution that removes it does not get them back.
+    let code = r#"
+        import { writeFileSync, rmSync } from "fs";
+        writeFileSync("./workspace/a.bin", "a".repeat(600 << 10));
+        rmSync("./workspace/a.bin");
+        writeFileSync("./workspace/b.bin", "b".repeat(600 << 10));"#;
+    let result = run_in(&session, code, Language::JavaScript, &limits).await;
+    assert_eq!(result.limit(), Some(Limit::Workspace), "{:?}", result.error);
+    // The next one measures the folder: the room is there again.
+    let code = r#"
+        import { writeFileSync, rmSync } from "fs";
+        rmSync("./workspace/b.bin", { force: true });
+        writeFileSync("./workspace/c.bin", "c".repeat(900 << 10));
+        console.log("done");"#;
+    let result = run_in(&session, code, Language::JavaScript, &limits).await;
+    assert_ok(&result);
 }
 
 #[tokio::test]

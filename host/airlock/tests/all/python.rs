@@ -332,6 +332,93 @@ for i in range(5):
 }
 
 #[tokio::test]
+async fn a_removed_file_still_open_is_not_given_back_twice() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { workspace_bytes: 1 << 20, ..Limits::default() };
+    // Removing an open file frees nothing yet; truncating it then does.
+    // Were both counted, each round would gain 400 KiB on `big`.
+    let code = "import os
+def write_all(fd, data):
+    while data:
+        data = data[os.write(fd, data):]
+big = os.open('./workspace/big', os.O_WRONLY | os.O_CREAT)
+for i in range(15):
+    fd = os.open(f'./workspace/tmp{i}', os.O_RDWR | os.O_CREAT)
+    write_all(fd, b'a' * (400 << 10))
+    os.unlink(f'./workspace/tmp{i}')
+    os.ftruncate(fd, 0)
+    os.close(fd)
+    write_all(big, b'b' * (400 << 10))
+    print(i, flush=True)
+";
+    let result = expect_limit(&runtime, code, limits, Limit::Workspace).await;
+    assert_eq!(result.stdout, "0\n1\n", "{}", result.stdout);
+}
+
+#[tokio::test]
+async fn a_folder_too_deep_for_host_paths_is_still_measured() {
+    let runtime = local_tools_runtime().await;
+    let session = runtime.session().unwrap();
+    let limits = Limits { workspace_bytes: 1 << 20, ..Limits::default() };
+    // 18 folders of 250-byte names: past the host's path length limit.
+    let code = "import os, time
+name = 'a' * 250
+d = os.open('/workspace', os.O_RDONLY | os.O_DIRECTORY)
+for i in range(18):
+    try:
+        os.mkdir(name, dir_fd=d)
+    except FileExistsError:
+        pass
+    d = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=d)
+fd = os.open(f'f{time.time_ns()}', os.O_WRONLY | os.O_CREAT, dir_fd=d)
+data = b'x' * 600_000
+while data:
+    data = data[os.write(fd, data):]
+";
+    let first = run_in(&session, code, Language::Python, &limits).await;
+    assert_ok(&first);
+    let second = run_in(&session, code, Language::Python, &limits).await;
+    assert_eq!(second.limit(), Some(Limit::Workspace), "{:?}", second.error);
+}
+
+#[tokio::test]
+async fn executions_running_at_once_in_one_workspace_share_its_cap() {
+    let runtime = local_tools_runtime().await;
+    let session = runtime.session().unwrap();
+    let limits = Limits { workspace_bytes: 1 << 20, ..Limits::default() };
+    // Each opens its file first, so all have measured the empty folder
+    // before any writes.
+    let code = "import os, time
+fd = os.open(f'./workspace/p{time.monotonic_ns()}', os.O_WRONLY | os.O_CREAT)
+time.sleep(0.5)
+for i in range(9):
+    data = b'x' * 100_000
+    while data:
+        data = data[os.write(fd, data):]
+    time.sleep(0.05)
+";
+    let runs = (0..3).map(|_| run_in(&session, code, Language::Python, &limits));
+    let results = futures::future::join_all(runs).await;
+    let capped = results.iter().filter(|result| result.limit() == Some(Limit::Workspace)).count();
+    assert!(capped >= 2, "{:?}", results.iter().map(|result| &result.error).collect::<Vec<_>>());
+    let held: u64 =
+        std::fs::read_dir(session.workspace()).unwrap().map(|entry| entry.unwrap().metadata().unwrap().len()).sum();
+    assert!(held <= 1 << 20, "the folder holds {held} bytes");
+}
+
+#[tokio::test]
+async fn holding_too_many_files_open_hits_the_open_files_cap() {
+    let runtime = local_tools_runtime().await;
+    let code = "import os
+open('./workspace/f', 'wb').close()
+held = []
+while True:
+    held.append(os.open('./workspace/f', os.O_RDONLY))
+";
+    expect_limit(&runtime, code, Limits::default(), Limit::OpenFiles).await;
+}
+
+#[tokio::test]
 async fn too_many_tool_calls_hit_the_cap() {
     let runtime = local_tools_runtime().await;
     let limits = Limits { tool_calls: 5, ..Limits::default() };

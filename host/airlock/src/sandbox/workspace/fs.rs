@@ -1,18 +1,8 @@
-//! The cap on what code stores in its workspace (`workspace_bytes`).
-//!
-//! WASI's `wasi:filesystem/types` is linked through [`WorkspaceFs`], which
-//! hands every call to wasmtime-wasi's own implementation and, before an
-//! operation that can make the folder hold more, charges the growth to the
-//! execution's [`WorkspaceQuota`]: bytes past a file's end (by `write`, by
-//! a stream, by `set-size`) and [`ENTRY_BYTES`] for each new file, folder
-//! or link. What truncating and removing free is credited back, so code may
-//! rewrite a file as often as it likes; a file with another link frees
-//! nothing. The charge that would pass the cap traps, which ends the
-//! execution with the `workspace` limit. Each execution measures the folder
-//! afresh when it first writes.
+//! `wasi:filesystem/types` as wasmtime-wasi implements it, with the
+//! execution's [`WorkspaceQuota`] charged before the folder grows and its
+//! open files counted (see the parent module).
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use wasmtime::component::{HasData, Linker, Resource};
@@ -23,103 +13,12 @@ use wasmtime_wasi::p2::bindings::filesystem::types::{
 };
 use wasmtime_wasi::p2::{FsError, FsResult};
 use wasmtime_wasi_io::poll::Pollable;
-use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream, OutputStream, StreamError, StreamResult};
+use wasmtime_wasi_io::streams::{
+    DynInputStream, DynOutputStream, InputStream, OutputStream, StreamError, StreamResult,
+};
 
-use super::StoreState;
-use super::traps::LimitTrap;
-use crate::limits::Limit;
-
-/// What a new file, folder or link costs against the cap: about the block
-/// a filesystem gives it, so that code cannot exhaust inodes with empty
-/// files.
-pub(crate) const ENTRY_BYTES: u64 = 4096;
-
-/// How much one execution's workspace may hold, and how much it holds as
-/// far as the execution's own writes tell.
-pub(crate) struct WorkspaceQuota {
-    root: PathBuf,
-    cap: u64,
-    /// Measured at the first operation that may write, then grown by each
-    /// charge.
-    used: Mutex<Option<u64>>,
-}
-
-impl WorkspaceQuota {
-    /// A quota of `cap` bytes over the folder `root`.
-    pub(crate) fn new(root: PathBuf, cap: u64) -> Self {
-        WorkspaceQuota { root, cap, used: Mutex::new(None) }
-    }
-
-    /// The workspace folder.
-    pub(crate) fn root(&self) -> &Path {
-        &self.root
-    }
-
-    /// Measures the folder, off the async worker, unless that was done.
-    async fn measure(&self) {
-        if self.lock().is_some() {
-            return;
-        }
-        let (root, cap) = (self.root.clone(), self.cap);
-        // A runtime shutting down cannot measure on a blocking thread;
-        // `charge` then measures where it is.
-        if let Ok(measured) = tokio::task::spawn_blocking(move || folder_bytes(&root, cap)).await {
-            self.lock().get_or_insert(measured);
-        }
-    }
-
-    /// Counts `bytes` more, or traps with the `workspace` limit when that
-    /// would pass the cap (nothing is counted then).
-    fn charge(&self, bytes: u64) -> wasmtime::Result<()> {
-        if bytes == 0 {
-            return Ok(());
-        }
-        let mut used = self.lock();
-        let used = used.get_or_insert_with(|| folder_bytes(&self.root, self.cap));
-        match used.checked_add(bytes).filter(|&next| next <= self.cap) {
-            Some(next) => {
-                *used = next;
-                Ok(())
-            }
-            None => Err(wasmtime::Error::new(LimitTrap(Limit::Workspace))),
-        }
-    }
-
-    /// Counts `bytes` less (the folder gave them back), once measured.
-    fn credit(&self, bytes: u64) {
-        if let Some(used) = self.lock().as_mut() {
-            *used = used.saturating_sub(bytes);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<u64>> {
-        // A panic while holding it left a plain number behind.
-        self.used.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// What `root` holds as the quota counts it: each file's length and
-/// [`ENTRY_BYTES`] per entry, links not followed. Stops counting once past
-/// `stop`, so a huge folder costs no more than the cap allows.
-pub(crate) fn folder_bytes(root: &Path, stop: u64) -> u64 {
-    let mut total: u64 = 0;
-    let mut folders = vec![root.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
-        for entry in entries.flatten() {
-            total = total.saturating_add(ENTRY_BYTES);
-            match entry.metadata() {
-                Ok(metadata) if metadata.is_dir() => folders.push(entry.path()),
-                Ok(metadata) => total = total.saturating_add(metadata.len()),
-                Err(_) => {}
-            }
-            if total > stop {
-                return total;
-            }
-        }
-    }
-    total
-}
+use super::{ENTRY_BYTES, OpenFile, WorkspaceQuota};
+use crate::sandbox::StoreState;
 
 /// Links `wasi:filesystem/types` through [`WorkspaceFs`], in place of
 /// wasmtime-wasi's own (which [`wasmtime_wasi::p2::add_to_linker_async`]
@@ -181,16 +80,6 @@ impl WorkspaceFsView<'_> {
         }
     }
 
-    /// What removing `path` gives back: its entry, and its bytes unless
-    /// another link keeps them.
-    async fn freed_by_removing(&mut self, fd: &Resource<types::Descriptor>, path: &str) -> u64 {
-        let Ok(stat) = self.fs.stat_at(again(fd), PathFlags::empty(), path.to_string()).await else { return 0 };
-        match stat.type_ {
-            DescriptorType::RegularFile if stat.link_count <= 1 => ENTRY_BYTES + stat.size,
-            _ => ENTRY_BYTES,
-        }
-    }
-
     /// The file's length now.
     async fn length(&mut self, fd: &Resource<types::Descriptor>) -> FsResult<u64> {
         Ok(self.fs.stat(again(fd)).await?.size)
@@ -206,7 +95,8 @@ impl WorkspaceFsView<'_> {
     ) -> FsResult<Resource<DynOutputStream>> {
         let (Some(quota), Some(file)) = (self.quota.clone(), file) else { return Ok(stream) };
         let inner = self.fs.table.delete(stream)?;
-        let wrapped: DynOutputStream = Box::new(QuotaStream { inner, quota, file, position });
+        let _open = quota.open_stream();
+        let wrapped: DynOutputStream = Box::new(QuotaStream { inner, quota, file, position, _open });
         Ok(self.fs.table.push(wrapped)?)
     }
 
@@ -312,9 +202,14 @@ impl HostDescriptor for WorkspaceFsView<'_> {
         oflags: OpenFlags,
         flags: DescriptorFlags,
     ) -> FsResult<Resource<types::Descriptor>> {
+        let Some(quota) = self.quota.clone() else {
+            return self.fs.open_at(fd, path_flags, path, oflags, flags).await;
+        };
+        let file = quota.open_file().map_err(FsError::trap)?;
         let writes =
             oflags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE) || flags.contains(DescriptorFlags::WRITE);
-        if self.quota.is_some() && writes {
+        let mut truncated = 0;
+        if writes {
             // Measured here, on a blocking thread, so that the streams the
             // file gives charge without walking the folder.
             self.measure().await;
@@ -322,17 +217,17 @@ impl HostDescriptor for WorkspaceFsView<'_> {
             if oflags.contains(OpenFlags::CREATE) && existing.is_none() {
                 self.charge(ENTRY_BYTES)?;
             }
-            let truncated = match existing {
-                Some(stat) if oflags.contains(OpenFlags::TRUNCATE) && stat.type_ == DescriptorType::RegularFile => {
-                    stat.size
-                }
-                _ => 0,
-            };
-            let opened = self.fs.open_at(fd, path_flags, path, oflags, flags).await?;
-            self.credit(truncated);
-            return Ok(opened);
+            if let Some(stat) = existing
+                && oflags.contains(OpenFlags::TRUNCATE)
+                && stat.type_ == DescriptorType::RegularFile
+            {
+                truncated = stat.size;
+            }
         }
-        self.fs.open_at(fd, path_flags, path, oflags, flags).await
+        let opened = self.fs.open_at(fd, path_flags, path, oflags, flags).await?;
+        quota.hold(opened.rep(), file);
+        self.credit(truncated);
+        Ok(opened)
     }
 
     async fn advise(
@@ -379,7 +274,11 @@ impl HostDescriptor for WorkspaceFsView<'_> {
         &mut self,
         fd: Resource<types::Descriptor>,
     ) -> FsResult<Resource<types::DirectoryEntryStream>> {
-        self.fs.read_directory(fd).await
+        let Some(quota) = self.quota.clone() else { return self.fs.read_directory(fd).await };
+        let listing = quota.open_file().map_err(FsError::trap)?;
+        let stream = self.fs.read_directory(fd).await?;
+        quota.hold(stream.rep(), listing);
+        Ok(stream)
     }
 
     async fn sync(&mut self, fd: Resource<types::Descriptor>) -> FsResult<()> {
@@ -411,6 +310,9 @@ impl HostDescriptor for WorkspaceFsView<'_> {
     }
 
     fn drop(&mut self, fd: Resource<types::Descriptor>) -> wasmtime::Result<()> {
+        if let Some(quota) = &self.quota {
+            quota.release(fd.rep());
+        }
         HostDescriptor::drop(&mut self.fs, fd)
     }
 
@@ -435,12 +337,10 @@ impl HostDescriptor for WorkspaceFsView<'_> {
     }
 
     async fn unlink_file_at(&mut self, fd: Resource<types::Descriptor>, path: String) -> FsResult<()> {
-        if self.quota.is_none() {
-            return self.fs.unlink_file_at(fd, path).await;
-        }
-        let freed = self.freed_by_removing(&fd, &path).await;
         self.fs.unlink_file_at(fd, path).await?;
-        self.credit(freed);
+        // The entry only: an open descriptor or another link may keep the
+        // bytes, which come back when the folder is next measured.
+        self.credit(ENTRY_BYTES);
         Ok(())
     }
 
@@ -449,7 +349,11 @@ impl HostDescriptor for WorkspaceFsView<'_> {
         fd: Resource<types::Descriptor>,
         offset: Filesize,
     ) -> FsResult<Resource<DynInputStream>> {
-        self.fs.read_via_stream(fd, offset)
+        let stream = self.fs.read_via_stream(fd, offset)?;
+        let Some(quota) = &self.quota else { return Ok(stream) };
+        let inner = self.fs.table.delete(stream)?;
+        let counted: DynInputStream = Box::new(CountedInput { inner, _open: quota.open_stream() });
+        Ok(self.fs.table.push(counted)?)
     }
 
     async fn is_same_object(
@@ -483,6 +387,9 @@ impl HostDirectoryEntryStream for WorkspaceFsView<'_> {
     }
 
     fn drop(&mut self, stream: Resource<types::DirectoryEntryStream>) -> wasmtime::Result<()> {
+        if let Some(quota) = &self.quota {
+            quota.release(stream.rep());
+        }
         HostDirectoryEntryStream::drop(&mut self.fs, stream)
     }
 }
@@ -495,6 +402,8 @@ struct QuotaStream {
     file: Arc<std::fs::File>,
     /// Where the next write lands; `None` appends.
     position: Option<u64>,
+    /// The file it keeps open.
+    _open: OpenFile,
 }
 
 impl QuotaStream {
@@ -554,28 +463,39 @@ impl OutputStream for QuotaStream {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A file's input stream, counted among the open files while it lives
+/// (it keeps the file open after its descriptor is closed).
+struct CountedInput {
+    inner: DynInputStream,
+    _open: OpenFile,
+}
 
-    #[test]
-    fn a_folder_counts_its_files_and_entries_and_stops_past_the_cap() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("sub")).unwrap();
-        std::fs::write(dir.path().join("a.txt"), vec![0u8; 1000]).unwrap();
-        std::fs::write(dir.path().join("sub/b.txt"), vec![0u8; 24]).unwrap();
-        assert_eq!(folder_bytes(dir.path(), u64::MAX), 3 * ENTRY_BYTES + 1024);
-        assert!(folder_bytes(dir.path(), 10) > 10);
+#[wasmtime_wasi::async_trait]
+impl Pollable for CountedInput {
+    async fn ready(&mut self) {
+        self.inner.ready().await;
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl InputStream for CountedInput {
+    fn read(&mut self, size: usize) -> StreamResult<Bytes> {
+        self.inner.read(size)
     }
 
-    #[test]
-    fn a_charge_past_the_cap_traps_with_the_workspace_limit_and_counts_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let quota = WorkspaceQuota::new(dir.path().to_path_buf(), 10_000);
-        quota.charge(6_000).unwrap();
-        let error = quota.charge(5_000).unwrap_err();
-        assert!(matches!(error.downcast_ref::<LimitTrap>(), Some(LimitTrap(Limit::Workspace))));
-        quota.charge(4_000).unwrap();
-        assert!(quota.charge(1).is_err());
+    async fn blocking_read(&mut self, size: usize) -> StreamResult<Bytes> {
+        self.inner.blocking_read(size).await
+    }
+
+    fn skip(&mut self, count: usize) -> StreamResult<usize> {
+        self.inner.skip(count)
+    }
+
+    async fn blocking_skip(&mut self, count: usize) -> StreamResult<usize> {
+        self.inner.blocking_skip(count).await
+    }
+
+    async fn cancel(&mut self) {
+        self.inner.cancel().await;
     }
 }
