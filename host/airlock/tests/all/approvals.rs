@@ -372,7 +372,9 @@ async fn waiting_for_a_human_is_not_execution_time() {
         .build()
         .await
         .unwrap();
-    let limits = Limits { timeout: Duration::from_millis(500), ..Limits::default() };
+    // Fuel enough that only the deadline can end the loop below (the
+    // default burns out in about half a second on a fast machine).
+    let limits = Limits { timeout: Duration::from_millis(500), fuel: u64::MAX, ..Limits::default() };
     let code = r#"
         import { callTool } from "airlock";
         console.log(JSON.stringify(await callTool("crm", "delete_customer", { id: 1 })));"#;
