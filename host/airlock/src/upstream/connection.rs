@@ -10,14 +10,15 @@ use std::time::Duration;
 
 use rmcp::model::{CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation};
 use rmcp::service::{NotificationContext, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientHandler, Peer, RoleClient, ServiceError, ServiceExt};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 use tokio::sync::Mutex;
 
 use super::results;
+use super::stdio::StdioServer;
 use crate::config::ServerConfig;
 use crate::pii::Detector;
 use crate::tool::{ToolAnnotations, ToolDefinition, ToolError};
@@ -285,7 +286,7 @@ fn spawn_stdio(
     command: &str,
     config: &ServerConfig,
     redact: Option<Arc<Detector>>,
-) -> std::io::Result<(TokioChildProcess, Option<StderrTail>)> {
+) -> std::io::Result<(StdioServer, Option<StderrTail>)> {
     let mut cmd = tokio::process::Command::new(command);
     cmd.args(&config.args).env_clear().kill_on_drop(true);
     for name in INHERITED_ENV {
@@ -297,7 +298,10 @@ fn spawn_stdio(
     if let Some(cwd) = &config.cwd {
         cmd.current_dir(cwd);
     }
-    let (transport, stderr) = TokioChildProcess::builder(cmd).stderr(Stdio::piped()).spawn()?;
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn()?;
+    let stderr = child.stderr.take();
+    let transport = StdioServer::new(child)?;
     let Some(stderr) = stderr else { return Ok((transport, None)) };
     let tail = StderrTail::default();
     let (server, keep) = (server.to_string(), tail.clone());

@@ -5,6 +5,7 @@
 
 mod connection;
 mod results;
+mod stdio;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -203,6 +203,25 @@ async fn a_hung_call_times_out_and_the_server_keeps_serving() {
 }
 
 #[tokio::test]
+async fn a_reply_over_16_mib_fails_its_call_at_once_saying_why() {
+    // A timeout long enough that waiting for it would fail the test's
+    // expectation of the size error.
+    let runtime = runtime_with(&["records"], json!({"tool_timeout": "60s"})).await;
+    let code = r#"
+        import { echo_text, add } from "./servers/records";
+        try { await echo_text({ text: "x".repeat(17 << 20) }) } catch (e) { console.log(e.kind, e.message) }
+        console.log(await add({ a: 20, b: 22 }));"#;
+    let limits = Limits { timeout: Duration::from_secs(50), memory_bytes: 512 << 20, ..Limits::default() };
+    let result = run_js(&runtime, code, &limits).await;
+    assert_ok(&result);
+    let lines = stdout_lines(&result);
+    assert!(lines[0].starts_with("failed "), "{lines:?}");
+    assert!(lines[0].contains("over the 16 MiB a message may have"), "{lines:?}");
+    assert_eq!(lines[1], "42");
+    runtime.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_execution_deadline_cuts_a_slow_upstream_call() {
     let runtime = runtime_with(&["records"], json!(null)).await;
     let limits = Limits { timeout: Duration::from_millis(1500), ..Limits::default() };
