@@ -257,14 +257,19 @@ impl<R: AsyncRead + Unpin> AsyncRead for ReplyGuard<R> {
                 }
                 return Poll::Ready(Ok(()));
             }
-            let mut scratch = ReadBuf::new(&mut this.scratch);
-            match Pin::new(&mut this.inner).poll_read(cx, &mut scratch) {
-                Poll::Ready(Ok(())) if scratch.filled().is_empty() => return Poll::Ready(Ok(())),
-                Poll::Ready(Ok(())) => {
-                    let read = scratch.filled().len();
-                    let bytes = this.scratch[..read].to_vec();
-                    this.filter(&bytes);
-                }
+            // Taken out while read into, so that `filter` may borrow it.
+            let mut scratch = std::mem::take(&mut this.scratch);
+            let mut read = ReadBuf::new(&mut scratch);
+            let polled = Pin::new(&mut this.inner).poll_read(cx, &mut read);
+            let filled = read.filled().len();
+            if let Poll::Ready(Ok(())) = polled
+                && filled > 0
+            {
+                this.filter(&scratch[..filled]);
+            }
+            this.scratch = scratch;
+            match polled {
+                Poll::Ready(Ok(())) if filled > 0 => {}
                 other => return other,
             }
         }
