@@ -391,21 +391,26 @@ impl CodeModeServer {
         let Some(server) = arguments.get("server").and_then(Value::as_str) else {
             return text_error("`server` (a string) is required");
         };
-        let mut definitions = match self.runtime.tools().tools(server).await {
+        let definitions = match self.runtime.tools().tools(server).await {
             Ok(definitions) => definitions,
             Err(error) => return text_error(error.to_string()),
         };
-        if let Some(wanted) = arguments.get("tools").and_then(Value::as_array) {
-            let wanted: Vec<&str> = wanted.iter().filter_map(Value::as_str).collect();
+        let wanted: Option<Vec<&str>> = arguments
+            .get("tools")
+            .and_then(Value::as_array)
+            .map(|wanted| wanted.iter().filter_map(Value::as_str).collect());
+        if let Some(wanted) = &wanted {
             let unknown: Vec<&str> =
                 wanted.iter().copied().filter(|name| !definitions.iter().any(|t| t.name == *name)).collect();
             if !unknown.is_empty() {
                 return text_error(format!("server '{server}' has no tool {}", unknown.join(", ")));
             }
-            definitions.retain(|tool| wanted.contains(&tool.name.as_str()));
         }
+        // Names are given over the whole listing (clashing ones are
+        // numbered), then the wanted tools declared.
+        let keep = |name: &str| wanted.as_ref().is_none_or(|wanted| wanted.contains(&name));
         let declarations = match self.language_of(arguments) {
-            Ok(language) => language.declarations().declarations(server, &definitions),
+            Ok(language) => language.declarations().declarations_of(server, &definitions, &keep),
             Err(error) => return error,
         };
         CallToolResult::success(vec![ContentBlock::text(declarations)])

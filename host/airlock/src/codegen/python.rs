@@ -386,9 +386,16 @@ fn tool_attributes(tools: &[ToolDefinition]) -> Vec<String> {
 /// Declarations of every tool of `server`, sorted by tool name, each under
 /// its attribute ([`py_attributes`]).
 pub fn py_declarations(server: &str, tools: &[ToolDefinition]) -> String {
+    py_declarations_of(server, tools, &|_| true)
+}
+
+/// [`py_declarations`] of the tools `keep` names only, each under the
+/// attribute it has among all of `tools`.
+pub fn py_declarations_of(server: &str, tools: &[ToolDefinition], keep: &dyn Fn(&str) -> bool) -> String {
     let mut out = header(server);
     let attributes = tool_attributes(tools);
-    let mut named: Vec<(&ToolDefinition, &String)> = tools.iter().zip(&attributes).collect();
+    let mut named: Vec<(&ToolDefinition, &String)> =
+        tools.iter().zip(&attributes).filter(|(tool, _)| keep(&tool.name)).collect();
     named.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     for (tool, attribute) in named {
         out.push_str(&declare_tool(tool, attribute));

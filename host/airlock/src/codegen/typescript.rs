@@ -319,9 +319,15 @@ fn header(server: &str) -> String {
 /// Declarations of every tool of `server`, sorted by tool name, as the
 /// module `./servers/<server>` exports them.
 pub fn ts_declarations(server: &str, tools: &[ToolDefinition]) -> String {
+    ts_declarations_of(server, tools, &|_| true)
+}
+
+/// [`ts_declarations`] of the tools `keep` names only, each under the name
+/// it has among all of `tools`.
+pub fn ts_declarations_of(server: &str, tools: &[ToolDefinition], keep: &dyn Fn(&str) -> bool) -> String {
     let mut out = header(server);
-    for export in js_exports(tools) {
-        out.push_str(&declare_tool(&export));
+    for export in js_exports(tools).iter().filter(|export| keep(&export.tool.name)) {
+        out.push_str(&declare_tool(export));
     }
     out
 }

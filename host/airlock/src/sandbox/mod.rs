@@ -30,7 +30,7 @@ use crate::execution::{ExecutionError, ExecutionResult, Stats};
 use crate::limits::{Limit, Limits};
 use crate::wit::AgentPre;
 use output::CappedOutput;
-use workspace::WorkspaceQuota;
+use workspace::{HeldFiles, WorkspaceQuota};
 
 /// Where the session's workspace appears inside the guest.
 pub(crate) const WORKSPACE_GUEST_PATH: &str = "/workspace";
@@ -135,6 +135,8 @@ pub(crate) struct StoreState {
     limit_hit: Option<Limit>,
     /// The declarations `tools.search` shows the guest's language.
     style: DeclarationStyle,
+    /// The workspace files this store's guest holds open.
+    held: HeldFiles,
 }
 
 impl WasiView for StoreState {
@@ -180,6 +182,7 @@ impl StoreState {
             surroundings,
             limit_hit: None,
             style: DeclarationStyle::TypeScript,
+            held: HeldFiles::default(),
         })
     }
 

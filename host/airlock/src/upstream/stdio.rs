@@ -128,13 +128,13 @@ impl<R> ReplyGuard<R> {
                     let passed = &segment[..segment.len().min(room)];
                     let keep = ENDS.saturating_sub(self.head.len()).min(passed.len());
                     self.head.extend_from_slice(&passed[..keep]);
+                    self.keep_tail(passed);
                     self.out.extend_from_slice(passed);
                     self.line += passed.len();
                     if segment.len() > room {
                         // Over the cap: end the line for rmcp here.
                         self.out.push(b'\n');
                         self.skipped = Some(0);
-                        self.tail.clear();
                         self.skip(&segment[room..]);
                     }
                 }
@@ -147,6 +147,7 @@ impl<R> ReplyGuard<R> {
                 }
                 self.line = 0;
                 self.head.clear();
+                self.tail.clear();
             }
             bytes = rest;
         }
@@ -157,6 +158,11 @@ impl<R> ReplyGuard<R> {
         if let Some(skipped) = &mut self.skipped {
             *skipped += bytes.len();
         }
+        self.keep_tail(bytes);
+    }
+
+    /// Keeps the last [`ENDS`] bytes of the line so far.
+    fn keep_tail(&mut self, bytes: &[u8]) {
         self.tail.extend_from_slice(&bytes[bytes.len().saturating_sub(ENDS)..]);
         let excess = self.tail.len().saturating_sub(ENDS);
         self.tail.drain(..excess);
@@ -166,7 +172,14 @@ impl<R> ReplyGuard<R> {
     /// id can be read; without one, nothing can be told to its caller.
     fn replace_cut_message(&mut self, skipped: usize) {
         let size = self.line + skipped;
-        let Some(id) = leading_id(&self.head).or_else(|| trailing_id(&self.tail)) else {
+        let id = match leading_id(&self.head) {
+            Leading::Id(id) => Some(id),
+            // A request or notification from the server: no call of ours
+            // waits for it.
+            Leading::Request => None,
+            Leading::Unknown => trailing_id(&self.tail),
+        };
+        let Some(id) = id else {
             tracing::warn!(
                 size,
                 "a server sent a message over {MAX_MESSAGE} bytes with no id that could be read; dropped"
@@ -188,24 +201,39 @@ impl<R> ReplyGuard<R> {
     }
 }
 
-/// The id of a JSON-RPC message whose first keys are scalars up to `id`:
-/// `{"jsonrpc":"2.0","id":7,"result":…`.
-fn leading_id(head: &[u8]) -> Option<serde_json::Value> {
-    let text = std::str::from_utf8(head).ok().or_else(|| {
+/// What the first keys of a message tell.
+#[derive(Debug, PartialEq)]
+enum Leading {
+    /// Its id, among scalar keys: `{"jsonrpc":"2.0","id":7,"result":…`.
+    Id(serde_json::Value),
+    /// It has a `method`: a request or notification, not a reply.
+    Request,
+    /// Nothing before the first key that is not a scalar.
+    Unknown,
+}
+
+/// Reads the scalar keys a message starts with.
+fn leading_id(head: &[u8]) -> Leading {
+    let valid = match std::str::from_utf8(head) {
+        Ok(text) => text,
         // Cut inside a character: what comes before it.
-        let valid = std::str::from_utf8(head).err()?.valid_up_to();
-        std::str::from_utf8(&head[..valid]).ok()
-    })?;
-    let mut rest = text.trim_start().strip_prefix('{')?;
+        Err(error) => std::str::from_utf8(&head[..error.valid_up_to()]).unwrap_or(""),
+    };
+    let Some(mut rest) = valid.trim_start_matches('\u{feff}').trim_start().strip_prefix('{') else {
+        return Leading::Unknown;
+    };
     loop {
-        rest = rest.trim_start();
-        let (key, after) = json_string(rest)?;
-        rest = after.trim_start().strip_prefix(':')?.trim_start();
-        let (value, after) = json_scalar(rest)?;
-        if key == "id" {
-            return Some(value);
+        let Some((key, after)) = json_string(rest.trim_start()) else { return Leading::Unknown };
+        if key == "method" {
+            return Leading::Request;
         }
-        rest = after.trim_start().strip_prefix(',')?;
+        let Some(value) = after.trim_start().strip_prefix(':') else { return Leading::Unknown };
+        let Some((value, after)) = json_scalar(value.trim_start()) else { return Leading::Unknown };
+        if key == "id" {
+            return if value.is_number() || value.is_string() { Leading::Id(value) } else { Leading::Unknown };
+        }
+        let Some(after) = after.trim_start().strip_prefix(',') else { return Leading::Unknown };
+        rest = after;
     }
 }
 
@@ -221,7 +249,7 @@ fn trailing_id(tail: &[u8]) -> Option<serde_json::Value> {
     let at = body.rfind("\"id\"")?;
     let value = body[at + 4..].trim_start().strip_prefix(':')?.trim();
     let (id, rest) = json_scalar(value)?;
-    rest.trim().is_empty().then_some(id)
+    (rest.trim().is_empty() && (id.is_number() || id.is_string())).then_some(id)
 }
 
 /// A JSON string at the start of `text` (no escapes needed for keys and
@@ -319,10 +347,26 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_message_just_over_the_cap_keeps_its_trailing_id() {
+        let tail = "\"}]},\"jsonrpc\":\"2.0\",\"id\":42}";
+        let head = "{\"result\":{\"items\":[{\"text\":\"";
+        let mut input = head.as_bytes().to_vec();
+        // Over the cap by 3 bytes: most of the id is in the part passed on.
+        input.extend(std::iter::repeat_n(b'x', MAX_MESSAGE + 3 - head.len() - tail.len()));
+        input.extend_from_slice(tail.as_bytes());
+        input.push(b'\n');
+        let out = filtered(input).await;
+        let error: serde_json::Value = serde_json::from_slice(out.split(|&b| b == b'\n').nth(1).unwrap()).unwrap();
+        assert_eq!(error["id"], 42);
+    }
+
     #[test]
     fn ids_are_read_only_where_json_rpc_puts_them() {
-        assert_eq!(leading_id(b"{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"), Some(serde_json::json!(3)));
-        assert_eq!(leading_id(b"{\"result\":{\"id\":3"), None);
+        assert_eq!(leading_id(b"{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"), Leading::Id(serde_json::json!(3)));
+        assert_eq!(leading_id(b"{\"result\":{\"id\":3"), Leading::Unknown);
+        assert_eq!(leading_id(b"{\"method\":\"sampling/createMessage\",\"params\":{"), Leading::Request);
+        assert_eq!(leading_id(b"{\"jsonrpc\":\"2.0\",\"id\":null,\"result\":"), Leading::Unknown);
         assert_eq!(trailing_id(b"xx\"}]},\"jsonrpc\":\"2.0\",\"id\":12}\r"), Some(serde_json::json!(12)));
         assert_eq!(trailing_id(b"{\"id\":5,\"more\":1}"), None);
     }

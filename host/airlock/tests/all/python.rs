@@ -419,6 +419,23 @@ while True:
 }
 
 #[tokio::test]
+async fn operations_that_fail_give_back_what_they_were_charged() {
+    let runtime = local_tools_runtime().await;
+    let session = runtime.session().unwrap();
+    let limits = Limits { workspace_bytes: 64 << 10, ..Limits::default() };
+    // `makedirs(exist_ok=True)` tries `mkdir` and catches EEXIST: each try
+    // was charged a folder's 4 KiB before.
+    let code = "import os
+for i in range(2000):
+    os.makedirs('./workspace/out', exist_ok=True)
+print('done')
+";
+    let result = run_in(&session, code, Language::Python, &limits).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, "done\n");
+}
+
+#[tokio::test]
 async fn too_many_tool_calls_hit_the_cap() {
     let runtime = local_tools_runtime().await;
     let limits = Limits { tool_calls: 5, ..Limits::default() };

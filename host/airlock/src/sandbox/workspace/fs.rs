@@ -17,7 +17,7 @@ use wasmtime_wasi_io::streams::{
     DynInputStream, DynOutputStream, InputStream, OutputStream, StreamError, StreamResult,
 };
 
-use super::{ENTRY_BYTES, OpenFile, WorkspaceQuota};
+use super::{ENTRY_BYTES, HeldFiles, OpenFile, WorkspaceQuota};
 use crate::sandbox::StoreState;
 
 /// Links `wasi:filesystem/types` through [`WorkspaceFs`], in place of
@@ -41,12 +41,14 @@ impl HasData for WorkspaceFs {
 pub(crate) struct WorkspaceFsView<'a> {
     fs: WasiFilesystemCtxView<'a>,
     quota: Option<Arc<WorkspaceQuota>>,
+    held: HeldFiles,
 }
 
 impl StoreState {
     fn workspace_fs(&mut self) -> WorkspaceFsView<'_> {
         let quota = self.surroundings.quota.clone();
-        WorkspaceFsView { fs: self.filesystem(), quota }
+        let held = self.held.clone();
+        WorkspaceFsView { fs: self.filesystem(), quota, held }
     }
 }
 
@@ -78,6 +80,16 @@ impl WorkspaceFsView<'_> {
         if let Some(quota) = &self.quota {
             quota.credit(bytes);
         }
+    }
+
+    /// Gives back `charged` when the operation it was charged for failed
+    /// (`mkdir` of a folder that exists, a write the descriptor may not
+    /// make).
+    fn refund_on_error<T>(&self, charged: u64, result: FsResult<T>) -> FsResult<T> {
+        if result.is_err() {
+            self.credit(charged);
+        }
+        result
     }
 
     /// The file's length now.
@@ -125,8 +137,10 @@ impl HostDescriptor for WorkspaceFsView<'_> {
         if self.quota.is_some() {
             self.measure().await;
             let length = self.length(&fd).await?;
-            self.charge(size.saturating_sub(length))?;
-            self.fs.set_size(fd, size).await?;
+            let growth = size.saturating_sub(length);
+            self.charge(growth)?;
+            let result = self.fs.set_size(fd, size).await;
+            self.refund_on_error(growth, result)?;
             self.credit(length.saturating_sub(size));
             return Ok(());
         }
@@ -142,8 +156,10 @@ impl HostDescriptor for WorkspaceFsView<'_> {
         if self.quota.is_some() {
             self.measure().await;
             let length = self.length(&fd).await?;
-            let end = offset.saturating_add(buffer.len() as u64);
-            self.charge(end.saturating_sub(length))?;
+            let growth = offset.saturating_add(buffer.len() as u64).saturating_sub(length);
+            self.charge(growth)?;
+            let result = self.fs.write(fd, buffer, offset).await;
+            return self.refund_on_error(growth, result);
         }
         self.fs.write(fd, buffer, offset).await
     }
@@ -167,7 +183,8 @@ impl HostDescriptor for WorkspaceFsView<'_> {
     async fn create_directory_at(&mut self, fd: Resource<types::Descriptor>, path: String) -> FsResult<()> {
         self.measure().await;
         self.charge(ENTRY_BYTES)?;
-        self.fs.create_directory_at(fd, path).await
+        let result = self.fs.create_directory_at(fd, path).await;
+        self.refund_on_error(ENTRY_BYTES, result)
     }
 
     async fn link_at(
@@ -180,7 +197,8 @@ impl HostDescriptor for WorkspaceFsView<'_> {
     ) -> FsResult<()> {
         self.measure().await;
         self.charge(ENTRY_BYTES)?;
-        self.fs.link_at(fd, old_path_flags, old_path, new_descriptor, new_path).await
+        let result = self.fs.link_at(fd, old_path_flags, old_path, new_descriptor, new_path).await;
+        self.refund_on_error(ENTRY_BYTES, result)
     }
 
     async fn symlink_at(
@@ -191,7 +209,8 @@ impl HostDescriptor for WorkspaceFsView<'_> {
     ) -> FsResult<()> {
         self.measure().await;
         self.charge(ENTRY_BYTES)?;
-        self.fs.symlink_at(fd, src_path, dest_path).await
+        let result = self.fs.symlink_at(fd, src_path, dest_path).await;
+        self.refund_on_error(ENTRY_BYTES, result)
     }
 
     async fn open_at(
@@ -208,7 +227,7 @@ impl HostDescriptor for WorkspaceFsView<'_> {
         let file = quota.open_file().map_err(FsError::trap)?;
         let writes =
             oflags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE) || flags.contains(DescriptorFlags::WRITE);
-        let mut truncated = 0;
+        let (mut truncated, mut created) = (0, 0);
         if writes {
             // Measured here, on a blocking thread, so that the streams the
             // file gives charge without walking the folder.
@@ -216,6 +235,7 @@ impl HostDescriptor for WorkspaceFsView<'_> {
             let existing = self.fs.stat_at(again(&fd), path_flags, path.clone()).await.ok();
             if oflags.contains(OpenFlags::CREATE) && existing.is_none() {
                 self.charge(ENTRY_BYTES)?;
+                created = ENTRY_BYTES;
             }
             if let Some(stat) = existing
                 && oflags.contains(OpenFlags::TRUNCATE)
@@ -224,8 +244,9 @@ impl HostDescriptor for WorkspaceFsView<'_> {
                 truncated = stat.size;
             }
         }
-        let opened = self.fs.open_at(fd, path_flags, path, oflags, flags).await?;
-        quota.hold(opened.rep(), file);
+        let result = self.fs.open_at(fd, path_flags, path, oflags, flags).await;
+        let opened = self.refund_on_error(created, result)?;
+        self.held.hold(opened.rep(), file);
         self.credit(truncated);
         Ok(opened)
     }
@@ -277,7 +298,7 @@ impl HostDescriptor for WorkspaceFsView<'_> {
         let Some(quota) = self.quota.clone() else { return self.fs.read_directory(fd).await };
         let listing = quota.open_file().map_err(FsError::trap)?;
         let stream = self.fs.read_directory(fd).await?;
-        quota.hold(stream.rep(), listing);
+        self.held.hold(stream.rep(), listing);
         Ok(stream)
     }
 
@@ -310,9 +331,7 @@ impl HostDescriptor for WorkspaceFsView<'_> {
     }
 
     fn drop(&mut self, fd: Resource<types::Descriptor>) -> wasmtime::Result<()> {
-        if let Some(quota) = &self.quota {
-            quota.release(fd.rep());
-        }
+        self.held.release(fd.rep());
         HostDescriptor::drop(&mut self.fs, fd)
     }
 
@@ -387,9 +406,7 @@ impl HostDirectoryEntryStream for WorkspaceFsView<'_> {
     }
 
     fn drop(&mut self, stream: Resource<types::DirectoryEntryStream>) -> wasmtime::Result<()> {
-        if let Some(quota) = &self.quota {
-            quota.release(stream.rep());
-        }
+        self.held.release(stream.rep());
         HostDirectoryEntryStream::drop(&mut self.fs, stream)
     }
 }

@@ -67,10 +67,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct WorkspaceQuota {
     folder: Arc<Folder>,
     cap: u64,
-    /// Files, folders and streams open now.
+    /// Files, folders and streams open now, in every store of the
+    /// execution.
     open: Arc<AtomicUsize>,
-    /// The descriptors and folder listings open now, by resource.
-    held: Mutex<HashMap<u32, OpenFile>>,
 }
 
 impl WorkspaceQuota {
@@ -84,7 +83,9 @@ impl WorkspaceQuota {
                 Some(folder) => folder,
                 None => {
                     let state = Mutex::new(Usage { used: None, running: 0 });
-                    let folder = Arc::new(Folder { root: root.to_path_buf(), state });
+                    // The resolved path: measured as WASI opens it, through
+                    // a symlinked folder too.
+                    let folder = Arc::new(Folder { root: key.clone(), state });
                     folders.insert(key, Arc::downgrade(&folder));
                     folder
                 }
@@ -99,7 +100,7 @@ impl WorkspaceQuota {
             }
             usage.running += 1;
         }
-        WorkspaceQuota { folder, cap, open: Arc::default(), held: Mutex::default() }
+        WorkspaceQuota { folder, cap, open: Arc::default() }
     }
 
     /// The workspace folder.
@@ -156,16 +157,6 @@ impl WorkspaceQuota {
         }
     }
 
-    /// Keeps `file` open as long as the resource `rep` is.
-    fn hold(&self, rep: u32, file: OpenFile) {
-        lock(&self.held).insert(rep, file);
-    }
-
-    /// The resource `rep` was closed.
-    fn release(&self, rep: u32) {
-        lock(&self.held).remove(&rep);
-    }
-
     /// One more stream over a file already open: counted, never refused
     /// (it outlives its file's descriptor, holding the handle).
     fn open_stream(&self) -> OpenFile {
@@ -183,7 +174,25 @@ impl Drop for WorkspaceQuota {
 
 /// A file, folder or stream the execution holds open; closing it (dropping
 /// this) counts it out.
-struct OpenFile(Arc<AtomicUsize>);
+pub(crate) struct OpenFile(Arc<AtomicUsize>);
+
+/// The descriptors and folder listings one store holds open, by resource
+/// number (numbers are per store: a component skill has its own). Dropped
+/// with the store, which counts them out.
+#[derive(Clone, Default)]
+pub(crate) struct HeldFiles(Arc<Mutex<HashMap<u32, OpenFile>>>);
+
+impl HeldFiles {
+    /// Keeps `file` counted as long as the resource `rep` is open.
+    fn hold(&self, rep: u32, file: OpenFile) {
+        lock(&self.0).insert(rep, file);
+    }
+
+    /// The resource `rep` was closed.
+    fn release(&self, rep: u32) {
+        lock(&self.0).remove(&rep);
+    }
+}
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
@@ -199,7 +208,9 @@ impl Drop for OpenFile {
 pub(crate) fn folder_bytes(root: &Path, stop: u64) -> u64 {
     use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags, openat, statat};
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let Ok(handle) = openat(CWD, root, flags, Mode::empty()) else { return 0 };
+    // The root as the host names it (a link to it is followed, as WASI
+    // does); the links inside are not.
+    let Ok(handle) = openat(CWD, root, flags - OFlags::NOFOLLOW, Mode::empty()) else { return 0 };
     let Ok(reader) = Dir::read_from(&handle) else { return 0 };
     let mut total: u64 = 0;
     let mut open = vec![(handle, reader)];
@@ -287,6 +298,17 @@ mod tests {
                 rustix::fs::openat(&handle, "x", rustix::fs::OFlags::DIRECTORY, rustix::fs::Mode::empty()).unwrap();
         }
         assert_eq!(folder_bytes(dir.path(), u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn a_folder_reached_through_a_symlink_is_measured() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        std::fs::write(dir.path().join("real/a.txt"), vec![0u8; 1000]).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
+        assert_eq!(folder_bytes(&dir.path().join("link"), u64::MAX), ENTRY_BYTES + 1000);
+        let quota = WorkspaceQuota::join(&dir.path().join("link"), ENTRY_BYTES + 1500);
+        assert!(quota.charge(1000).is_err(), "the 1000 bytes already there count");
     }
 
     #[test]
