@@ -94,20 +94,25 @@ class _Servers(types.ModuleType):
         return sorted(servers())
 
 
+# {module name: {Python name: tool name}}, outside the modules' own
+# namespaces, where a tool may have any name (`_tools` too).
+_tool_tables = {}
+
+
 class _Server(types.ModuleType):
     """One server: its attributes are its tools."""
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        tools = self.__dict__.get("_tools", {})
+        tools = _tool_tables.get(self.__name__, {})
         names = list(tools)
         available = f"its tools: {', '.join(names[:40])}" if names else "it offers no tools"
         server = self.__name__.split(".", 1)[1]
         raise AttributeError(f"server {server!r} has no tool {name!r}; {_suggest(name, names)}{available}")
 
     def __dir__(self):
-        return list(self.__dict__.get("_tools", {}))
+        return list(_tool_tables.get(self.__name__, {}))
 
 
 class _Loader(importlib.abc.Loader):
@@ -143,7 +148,7 @@ class _Loader(importlib.abc.Loader):
         except Err as error:
             raise ToolError.from_host(error.value, server) from None
         tools = _named(names)
-        module._tools = tools
+        _tool_tables[module.__name__] = tools
         module.__all__ = list(tools)
         for python, mcp in tools.items():
             setattr(module, python, Tool(server, mcp, f"{pyname}.{python}"))
@@ -183,3 +188,4 @@ def reset():
     """Forgets what one execution listed (the snapshot must hold none)."""
     global _server_table
     _server_table = None
+    _tool_tables.clear()

@@ -199,7 +199,8 @@ async fn tools_whose_python_names_collide_are_numbered_as_their_declarations_say
     let mut builder = builder();
     // Listed in this order: `list_items` is an identifier and keeps its
     // name, `list-items` becomes `list_items2`, `café` becomes `caf_`.
-    for name in ["list-items", "list_items", "café"] {
+    // `_tools` is a name the guest's module once kept its own table under.
+    for name in ["list-items", "list_items", "café", "_tools"] {
         let echo = move |_: Value| async move { Ok(json!(name)) };
         let definition = airlock::ToolDefinition::new(name).description("Lists the shop's items.");
         builder = builder.tool("shop", definition, echo);
@@ -208,19 +209,20 @@ async fn tools_whose_python_names_collide_are_numbered_as_their_declarations_say
     let code = r#"
 from servers import shop
 from airlock import search_tools
-print(shop.list_items(), shop.list_items2(), shop.caf_())
-for found in search_tools("list items", "full", 3):
+print(shop.list_items(), shop.list_items2(), shop.caf_(), shop._tools(), sorted(dir(shop)))
+for found in search_tools("list items", "full", 4):
     print(found["tool"], "->", [line for line in found["declaration"].splitlines() if line.startswith("def ")])
 "#;
     let result = run_py(&runtime, code, &Limits::default()).await;
     assert_ok(&result);
     let mut lines = result.stdout.lines();
-    assert_eq!(lines.next(), Some("list_items list-items café"));
+    assert_eq!(lines.next(), Some("list_items list-items café _tools ['_tools', 'caf_', 'list_items', 'list_items2']"));
     let mut declared: Vec<&str> = lines.collect();
     declared.sort();
     assert_eq!(
         declared,
         [
+            "_tools -> ['def _tools() -> Any:']",
             "café -> ['def caf_() -> Any:']",
             "list-items -> ['def list_items2() -> Any:']",
             "list_items -> ['def list_items() -> Any:']",
