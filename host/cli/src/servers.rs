@@ -159,14 +159,16 @@ async fn list_tools(server: Option<String>, declarations: Option<Language>, conf
             }
         }
     }
+    let configured: Vec<String> = runtime.tools().servers().into_iter().map(str::to_string).collect();
     runtime.shutdown().await;
     if let Some(language) = declarations {
+        let configured: Vec<&str> = configured.iter().map(String::as_str).collect();
         for (server, tools) in &listed {
             // TypeScript declarations are a module's: name its path.
             if language != Language::Python {
                 println!("// ./servers/{server}");
             }
-            println!("{}", language.declarations().declarations(server, tools));
+            println!("{}", language.declarations().declarations_of(server, &configured, tools, &|_| true));
         }
     } else if config.json {
         let map: serde_json::Map<String, serde_json::Value> =

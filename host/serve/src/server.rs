@@ -409,8 +409,9 @@ impl CodeModeServer {
         // Names are given over the whole listing (clashing ones are
         // numbered), then the wanted tools declared.
         let keep = |name: &str| wanted.as_ref().is_none_or(|wanted| wanted.contains(&name));
+        let servers = self.runtime.tools().servers();
         let declarations = match self.language_of(arguments) {
-            Ok(language) => language.declarations().declarations_of(server, &definitions, &keep),
+            Ok(language) => language.declarations().declarations_of(server, &servers, &definitions, &keep),
             Err(error) => return error,
         };
         CallToolResult::success(vec![ContentBlock::text(declarations)])

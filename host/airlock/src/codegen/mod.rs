@@ -22,7 +22,10 @@ use crate::tool::ToolDefinition;
 
 pub use javascript::{js_module, js_names, js_tool_module};
 pub use naming::{is_js_identifier, lower_camel_case, unique_names, wit_identifier};
-pub use python::{is_py_identifier, py_attributes, py_declarations, py_declarations_of, py_name, py_tool_declaration};
+pub use python::{
+    is_py_identifier, py_attributes, py_declarations, py_declarations_of, py_name, py_server_import,
+    py_tool_declaration,
+};
 pub use typescript::{ts_declarations, ts_declarations_of, ts_tool_declaration};
 pub use wit::{WitFunction, WitType, wit_functions, wit_interface};
 
@@ -42,16 +45,24 @@ impl DeclarationStyle {
     /// The declarations of every tool of `server`, as code in this style
     /// reads them.
     pub fn declarations(self, server: &str, tools: &[ToolDefinition]) -> String {
-        self.declarations_of(server, tools, &|_| true)
+        self.declarations_of(server, &[server], tools, &|_| true)
     }
 
     /// The declarations of the tools of `server` that `keep` names, each
     /// under the name code calls it by among all of `tools` (names that
-    /// clash are numbered over the whole listing).
-    pub fn declarations_of(self, server: &str, tools: &[ToolDefinition], keep: &dyn Fn(&str) -> bool) -> String {
+    /// clash are numbered over the whole listing); `servers` are all the
+    /// configured servers, which Python imports by names numbered the same
+    /// way.
+    pub fn declarations_of(
+        self,
+        server: &str,
+        servers: &[&str],
+        tools: &[ToolDefinition],
+        keep: &dyn Fn(&str) -> bool,
+    ) -> String {
         match self {
             DeclarationStyle::TypeScript => ts_declarations_of(server, tools, keep),
-            DeclarationStyle::Python => py_declarations_of(server, tools, keep),
+            DeclarationStyle::Python => py_declarations_of(server, &py_server_import(server, servers), tools, keep),
         }
     }
 }
@@ -111,14 +122,14 @@ mod tests {
             ["list-items", "list_items", "list.items", "listItems"].into_iter().map(ToolDefinition::new).collect();
         for style in [DeclarationStyle::TypeScript, DeclarationStyle::Python] {
             let whole = style.declarations("s", &tools);
-            let header = style.declarations_of("s", &tools, &|_| false);
+            let header = style.declarations_of("s", &["s"], &tools, &|_| false);
             for tool in &tools {
-                let one = style.declarations_of("s", &tools, &|name| name == tool.name);
+                let one = style.declarations_of("s", &["s"], &tools, &|name| name == tool.name);
                 let body = one.strip_prefix(header.as_str()).unwrap_or("");
                 assert!(!body.is_empty() && whole.contains(body), "{style:?} {}:\n{one}\nnot in\n{whole}", tool.name);
             }
         }
-        let only = DeclarationStyle::Python.declarations_of("s", &tools, &|name| name == "list.items");
+        let only = DeclarationStyle::Python.declarations_of("s", &["s"], &tools, &|name| name == "list.items");
         assert!(only.contains("def list_items3("), "{only}");
     }
 }

@@ -340,14 +340,22 @@ fn declare_tool(tool: &ToolDefinition, name: &str) -> String {
     text
 }
 
-/// The header naming the server and how to import it.
-fn header(server: &str) -> String {
+/// The header naming the server and how to import it (as `import`).
+fn header(server: &str, import: &str) -> String {
     format!(
-        "# Tools of MCP server {}: `from servers import {}`, then call them with keyword arguments.\n\
+        "# Tools of MCP server {}: `from servers import {import}`, then call them with keyword arguments.\n\
          from typing import Any, Literal, NotRequired, TypedDict\n",
         py_string(server),
-        py_name(server)
     )
+}
+
+/// What Python code imports `server` as, among every configured server
+/// (`servers`, in the order the guest lists them): see [`py_attributes`].
+pub fn py_server_import(server: &str, servers: &[&str]) -> String {
+    match servers.iter().position(|name| *name == server) {
+        Some(at) => py_attributes(servers.iter().copied()).swap_remove(at),
+        None => py_name(server),
+    }
 }
 
 /// What Python code calls each of `names` by (a server's tools in its
@@ -384,15 +392,17 @@ fn tool_attributes(tools: &[ToolDefinition]) -> Vec<String> {
 }
 
 /// Declarations of every tool of `server`, sorted by tool name, each under
-/// its attribute ([`py_attributes`]).
+/// its attribute ([`py_attributes`]); the server is imported by
+/// [`py_name`] (see [`py_declarations_of`] when other servers may clash).
 pub fn py_declarations(server: &str, tools: &[ToolDefinition]) -> String {
-    py_declarations_of(server, tools, &|_| true)
+    py_declarations_of(server, &py_name(server), tools, &|_| true)
 }
 
 /// [`py_declarations`] of the tools `keep` names only, each under the
-/// attribute it has among all of `tools`.
-pub fn py_declarations_of(server: &str, tools: &[ToolDefinition], keep: &dyn Fn(&str) -> bool) -> String {
-    let mut out = header(server);
+/// attribute it has among all of `tools`, with the server imported as
+/// `import` ([`py_server_import`]).
+pub fn py_declarations_of(server: &str, import: &str, tools: &[ToolDefinition], keep: &dyn Fn(&str) -> bool) -> String {
+    let mut out = header(server, import);
     let attributes = tool_attributes(tools);
     let mut named: Vec<(&ToolDefinition, &String)> =
         tools.iter().zip(&attributes).filter(|(tool, _)| keep(&tool.name)).collect();
@@ -404,9 +414,9 @@ pub fn py_declarations_of(server: &str, tools: &[ToolDefinition], keep: &dyn Fn(
 }
 
 /// The declaration of one tool, called by `attribute` (see
-/// [`py_attributes`]).
-pub fn py_tool_declaration(server: &str, tool: &ToolDefinition, attribute: &str) -> String {
-    header(server) + &declare_tool(tool, attribute)
+/// [`py_attributes`]) of the server imported as `import`.
+pub fn py_tool_declaration(server: &str, import: &str, tool: &ToolDefinition, attribute: &str) -> String {
+    header(server, import) + &declare_tool(tool, attribute)
 }
 
 #[cfg(test)]
@@ -469,6 +479,16 @@ def list_customers(*, status: Literal["pending", "paid"], address: ListCustomers
     }
 
     #[test]
+    fn servers_whose_python_names_clash_are_imported_by_their_numbered_names() {
+        let servers = ["my-crm", "my_crm", "time"];
+        assert_eq!(py_server_import("my-crm", &servers), "my_crm2");
+        assert_eq!(py_server_import("my_crm", &servers), "my_crm");
+        assert_eq!(py_server_import("unknown-one", &servers), "unknown_one");
+        let declared = py_declarations_of("my-crm", "my_crm2", &[ToolDefinition::new("t")], &|_| true);
+        assert!(declared.contains("`from servers import my_crm2`"), "{declared}");
+    }
+
+    #[test]
     fn names_become_identifiers() {
         assert_eq!(py_name("list_customers"), "list_customers");
         assert_eq!(py_name("get-user.v2"), "get_user_v2");
@@ -481,10 +501,10 @@ def list_customers(*, status: Literal["pending", "paid"], address: ListCustomers
     fn primitive_results_are_unwrapped_and_unknowns_are_any() {
         let mut tool = ToolDefinition::new("add");
         tool.output_schema = Some(json!({"type": "object", "properties": {"result": {"type": "number"}}}));
-        let text = py_tool_declaration("calc", &tool, "add");
+        let text = py_tool_declaration("calc", "calc", &tool, "add");
         assert!(text.contains("def add() -> float:"), "{text}");
         let odd = ToolDefinition::new("odd").input_schema(json!({"properties": {"x": {"allOf": []}, "class": {}}}));
-        let text = py_tool_declaration("s", &odd, "odd");
+        let text = py_tool_declaration("s", "s", &odd, "odd");
         assert!(text.contains("def odd(*, x: Any | None = None) -> Any:"), "{text}");
         assert!(text.contains("(\"class\"): pass one dict instead"), "{text}");
     }
@@ -498,7 +518,7 @@ def list_customers(*, status: Literal["pending", "paid"], address: ListCustomers
         for schema in [json!({"type": 5}), json!(null), json!({"properties": []}), json!({"enum": "x"}), recursive] {
             let mut tool = ToolDefinition::new("t").input_schema(schema.clone());
             tool.output_schema = Some(schema);
-            assert!(py_tool_declaration("s", &tool, "t").contains("def t("));
+            assert!(py_tool_declaration("s", "s", &tool, "t").contains("def t("));
         }
     }
 }

@@ -109,6 +109,8 @@ struct Entry {
     declaration: Option<String>,
     /// What Python code calls it by (`py_attributes` over its server).
     python: String,
+    /// What Python code imports its server as.
+    python_server: String,
 }
 
 /// The name saved skills are found under in search results
@@ -150,20 +152,31 @@ pub struct ToolIndex {
 impl ToolIndex {
     /// Indexes the tools of `servers` (name and listing each).
     pub fn new(servers: &[(String, Listing)]) -> Self {
-        ToolIndex::with_vocabulary(Arc::default(), servers, Vec::new())
+        let names: Vec<&str> = servers.iter().map(|(server, _)| server.as_str()).collect();
+        ToolIndex::with_vocabulary(Arc::default(), servers, Vec::new(), &names)
     }
 
-    fn with_vocabulary(vocabulary: Arc<Vocabulary>, servers: &[(String, Listing)], skills: Vec<SkillEntry>) -> Self {
+    /// The index of `servers`' tools and `skills`; `configured` names every
+    /// configured server (those that could not be listed too), which
+    /// Python imports by names numbered among them all.
+    fn with_vocabulary(
+        vocabulary: Arc<Vocabulary>,
+        servers: &[(String, Listing)],
+        skills: Vec<SkillEntry>,
+        configured: &[&str],
+    ) -> Self {
         let mut entries: Vec<Entry> = servers
             .iter()
             .flat_map(|(server, listing)| {
                 let python = crate::codegen::py_attributes(listing.definitions.iter().map(|tool| tool.name.as_str()));
-                listing.definitions.iter().zip(python).map(|(definition, python)| Entry {
+                let python_server = crate::codegen::py_server_import(server, configured);
+                listing.definitions.iter().zip(python).map(move |(definition, python)| Entry {
                     server: server.clone(),
                     definition: definition.clone(),
                     needs: Vec::new(),
                     declaration: None,
                     python,
+                    python_server: python_server.clone(),
                 })
             })
             .chain(skills.into_iter().map(|skill| Entry {
@@ -172,6 +185,7 @@ impl ToolIndex {
                 needs: Vec::new(),
                 declaration: Some(skill.declaration),
                 python: String::new(),
+                python_server: String::new(),
             }))
             .collect();
         let named: Vec<Named<'_>> =
@@ -326,7 +340,9 @@ fn found(entry: &Entry, score: f64, detail: Detail, style: DeclarationStyle) -> 
         declaration: (detail == Detail::Full).then(|| match (&entry.declaration, style) {
             (Some(declaration), _) => declaration.clone(),
             (None, DeclarationStyle::TypeScript) => ts_tool_declaration(&entry.server, definition),
-            (None, DeclarationStyle::Python) => py_tool_declaration(&entry.server, definition, &entry.python),
+            (None, DeclarationStyle::Python) => {
+                py_tool_declaration(&entry.server, &entry.python_server, definition, &entry.python)
+            }
         }),
         needs: entry.needs.iter().map(|need| need.id.clone()).collect(),
         gives: Vec::new(),
@@ -459,6 +475,7 @@ impl ToolCatalog {
 
     async fn index(&self, registry: &ToolRegistry, skills: &SkillStore) -> (Arc<Indexed>, Vec<(String, String)>) {
         let servers = registry.servers();
+        let configured = servers.clone();
         let listed = futures::future::join_all(servers.iter().map(|server| registry.listing(server))).await;
         let mut listings = Vec::new();
         let mut unavailable = Vec::new();
@@ -491,6 +508,7 @@ impl ToolCatalog {
                 self.vocabulary.get_or_init(Arc::default).clone(),
                 &listings,
                 skills.into_iter().map(|(skill, stale)| skill_entry(skill, stale)).collect(),
+                &configured,
             ),
         });
         tracing::debug!(tools = indexed.index.len(), took = ?started.elapsed(), "tool index rebuilt");

@@ -230,6 +230,29 @@ for found in search_tools("list items", "full", 4):
     );
 }
 
+#[tokio::test]
+async fn servers_whose_python_names_collide_are_imported_as_their_declarations_say() {
+    let mut builder = builder();
+    for server in ["my-shop", "my_shop"] {
+        let echo = move |_: Value| async move { Ok(json!(server)) };
+        builder = builder.tool(server, airlock::ToolDefinition::new("whoami").description("Names its shop."), echo);
+    }
+    let runtime = builder.build().await.unwrap();
+    let code = r#"
+from servers import my_shop, my_shop2
+from airlock import search_tools
+print(my_shop.whoami(), my_shop2.whoami())
+for found in search_tools("names its shop", "full", 2):
+    print(found["server"], "->", found["declaration"].splitlines()[0].split("`")[1])
+"#;
+    let result = run_py(&runtime, code, &Limits::default()).await;
+    assert_ok(&result);
+    let mut lines: Vec<&str> = result.stdout.lines().collect();
+    assert_eq!(lines.remove(0), "my_shop my-shop");
+    lines.sort();
+    assert_eq!(lines, ["my-shop -> from servers import my_shop2", "my_shop -> from servers import my_shop"]);
+}
+
 /// Runs Python `code`, expects `limit`, then checks the runtime still
 /// serves JavaScript as well as Python.
 async fn expect_limit(runtime: &Runtime, code: &str, limits: Limits, limit: Limit) -> airlock::ExecutionResult {
