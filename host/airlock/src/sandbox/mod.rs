@@ -228,9 +228,7 @@ impl StoreState {
 /// Builds the linker every guest instance is created with: WASI plus the
 /// `airlock:runtime` imports (`host/`, one file per interface).
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    workspace::add_to_linker(&mut linker)?;
+    let mut linker = wasi_linker(engine)?;
     host::add_to_linker(&mut linker)?;
     Ok(linker)
 }
@@ -239,10 +237,18 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
 /// `skill` world imports, no more (their typed server imports are added to
 /// it per component).
 pub(crate) fn skill_linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
+    let mut linker = wasi_linker(engine)?;
+    host::add_skill_imports(&mut linker)?;
+    Ok(linker)
+}
+
+/// A linker with WASI, its filesystem under the workspace caps: every
+/// linker a guest runs in starts here, so none reaches the workspace
+/// without them.
+fn wasi_linker(engine: &Engine) -> wasmtime::Result<Linker<StoreState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     workspace::add_to_linker(&mut linker)?;
-    host::add_skill_imports(&mut linker)?;
     Ok(linker)
 }
 

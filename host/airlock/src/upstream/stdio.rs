@@ -128,7 +128,11 @@ impl<R> ReplyGuard<R> {
                     let passed = &segment[..segment.len().min(room)];
                     let keep = ENDS.saturating_sub(self.head.len()).min(passed.len());
                     self.head.extend_from_slice(&passed[..keep]);
-                    self.keep_tail(passed);
+                    // Only the bytes just short of the cap can be among the
+                    // last of a message that is cut: a line that ends
+                    // before costs nothing here.
+                    let near_cap = (MAX_MESSAGE - ENDS).saturating_sub(self.line).min(passed.len());
+                    self.keep_tail(&passed[near_cap..]);
                     self.out.extend_from_slice(passed);
                     self.line += passed.len();
                     if segment.len() > room {

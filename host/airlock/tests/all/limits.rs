@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::{assert_ok, local_tools_runtime, run_in, run_js};
+use crate::support::{assert_ok, bytes_in, local_tools_runtime, run_in, run_js};
 use airlock::{ExecutionError, Language, Limit, Limits, Runtime};
 
 /// Runs JavaScript `code` and expects `limit` (see [`crate::support::expect_limit`]).
@@ -179,18 +179,6 @@ async fn what_code_returns_or_throws_is_capped_like_its_output() {
         );
         assert!(stack.as_ref().is_none_or(|stack| stack.len() < 600), "{language:?}");
     }
-}
-
-/// What `folder` holds: its files' lengths.
-fn bytes_in(folder: &std::path::Path) -> u64 {
-    std::fs::read_dir(folder)
-        .unwrap()
-        .flatten()
-        .map(|entry| {
-            let metadata = entry.metadata().unwrap();
-            if metadata.is_dir() { bytes_in(&entry.path()) } else { metadata.len() }
-        })
-        .sum()
 }
 
 #[tokio::test]

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use crate::support::{assert_ok, builder, customers_runtime, local_tools_runtime, run_in, run_py, runtime_with};
+use crate::support::{
+    assert_ok, builder, bytes_in, customers_runtime, local_tools_runtime, run_in, run_py, runtime_with,
+};
 use airlock::{ExecutionError, Language, Limit, Limits, Runtime};
 use serde_json::{Value, json};
 
@@ -426,8 +428,7 @@ for i in range(9):
     let results = futures::future::join_all(runs).await;
     let capped = results.iter().filter(|result| result.limit() == Some(Limit::Workspace)).count();
     assert!(capped >= 2, "{:?}", results.iter().map(|result| &result.error).collect::<Vec<_>>());
-    let held: u64 =
-        std::fs::read_dir(session.workspace()).unwrap().map(|entry| entry.unwrap().metadata().unwrap().len()).sum();
+    let held = bytes_in(session.workspace());
     assert!(held <= 1 << 20, "the folder holds {held} bytes");
 }
 

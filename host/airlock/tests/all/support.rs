@@ -70,6 +70,18 @@ pub async fn expect_limit(
     result
 }
 
+/// What `folder` holds: its files' lengths, subfolders' included.
+pub fn bytes_in(folder: &Path) -> u64 {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .map(|entry| {
+            let metadata = entry.metadata().unwrap();
+            if metadata.is_dir() { bytes_in(&entry.path()) } else { metadata.len() }
+        })
+        .sum()
+}
+
 /// Runs `code` in `session`, panicking only on host failures (which no
 /// guest code may cause).
 pub async fn run_in(session: &Session, code: &str, language: Language, limits: &Limits) -> ExecutionResult {

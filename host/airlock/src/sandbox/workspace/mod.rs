@@ -53,6 +53,17 @@ struct Usage {
     running: usize,
 }
 
+impl Drop for Folder {
+    /// The last execution in the folder ended: its entry goes, unless a
+    /// new execution there has already put a live one in its place.
+    fn drop(&mut self) {
+        let mut folders = lock(&FOLDERS);
+        if folders.get(&self.root).is_some_and(|folder| folder.strong_count() == 0) {
+            folders.remove(&self.root);
+        }
+    }
+}
+
 /// The folders executions run in now, by path.
 static FOLDERS: LazyLock<Mutex<HashMap<PathBuf, Weak<Folder>>>> = LazyLock::new(Mutex::default);
 
@@ -78,7 +89,6 @@ impl WorkspaceQuota {
         let key = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         let folder = {
             let mut folders = lock(&FOLDERS);
-            folders.retain(|_, folder| folder.strong_count() > 0);
             match folders.get(&key).and_then(Weak::upgrade) {
                 Some(folder) => folder,
                 None => {
@@ -330,6 +340,8 @@ mod tests {
         first.charge(6_000).unwrap();
         assert!(second.charge(6_000).is_err(), "the second sees the first's bytes");
         drop((first, second));
+        let key = std::fs::canonicalize(dir.path()).unwrap();
+        assert!(!lock(&FOLDERS).contains_key(&key), "the last one out removes the folder's entry");
         // Nothing was written on disk: a new execution counts from zero.
         let third = WorkspaceQuota::join(dir.path(), 10_000);
         third.charge(9_000).unwrap();
