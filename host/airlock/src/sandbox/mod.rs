@@ -448,6 +448,11 @@ impl Sandbox {
     pub(crate) fn finish(self, finished: Finished) -> (RawOutcome, Store<StoreState>) {
         let limits = &self.limits;
         let state = self.store.data();
+        // Its store is released later, off this task: the execution leaves
+        // the workspace's count now, so the next one measures afresh.
+        if let Some(quota) = &state.surroundings.quota {
+            quota.leave();
+        }
         let (value, error) = match finished {
             Err(_elapsed) => (None, Some(limit_error(Limit::Timeout, limits))),
             // What the code returns reaches the model as its output does:

@@ -22,7 +22,7 @@ pub(crate) use fs::add_to_linker;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, Weak};
 
 use super::traps::LimitTrap;
@@ -81,6 +81,8 @@ pub(crate) struct WorkspaceQuota {
     /// Files, folders and streams open now, in every store of the
     /// execution.
     open: Arc<AtomicUsize>,
+    /// Whether the execution has left the folder's count.
+    left: AtomicBool,
 }
 
 impl WorkspaceQuota {
@@ -110,7 +112,7 @@ impl WorkspaceQuota {
             }
             usage.running += 1;
         }
-        WorkspaceQuota { folder, cap, open: Arc::default() }
+        WorkspaceQuota { folder, cap, open: Arc::default(), left: AtomicBool::new(false) }
     }
 
     /// The workspace folder.
@@ -175,10 +177,21 @@ impl WorkspaceQuota {
     }
 }
 
+impl WorkspaceQuota {
+    /// The execution is over: it no longer counts among those running in
+    /// the folder (its store may live on a while, being released), so the
+    /// next one may measure afresh. Once only; dropping does it too.
+    pub(crate) fn leave(&self) {
+        if !self.left.swap(true, Ordering::SeqCst) {
+            let mut usage = lock(&self.folder.state);
+            usage.running = usage.running.saturating_sub(1);
+        }
+    }
+}
+
 impl Drop for WorkspaceQuota {
     fn drop(&mut self) {
-        let mut usage = lock(&self.folder.state);
-        usage.running = usage.running.saturating_sub(1);
+        self.leave();
     }
 }
 
@@ -339,7 +352,11 @@ mod tests {
         let second = WorkspaceQuota::join(dir.path(), 10_000);
         first.charge(6_000).unwrap();
         assert!(second.charge(6_000).is_err(), "the second sees the first's bytes");
-        drop((first, second));
+        first.leave();
+        second.leave();
+        let measured = WorkspaceQuota::join(dir.path(), 10_000);
+        measured.charge(9_000).unwrap();
+        drop((first, second, measured));
         let key = std::fs::canonicalize(dir.path()).unwrap();
         assert!(!lock(&FOLDERS).contains_key(&key), "the last one out removes the folder's entry");
         // Nothing was written on disk: a new execution counts from zero.
