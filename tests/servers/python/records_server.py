@@ -1,4 +1,5 @@
-"""The "records" MCP server that Airlock's integration tests start (stdio transport).
+"""The "records" MCP server that Airlock's integration tests start (stdio transport, or
+Streamable HTTP on loopback with `--http PORT [--json]`).
 
 Written with the official MCP Python SDK 2.x (`mcp.server.mcpserver.MCPServer`), run
 with the interpreter of tests/servers/.venv (installed by scripts/setup-servers.sh):
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import sys
 from typing import Annotated, Literal
 
 import anyio
@@ -258,4 +260,15 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    anyio.run(main)
+    if sys.argv[1:2] == ["--http"]:
+        # `--http PORT [--json]`: Streamable HTTP on loopback, replies as SSE
+        # streams (or JSON bodies), for the tests of HTTP upstreams.
+        server.run(
+            "streamable-http",
+            host="127.0.0.1",
+            port=int(sys.argv[2]),
+            json_response="--json" in sys.argv,
+            max_request_body_size=64 << 20,
+        )
+    else:
+        anyio.run(main)

@@ -18,7 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 use tokio::sync::Mutex;
 
 use super::results;
-use super::stdio::StdioServer;
+use super::stdio::{MAX_MESSAGE, StdioServer};
 use crate::config::ServerConfig;
 use crate::pii::Detector;
 use crate::tool::{ToolAnnotations, ToolDefinition, ToolError};
@@ -66,6 +66,9 @@ pub struct Connection {
     peer: Peer<RoleClient>,
     service: Mutex<Option<RunningService<RoleClient, Hooks>>>,
     tools_changed: Arc<AtomicBool>,
+    /// Over Streamable HTTP, where rmcp closes the connection on a reply
+    /// stream it will not read (an event over [`MAX_MESSAGE`]).
+    http: bool,
 }
 
 impl Connection {
@@ -104,6 +107,7 @@ impl Connection {
                     peer: service.peer().clone(),
                     service: Mutex::new(Some(service)),
                     tools_changed,
+                    http: config.command.is_none(),
                 });
             }
             Err(_) => format!("did not initialise within {startup:?}"),
@@ -193,7 +197,26 @@ impl Connection {
             ServiceError::McpError(e) if e.code.0 == -32602 => ToolError::InvalidArguments(e.message.into_owned()),
             ServiceError::McpError(e) if e.code.0 == -32601 => ToolError::NotFound(e.message.into_owned()),
             ServiceError::McpError(e) => ToolError::Failed(e.message.into_owned()),
-            other => ToolError::Unavailable(format!("server '{}' failed during {what}: {other}", self.server)),
+            ServiceError::TransportClosed if self.http => ToolError::Unavailable(format!(
+                "server '{}' failed during {what}: the connection closed (the server failed, or its reply was over \
+                 the {} MiB a message may have)",
+                self.server,
+                MAX_MESSAGE >> 20
+            )),
+            other => {
+                let why = describe_error(&other);
+                // rmcp's words for a JSON reply past max_json_response_size.
+                let why = if why.contains("exceeded the maximum size") {
+                    format!(
+                        "its reply is over the {} MiB a message may have; ask it for less (a smaller page, a narrower \
+                         query)",
+                        MAX_MESSAGE >> 20
+                    )
+                } else {
+                    why
+                };
+                ToolError::Unavailable(format!("server '{}' failed during {what}: {why}", self.server))
+            }
         }
     }
 }
@@ -339,7 +362,10 @@ fn http_config(
     url: &str,
     headers: &std::collections::BTreeMap<String, String>,
 ) -> Result<StreamableHttpClientTransportConfig, String> {
-    let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_string());
+    // The same cap on a message as over stdio (rmcp's defaults today).
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_string())
+        .max_json_response_size(MAX_MESSAGE)
+        .max_sse_event_size(MAX_MESSAGE);
     let mut custom = HashMap::new();
     for (name, value) in headers {
         if name.eq_ignore_ascii_case("authorization")

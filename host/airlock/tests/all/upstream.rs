@@ -93,26 +93,33 @@ impl Drop for ChildGuard {
     }
 }
 
-#[tokio::test]
-async fn the_everything_server_over_streamable_http() {
+/// Starts an HTTP server on a free loopback port and waits (at most 30 s)
+/// until it accepts connections; `configure` adds the port to the command.
+async fn http_server(
+    program: std::path::PathBuf,
+    configure: impl FnOnce(&mut std::process::Command, u16),
+) -> (ChildGuard, u16) {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let binary = servers_dir().join("node/node_modules/.bin/mcp-server-everything");
-    let _server = ChildGuard(
-        std::process::Command::new(binary)
-            .arg("streamableHttp")
-            .env("PORT", port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start server-everything"),
-    );
-    // Wait until it accepts connections (bounded: 30 s).
+    let mut command = std::process::Command::new(&program);
+    configure(&mut command, port);
+    let server =
+        ChildGuard(command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start the HTTP server"));
     let ready = async {
         while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
-    tokio::time::timeout(Duration::from_secs(30), ready).await.expect("server-everything listens");
+    tokio::time::timeout(Duration::from_secs(30), ready).await.expect("the HTTP server listens");
+    (server, port)
+}
+
+#[tokio::test]
+async fn the_everything_server_over_streamable_http() {
+    let binary = servers_dir().join("node/node_modules/.bin/mcp-server-everything");
+    let (_server, port) = http_server(binary, |command, port| {
+        command.arg("streamableHttp").env("PORT", port.to_string());
+    })
+    .await;
 
     let config = airlock::Config::from_json(
         &json!({"mcpServers": {"web": {"url": format!("http://127.0.0.1:{port}/mcp")}}}).to_string(),
@@ -219,6 +226,41 @@ async fn a_reply_over_16_mib_fails_its_call_at_once_saying_why() {
     assert!(lines[0].contains("over the 16 MiB a message may have"), "{lines:?}");
     assert_eq!(lines[1], "42");
     runtime.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reply_over_16_mib_over_http_fails_its_call_at_once_saying_why() {
+    // Both ways a Streamable HTTP server answers: one JSON body, or an SSE
+    // stream (where rmcp drops the connection, which is then reopened).
+    for (json, why) in [(true, "its reply is over the 16 MiB"), (false, "its reply was over the 16 MiB")] {
+        let (_server, port) = http_server(servers_dir().join(".venv/bin/python"), |command, port| {
+            command.arg(servers_dir().join("python/records_server.py")).args(["--http", &port.to_string()]);
+            if json {
+                command.arg("--json");
+            }
+        })
+        .await;
+        let config = airlock::Config::from_json(
+            &json!({"mcpServers": {"records": {"url": format!("http://127.0.0.1:{port}/mcp")}},
+                    "airlock": {"tool_timeout": "60s"}})
+            .to_string(),
+        )
+        .unwrap();
+        let runtime = builder().config(&config).build().await.unwrap();
+        let code = r#"
+            import { echo_text, add } from "./servers/records";
+            try { await echo_text({ text: "x".repeat(17 << 20) }) } catch (e) { console.log(e.kind, e.message) }
+            console.log(await add({ a: 20, b: 22 }));"#;
+        let limits = Limits { timeout: Duration::from_secs(50), memory_bytes: 512 << 20, ..Limits::default() };
+        let result = run_js(&runtime, code, &limits).await;
+        assert_ok(&result);
+        let lines = stdout_lines(&result);
+        assert!(lines[0].starts_with("unavailable "), "json {json}: {lines:?}");
+        assert!(lines[0].contains(why), "json {json}: {lines:?}");
+        assert!(!lines[0].contains("::"), "no Rust type names: {lines:?}");
+        assert_eq!(lines[1], "42", "json {json}");
+        runtime.shutdown().await;
+    }
 }
 
 #[tokio::test]
