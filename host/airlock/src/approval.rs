@@ -38,7 +38,8 @@ pub struct ApprovalSettings {
     /// sees them either way (a paused result shows tokens).
     pub show_values: bool,
     /// How long a paused execution waits for its decision before it
-    /// expires. Default: 24 hours.
+    /// expires. Default: 24 hours. Counted in whole seconds, as the store's
+    /// clock is: under 1 s, a paused execution expires at once.
     #[serde(with = "crate::limits::duration_text")]
     pub paused_expiry: Duration,
     /// How long a resume's hold on a stored execution lasts unless renewed
