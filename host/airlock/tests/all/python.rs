@@ -433,6 +433,61 @@ for i in range(9):
 }
 
 #[tokio::test]
+async fn truncating_while_another_execution_writes_counts_each_byte_once() {
+    let runtime = local_tools_runtime().await;
+    let session = runtime.session().unwrap();
+    let cap = 1 << 20;
+    let limits = Limits { workspace_bytes: cap, ..Limits::default() };
+    let setup = "open('./workspace/h', 'wb').write(b'h' * 655360)
+open('./workspace/f', 'wb').write(b'f' * 65536)";
+    assert_ok(&run_in(&session, setup, Language::Python, &limits).await);
+    // One rewrites f in place (by `pwrite` and through a stream) while two
+    // others truncate it, then floods g. Unserialised, a truncation between a write's look at f's length
+    // and the write itself was given back without the refill being
+    // charged, or a write was charged for a file emptied before it (the
+    // writer stopped at the cap with the folder far below it); two
+    // truncations at once were both given back.
+    let racer = |role: &str, seconds: f64| {
+        format!(
+            "import os, time
+fd = os.open('./workspace/f', os.O_RDWR)
+chunk = b'x' * 65536
+end = time.monotonic() + {seconds}
+n = 0
+while time.monotonic() < end:
+    n += 1
+    if '{role}' == 'writer' and n % 2:
+        os.pwrite(fd, chunk, 0)
+    elif '{role}' == 'writer':
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, chunk)
+    else:
+        os.ftruncate(fd, 0)
+print('raced', flush=True)
+if '{role}' == 'writer':
+    g = os.open('./workspace/g', os.O_WRONLY | os.O_CREAT)
+    while True:
+        os.write(g, b'y' * 4096)
+"
+        )
+    };
+    let (writer, truncater) = (racer("writer", 1.0), racer("truncater", 1.5));
+    let (written, truncated, truncated_too) = tokio::join!(
+        run_in(&session, &writer, Language::Python, &limits),
+        run_in(&session, &truncater, Language::Python, &limits),
+        run_in(&session, &truncater, Language::Python, &limits)
+    );
+    assert_eq!(written.stdout, "raced\n", "{:?}", written.error);
+    assert_eq!(written.limit(), Some(Limit::Workspace), "{:?}", written.error);
+    assert_ok(&truncated);
+    assert_ok(&truncated_too);
+    // The flood stops within a chunk of the cap, less three entries (and
+    // f's 64 KiB, which a last truncation may have removed after it).
+    let held = bytes_in(session.workspace());
+    assert!(held <= cap && held >= cap - (96 << 10), "the folder holds {held} of {cap} bytes");
+}
+
+#[tokio::test]
 async fn holding_too_many_files_open_hits_the_open_files_cap() {
     let runtime = local_tools_runtime().await;
     let code = "import os

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use tokio::sync::OwnedRwLockReadGuard;
 use wasmtime::component::{HasData, Linker, Resource};
 use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemCtxView, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::filesystem::types::{
@@ -108,7 +109,8 @@ impl WorkspaceFsView<'_> {
         let (Some(quota), Some(file)) = (self.quota.clone(), file) else { return Ok(stream) };
         let inner = self.fs.table.delete(stream)?;
         let _open = quota.open_stream();
-        let wrapped: DynOutputStream = Box::new(QuotaStream { inner, quota, file, position, _open });
+        let wrapped: DynOutputStream =
+            Box::new(QuotaStream { inner, quota, file, position, growing: None, wrote: false, _open });
         Ok(self.fs.table.push(wrapped)?)
     }
 
@@ -134,8 +136,9 @@ impl types::Host for WorkspaceFsView<'_> {
 
 impl HostDescriptor for WorkspaceFsView<'_> {
     async fn set_size(&mut self, fd: Resource<types::Descriptor>, size: Filesize) -> FsResult<()> {
-        if self.quota.is_some() {
+        if let Some(quota) = self.quota.clone() {
             self.measure().await;
+            let _alone = quota.shrinking().await;
             let length = self.length(&fd).await?;
             let growth = size.saturating_sub(length);
             self.charge(growth)?;
@@ -153,8 +156,9 @@ impl HostDescriptor for WorkspaceFsView<'_> {
         buffer: Vec<u8>,
         offset: Filesize,
     ) -> FsResult<Filesize> {
-        if self.quota.is_some() {
+        if let Some(quota) = self.quota.clone() {
             self.measure().await;
+            let _growing = quota.growing().await;
             let length = self.length(&fd).await?;
             let growth = offset.saturating_add(buffer.len() as u64).saturating_sub(length);
             self.charge(growth)?;
@@ -228,10 +232,14 @@ impl HostDescriptor for WorkspaceFsView<'_> {
         let writes =
             oflags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE) || flags.contains(DescriptorFlags::WRITE);
         let (mut truncated, mut created) = (0, 0);
+        let mut _alone = None;
         if writes {
             // Measured here, on a blocking thread, so that the streams the
             // file gives charge without walking the folder.
             self.measure().await;
+            if oflags.contains(OpenFlags::TRUNCATE) {
+                _alone = Some(quota.shrinking().await);
+            }
             let existing = self.fs.stat_at(again(&fd), path_flags, path.clone()).await.ok();
             if oflags.contains(OpenFlags::CREATE) && existing.is_none() {
                 self.charge(ENTRY_BYTES)?;
@@ -413,17 +421,54 @@ impl HostDirectoryEntryStream for WorkspaceFsView<'_> {
 
 /// A file's output stream that charges the bytes it writes past the
 /// file's end.
+///
+/// A write is charged against the file's length when it is handed over
+/// and lands later, on a blocking thread: the stream holds the folder's
+/// [`WorkspaceQuota::growing`] lock from `check-write` until the writes
+/// are done (the next `ready` or `blocking-flush`), so that no truncation
+/// comes between. While a truncation holds the folder, `check-write`
+/// permits nothing and `ready` waits for it.
 struct QuotaStream {
     inner: DynOutputStream,
     quota: Arc<WorkspaceQuota>,
     file: Arc<std::fs::File>,
     /// Where the next write lands; `None` appends.
     position: Option<u64>,
+    /// Held from `check-write` until the writes it permitted are done.
+    growing: Option<OwnedRwLockReadGuard<()>>,
+    /// Whether a write was handed over since the last `ready`.
+    wrote: bool,
     /// The file it keeps open.
     _open: OpenFile,
 }
 
 impl QuotaStream {
+    /// Takes the folder's growing lock unless the stream holds it; false
+    /// while a truncation holds the folder.
+    fn hold(&mut self) -> bool {
+        if self.growing.is_none() {
+            self.growing = self.quota.try_growing();
+        }
+        self.growing.is_some()
+    }
+
+    /// The writes handed over are done: truncations may go on.
+    fn written(&mut self) {
+        if std::mem::take(&mut self.wrote) {
+            self.growing = None;
+        }
+    }
+
+    /// Charges a write of `bytes`, under the growing lock.
+    fn charge_write(&mut self, bytes: usize) -> StreamResult<()> {
+        if !self.hold() {
+            return Err(StreamError::Trap(wasmtime::Error::msg("write not permitted: check-write first")));
+        }
+        self.charge(bytes)?;
+        self.wrote = true;
+        Ok(())
+    }
+
     fn charge(&mut self, bytes: usize) -> StreamResult<()> {
         // The length now, not when the stream was made: the file may have
         // been truncated since, and the truncation credited. (A write
@@ -443,13 +488,20 @@ impl QuotaStream {
 impl Pollable for QuotaStream {
     async fn ready(&mut self) {
         self.inner.ready().await;
+        if self.wrote {
+            self.written();
+        } else if self.growing.is_none() {
+            // Waiting for room to write: until no truncation holds the
+            // folder (held only from the next `check-write`).
+            drop(self.quota.growing().await);
+        }
     }
 }
 
 #[wasmtime_wasi::async_trait]
 impl OutputStream for QuotaStream {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.charge(bytes.len())?;
+        self.charge_write(bytes.len())?;
         self.inner.write(bytes)
     }
 
@@ -458,21 +510,33 @@ impl OutputStream for QuotaStream {
     }
 
     fn check_write(&mut self) -> StreamResult<usize> {
+        if !self.hold() {
+            return Ok(0);
+        }
         self.inner.check_write()
     }
 
     async fn blocking_write_and_flush(&mut self, bytes: Bytes) -> StreamResult<()> {
+        let _growing = match self.growing.take() {
+            Some(held) => held,
+            None => self.quota.growing().await,
+        };
         self.charge(bytes.len())?;
+        self.wrote = false;
         self.inner.blocking_write_and_flush(bytes).await
     }
 
     fn write_zeroes(&mut self, count: usize) -> StreamResult<()> {
-        self.charge(count)?;
+        self.charge_write(count)?;
         self.inner.write_zeroes(count)
     }
 
+    /// Waits for the writes handed over (`blocking-flush` comes here): a
+    /// write after it takes the lock again.
     async fn write_ready(&mut self) -> StreamResult<usize> {
-        self.inner.write_ready().await
+        let ready = self.inner.write_ready().await;
+        self.written();
+        ready
     }
 
     async fn cancel(&mut self) {

@@ -14,7 +14,10 @@
 //!
 //! The count is shared by every execution running in one folder, and the
 //! folder is measured afresh when an execution starts writing there while
-//! no other runs.
+//! no other runs. An operation that reads a file's length and then changes
+//! it holds the folder's [`Folder::resizing`] lock, so that a truncation
+//! never falls between another operation's look at the length and its
+//! write: each byte is charged or given back once.
 
 mod fs;
 
@@ -24,6 +27,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, Weak};
+
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 use super::traps::LimitTrap;
 use crate::limits::Limit;
@@ -44,13 +49,32 @@ const MAX_DEPTH: usize = 64;
 struct Folder {
     root: PathBuf,
     state: Mutex<Usage>,
+    /// Shared by operations that grow a file past the length they read,
+    /// taken alone by those that truncate one.
+    resizing: Arc<RwLock<()>>,
 }
 
 struct Usage {
     /// What the folder holds as counted; `None` until measured.
     used: Option<u64>,
+    /// The cap the measuring walk stopped past, when it stopped early: an
+    /// execution with a larger cap measures again.
+    partial: Option<u64>,
     /// Executions running in the folder now.
     running: usize,
+}
+
+impl Usage {
+    /// Whether an execution capped at `cap` must measure the folder first.
+    fn unmeasured_for(&self, cap: u64) -> bool {
+        self.used.is_none() || self.partial.is_some_and(|stop| cap > stop)
+    }
+
+    /// Takes the count of a walk that stopped past `stop`.
+    fn measured(&mut self, bytes: u64, stop: u64) {
+        self.used = Some(bytes);
+        self.partial = (bytes > stop).then_some(stop);
+    }
 }
 
 impl Drop for Folder {
@@ -94,10 +118,10 @@ impl WorkspaceQuota {
             match folders.get(&key).and_then(Weak::upgrade) {
                 Some(folder) => folder,
                 None => {
-                    let state = Mutex::new(Usage { used: None, running: 0 });
+                    let state = Mutex::new(Usage { used: None, partial: None, running: 0 });
                     // The resolved path: measured as WASI opens it, through
                     // a symlinked folder too.
-                    let folder = Arc::new(Folder { root: key.clone(), state });
+                    let folder = Arc::new(Folder { root: key.clone(), state, resizing: Arc::default() });
                     folders.insert(key, Arc::downgrade(&folder));
                     folder
                 }
@@ -109,6 +133,7 @@ impl WorkspaceQuota {
                 // Nothing writes there now: what was removed since the
                 // last count is given back by measuring again.
                 usage.used = None;
+                usage.partial = None;
             }
             usage.running += 1;
         }
@@ -122,15 +147,35 @@ impl WorkspaceQuota {
 
     /// Measures the folder, off the async worker, unless that was done.
     async fn measure(&self) {
-        if lock(&self.folder.state).used.is_some() {
+        if !lock(&self.folder.state).unmeasured_for(self.cap) {
             return;
         }
         let (root, cap) = (self.folder.root.clone(), self.cap);
         // A runtime shutting down cannot measure on a blocking thread;
         // `charge` then measures where it is.
         if let Ok(measured) = tokio::task::spawn_blocking(move || folder_bytes(&root, cap)).await {
-            lock(&self.folder.state).used.get_or_insert(measured);
+            let mut usage = lock(&self.folder.state);
+            if usage.unmeasured_for(cap) {
+                usage.measured(measured, cap);
+            }
         }
+    }
+
+    /// Held while an operation reads a file's length and writes past it:
+    /// no truncation comes between.
+    async fn growing(&self) -> OwnedRwLockReadGuard<()> {
+        self.folder.resizing.clone().read_owned().await
+    }
+
+    /// [`WorkspaceQuota::growing`] if no truncation holds the folder now.
+    fn try_growing(&self) -> Option<OwnedRwLockReadGuard<()>> {
+        self.folder.resizing.clone().try_read_owned().ok()
+    }
+
+    /// Held while an operation reads a file's length and truncates it:
+    /// nothing else resizes a file of the folder meanwhile.
+    async fn shrinking(&self) -> OwnedRwLockWriteGuard<()> {
+        self.folder.resizing.clone().write_owned().await
     }
 
     /// Counts `bytes` more, or traps with the `workspace` limit when that
@@ -140,7 +185,10 @@ impl WorkspaceQuota {
             return Ok(());
         }
         let mut usage = lock(&self.folder.state);
-        let used = usage.used.get_or_insert_with(|| folder_bytes(&self.folder.root, self.cap));
+        if usage.unmeasured_for(self.cap) {
+            usage.measured(folder_bytes(&self.folder.root, self.cap), self.cap);
+        }
+        let used = usage.used.get_or_insert(0);
         match used.checked_add(bytes).filter(|&next| next <= self.cap) {
             Some(next) => {
                 *used = next;
@@ -362,6 +410,19 @@ mod tests {
         // Nothing was written on disk: a new execution counts from zero.
         let third = WorkspaceQuota::join(dir.path(), 10_000);
         third.charge(9_000).unwrap();
+    }
+
+    #[test]
+    fn an_execution_with_a_larger_cap_measures_past_where_a_smaller_one_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a", "b", "c"] {
+            std::fs::write(dir.path().join(name), vec![0u8; 10_000]).unwrap();
+        }
+        let small = WorkspaceQuota::join(dir.path(), 5_000);
+        assert!(small.charge(1).is_err(), "the walk stops past 5,000 bytes");
+        let large = WorkspaceQuota::join(dir.path(), 3 * (ENTRY_BYTES + 10_000) + 100);
+        large.charge(100).unwrap();
+        assert!(large.charge(1).is_err(), "all three files count, not where the first walk stopped");
     }
 
     #[test]
