@@ -56,6 +56,10 @@ pub struct CodeModeServer {
     /// of the server ends if nothing was written to it (after the session:
     /// fields drop in order).
     folder: Option<Arc<RemoveIfEmpty>>,
+    /// Dropped with the last clone of the server, after the session: the
+    /// HTTP front waits for every session's to go before the process ends,
+    /// so their temporary folders are removed.
+    ended: Option<tokio::sync::mpsc::Sender<()>>,
 }
 
 /// A folder removed, when dropped, if it is empty: a session that wrote
@@ -85,7 +89,15 @@ impl CodeModeServer {
             in_flight,
             shared_sessions: false,
             folder: None,
+            ended: None,
         }
+    }
+
+    /// Holds `ended` until the last clone of the server is dropped (and the
+    /// session with it).
+    pub(crate) fn reporting_end_to(mut self, ended: tokio::sync::mpsc::Sender<()>) -> Self {
+        self.ended = Some(ended);
+        self
     }
 
     /// Removes the session's folder `folder` when the server ends, if the

@@ -115,8 +115,10 @@ pub async fn serve_stdio(
     tracing::info!("serving on stdio");
     let _purging = purge_expired_executions(runtime);
     let cancel = service.cancellation_token();
+    let waiting = service.waiting();
+    tokio::pin!(waiting);
     tokio::select! {
-        finished = service.waiting() => {
+        finished = &mut waiting => {
             if let Err(error) = finished {
                 tracing::warn!(%error, "the MCP connection ended with an error");
             }
@@ -124,6 +126,11 @@ pub async fn serve_stdio(
         () = stop => {
             finish_running(runtime, &pending).await;
             cancel.cancel();
+            // The service drops the session (and its temporary folders) as
+            // it ends; the process may exit right after this returns.
+            if tokio::time::timeout(SESSIONS_END_WAIT, waiting).await.is_err() {
+                tracing::warn!("the session is still open {SESSIONS_END_WAIT:?} after the stop; its folders may remain");
+            }
         }
     }
     Ok(())
@@ -244,6 +251,8 @@ impl HttpServer {
         let factory_runtime = runtime.clone();
         let language = options.language;
         let shared = options.shared_sessions;
+        // Each session's server holds a sender; all gone: all sessions ended.
+        let (ended, mut all_ended) = tokio::sync::mpsc::channel::<()>(1);
         let service = StreamableHttpService::new(
             move || {
                 let (session, folder) = new_session(&factory_runtime, workspaces.as_deref(), &counter)?;
@@ -251,7 +260,8 @@ impl HttpServer {
                     .with_language(language)
                     .with_execution_caps(&caps)
                     .with_shared_sessions(shared)
-                    .removing_if_empty(folder))
+                    .removing_if_empty(folder)
+                    .reporting_end_to(ended.clone()))
             },
             sessions.clone(),
             config,
@@ -302,9 +312,18 @@ impl HttpServer {
             cancel.cancel();
         };
         axum::serve(listener, router).with_graceful_shutdown(stopping).await?;
+        // The sessions' workers were cancelled; their servers, sessions and
+        // temporary folders go as the workers wind down. The process may
+        // exit right after this returns: wait for them (briefly).
+        if tokio::time::timeout(SESSIONS_END_WAIT, all_ended.recv()).await.is_err() {
+            tracing::warn!("sessions still open {SESSIONS_END_WAIT:?} after the stop; their folders may remain");
+        }
         Ok(())
     }
 }
+
+/// How long a stopping server waits for its sessions to end.
+const SESSIONS_END_WAIT: Duration = Duration::from_secs(5);
 
 /// The HTTP front's own metrics: sessions and refusals.
 fn front_metrics(sessions: &SessionMetrics, caps: &ExecutionCaps) -> Registry {

@@ -237,6 +237,23 @@ fn a_delete_at_another_instance_removes_the_stored_session_and_then_is_404() {
 }
 
 #[test]
+fn sessions_open_at_a_stop_signal_leave_no_folders_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = records_config(dir.path());
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let (server, url, _log) = serve(&config, &[], &[("TMPDIR", tmp.to_str().unwrap())]);
+    for _ in 0..2 {
+        assert_eq!(post(&url, &[], INITIALIZE).status, 200);
+    }
+    // A workspace and a skill folder each, until the stop.
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 4);
+    stop(server);
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|entry| entry.file_name()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
 fn a_thousand_abandoned_sessions_expire_and_their_folders_go() {
     let dir = tempfile::tempdir().unwrap();
     let config = records_config(dir.path());

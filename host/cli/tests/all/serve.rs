@@ -2,11 +2,11 @@
 //! (tests/servers/python/serve_client.py) over stdio and over Streamable
 //! HTTP, with the Python "records" server behind Airlock.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use crate::common::{customers_inbox, python_client, records_config, serve_http, servers_config};
+use crate::common::{cache_dir, customers_inbox, data_dir, python_client, records_config, serve_http, servers_config};
 use serde_json::{Value, json};
 
 /// Runs the Python client with `args` and returns what it saw.
@@ -140,7 +140,10 @@ fn a_python_sdk_client_over_streamable_http_with_isolated_sessions() {
 fn a_stop_signal_lets_the_running_execution_finish() {
     let dir = tempfile::tempdir().unwrap();
     let config = records_config(dir.path());
-    let (mut server, url) = serve_http(&config, &[]);
+    // The server's temporary folders in one of the test's own.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let (mut server, url) = serve_http(&config, &[("TMPDIR", tmp.to_str().unwrap())]);
     let seen = client(&["drain", &url, &server.id().to_string()]);
     assert_eq!(seen["in_flight_before_signal"], 1, "{seen}");
     // The execution was waiting on a 1.5 s tool call when SIGTERM came: it
@@ -149,6 +152,47 @@ fn a_stop_signal_lets_the_running_execution_finish() {
     assert_eq!(seen["running"]["is_error"], false);
     let status = server.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
+    // The session was still open at the signal: its folders went with it.
+    assert_eq!(folders_in(&tmp), Vec::<String>::new());
+}
+
+/// The names of what `dir` holds.
+fn folders_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir).unwrap().flatten().map(|entry| entry.file_name().to_string_lossy().into_owned()).collect()
+}
+
+#[test]
+fn a_stop_signal_removes_the_stdio_sessions_temporary_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["serve", "--config"])
+        .arg(records_config(dir.path()))
+        .env("AIRLOCK_CACHE_DIR", cache_dir())
+        .env("AIRLOCK_DATA_DIR", data_dir())
+        .env("TMPDIR", &tmp)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}});
+    let mut stdin = server.stdin.take().unwrap();
+    writeln!(stdin, "{initialize}").unwrap();
+    let mut answer = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut answer).unwrap();
+    assert!(answer.contains("\"serverInfo\""), "{answer}");
+    let mut held = folders_in(&tmp);
+    held.sort();
+    assert!(held.len() == 2 && held[0].starts_with("airlock-session-skills-"), "{held:?}");
+    assert!(held[1].starts_with("airlock-workspace-"), "{held:?}");
+    // SIGTERM while the client is still connected (stdin open).
+    Command::new("kill").arg(server.id().to_string()).status().unwrap();
+    assert_eq!(server.wait().unwrap().code(), Some(0));
+    assert_eq!(folders_in(&tmp), Vec::<String>::new());
+    drop(stdin);
 }
 
 #[test]
