@@ -338,6 +338,15 @@ impl CodeModeServer {
         }
     }
 
+    /// `result` of a call that saved or removed a skill, once the session's
+    /// skills are stored for the other instances serving it.
+    async fn store_shared_skills(&self, result: CallToolResult) -> CallToolResult {
+        match self.session.store_shared_skills().await {
+            Ok(()) => result,
+            Err(error) => text_error(format!("the skill was changed here, but not in the store: {error}")),
+        }
+    }
+
     async fn get_skill(&self, arguments: &JsonObject) -> CallToolResult {
         let Some(name) = arguments.get("name").and_then(Value::as_str) else {
             return text_error("`name` (a string) is required");
@@ -551,6 +560,15 @@ impl ServerHandler for CodeModeServer {
         if let Err(error) = known.check(&request.name, &Value::Object(arguments.clone())) {
             return Ok(text_error(error.message().to_string()).into());
         }
+        // Skills another instance saved for this session, before tools
+        // that read them (executions take them themselves).
+        let reads_skills = matches!(
+            request.name.as_ref(),
+            "search_tools" | "save_skill" | "list_skills" | "get_skill" | "delete_skill"
+        );
+        if reads_skills && let Err(error) = self.session.load_shared_skills().await {
+            return Ok(text_error(format!("cannot read the session's skills from the store: {error}")).into());
+        }
         let result = match request.name.as_ref() {
             "execute_code" if request.request_state.is_some() => {
                 let _admitted = self.caps.admit(&self.in_flight)?;
@@ -570,14 +588,14 @@ impl ServerHandler for CodeModeServer {
                 self.resume_execution(&arguments).await
             }
             "search_tools" => self.search_tools(&arguments).await,
-            "save_skill" => self.save_skill(&arguments).await,
+            "save_skill" => self.store_shared_skills(self.save_skill(&arguments).await).await,
             "list_skills" => {
                 let lines = self.skill_lines().await;
                 let text = if lines.is_empty() { "(no skills saved yet)\n".to_string() } else { lines };
                 CallToolResult::success(vec![ContentBlock::text(text)])
             }
             "get_skill" => self.get_skill(&arguments).await,
-            "delete_skill" => self.delete_skill(&arguments).await,
+            "delete_skill" => self.store_shared_skills(self.delete_skill(&arguments).await).await,
             "list_servers" => self.list_servers().await,
             "describe_tools" => self.describe_tools(&arguments).await,
             other => {

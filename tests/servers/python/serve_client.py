@@ -587,8 +587,9 @@ async def one_session(argv: list[str]) -> dict:
 
 
 async def skill(argv: list[str]) -> dict:
-    """One MCP session saves a skill, then runs code importing it three
-    times: behind a round-robin balancer, on other instances too."""
+    """One MCP session saves a skill, and one for itself only, then runs
+    code importing both three times: behind a round-robin balancer, on
+    other instances too."""
     out: dict = {"runs": []}
     async with connect(argv[1:]) as session:
         await session.initialize()
@@ -597,8 +598,16 @@ async def skill(argv: list[str]) -> dict:
             {"name": "greet", "description": "Greets someone.", "code": "export const greet = (n) => `hi ${n}`;"},
         )
         out["saved"] = {"text": text_of(saved), "is_error": bool(saved.is_error)}
+        mine = await session.call_tool(
+            "save_skill",
+            {"name": "mark", "description": "A mark.", "code": "export const mark = '!';", "session": True},
+        )
+        out["saved_for_session"] = {"text": text_of(mine), "is_error": bool(mine.is_error)}
         for n in range(3):
-            code = f'import {{ greet }} from "./skills/greet";\nconsole.log(greet("{n}"));'
+            code = (
+                f'import {{ greet }} from "./skills/greet";\nimport {{ mark }} from "./skills/mark";\n'
+                f'console.log(greet("{n}") + mark);'
+            )
             out["runs"].append(await call_code(session, code))
     return out
 

@@ -378,18 +378,30 @@ struct Sealed {
 /// (an execution id, a session key): bytes sealed for one context do not
 /// open for another.
 pub(crate) fn seal_vault(key: &JournalKey, context: &str, entries: &[VaultEntry]) -> Result<Vec<u8>, ResumeError> {
-    let failed = |what: &dyn std::fmt::Display| ResumeError::Store(format!("cannot seal the vault: {what}"));
-    let plain = serde_json::to_vec(entries).map_err(|e| failed(&e))?;
-    let nonce: [u8; 12] = rand::random();
-    let payload = Payload { msg: &plain, aad: context.as_bytes() };
-    let mut sealed = nonce.to_vec();
-    sealed.extend(key.cipher().encrypt(&Nonce::from(nonce), payload).map_err(|e| failed(&e))?);
-    Ok(sealed)
+    seal_value(key, context, &entries).map_err(|e| ResumeError::Store(format!("cannot seal the vault: {e}")))
 }
 
 /// The vault entries [`seal_vault`] sealed for `context`; `None` if the
 /// bytes do not decrypt (edited, another key, another context).
 pub(crate) fn open_vault(key: &JournalKey, context: &str, sealed: &[u8]) -> Option<Vec<VaultEntry>> {
+    open_value(key, context, sealed)
+}
+
+/// `value`'s JSON encrypted with `key` (nonce ‖ ciphertext), bound to
+/// `context`.
+pub(crate) fn seal_value<T: Serialize>(key: &JournalKey, context: &str, value: &T) -> Result<Vec<u8>, String> {
+    let plain = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+    let nonce: [u8; 12] = rand::random();
+    let payload = Payload { msg: &plain, aad: context.as_bytes() };
+    let mut sealed = nonce.to_vec();
+    sealed.extend(key.cipher().encrypt(&Nonce::from(nonce), payload).map_err(|e| e.to_string())?);
+    Ok(sealed)
+}
+
+/// The value [`seal_value`] sealed for `context`; `None` if the bytes do
+/// not decrypt (edited, another key, another context) or do not read as a
+/// `T`.
+pub(crate) fn open_value<T: serde::de::DeserializeOwned>(key: &JournalKey, context: &str, sealed: &[u8]) -> Option<T> {
     if sealed.len() <= 12 {
         return None;
     }

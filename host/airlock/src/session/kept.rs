@@ -1,17 +1,25 @@
-//! Keeping a session's PII vault in the store, so that another process or
+//! Keeping a session's state in the store, so that another process or
 //! instance serving the same client session resolves the tokens it minted
-//! (`airlock serve` keeps each MCP session's vault under its session id
-//! when the instances share a store).
+//! and imports the skills it saved for the session (`airlock serve` keeps
+//! each MCP session's state under its session id when the instances share
+//! a store).
 
+use std::path::Path;
 use std::sync::PoisonError;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
 use super::Session;
 use crate::durable::ResumeError;
-use crate::durable::journal::{open_vault, seal_vault};
+use crate::durable::journal::{open_value, open_vault, seal_value, seal_vault};
 use crate::error::Error;
 
 /// The store part that holds a session's sealed vault.
 const VAULT: &str = "vault";
+
+/// The store part that holds the skills saved for the session, sealed.
+const SKILLS: &str = "skills";
 
 /// How often a session in use marks its stored state used (a store may
 /// purge state nobody touched for a while).
@@ -24,12 +32,28 @@ pub(super) struct KeptVault {
     key: String,
     stored: usize,
     touched: Option<std::time::Instant>,
+    /// The digest of the session's skills as last stored or taken from
+    /// the store: the folder differing from it has changed here since.
+    skills: [u8; 32],
+}
+
+/// One skill saved for the session, as the store keeps it: the files of
+/// its folder (the manifest and the code), by name.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct SkillFiles {
+    name: String,
+    files: Vec<(String, String)>,
 }
 
 /// What a session's vault is sealed for: bytes stored for one key never
 /// open as another's.
 fn context(key: &str) -> String {
     format!("session-vault:{key}")
+}
+
+/// What a session's skills are sealed for.
+fn skills_context(key: &str) -> String {
+    format!("session-skills:{key}")
 }
 
 impl Session {
@@ -39,12 +63,14 @@ impl Session {
     /// served the same client session meanwhile), and after each execution
     /// that minted tokens it stores the vault again, encrypted with the
     /// journal key. Instances that share a store and a journal key thus
-    /// share the session's tokens.
+    /// share the session's tokens. The skills saved for the session
+    /// (`session: true`) are kept there the same way (see
+    /// [`Session::load_shared_skills`]).
     pub fn keep_vault_in_store(&self, key: impl Into<String>) {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         let key = key.into();
         if kept.as_ref().is_none_or(|kept| kept.key != key) {
-            *kept = Some(KeptVault { key, stored: 0, touched: None });
+            *kept = Some(KeptVault { key, stored: 0, touched: None, skills: digest(&[]) });
         }
     }
 
@@ -76,6 +102,74 @@ impl Session {
         Ok(())
     }
 
+    /// Before an execution or a skill operation: makes the session's skill
+    /// folder hold what the store holds, when that changed since this
+    /// session last stored or took it (another instance saved or removed
+    /// a skill for the session).
+    pub(super) async fn load_kept_skills(&self) -> Result<(), Error> {
+        let Some(key) = self.kept_key() else { return Ok(()) };
+        let store = self.runtime.execution_store().await?;
+        let Some(bytes) = store.get_session_state(&key, SKILLS).await.map_err(ResumeError::from)? else {
+            return Ok(());
+        };
+        let journal_key = self.runtime.journal_key().await?;
+        let skills: Vec<SkillFiles> =
+            open_value(journal_key, &skills_context(&key), &bytes).ok_or_else(|| ResumeError::Tampered {
+                id: key.clone(),
+                detail: "the session's stored skills do not decrypt (edited, or sealed with another key)".into(),
+            })?;
+        let taken = digest(&skills);
+        if self.kept_skills_digest() == Some(taken) {
+            return Ok(());
+        }
+        let folder = self.session_skills.path();
+        write_skills(folder, &skills)
+            .map_err(|e| Error::workspace(format!("cannot write the session's skills in {}", folder.display()), e))?;
+        self.set_kept_skills_digest(taken);
+        Ok(())
+    }
+
+    /// After an execution or a skill operation: stores the session's
+    /// skills if they changed here.
+    pub(super) async fn store_kept_skills(&self) -> Result<(), Error> {
+        let Some(key) = self.kept_key() else { return Ok(()) };
+        let skills = read_skills(self.session_skills.path());
+        let now = digest(&skills);
+        if self.kept_skills_digest() == Some(now) {
+            return Ok(());
+        }
+        let sealed = seal_value(self.runtime.journal_key().await?, &skills_context(&key), &skills)
+            .map_err(|e| ResumeError::Store(format!("cannot seal the session's skills: {e}")))?;
+        let store = self.runtime.execution_store().await?;
+        store.put_session_state(&key, SKILLS, sealed).await.map_err(ResumeError::from)?;
+        self.set_kept_skills_digest(now);
+        Ok(())
+    }
+
+    /// Takes the skills another instance saved for this session, when the
+    /// session is kept in the store (see [`Session::keep_vault_in_store`]):
+    /// call before reading [`Session::skills`] outside an execution.
+    pub async fn load_shared_skills(&self) -> Result<(), Error> {
+        self.load_kept_skills().await
+    }
+
+    /// Stores the skills saved or removed for this session outside an
+    /// execution (through [`Session::skills`]), when the session is kept in
+    /// the store, for the other instances serving it.
+    pub async fn store_shared_skills(&self) -> Result<(), Error> {
+        self.store_kept_skills().await
+    }
+
+    fn kept_skills_digest(&self) -> Option<[u8; 32]> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|kept| kept.skills)
+    }
+
+    fn set_kept_skills_digest(&self, skills: [u8; 32]) {
+        if let Some(kept) = self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+            kept.skills = skills;
+        }
+    }
+
     /// Whether to mark the stored state used now (at most once a minute).
     fn due_for_touch(&self) -> bool {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
@@ -102,4 +196,64 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// What the store's copy of `skills` is compared by.
+fn digest(skills: &[SkillFiles]) -> [u8; 32] {
+    Sha256::digest(serde_json::to_vec(skills).unwrap_or_default()).into()
+}
+
+/// The skills in the session's folder `folder`, by name, each with its
+/// files (a skill saved for a session is a manifest and a code file, both
+/// text).
+fn read_skills(folder: &Path) -> Vec<SkillFiles> {
+    let mut skills: Vec<SkillFiles> = std::fs::read_dir(folder)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            crate::skills::validate_name(&name).ok()?;
+            let mut files: Vec<(String, String)> = std::fs::read_dir(entry.path())
+                .ok()?
+                .flatten()
+                .filter(|file| file.file_type().is_ok_and(|kind| kind.is_file()))
+                .filter_map(|file| {
+                    Some((file.file_name().into_string().ok()?, std::fs::read_to_string(file.path()).ok()?))
+                })
+                .collect();
+            files.sort();
+            Some(SkillFiles { name, files })
+        })
+        .collect();
+    skills.sort_by(|a, b| a.name.cmp(&b.name));
+    skills
+}
+
+/// Makes `folder` hold `skills` and no other: a skill whose files differ is
+/// written aside and swapped in; one the store no longer has is removed.
+fn write_skills(folder: &Path, skills: &[SkillFiles]) -> std::io::Result<()> {
+    let here = read_skills(folder);
+    for gone in here.iter().filter(|skill| !skills.iter().any(|kept| kept.name == skill.name)) {
+        std::fs::remove_dir_all(folder.join(&gone.name))?;
+    }
+    for skill in skills.iter().filter(|skill| !here.contains(skill)) {
+        // Names the store gives become paths: only plain ones are taken.
+        let plain = |name: &str| !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\']);
+        if crate::skills::validate_name(&skill.name).is_err() || !skill.files.iter().all(|(name, _)| plain(name)) {
+            tracing::warn!(skill = %skill.name, "a stored session skill with a name that is not plain was left out");
+            continue;
+        }
+        let staging = tempfile::Builder::new().prefix(".taking-").tempdir_in(folder)?;
+        for (name, text) in &skill.files {
+            std::fs::write(staging.path().join(name), text)?;
+        }
+        let target = folder.join(&skill.name);
+        if target.exists() {
+            std::fs::remove_dir_all(&target)?;
+        }
+        std::fs::rename(staging.keep(), &target)?;
+    }
+    Ok(())
 }

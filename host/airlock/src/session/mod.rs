@@ -52,7 +52,7 @@ pub struct Session {
     /// reach (in the workspace, code could link it elsewhere and have the
     /// host write, delete or load what it points to). Removed with the
     /// session.
-    _session_skills: tempfile::TempDir,
+    session_skills: tempfile::TempDir,
     id: String,
     counters: Counters,
     /// Where the vault is kept in the store, if it is.
@@ -132,7 +132,7 @@ impl Session {
             workspace,
             boundary,
             services,
-            _session_skills: session_skills,
+            session_skills,
             id,
             counters: Counters::default(),
             kept: Default::default(),
@@ -248,6 +248,7 @@ impl Session {
             };
             let guest = self.runtime.guest(spec.interpreter).await?;
             self.load_kept_vault().await?;
+            self.load_kept_skills().await?;
             let slot = self.runtime.slot().await?;
             let services = self.services.clone();
             let sandbox = sandbox::Sandbox::resuming(
@@ -290,6 +291,7 @@ impl Session {
             }
             let result = boundary.output(result);
             self.store_kept_vault().await?;
+            self.store_kept_skills().await?;
             boundary.record_execution(code.as_bytes(), language.name(), &result);
             self.counters.count(&result);
             tracing::debug!(error = ?result.error.as_ref().map(ToString::to_string), stats = ?result.stats, "execution finished");

@@ -467,6 +467,46 @@ async fn a_session_kept_in_the_store_resolves_its_tokens_in_another_process() {
 }
 
 #[tokio::test]
+async fn skills_saved_for_a_session_kept_in_the_store_reach_its_other_instances() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    // Two runtimes over one data folder, as two instances over one store.
+    let one = crm(&received, data.path(), delete_tool()).build().await.unwrap();
+    let two = crm(&received, data.path(), delete_tool()).build().await.unwrap();
+    let (a, b) = (one.session().unwrap(), two.session().unwrap());
+    a.keep_vault_in_store("client-session-1");
+    b.keep_vault_in_store("client-session-1");
+    let save = r#"
+        import { saveSkill } from "airlock";
+        await saveSkill({ name: "draft", description: "A draft.", code: "export const answer = 'secret plan';", session: true });"#;
+    assert_ok(&a.execute(save, Language::JavaScript).await.unwrap());
+    // The other instance imports it, and lists it.
+    let import = r#"import { answer } from "./skills/draft"; console.log(answer);"#;
+    let imported = b.execute(import, Language::JavaScript).await.unwrap();
+    assert_ok(&imported);
+    assert_eq!(imported.stdout, "secret plan\n");
+    assert!(b.skills().load("draft").is_ok());
+    // Stored sealed: no file of the data folder holds the code.
+    for file in std::fs::read_dir(data.path()).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("secret plan"), "skills are encrypted at rest");
+    }
+    // Removed outside an execution on one, gone from the other.
+    b.skills().remove("draft").unwrap();
+    b.store_shared_skills().await.unwrap();
+    let gone = a.execute(import, Language::JavaScript).await.unwrap();
+    let error = gone.error.expect("the skill is gone").to_string();
+    assert!(error.contains("no skill 'draft'"), "{error}");
+    assert!(a.skills().load("draft").is_err());
+    // A session kept under another key sees none of it.
+    let other = one.session().unwrap();
+    other.keep_vault_in_store("client-session-2");
+    a.execute(save, Language::JavaScript).await.unwrap();
+    other.load_shared_skills().await.unwrap();
+    assert!(other.skills().load("draft").is_err());
+}
+
+#[tokio::test]
 async fn a_decline_stands_when_the_resuming_runtime_no_longer_gates_the_tool() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();

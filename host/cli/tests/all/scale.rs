@@ -254,13 +254,16 @@ fn an_mcp_session_is_served_by_every_instance_and_its_tokens_resolve_on_each() {
 }
 
 #[test]
-fn a_skill_saved_through_one_instance_runs_through_the_others() {
+fn skills_saved_through_one_instance_run_through_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let mut topology = Topology::start_with(dir.path(), false);
     let seen = python_client(&["skill", "http", topology.url()]).0;
     assert_eq!(seen["saved"]["is_error"], false, "{seen}");
+    // The skill saved for the session only reaches the other instances
+    // through the store.
+    assert_eq!(seen["saved_for_session"]["is_error"], false, "{seen}");
     let printed: Vec<&str> = seen["runs"].as_array().unwrap().iter().map(|run| run["text"].as_str().unwrap()).collect();
-    assert_eq!(printed, ["hi 0\n", "hi 1\n", "hi 2\n"]);
+    assert_eq!(printed, ["hi 0!\n", "hi 1!\n", "hi 2!\n"], "{seen}");
     let serving =
         topology.instances.iter().filter(|i| events(&i.audit).iter().any(|e| e["event"] == "execution")).count();
     assert!(serving >= 2, "the skill ran on {serving} instance(s)");
