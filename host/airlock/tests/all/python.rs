@@ -488,6 +488,31 @@ if '{role}' == 'writer':
 }
 
 #[tokio::test]
+async fn an_execution_truncates_a_file_it_writes_without_waiting_on_itself() {
+    let runtime = local_tools_runtime().await;
+    let limits = Limits { timeout: Duration::from_secs(10), ..Limits::default() };
+    // Empty writes, writes through two descriptors, then truncations of
+    // the same file: nothing a stream did before may hold them up.
+    let code = "import os
+fd = os.open('./workspace/z', os.O_RDWR | os.O_CREAT)
+os.write(fd, b'abc')
+os.write(fd, b'')
+os.ftruncate(fd, 0)
+with open('./workspace/z', 'ab') as f:
+    f.write(b'')
+    f.flush()
+    os.truncate('./workspace/z', 1)
+    f.write(b'xy')
+os.write(fd, b'de')
+os.ftruncate(fd, 2)
+print(os.fstat(fd).st_size)
+";
+    let result = run_in(&runtime.session().unwrap(), code, Language::Python, &limits).await;
+    assert_ok(&result);
+    assert_eq!(result.stdout, "2\n");
+}
+
+#[tokio::test]
 async fn holding_too_many_files_open_hits_the_open_files_cap() {
     let runtime = local_tools_runtime().await;
     let code = "import os

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::sync::OwnedRwLockReadGuard;
 use wasmtime::component::{HasData, Linker, Resource};
 use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemCtxView, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::filesystem::types::{
@@ -98,8 +97,8 @@ impl WorkspaceFsView<'_> {
         Ok(self.fs.stat(again(fd)).await?.size)
     }
 
-    /// Puts `stream`, which writes to `file`, back in the table as a
-    /// [`QuotaStream`] writing from `position` (the end, appending).
+    /// Puts a [`QuotaStream`] writing to `file` from `position` (the end,
+    /// appending) in the table in place of wasmtime-wasi's `stream`.
     fn wrap(
         &mut self,
         stream: Resource<DynOutputStream>,
@@ -107,10 +106,10 @@ impl WorkspaceFsView<'_> {
         position: Option<u64>,
     ) -> FsResult<Resource<DynOutputStream>> {
         let (Some(quota), Some(file)) = (self.quota.clone(), file) else { return Ok(stream) };
-        let inner = self.fs.table.delete(stream)?;
-        let _open = quota.open_stream();
-        let wrapped: DynOutputStream =
-            Box::new(QuotaStream { inner, quota, file, position, growing: None, wrote: false, _open });
+        // wasmtime-wasi made its stream after checking the descriptor may
+        // write; this one writes in its place.
+        drop(self.fs.table.delete(stream)?);
+        let wrapped: DynOutputStream = Box::new(QuotaStream::new(quota, file, position));
         Ok(self.fs.table.push(wrapped)?)
     }
 
@@ -420,127 +419,178 @@ impl HostDirectoryEntryStream for WorkspaceFsView<'_> {
 }
 
 /// A file's output stream that charges the bytes it writes past the
-/// file's end.
-///
-/// A write is charged against the file's length when it is handed over
-/// and lands later, on a blocking thread: the stream holds the folder's
-/// [`WorkspaceQuota::growing`] lock from `check-write` until the writes
-/// are done (the next `ready` or `blocking-flush`), so that no truncation
-/// comes between. While a truncation holds the folder, `check-write`
-/// permits nothing and `ready` waits for it.
+/// file's end. It writes the file itself, as wasmtime-wasi's own stream
+/// does (one write in flight, on a blocking thread), so that the write can
+/// hold the folder's [`WorkspaceQuota::growing`] lock from the look at the
+/// file's length until its bytes land: no truncation comes between, and
+/// the lock is never held while the guest runs (a truncation by the same
+/// execution waits only for its own writes to land).
 struct QuotaStream {
-    inner: DynOutputStream,
     quota: Arc<WorkspaceQuota>,
     file: Arc<std::fs::File>,
     /// Where the next write lands; `None` appends.
     position: Option<u64>,
-    /// Held from `check-write` until the writes it permitted are done.
-    growing: Option<OwnedRwLockReadGuard<()>>,
-    /// Whether a write was handed over since the last `ready`.
-    wrote: bool,
+    state: WriteState,
     /// The file it keeps open.
     _open: OpenFile,
 }
 
+enum WriteState {
+    Ready,
+    /// A write in flight: the bytes it wrote, or why it failed. Dropping
+    /// the stream lets it land (it holds the lock until then).
+    Waiting(tokio::task::JoinHandle<StreamResult<u64>>),
+    /// The last write failed: reported once, then the stream is closed.
+    Failed(StreamError),
+    Closed,
+}
+
+/// The most one write may hand over (wasmtime-wasi's own budget).
+const WRITE_BUDGET: usize = 64 << 10;
+
 impl QuotaStream {
-    /// Takes the folder's growing lock unless the stream holds it; false
-    /// while a truncation holds the folder.
-    fn hold(&mut self) -> bool {
-        if self.growing.is_none() {
-            self.growing = self.quota.try_growing();
-        }
-        self.growing.is_some()
+    fn new(quota: Arc<WorkspaceQuota>, file: Arc<std::fs::File>, position: Option<u64>) -> Self {
+        let _open = quota.open_stream();
+        QuotaStream { quota, file, position, state: WriteState::Ready, _open }
     }
 
-    /// The writes handed over are done: truncations may go on.
-    fn written(&mut self) {
-        if std::mem::take(&mut self.wrote) {
-            self.growing = None;
+    /// The outcome of the write in flight, once it landed.
+    async fn settle(&mut self) {
+        if let WriteState::Waiting(task) = &mut self.state {
+            self.state = match task.await {
+                Ok(Ok(written)) => {
+                    if let Some(position) = &mut self.position {
+                        *position += written;
+                    }
+                    WriteState::Ready
+                }
+                Ok(Err(error)) => WriteState::Failed(error),
+                Err(joined) => WriteState::Failed(StreamError::Trap(wasmtime::Error::msg(joined.to_string()))),
+            };
         }
     }
 
-    /// Charges a write of `bytes`, under the growing lock.
-    fn charge_write(&mut self, bytes: usize) -> StreamResult<()> {
-        if !self.hold() {
-            return Err(StreamError::Trap(wasmtime::Error::msg("write not permitted: check-write first")));
+    /// A failure not yet reported, which closes the stream.
+    fn failure(&mut self) -> StreamResult<()> {
+        match std::mem::replace(&mut self.state, WriteState::Closed) {
+            WriteState::Failed(error) => Err(error),
+            WriteState::Closed => Err(StreamError::Closed),
+            other => {
+                self.state = other;
+                Ok(())
+            }
         }
-        self.charge(bytes)?;
-        self.wrote = true;
-        Ok(())
     }
+}
 
-    fn charge(&mut self, bytes: usize) -> StreamResult<()> {
-        // The length now, not when the stream was made: the file may have
-        // been truncated since, and the truncation credited. (A write
-        // still in flight counts twice: safe.) One `fstat`.
-        let length = self.file.metadata().map_or(0, |metadata| metadata.len());
-        let start = self.position.unwrap_or(length);
-        let end = start.saturating_add(bytes as u64);
-        self.quota.charge(end.saturating_sub(length)).map_err(StreamError::Trap)?;
-        if let Some(position) = &mut self.position {
-            *position = end;
+/// Charges and writes `bytes` to `file` at `position` (the end when
+/// `None`), all of it; holds the growing lock throughout.
+async fn charge_and_write(
+    quota: Arc<WorkspaceQuota>,
+    file: Arc<std::fs::File>,
+    position: Option<u64>,
+    bytes: Bytes,
+) -> StreamResult<u64> {
+    let _growing = quota.growing().await;
+    let written = tokio::task::spawn_blocking(move || {
+        let length = file.metadata().map_err(|e| StreamError::LastOperationFailed(e.into()))?.len();
+        let end = position.unwrap_or(length).saturating_add(bytes.len() as u64);
+        quota.charge(end.saturating_sub(length)).map_err(StreamError::Trap)?;
+        write_all(&file, &bytes, position).map_err(|e| StreamError::LastOperationFailed(e.into()))?;
+        Ok(bytes.len() as u64)
+    });
+    written.await.map_err(|joined| StreamError::Trap(wasmtime::Error::msg(joined.to_string())))?
+}
+
+/// Writes all of `bytes` at `position`, or appended (atomically with other
+/// appenders on Linux, as wasmtime-wasi does).
+fn write_all(file: &std::fs::File, mut bytes: &[u8], mut position: Option<u64>) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    while !bytes.is_empty() {
+        let written = match position {
+            Some(at) => file.write_at(bytes, at)?,
+            None => append(file, bytes)?,
+        };
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
         }
-        Ok(())
+        bytes = &bytes[written..];
+        if let Some(at) = &mut position {
+            *at += written as u64;
+        }
     }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn append(file: &std::fs::File, bytes: &[u8]) -> std::io::Result<usize> {
+    use rustix::io::{Errno, ReadWriteFlags, pwritev2};
+    match pwritev2(file, &[std::io::IoSlice::new(bytes)], 0, ReadWriteFlags::APPEND) {
+        Err(Errno::NOSYS | Errno::NOTSUP) => {}
+        done => return Ok(done?),
+    }
+    append_at_end(file, bytes)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn append(file: &std::fs::File, bytes: &[u8]) -> std::io::Result<usize> {
+    append_at_end(file, bytes)
+}
+
+/// Appends where the file ends now (not atomic with other appenders).
+fn append_at_end(file: &std::fs::File, bytes: &[u8]) -> std::io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    file.write_at(bytes, file.metadata()?.len())
 }
 
 #[wasmtime_wasi::async_trait]
 impl Pollable for QuotaStream {
     async fn ready(&mut self) {
-        self.inner.ready().await;
-        if self.wrote {
-            self.written();
-        } else if self.growing.is_none() {
-            // Waiting for room to write: until no truncation holds the
-            // folder (held only from the next `check-write`).
-            drop(self.quota.growing().await);
-        }
+        self.settle().await;
     }
 }
 
 #[wasmtime_wasi::async_trait]
 impl OutputStream for QuotaStream {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.charge_write(bytes.len())?;
-        self.inner.write(bytes)
+        match self.state {
+            WriteState::Ready if bytes.len() <= WRITE_BUDGET => {}
+            WriteState::Ready => return Err(StreamError::trap("write exceeded budget")),
+            WriteState::Closed => return Err(StreamError::Closed),
+            WriteState::Waiting(_) | WriteState::Failed(_) => {
+                return Err(StreamError::trap("write not permitted: check_write not called first"));
+            }
+        }
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let task = charge_and_write(self.quota.clone(), self.file.clone(), self.position, bytes);
+        self.state = WriteState::Waiting(tokio::spawn(task));
+        Ok(())
     }
 
     fn flush(&mut self) -> StreamResult<()> {
-        self.inner.flush()
+        // Nothing is buffered here: the write in flight is the flush.
+        self.failure()
     }
 
     fn check_write(&mut self) -> StreamResult<usize> {
-        if !self.hold() {
-            return Ok(0);
-        }
-        self.inner.check_write()
-    }
-
-    async fn blocking_write_and_flush(&mut self, bytes: Bytes) -> StreamResult<()> {
-        let _growing = match self.growing.take() {
-            Some(held) => held,
-            None => self.quota.growing().await,
-        };
-        self.charge(bytes.len())?;
-        self.wrote = false;
-        self.inner.blocking_write_and_flush(bytes).await
+        self.failure()?;
+        Ok(match self.state {
+            WriteState::Waiting(_) => 0,
+            _ => WRITE_BUDGET,
+        })
     }
 
     fn write_zeroes(&mut self, count: usize) -> StreamResult<()> {
-        self.charge_write(count)?;
-        self.inner.write_zeroes(count)
-    }
-
-    /// Waits for the writes handed over (`blocking-flush` comes here): a
-    /// write after it takes the lock again.
-    async fn write_ready(&mut self) -> StreamResult<usize> {
-        let ready = self.inner.write_ready().await;
-        self.written();
-        ready
+        self.write(Bytes::from(vec![0; count]))
     }
 
     async fn cancel(&mut self) {
-        self.inner.cancel().await;
+        // Let the write in flight land: the guest sees its stream closed
+        // only once its bytes are where they were counted.
+        self.settle().await;
+        self.state = WriteState::Closed;
     }
 }
 
@@ -578,5 +628,31 @@ impl InputStream for CountedInput {
 
     async fn cancel(&mut self) {
         self.inner.cancel().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limit;
+    use crate::sandbox::traps::LimitTrap;
+
+    #[tokio::test]
+    async fn a_stream_write_past_the_cap_is_not_made_and_traps_at_the_next_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = Arc::new(std::fs::File::create(dir.path().join("f")).unwrap());
+        // The file's entry, and 10,000 bytes.
+        let quota = Arc::new(WorkspaceQuota::join(dir.path(), super::ENTRY_BYTES + 10_000));
+        let mut stream = QuotaStream::new(quota, file.clone(), None);
+        stream.write(Bytes::from(vec![1; 8_000])).unwrap();
+        assert_eq!(stream.check_write().unwrap(), 0, "one write in flight at a time");
+        stream.ready().await;
+        assert_eq!(stream.check_write().unwrap(), WRITE_BUDGET);
+        stream.write(Bytes::from(vec![2; 8_000])).unwrap();
+        stream.ready().await;
+        let Err(StreamError::Trap(trap)) = stream.check_write() else { panic!("the second write traps") };
+        assert!(matches!(trap.downcast_ref::<LimitTrap>(), Some(LimitTrap(Limit::Workspace))));
+        assert!(matches!(stream.check_write(), Err(StreamError::Closed)));
+        assert_eq!(file.metadata().unwrap().len(), 8_000, "the write that would pass the cap was not made");
     }
 }

@@ -58,8 +58,13 @@ struct Usage {
     /// What the folder holds as counted; `None` until measured.
     used: Option<u64>,
     /// The cap the measuring walk stopped past, when it stopped early: an
-    /// execution with a larger cap measures again.
+    /// execution with a larger cap measures again. Meanwhile nothing is
+    /// given back: the walk did not count what is freed.
     partial: Option<u64>,
+    /// Every byte charged so far: what was charged while a walk ran is
+    /// added to its count (a walk that saw those bytes counts them twice,
+    /// which is safe).
+    charged: u64,
     /// Executions running in the folder now.
     running: usize,
 }
@@ -70,9 +75,10 @@ impl Usage {
         self.used.is_none() || self.partial.is_some_and(|stop| cap > stop)
     }
 
-    /// Takes the count of a walk that stopped past `stop`.
-    fn measured(&mut self, bytes: u64, stop: u64) {
-        self.used = Some(bytes);
+    /// Takes the count of a walk that stopped past `stop`, begun when
+    /// [`Usage::charged`] was `charged_before`.
+    fn measured(&mut self, bytes: u64, stop: u64, charged_before: u64) {
+        self.used = Some(bytes.saturating_add(self.charged - charged_before));
         self.partial = (bytes > stop).then_some(stop);
     }
 }
@@ -118,7 +124,7 @@ impl WorkspaceQuota {
             match folders.get(&key).and_then(Weak::upgrade) {
                 Some(folder) => folder,
                 None => {
-                    let state = Mutex::new(Usage { used: None, partial: None, running: 0 });
+                    let state = Mutex::new(Usage { used: None, partial: None, charged: 0, running: 0 });
                     // The resolved path: measured as WASI opens it, through
                     // a symlinked folder too.
                     let folder = Arc::new(Folder { root: key.clone(), state, resizing: Arc::default() });
@@ -147,16 +153,20 @@ impl WorkspaceQuota {
 
     /// Measures the folder, off the async worker, unless that was done.
     async fn measure(&self) {
-        if !lock(&self.folder.state).unmeasured_for(self.cap) {
-            return;
-        }
+        let charged_before = {
+            let usage = lock(&self.folder.state);
+            if !usage.unmeasured_for(self.cap) {
+                return;
+            }
+            usage.charged
+        };
         let (root, cap) = (self.folder.root.clone(), self.cap);
         // A runtime shutting down cannot measure on a blocking thread;
         // `charge` then measures where it is.
         if let Ok(measured) = tokio::task::spawn_blocking(move || folder_bytes(&root, cap)).await {
             let mut usage = lock(&self.folder.state);
             if usage.unmeasured_for(cap) {
-                usage.measured(measured, cap);
+                usage.measured(measured, cap, charged_before);
             }
         }
     }
@@ -165,11 +175,6 @@ impl WorkspaceQuota {
     /// no truncation comes between.
     async fn growing(&self) -> OwnedRwLockReadGuard<()> {
         self.folder.resizing.clone().read_owned().await
-    }
-
-    /// [`WorkspaceQuota::growing`] if no truncation holds the folder now.
-    fn try_growing(&self) -> Option<OwnedRwLockReadGuard<()>> {
-        self.folder.resizing.clone().try_read_owned().ok()
     }
 
     /// Held while an operation reads a file's length and truncates it:
@@ -186,21 +191,28 @@ impl WorkspaceQuota {
         }
         let mut usage = lock(&self.folder.state);
         if usage.unmeasured_for(self.cap) {
-            usage.measured(folder_bytes(&self.folder.root, self.cap), self.cap);
+            // Under the lock: no charge comes meanwhile.
+            let charged = usage.charged;
+            usage.measured(folder_bytes(&self.folder.root, self.cap), self.cap, charged);
         }
         let used = usage.used.get_or_insert(0);
         match used.checked_add(bytes).filter(|&next| next <= self.cap) {
             Some(next) => {
                 *used = next;
+                usage.charged = usage.charged.saturating_add(bytes);
                 Ok(())
             }
             None => Err(wasmtime::Error::new(LimitTrap(Limit::Workspace))),
         }
     }
 
-    /// Counts `bytes` less (the folder gave them back), once measured.
+    /// Counts `bytes` less (the folder gave them back), once measured by a
+    /// walk that counted everything.
     fn credit(&self, bytes: u64) {
-        if let Some(used) = lock(&self.folder.state).used.as_mut() {
+        let mut usage = lock(&self.folder.state);
+        if usage.partial.is_none()
+            && let Some(used) = usage.used.as_mut()
+        {
             *used = used.saturating_sub(bytes);
         }
     }
@@ -423,6 +435,25 @@ mod tests {
         let large = WorkspaceQuota::join(dir.path(), 3 * (ENTRY_BYTES + 10_000) + 100);
         large.charge(100).unwrap();
         assert!(large.charge(1).is_err(), "all three files count, not where the first walk stopped");
+    }
+
+    #[test]
+    fn charges_made_while_a_walk_ran_are_added_to_its_count_and_a_stopped_walk_takes_no_credit() {
+        let mut usage = Usage { used: None, partial: None, charged: 500, running: 2 };
+        // A walk began at 500 bytes charged; 300 more were charged before
+        // it ended (files it may have passed already).
+        usage.charged = 800;
+        usage.measured(10_000, u64::MAX, 500);
+        assert_eq!(usage.used, Some(10_300));
+        assert!(!usage.unmeasured_for(u64::MAX));
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), vec![0u8; 10_000]).unwrap();
+        let small = WorkspaceQuota::join(dir.path(), 5_000);
+        assert!(small.charge(1).is_err());
+        let before = lock(&small.folder.state).used;
+        small.credit(10_000);
+        assert_eq!(lock(&small.folder.state).used, before, "the walk stopped early: what it skipped is not given");
     }
 
     #[test]
