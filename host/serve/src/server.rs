@@ -339,12 +339,13 @@ impl CodeModeServer {
     }
 
     /// `result` of a call that saved or removed a skill, once the session's
-    /// skills are stored for the other instances serving it.
+    /// skills are stored for the other instances serving it (a store that
+    /// fails leaves them missing the change, not the call failed).
     async fn store_shared_skills(&self, result: CallToolResult) -> CallToolResult {
-        match self.session.store_shared_skills().await {
-            Ok(()) => result,
-            Err(error) => text_error(format!("the skill was changed here, but not in the store: {error}")),
+        if let Err(error) = self.session.store_shared_skills().await {
+            tracing::warn!(%error, "cannot store the session's skills; other instances miss this change");
         }
+        result
     }
 
     async fn get_skill(&self, arguments: &JsonObject) -> CallToolResult {
@@ -567,7 +568,7 @@ impl ServerHandler for CodeModeServer {
             "search_tools" | "save_skill" | "list_skills" | "get_skill" | "delete_skill"
         );
         if reads_skills && let Err(error) = self.session.load_shared_skills().await {
-            return Ok(text_error(format!("cannot read the session's skills from the store: {error}")).into());
+            tracing::warn!(%error, "cannot take the session's skills from the store");
         }
         let result = match request.name.as_ref() {
             "execute_code" if request.request_state.is_some() => {

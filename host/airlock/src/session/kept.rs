@@ -35,6 +35,9 @@ pub(super) struct KeptVault {
     /// The digest of the session's skills as last stored or taken from
     /// the store: the folder differing from it has changed here since.
     skills: [u8; 32],
+    /// The names in that set: the only skills a newer set may remove here
+    /// (one saved here since is not stored yet).
+    skill_names: Vec<String>,
 }
 
 /// One skill saved for the session, as the store keeps it: the files of
@@ -70,7 +73,7 @@ impl Session {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         let key = key.into();
         if kept.as_ref().is_none_or(|kept| kept.key != key) {
-            *kept = Some(KeptVault { key, stored: 0, touched: None, skills: digest(&[]) });
+            *kept = Some(KeptVault { key, stored: 0, touched: None, skills: digest(&[]), skill_names: Vec::new() });
         }
     }
 
@@ -102,12 +105,14 @@ impl Session {
         Ok(())
     }
 
-    /// Before an execution or a skill operation: makes the session's skill
-    /// folder hold what the store holds, when that changed since this
-    /// session last stored or took it (another instance saved or removed
-    /// a skill for the session).
+    /// Before an execution or a skill operation: brings the session's
+    /// skill folder up to what the store holds, when that changed since
+    /// this session last stored or took it (another instance saved or
+    /// removed a skill for the session). Skills saved here and not stored
+    /// yet stay.
     pub(super) async fn load_kept_skills(&self) -> Result<(), Error> {
         let Some(key) = self.kept_key() else { return Ok(()) };
+        let _syncing = self.skills_sync.lock().await;
         let store = self.runtime.execution_store().await?;
         let Some(bytes) = store.get_session_state(&key, SKILLS).await.map_err(ResumeError::from)? else {
             return Ok(());
@@ -119,13 +124,18 @@ impl Session {
                 detail: "the session's stored skills do not decrypt (edited, or sealed with another key)".into(),
             })?;
         let taken = digest(&skills);
-        if self.kept_skills_digest() == Some(taken) {
+        let Some((seen, known)) = self.kept_skills() else { return Ok(()) };
+        if seen == taken {
             return Ok(());
         }
-        let folder = self.session_skills.path();
-        write_skills(folder, &skills)
+        let folder = self.session_skills.path().to_path_buf();
+        let names: Vec<String> = skills.iter().map(|skill| skill.name.clone()).collect();
+        let writing = folder.clone();
+        tokio::task::spawn_blocking(move || write_skills(&writing, &skills, &known))
+            .await
+            .map_err(|e| Error::workspace("cannot write the session's skills", std::io::Error::other(e)))?
             .map_err(|e| Error::workspace(format!("cannot write the session's skills in {}", folder.display()), e))?;
-        self.set_kept_skills_digest(taken);
+        self.set_kept_skills(taken, names);
         Ok(())
     }
 
@@ -133,16 +143,20 @@ impl Session {
     /// skills if they changed here.
     pub(super) async fn store_kept_skills(&self) -> Result<(), Error> {
         let Some(key) = self.kept_key() else { return Ok(()) };
-        let skills = read_skills(self.session_skills.path());
+        let _syncing = self.skills_sync.lock().await;
+        let folder = self.session_skills.path().to_path_buf();
+        let skills = tokio::task::spawn_blocking(move || read_skills(&folder))
+            .await
+            .map_err(|e| Error::workspace("cannot read the session's skills", std::io::Error::other(e)))?;
         let now = digest(&skills);
-        if self.kept_skills_digest() == Some(now) {
+        if self.kept_skills().is_none_or(|(seen, _)| seen == now) {
             return Ok(());
         }
         let sealed = seal_value(self.runtime.journal_key().await?, &skills_context(&key), &skills)
             .map_err(|e| ResumeError::Store(format!("cannot seal the session's skills: {e}")))?;
         let store = self.runtime.execution_store().await?;
         store.put_session_state(&key, SKILLS, sealed).await.map_err(ResumeError::from)?;
-        self.set_kept_skills_digest(now);
+        self.set_kept_skills(now, skills.into_iter().map(|skill| skill.name).collect());
         Ok(())
     }
 
@@ -160,13 +174,16 @@ impl Session {
         self.store_kept_skills().await
     }
 
-    fn kept_skills_digest(&self) -> Option<[u8; 32]> {
-        self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|kept| kept.skills)
+    /// The digest and the names of the skill set last stored or taken.
+    fn kept_skills(&self) -> Option<([u8; 32], Vec<String>)> {
+        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.as_ref().map(|kept| (kept.skills, kept.skill_names.clone()))
     }
 
-    fn set_kept_skills_digest(&self, skills: [u8; 32]) {
+    fn set_kept_skills(&self, skills: [u8; 32], names: Vec<String>) {
         if let Some(kept) = self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
             kept.skills = skills;
+            kept.skill_names = names;
         }
     }
 
@@ -231,12 +248,19 @@ fn read_skills(folder: &Path) -> Vec<SkillFiles> {
     skills
 }
 
-/// Makes `folder` hold `skills` and no other: a skill whose files differ is
-/// written aside and swapped in; one the store no longer has is removed.
-fn write_skills(folder: &Path, skills: &[SkillFiles]) -> std::io::Result<()> {
+/// Makes `folder` hold `skills`: a skill whose files differ is written
+/// aside and swapped in; one of `known` (the set taken or stored before)
+/// that `skills` no longer has is removed. Under the folder's lock, as
+/// saves and removals take it.
+fn write_skills(folder: &Path, skills: &[SkillFiles], known: &[String]) -> std::io::Result<()> {
+    let _lock = crate::skills::lock_folder(folder)?;
     let here = read_skills(folder);
-    for gone in here.iter().filter(|skill| !skills.iter().any(|kept| kept.name == skill.name)) {
-        std::fs::remove_dir_all(folder.join(&gone.name))?;
+    let removed = known.iter().filter(|name| !skills.iter().any(|skill| &skill.name == *name));
+    for gone in removed.filter(|name| crate::skills::validate_name(name).is_ok()) {
+        match std::fs::remove_dir_all(folder.join(gone)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
     }
     for skill in skills.iter().filter(|skill| !here.contains(skill)) {
         // Names the store gives become paths: only plain ones are taken.

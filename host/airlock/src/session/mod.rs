@@ -57,6 +57,9 @@ pub struct Session {
     counters: Counters,
     /// Where the vault is kept in the store, if it is.
     kept: std::sync::Mutex<Option<kept::KeptVault>>,
+    /// Held while the session's skills are taken from or stored in the
+    /// store: executions running at once do it one at a time.
+    skills_sync: tokio::sync::Mutex<()>,
 }
 
 /// What a session has run so far.
@@ -136,6 +139,7 @@ impl Session {
             id,
             counters: Counters::default(),
             kept: Default::default(),
+            skills_sync: Default::default(),
         })
     }
 
@@ -248,7 +252,10 @@ impl Session {
             };
             let guest = self.runtime.guest(spec.interpreter).await?;
             self.load_kept_vault().await?;
-            self.load_kept_skills().await?;
+            // A skill another instance saved is missed, not the execution.
+            if let Err(error) = self.load_kept_skills().await {
+                tracing::warn!(%error, "cannot take the session's skills from the store");
+            }
             let slot = self.runtime.slot().await?;
             let services = self.services.clone();
             let sandbox = sandbox::Sandbox::resuming(
@@ -291,7 +298,9 @@ impl Session {
             }
             let result = boundary.output(result);
             self.store_kept_vault().await?;
-            self.store_kept_skills().await?;
+            if let Err(error) = self.store_kept_skills().await {
+                tracing::warn!(%error, "cannot store the session's skills; other instances miss this change");
+            }
             boundary.record_execution(code.as_bytes(), language.name(), &result);
             self.counters.count(&result);
             tracing::debug!(error = ?result.error.as_ref().map(ToString::to_string), stats = ?result.stats, "execution finished");

@@ -20,6 +20,7 @@ pub use build::{BuildRequest, Built};
 pub use imports::tools_called;
 pub use manifest::{SkillLanguage, SkillManifest, validate_name};
 pub use stale::{StaleTool, digests, stale_tools};
+pub(crate) use store::lock_folder;
 pub use store::{Listed, NewSkill, Skill, SkillStore, bundled_folder, bundled_folder_in, default_folders, user_folder};
 
 /// Why a skill cannot be read, saved or removed.

@@ -327,7 +327,7 @@ impl SkillStore {
 
 /// The lock a save or removal holds on a skill folder, across processes,
 /// so that its check and its swap hold together; released when dropped.
-fn lock_folder(home: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn lock_folder(home: &Path) -> std::io::Result<std::fs::File> {
     let lock = std::fs::File::create(home.join(LOCK_FILE))?;
     lock.lock()?;
     Ok(lock)

@@ -480,12 +480,35 @@ async fn skills_saved_for_a_session_kept_in_the_store_reach_its_other_instances(
         import { saveSkill } from "airlock";
         await saveSkill({ name: "draft", description: "A draft.", code: "export const answer = 'secret plan';", session: true });"#;
     assert_ok(&a.execute(save, Language::JavaScript).await.unwrap());
-    // The other instance imports it, and lists it.
+    // The other instance imports it, in executions running at once too,
+    // and lists it.
     let import = r#"import { answer } from "./skills/draft"; console.log(answer);"#;
-    let imported = b.execute(import, Language::JavaScript).await.unwrap();
-    assert_ok(&imported);
-    assert_eq!(imported.stdout, "secret plan\n");
+    let (imported, at_once) =
+        tokio::join!(b.execute(import, Language::JavaScript), b.execute(import, Language::JavaScript));
+    for imported in [imported.unwrap(), at_once.unwrap()] {
+        assert_ok(&imported);
+        assert_eq!(imported.stdout, "secret plan\n");
+    }
     assert!(b.skills().load("draft").is_ok());
+    // One saved on each side at once: an execution of b saves one and is
+    // still running (not stored yet) when a stores another and b takes it.
+    let save_other = save.replace("\"draft\"", "\"other\"");
+    let local = "import time
+from airlock import save_skill
+save_skill('local', 'Here first.', 'x = 1', session=True)
+time.sleep(1.5)";
+    let running = b.execute(local, Language::Python);
+    let meanwhile = async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_ok(&a.execute(&save_other, Language::JavaScript).await.unwrap());
+        let other = r#"import { answer } from "./skills/other"; console.log(answer);"#;
+        assert_ok(&b.execute(other, Language::JavaScript).await.unwrap());
+        assert!(b.skills().load("local").is_ok(), "a skill saved here and not stored yet stays");
+    };
+    let (saved_here, ()) = tokio::join!(running, meanwhile);
+    assert_ok(&saved_here.unwrap());
+    a.load_shared_skills().await.unwrap();
+    assert!(a.skills().load("local").is_ok() && b.skills().load("other").is_ok());
     // Stored sealed: no file of the data folder holds the code.
     for file in std::fs::read_dir(data.path()).unwrap() {
         let bytes = std::fs::read(file.unwrap().path()).unwrap();
