@@ -118,7 +118,7 @@ impl Connection {
         let mut message = failure;
         match (&config.command, &config.url) {
             (Some(command), _) => message.push_str(&format!("\n  command: {}", command_line(command, &config.args))),
-            (None, Some(url)) => message.push_str(&format!("\n  url: {url}")),
+            (None, Some(url)) => message.push_str(&format!("\n  url: {}", without_queries(url))),
             (None, None) => {}
         }
         if let Some(tail) = stderr {
@@ -298,7 +298,31 @@ fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
         }
         next = current.source();
     }
-    parts.join(": ")
+    without_queries(&parts.join(": "))
+}
+
+/// `text` with the query of every URL in it cut (`?…`): HTTP errors name
+/// the URL they failed on, and a query may carry a key, which tool errors
+/// would hand to guest code and the model.
+fn without_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, url) = rest.split_at(at);
+        out.push_str(before);
+        let end = url.find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>')).unwrap_or(url.len());
+        let (url, after) = url.split_at(end);
+        match url.split_once('?') {
+            Some((path, _)) => {
+                out.push_str(path);
+                out.push_str("?…");
+            }
+            None => out.push_str(url),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Starts a stdio server with a minimal environment; its stderr goes to
@@ -379,4 +403,17 @@ fn http_config(
         custom.insert(name, value);
     }
     Ok(config.custom_headers(custom))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_in_errors_lose_their_queries() {
+        assert_eq!(
+            super::without_queries("error sending request for url (https://api.example/mcp?key=s3cret&x=1): refused"),
+            "error sending request for url (https://api.example/mcp?…): refused"
+        );
+        assert_eq!(super::without_queries("no url here"), "no url here");
+        assert_eq!(super::without_queries("http://a/b and http://c/d?e"), "http://a/b and http://c/d?…");
+    }
 }
