@@ -105,12 +105,14 @@ impl Session {
         Ok(())
     }
 
-    /// Before an execution or a skill operation: brings the session's
-    /// skill folder up to what the store holds, when that changed since
-    /// this session last stored or took it (another instance saved or
-    /// removed a skill for the session). Skills saved here and not stored
-    /// yet stay.
-    pub(super) async fn load_kept_skills(&self) -> Result<(), Error> {
+    /// When the session is kept in the store (see
+    /// [`Session::keep_vault_in_store`]): brings the session's skill folder
+    /// up to what the store holds, when that changed since this session
+    /// last stored or took it (another instance saved or removed a skill
+    /// for the session); skills saved here and not stored yet stay.
+    /// Executions do it before they start; call it before reading
+    /// [`Session::skills`] outside an execution.
+    pub async fn load_shared_skills(&self) -> Result<(), Error> {
         let Some(key) = self.kept_key() else { return Ok(()) };
         let _syncing = self.skills_sync.lock().await;
         let store = self.runtime.execution_store().await?;
@@ -139,9 +141,11 @@ impl Session {
         Ok(())
     }
 
-    /// After an execution or a skill operation: stores the session's
-    /// skills if they changed here.
-    pub(super) async fn store_kept_skills(&self) -> Result<(), Error> {
+    /// When the session is kept in the store: stores the session's skills
+    /// if they changed here, for the other instances serving it.
+    /// Executions do it when they end; call it after saving or removing a
+    /// skill through [`Session::skills`].
+    pub async fn store_shared_skills(&self) -> Result<(), Error> {
         let Some(key) = self.kept_key() else { return Ok(()) };
         let _syncing = self.skills_sync.lock().await;
         let folder = self.session_skills.path().to_path_buf();
@@ -158,20 +162,6 @@ impl Session {
         store.put_session_state(&key, SKILLS, sealed).await.map_err(ResumeError::from)?;
         self.set_kept_skills(now, skills.into_iter().map(|skill| skill.name).collect());
         Ok(())
-    }
-
-    /// Takes the skills another instance saved for this session, when the
-    /// session is kept in the store (see [`Session::keep_vault_in_store`]):
-    /// call before reading [`Session::skills`] outside an execution.
-    pub async fn load_shared_skills(&self) -> Result<(), Error> {
-        self.load_kept_skills().await
-    }
-
-    /// Stores the skills saved or removed for this session outside an
-    /// execution (through [`Session::skills`]), when the session is kept in
-    /// the store, for the other instances serving it.
-    pub async fn store_shared_skills(&self) -> Result<(), Error> {
-        self.store_kept_skills().await
     }
 
     /// The digest and the names of the skill set last stored or taken.

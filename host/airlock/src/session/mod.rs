@@ -253,7 +253,7 @@ impl Session {
             let guest = self.runtime.guest(spec.interpreter).await?;
             self.load_kept_vault().await?;
             // A skill another instance saved is missed, not the execution.
-            if let Err(error) = self.load_kept_skills().await {
+            if let Err(error) = self.load_shared_skills().await {
                 tracing::warn!(%error, "cannot take the session's skills from the store");
             }
             let slot = self.runtime.slot().await?;
@@ -298,7 +298,7 @@ impl Session {
             }
             let result = boundary.output(result);
             self.store_kept_vault().await?;
-            if let Err(error) = self.store_kept_skills().await {
+            if let Err(error) = self.store_shared_skills().await {
                 tracing::warn!(%error, "cannot store the session's skills; other instances miss this change");
             }
             boundary.record_execution(code.as_bytes(), language.name(), &result);
