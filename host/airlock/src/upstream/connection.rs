@@ -288,17 +288,53 @@ fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(error);
     while let Some(current) = next {
-        let text = current.to_string();
-        let text = match text.find(" [") {
-            Some(at) if text[at..].contains("::") => text[..at].to_string(),
-            _ => text,
-        };
+        let text = without_type_names(&current.to_string());
         if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
             parts.push(text);
         }
         next = current.source();
     }
     without_queries(&parts.join(": "))
+}
+
+/// `text` without the Rust type names rmcp puts in brackets
+/// (`Transport [rmcp::transport::worker::WorkerTransport<…>] error: …`
+/// becomes `Transport error: …`); other brackets stay.
+fn without_type_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" [") {
+        let inner = &rest[at + 2..];
+        let path = inner
+            .find("::")
+            .is_some_and(|colons| colons > 0 && inner[..colons].chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        // The matching `]`, past nested brackets of generic arguments.
+        let mut depth = 0usize;
+        let close = inner.char_indices().find_map(|(i, c)| match c {
+            '[' => {
+                depth += 1;
+                None
+            }
+            ']' if depth == 0 => Some(i),
+            ']' => {
+                depth -= 1;
+                None
+            }
+            _ => None,
+        });
+        match close.filter(|_| path) {
+            Some(close) => {
+                out.push_str(&rest[..at]);
+                rest = &inner[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[..at + 2]);
+                rest = inner;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `text` with the query of every URL in it cut (`?…`): HTTP errors name
@@ -407,6 +443,18 @@ fn http_config(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rust_type_names_in_brackets_are_left_out_and_other_brackets_stay() {
+        assert_eq!(
+            super::without_type_names(
+                "Transport [rmcp::transport::worker::WorkerTransport<W<reqwest::Client>>] error: too big"
+            ),
+            "Transport error: too big"
+        );
+        assert_eq!(super::without_type_names("bad value [x] in field [a::b"), "bad value [x] in field [a::b");
+        assert_eq!(super::without_type_names("list [1, 2] and [std::io::Error] end"), "list [1, 2] and end");
+    }
+
     #[test]
     fn urls_in_errors_lose_their_queries() {
         assert_eq!(
