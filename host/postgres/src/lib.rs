@@ -340,6 +340,32 @@ impl ExecutionStore for PostgresStore {
         })
     }
 
+    fn get_session_parts<'a>(
+        &'a self,
+        session: &'a str,
+        parts: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<Option<Vec<u8>>>, StoreError>> {
+        Box::pin(async move {
+            let rows = self
+                .client()
+                .await?
+                .query(
+                    "SELECT part, bytes FROM airlock_session_state WHERE session = $1 AND part = ANY($2)",
+                    &[&session, &parts],
+                )
+                .await
+                .map_err(|e| failed("cannot read session state", e))?;
+            let mut found = vec![None; parts.len()];
+            for row in rows {
+                let part: &str = row.get(0);
+                if let Some(at) = parts.iter().position(|want| *want == part) {
+                    found[at] = Some(row.get(1));
+                }
+            }
+            Ok(found)
+        })
+    }
+
     fn touch_session_state<'a>(&'a self, session: &'a str, now: u64) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             self.client()

@@ -65,6 +65,9 @@ async fn two_instances_share_paused_executions_and_the_schema_is_migrated_once()
     one.put_session_state("s1", "vault", vec![1]).await.unwrap();
     two.put_session_state("s1", "vault", vec![2, 3]).await.unwrap();
     assert_eq!(one.get_session_state("s1", "vault").await.unwrap(), Some(vec![2, 3]));
+    one.put_session_state("s1", "skills", vec![4]).await.unwrap();
+    let parts = two.get_session_parts("s1", &["skills", "missing", "vault"]).await.unwrap();
+    assert_eq!(parts, [Some(vec![4]), None, Some(vec![2, 3])], "in the order asked, in one read");
     one.remove_session_state("s1").await.unwrap();
     assert_eq!(two.get_session_state("s1", "vault").await.unwrap(), None);
     one.put_session_state("old", "mcp", vec![1]).await.unwrap();

@@ -250,6 +250,13 @@ mod tests {
         ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
             self.0.get_session_state(session, part)
         }
+        fn get_session_parts<'a>(
+            &'a self,
+            session: &'a str,
+            parts: &'a [&'a str],
+        ) -> BoxFuture<'a, Result<Vec<Option<Vec<u8>>>, StoreError>> {
+            self.0.get_session_parts(session, parts)
+        }
         fn remove_session_state<'a>(&'a self, session: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
             self.0.remove_session_state(session)
         }

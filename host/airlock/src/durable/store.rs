@@ -112,6 +112,23 @@ pub trait ExecutionStore: Send + Sync + 'static {
         session: &'a str,
         part: &'a str,
     ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>>;
+    /// Several `parts` of session `session`'s state, in the order asked:
+    /// one read where the store can (an execution reads the vault and the
+    /// skills of its session before it starts). By default, one
+    /// [`ExecutionStore::get_session_state`] per part.
+    fn get_session_parts<'a>(
+        &'a self,
+        session: &'a str,
+        parts: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<Option<Vec<u8>>>, StoreError>> {
+        Box::pin(async move {
+            let mut found = Vec::with_capacity(parts.len());
+            for part in parts {
+                found.push(self.get_session_state(session, part).await?);
+            }
+            Ok(found)
+        })
+    }
     /// Removes every part of session `session`'s state.
     fn remove_session_state<'a>(&'a self, session: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Marks session `session`'s state used at `now` (Unix seconds).
@@ -373,6 +390,27 @@ impl ExecutionStore for SqliteStore {
         })
     }
 
+    fn get_session_parts<'a>(
+        &'a self,
+        session: &'a str,
+        parts: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<Option<Vec<u8>>>, StoreError>> {
+        let session = session.to_string();
+        let wanted: Vec<String> = parts.iter().map(|part| part.to_string()).collect();
+        self.with(move |db| {
+            let mut statement = db.prepare_cached("SELECT part, bytes FROM session_state WHERE session = ?1")?;
+            let rows = statement.query_map(params![session], |row| Ok((row.get::<_, String>(0)?, row.get(1)?)))?;
+            let mut found = vec![None; wanted.len()];
+            for row in rows {
+                let (part, bytes) = row?;
+                if let Some(at) = wanted.iter().position(|want| *want == part) {
+                    found[at] = Some(bytes);
+                }
+            }
+            Ok(found)
+        })
+    }
+
     fn remove_session_state<'a>(&'a self, session: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         let session = session.to_string();
         self.with(move |db| db.execute("DELETE FROM session_state WHERE session = ?1", params![session]).map(|_| ()))
@@ -411,6 +449,18 @@ mod tests {
             },
             sealed: vec![1, 2, 3],
         }
+    }
+
+    #[tokio::test]
+    async fn session_parts_come_in_the_order_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("executions.sqlite")).unwrap();
+        store.put_session_state("s1", "vault", vec![1]).await.unwrap();
+        store.put_session_state("s1", "skills", vec![2]).await.unwrap();
+        store.put_session_state("s2", "vault", vec![3]).await.unwrap();
+        let parts = store.get_session_parts("s1", &["skills", "missing", "vault"]).await.unwrap();
+        assert_eq!(parts, [Some(vec![2]), None, Some(vec![1])]);
+        assert_eq!(store.get_session_parts("none", &["vault"]).await.unwrap(), [None]);
     }
 
     #[tokio::test]

@@ -38,6 +38,9 @@ pub(super) struct KeptVault {
     /// The names in that set: the only skills a newer set may remove here
     /// (one saved here since is not stored yet).
     skill_names: Vec<String>,
+    /// [`crate::skills::SkillStore::session_changes`] when the set was
+    /// last stored: until it moves, nothing here needs storing.
+    changes_stored: u64,
 }
 
 /// One skill saved for the session, as the store keeps it: the files of
@@ -73,7 +76,9 @@ impl Session {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         let key = key.into();
         if kept.as_ref().is_none_or(|kept| kept.key != key) {
-            *kept = Some(KeptVault { key, stored: 0, touched: None, skills: digest(&[]), skill_names: Vec::new() });
+            let skills = digest(&[]);
+            *kept =
+                Some(KeptVault { key, stored: 0, touched: None, skills, skill_names: Vec::new(), changes_stored: 0 });
         }
     }
 
@@ -81,19 +86,49 @@ impl Session {
         self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|kept| kept.key.clone())
     }
 
-    /// Before an execution: takes over the stored vault if it holds more
+    /// Before an execution: takes over the stored vault and skills, in one
+    /// read of the store. A vault that cannot be taken fails the execution
+    /// (its tokens would not resolve); skills that cannot are logged.
+    pub(super) async fn load_kept_state(&self) -> Result<(), Error> {
+        let Some(key) = self.kept_key() else { return Ok(()) };
+        let store = self.runtime.execution_store().await?;
+        self.touch_kept_state(&key).await?;
+        let _syncing = self.skills_sync.lock().await;
+        let parts = store.get_session_parts(&key, &[VAULT, SKILLS]).await.map_err(ResumeError::from)?;
+        let mut parts = parts.into_iter();
+        let (vault, skills) = (parts.next().flatten(), parts.next().flatten());
+        self.take_vault(&key, vault).await?;
+        if let Err(error) = self.take_skills(&key, skills).await {
+            tracing::warn!(%error, "cannot take the session's skills from the store");
+        }
+        Ok(())
+    }
+
+    /// Before a resume: takes over the stored vault if it holds more
     /// tokens than this one (vaults of one session only grow).
     pub(super) async fn load_kept_vault(&self) -> Result<(), Error> {
         let Some(key) = self.kept_key() else { return Ok(()) };
         let store = self.runtime.execution_store().await?;
-        if self.due_for_touch() {
-            store.touch_session_state(&key, crate::durable::unix_now()).await.map_err(ResumeError::from)?;
-        }
+        self.touch_kept_state(&key).await?;
         let stored = store.get_session_state(&key, VAULT).await.map_err(ResumeError::from)?;
+        self.take_vault(&key, stored).await
+    }
+
+    /// Marks the session's stored state used, at most once a minute.
+    async fn touch_kept_state(&self, key: &str) -> Result<(), Error> {
+        if self.due_for_touch() {
+            let store = self.runtime.execution_store().await?;
+            store.touch_session_state(key, crate::durable::unix_now()).await.map_err(ResumeError::from)?;
+        }
+        Ok(())
+    }
+
+    /// Takes over the vault `stored` under `key` if it holds more tokens.
+    async fn take_vault(&self, key: &str, stored: Option<Vec<u8>>) -> Result<(), Error> {
         let Some(bytes) = stored else { return Ok(()) };
         let journal_key = self.runtime.journal_key().await?;
-        let entries = open_vault(journal_key, &context(&key), &bytes).ok_or_else(|| ResumeError::Tampered {
-            id: key.clone(),
+        let entries = open_vault(journal_key, &context(key), &bytes).ok_or_else(|| ResumeError::Tampered {
+            id: key.to_string(),
             detail: "the session's stored vault does not decrypt (edited, or sealed with another key)".into(),
         })?;
         if entries.len() > self.boundary.vault_len() {
@@ -116,13 +151,19 @@ impl Session {
         let Some(key) = self.kept_key() else { return Ok(()) };
         let _syncing = self.skills_sync.lock().await;
         let store = self.runtime.execution_store().await?;
-        let Some(bytes) = store.get_session_state(&key, SKILLS).await.map_err(ResumeError::from)? else {
-            return Ok(());
-        };
+        let stored = store.get_session_state(&key, SKILLS).await.map_err(ResumeError::from)?;
+        self.take_skills(&key, stored).await
+    }
+
+    /// Makes the skill folder hold the set `stored` under `key`, when it
+    /// changed since last stored or taken; the caller holds the session's
+    /// `skills_sync` lock.
+    async fn take_skills(&self, key: &str, stored: Option<Vec<u8>>) -> Result<(), Error> {
+        let Some(bytes) = stored else { return Ok(()) };
         let journal_key = self.runtime.journal_key().await?;
         let skills: Vec<SkillFiles> =
-            open_value(journal_key, &skills_context(&key), &bytes).ok_or_else(|| ResumeError::Tampered {
-                id: key.clone(),
+            open_value(journal_key, &skills_context(key), &bytes).ok_or_else(|| ResumeError::Tampered {
+                id: key.to_string(),
                 detail: "the session's stored skills do not decrypt (edited, or sealed with another key)".into(),
             })?;
         let taken = digest(&skills);
@@ -148,19 +189,32 @@ impl Session {
     pub async fn store_shared_skills(&self) -> Result<(), Error> {
         let Some(key) = self.kept_key() else { return Ok(()) };
         let _syncing = self.skills_sync.lock().await;
+        // Nothing saved or removed here since the last store: no read.
+        let changes = self.skills().session_changes();
+        if self
+            .kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_none_or(|kept| kept.changes_stored == changes)
+        {
+            return Ok(());
+        }
         let folder = self.session_skills.path().to_path_buf();
         let skills = tokio::task::spawn_blocking(move || read_skills(&folder))
             .await
             .map_err(|e| Error::workspace("cannot read the session's skills", std::io::Error::other(e)))?;
         let now = digest(&skills);
-        if self.kept_skills().is_none_or(|(seen, _)| seen == now) {
-            return Ok(());
+        if self.kept_skills().is_some_and(|(seen, _)| seen != now) {
+            let sealed = seal_value(self.runtime.journal_key().await?, &skills_context(&key), &skills)
+                .map_err(|e| ResumeError::Store(format!("cannot seal the session's skills: {e}")))?;
+            let store = self.runtime.execution_store().await?;
+            store.put_session_state(&key, SKILLS, sealed).await.map_err(ResumeError::from)?;
+            self.set_kept_skills(now, skills.into_iter().map(|skill| skill.name).collect());
         }
-        let sealed = seal_value(self.runtime.journal_key().await?, &skills_context(&key), &skills)
-            .map_err(|e| ResumeError::Store(format!("cannot seal the session's skills: {e}")))?;
-        let store = self.runtime.execution_store().await?;
-        store.put_session_state(&key, SKILLS, sealed).await.map_err(ResumeError::from)?;
-        self.set_kept_skills(now, skills.into_iter().map(|skill| skill.name).collect());
+        if let Some(kept) = self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+            kept.changes_stored = changes;
+        }
         Ok(())
     }
 

@@ -251,11 +251,7 @@ impl Session {
                 (code.to_string(), None)
             };
             let guest = self.runtime.guest(spec.interpreter).await?;
-            self.load_kept_vault().await?;
-            // A skill another instance saved is missed, not the execution.
-            if let Err(error) = self.load_shared_skills().await {
-                tracing::warn!(%error, "cannot take the session's skills from the store");
-            }
+            self.load_kept_state().await?;
             let slot = self.runtime.slot().await?;
             let services = self.services.clone();
             let sandbox = sandbox::Sandbox::resuming(

@@ -66,6 +66,10 @@ pub struct SkillStore {
     /// changed on disk wait for one read, instead of each reading (and
     /// hashing) it. Lookups in the cache do not wait.
     loading: Arc<Mutex<()>>,
+    /// Saves and removals in the session's folder so far, by this store
+    /// and its clones: a session kept in the store stores its skills only
+    /// when this moved.
+    session_changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Size and modification time of each file a skill folder may hold.
@@ -152,13 +156,32 @@ pub fn default_folders() -> Vec<PathBuf> {
 impl SkillStore {
     /// A store over `folders` (missing ones are skipped when reading).
     pub fn new(folders: Vec<PathBuf>) -> Self {
-        SkillStore { folders, session: None, verified: Arc::default(), loading: Arc::default() }
+        SkillStore {
+            folders,
+            session: None,
+            verified: Arc::default(),
+            loading: Arc::default(),
+            session_changes: Arc::default(),
+        }
     }
 
     /// This store as a session sees it: `folder` (the session's own skills)
     /// searched before the shared folders.
     pub fn for_session(&self, folder: PathBuf) -> Self {
-        SkillStore { session: Some(folder), ..self.clone() }
+        SkillStore { session: Some(folder), session_changes: Arc::default(), ..self.clone() }
+    }
+
+    /// How many saves and removals this session's view (and its clones)
+    /// made in the session's folder.
+    pub fn session_changes(&self) -> u64 {
+        self.session_changes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Counts a save or removal in `dir`'s folder if it is the session's.
+    fn changed(&self, home: &Path) {
+        if self.session.as_deref() == Some(home) {
+            self.session_changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
     /// Every folder, in search order: the session's, then the shared ones.
@@ -309,6 +332,7 @@ impl SkillStore {
         // go when dropped.
         let _ = staging.keep();
         drop(aside);
+        self.changed(home);
         self.read(&target, &name)
     }
 
@@ -320,8 +344,11 @@ impl SkillStore {
         let dir = homes.map(|home| home.join(name)).find(|dir| dir.join(MANIFEST).is_file());
         let dir = dir.ok_or_else(|| SkillError::NotFound(format!("{name} (only saved skills can be removed)")))?;
         let failed = |e: std::io::Error| SkillError::Io(format!("removing {}: {e}", dir.display()));
-        let _saving = lock_folder(dir.parent().unwrap_or(&dir)).map_err(failed)?;
-        std::fs::remove_dir_all(&dir).map_err(failed)
+        let home = dir.parent().unwrap_or(&dir);
+        let _saving = lock_folder(home).map_err(failed)?;
+        std::fs::remove_dir_all(&dir).map_err(failed)?;
+        self.changed(home);
+        Ok(())
     }
 }
 
