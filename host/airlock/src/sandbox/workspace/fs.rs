@@ -1,6 +1,8 @@
 //! `wasi:filesystem/types` as wasmtime-wasi implements it, with the
 //! execution's [`WorkspaceQuota`] charged before the folder grows and its
-//! open files counted (see the parent module).
+//! open files counted (see the parent module). File output streams are
+//! this module's own ([`QuotaStream`]), so that each write holds the
+//! folder's growing lock until its bytes land.
 
 use std::sync::Arc;
 

@@ -2,7 +2,8 @@
 //! may hold (`workspace_bytes`) and how many files code may hold open.
 //!
 //! WASI's `wasi:filesystem/types` is linked through [`fs::WorkspaceFs`],
-//! which hands every call to wasmtime-wasi's own implementation and,
+//! which hands every call but file output streams' writes to
+//! wasmtime-wasi's own implementation and,
 //! before an operation that can make the folder hold more, charges the
 //! growth: bytes past a file's end (by `write`, by a stream, by
 //! `set-size`) and [`ENTRY_BYTES`] for each new file, folder or link.
