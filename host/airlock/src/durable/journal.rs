@@ -22,6 +22,7 @@ use sha2::{Digest as _, Sha256};
 use crate::digest::{hex, unhex};
 use crate::limits::Limits;
 use crate::pii::VaultEntry;
+use crate::skills::files::SkillFiles;
 use crate::tool::ToolError;
 
 /// The journal format this build writes and reads.
@@ -63,6 +64,11 @@ pub(crate) struct Journal {
     /// Unix seconds.
     pub paused_at: u64,
     pub expires_at: u64,
+    /// The skills saved for the session when it paused (`session: true`),
+    /// which the code may import again on replay: a resume by another
+    /// session (after a restart, `airlock executions resume`) gets them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub session_skills: Vec<SkillFiles>,
 }
 
 /// One answered tool call.
@@ -501,6 +507,7 @@ mod tests {
             },
             paused_at: 1,
             expires_at: 2,
+            session_skills: Vec::new(),
         }
     }
 

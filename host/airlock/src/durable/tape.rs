@@ -546,6 +546,7 @@ mod tests {
             pending: recorded.pending,
             paused_at: 0,
             expires_at: 0,
+            session_skills: Vec::new(),
         }
     }
 

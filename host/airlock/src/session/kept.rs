@@ -4,16 +4,15 @@
 //! each MCP session's state under its session id when the instances share
 //! a store).
 
-use std::path::Path;
 use std::sync::PoisonError;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::Session;
 use crate::durable::ResumeError;
 use crate::durable::journal::{open_value, open_vault, seal_value, seal_vault};
 use crate::error::Error;
+use crate::skills::files::{SkillFiles, read_skills, write_skills};
 
 /// The store part that holds a session's sealed vault.
 const VAULT: &str = "vault";
@@ -41,14 +40,6 @@ pub(super) struct KeptVault {
     /// [`crate::skills::SkillStore::session_changes`] when the set was
     /// last stored: until it moves, nothing here needs storing.
     changes_stored: u64,
-}
-
-/// One skill saved for the session, as the store keeps it: the files of
-/// its folder (the manifest and the code), by name.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-struct SkillFiles {
-    name: String,
-    files: Vec<(String, String)>,
 }
 
 /// What a session's vault is sealed for: bytes stored for one key never
@@ -262,66 +253,4 @@ impl Session {
 /// What the store's copy of `skills` is compared by.
 fn digest(skills: &[SkillFiles]) -> [u8; 32] {
     Sha256::digest(serde_json::to_vec(skills).unwrap_or_default()).into()
-}
-
-/// The skills in the session's folder `folder`, by name, each with its
-/// files (a skill saved for a session is a manifest and a code file, both
-/// text).
-fn read_skills(folder: &Path) -> Vec<SkillFiles> {
-    let mut skills: Vec<SkillFiles> = std::fs::read_dir(folder)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
-        .filter_map(|entry| {
-            let name = entry.file_name().into_string().ok()?;
-            crate::skills::validate_name(&name).ok()?;
-            let mut files: Vec<(String, String)> = std::fs::read_dir(entry.path())
-                .ok()?
-                .flatten()
-                .filter(|file| file.file_type().is_ok_and(|kind| kind.is_file()))
-                .filter_map(|file| {
-                    Some((file.file_name().into_string().ok()?, std::fs::read_to_string(file.path()).ok()?))
-                })
-                .collect();
-            files.sort();
-            Some(SkillFiles { name, files })
-        })
-        .collect();
-    skills.sort_by(|a, b| a.name.cmp(&b.name));
-    skills
-}
-
-/// Makes `folder` hold `skills`: a skill whose files differ is written
-/// aside and swapped in; one of `known` (the set taken or stored before)
-/// that `skills` no longer has is removed. Under the folder's lock, as
-/// saves and removals take it.
-fn write_skills(folder: &Path, skills: &[SkillFiles], known: &[String]) -> std::io::Result<()> {
-    let _lock = crate::skills::lock_folder(folder)?;
-    let here = read_skills(folder);
-    let removed = known.iter().filter(|name| !skills.iter().any(|skill| &skill.name == *name));
-    for gone in removed.filter(|name| crate::skills::validate_name(name).is_ok()) {
-        match std::fs::remove_dir_all(folder.join(gone)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-    }
-    for skill in skills.iter().filter(|skill| !here.contains(skill)) {
-        // Names the store gives become paths: only plain ones are taken.
-        let plain = |name: &str| !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\']);
-        if crate::skills::validate_name(&skill.name).is_err() || !skill.files.iter().all(|(name, _)| plain(name)) {
-            tracing::warn!(skill = %skill.name, "a stored session skill with a name that is not plain was left out");
-            continue;
-        }
-        let staging = tempfile::Builder::new().prefix(".taking-").tempdir_in(folder)?;
-        for (name, text) in &skill.files {
-            std::fs::write(staging.path().join(name), text)?;
-        }
-        let target = folder.join(&skill.name);
-        if target.exists() {
-            std::fs::remove_dir_all(&target)?;
-        }
-        std::fs::rename(staging.keep(), &target)?;
-    }
-    Ok(())
 }

@@ -21,6 +21,7 @@ use crate::limits::Limits;
 use crate::pii::VaultEntry;
 use crate::runtime::Runtime;
 use crate::sandbox::Resumed;
+use crate::skills::files::{SkillFiles, read_skills, write_skills};
 use crate::tool::tool_schema_digest;
 
 /// How [`Session::resume_with`] resumes.
@@ -108,6 +109,8 @@ impl Session {
         }
         let elapsed = result.stats.wall_time.saturating_sub(boundary.waited());
         let paused_at = unix_now();
+        let folder = self.session_skills.path().to_path_buf();
+        let session_skills = tokio::task::spawn_blocking(move || read_skills(&folder)).await.unwrap_or_default();
         Ok(Journal {
             format: FORMAT,
             execution_id: id.unwrap_or_else(execution_id),
@@ -128,6 +131,7 @@ impl Session {
             pending: recorded.pending,
             paused_at,
             expires_at: paused_at + self.runtime.paused_expiry().as_secs(),
+            session_skills,
         })
     }
 
@@ -174,6 +178,7 @@ impl Session {
         }
         let language = self.check_replayable(&journal).await?;
         self.take_journal_vault(id, vault.as_deref()).await?;
+        self.take_journal_skills(&journal.session_skills).await?;
         let seed = unhex(&journal.seed)
             .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
             .ok_or_else(|| ResumeError::Tampered { id: id.to_string(), detail: "the seed is not 32 bytes".into() })?;
@@ -216,6 +221,26 @@ impl Session {
         let outcome = self.run(run).await;
         claim.settle().await;
         outcome
+    }
+
+    /// Adds the skills the session had when the execution paused that this
+    /// session lacks (a resume by another session), so that the replay
+    /// imports them again; a skill this session has is left as it is.
+    async fn take_journal_skills(&self, skills: &[SkillFiles]) -> Result<(), Error> {
+        if skills.is_empty() {
+            return Ok(());
+        }
+        let folder = self.session_skills.path().to_path_buf();
+        let skills = skills.to_vec();
+        let writing = folder.clone();
+        tokio::task::spawn_blocking(move || {
+            let here: Vec<String> = read_skills(&writing).into_iter().map(|skill| skill.name).collect();
+            let missing: Vec<SkillFiles> = skills.into_iter().filter(|skill| !here.contains(&skill.name)).collect();
+            write_skills(&writing, &missing, &[])
+        })
+        .await
+        .map_err(|e| Error::workspace("cannot add the paused execution's skills", std::io::Error::other(e)))?
+        .map_err(|e| Error::workspace(format!("cannot add the paused execution's skills in {}", folder.display()), e))
     }
 
     /// Makes the session's vault hold `sealed` (the vault the execution

@@ -10,6 +10,7 @@
 //! builds one).
 
 mod build;
+pub(crate) mod files;
 mod imports;
 mod manifest;
 mod stale;

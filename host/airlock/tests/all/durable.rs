@@ -530,6 +530,33 @@ time.sleep(1.5)";
 }
 
 #[tokio::test]
+async fn a_paused_execution_importing_a_session_skill_resumes_in_another_process() {
+    let data = tempfile::tempdir().unwrap();
+    let received = Received::default();
+    let first = pausing(&received, data.path()).await;
+    let session = first.session().unwrap();
+    let save = r#"
+        import { saveSkill } from "airlock";
+        await saveSkill({ name: "target", description: "Whom to delete.", code: "export const id = 7;", session: true });"#;
+    assert_ok(&session.execute(save, Language::JavaScript).await.unwrap());
+    let code = r#"
+        import { callTool } from "airlock";
+        import { id } from "./skills/target";
+        await callTool("crm", "delete_customer", { id });
+        console.log("deleted", id);"#;
+    let paused = session.execute(code, Language::JavaScript).await.unwrap();
+    let id = paused.paused.expect("paused at the gated call").execution_id;
+    drop((session, first));
+    // Another process: a new runtime and a session that never saved it.
+    let second = crm(&received, data.path(), delete_tool()).build().await.unwrap();
+    let resuming = second.session().unwrap();
+    let resumed = resuming.resume(&id, Decision::Approve).await.unwrap();
+    assert_ok(&resumed);
+    assert_eq!(resumed.stdout, "deleted 7\n");
+    assert_eq!(received.of("delete_customer"), [json!({"id": 7})]);
+}
+
+#[tokio::test]
 async fn a_decline_stands_when_the_resuming_runtime_no_longer_gates_the_tool() {
     let data = tempfile::tempdir().unwrap();
     let received = Received::default();
