@@ -209,19 +209,26 @@ async fn a_hung_call_times_out_and_the_server_keeps_serving() {
     runtime.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_reply_over_16_mib_fails_its_call_at_once_saying_why() {
-    // A timeout long enough that waiting for it would fail the test's
-    // expectation of the size error.
-    let runtime = runtime_with(&["records"], json!({"tool_timeout": "60s"})).await;
+/// Has the records server of `runtime` echo 17 MiB (a reply over the cap),
+/// then add 20 and 22; the lines printed: the error's kind and message, and
+/// the sum.
+async fn echo_17_mib_then_add(runtime: &airlock::Runtime) -> Vec<String> {
     let code = r#"
         import { echo_text, add } from "./servers/records";
         try { await echo_text({ text: "x".repeat(17 << 20) }) } catch (e) { console.log(e.kind, e.message) }
         console.log(await add({ a: 20, b: 22 }));"#;
     let limits = Limits { timeout: Duration::from_secs(50), memory_bytes: 512 << 20, ..Limits::default() };
-    let result = run_js(&runtime, code, &limits).await;
+    let result = run_js(runtime, code, &limits).await;
     assert_ok(&result);
-    let lines = stdout_lines(&result);
+    stdout_lines(&result).into_iter().map(String::from).collect()
+}
+
+#[tokio::test]
+async fn a_reply_over_16_mib_fails_its_call_at_once_saying_why() {
+    // A timeout long enough that waiting for it would fail the test's
+    // expectation of the size error.
+    let runtime = runtime_with(&["records"], json!({"tool_timeout": "60s"})).await;
+    let lines = echo_17_mib_then_add(&runtime).await;
     assert!(lines[0].starts_with("failed "), "{lines:?}");
     assert!(lines[0].contains("over the 16 MiB a message may have"), "{lines:?}");
     assert_eq!(lines[1], "42");
@@ -247,14 +254,7 @@ async fn a_reply_over_16_mib_over_http_fails_its_call_at_once_saying_why() {
         )
         .unwrap();
         let runtime = builder().config(&config).build().await.unwrap();
-        let code = r#"
-            import { echo_text, add } from "./servers/records";
-            try { await echo_text({ text: "x".repeat(17 << 20) }) } catch (e) { console.log(e.kind, e.message) }
-            console.log(await add({ a: 20, b: 22 }));"#;
-        let limits = Limits { timeout: Duration::from_secs(50), memory_bytes: 512 << 20, ..Limits::default() };
-        let result = run_js(&runtime, code, &limits).await;
-        assert_ok(&result);
-        let lines = stdout_lines(&result);
+        let lines = echo_17_mib_then_add(&runtime).await;
         assert!(lines[0].starts_with("unavailable "), "json {json}: {lines:?}");
         assert!(lines[0].contains(why), "json {json}: {lines:?}");
         assert!(!lines[0].contains("::"), "no Rust type names: {lines:?}");

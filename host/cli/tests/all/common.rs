@@ -139,3 +139,23 @@ pub fn serve_http_with(config: &Path, args: &[&str], envs: &[(&str, &str)]) -> (
     });
     (server, url, log)
 }
+
+/// A folder `tmp` in `dir`, for a server's `TMPDIR`: its temporary folders
+/// (sessions' workspaces and skill folders) land where a test can check
+/// that none is left behind.
+pub fn server_tmp(dir: &Path) -> PathBuf {
+    let tmp = dir.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    tmp
+}
+
+/// The names of what `dir` holds, sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::common::{cache_dir, records_config, serve_http};
+use crate::common::{cache_dir, names_in, records_config, serve_http, server_tmp};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -42,8 +42,7 @@ fn the_server_passes_every_scenario_but_the_expected_failures() {
     let dir = tempfile::tempdir().unwrap();
     // The server's temporary folders (the sessions' workspaces) in one of
     // the test's own, to check that none is left behind.
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
+    let tmp = server_tmp(dir.path());
     let (mut server, url) = serve_http(&records_config(dir.path()), &[("TMPDIR", tmp.to_str().unwrap())]);
 
     // Every scenario, the pending ones too; a failure not listed, or a
@@ -53,7 +52,7 @@ fn the_server_passes_every_scenario_but_the_expected_failures() {
     // their workspace folders; a kill would leave them behind.
     Command::new("kill").arg(server.id().to_string()).status().unwrap();
     assert_eq!(server.wait().unwrap().code(), Some(0), "the server did not stop cleanly");
-    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|e| e.file_name()).collect();
+    let left = names_in(&tmp);
     assert!(left.is_empty(), "workspace folders left behind: {left:?}");
     let text = report(&out);
     assert!(out.status.success(), "{text}");

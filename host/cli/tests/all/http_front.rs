@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{python_client, records_config, serve_http_with};
+use crate::common::{names_in, python_client, records_config, serve_http_with, server_tmp};
 
 /// An HTTP response: status, headers (names lowercased) and body.
 #[derive(Debug)]
@@ -240,16 +240,15 @@ fn a_delete_at_another_instance_removes_the_stored_session_and_then_is_404() {
 fn sessions_open_at_a_stop_signal_leave_no_folders_behind() {
     let dir = tempfile::tempdir().unwrap();
     let config = records_config(dir.path());
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
+    let tmp = server_tmp(dir.path());
     let (server, url, _log) = serve(&config, &[], &[("TMPDIR", tmp.to_str().unwrap())]);
     for _ in 0..2 {
         assert_eq!(post(&url, &[], INITIALIZE).status, 200);
     }
     // A workspace and a skill folder each, until the stop.
-    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 4);
+    assert_eq!(names_in(&tmp).len(), 4);
     stop(server);
-    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|entry| entry.file_name()).collect();
+    let left = names_in(&tmp);
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
@@ -258,8 +257,7 @@ fn a_thousand_abandoned_sessions_expire_and_their_folders_go() {
     let dir = tempfile::tempdir().unwrap();
     let config = records_config(dir.path());
     // The server's temporary folders (workspaces) in a folder of the test's.
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
+    let tmp = server_tmp(dir.path());
     let (server, url, _log) = serve(&config, &["--session-idle-timeout", "1s"], &[("TMPDIR", tmp.to_str().unwrap())]);
     let workspaces = {
         let tmp = tmp.clone();

@@ -6,7 +6,10 @@ use std::io::{BufRead, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{cache_dir, customers_inbox, data_dir, python_client, records_config, serve_http, servers_config};
+use crate::common::{
+    cache_dir, customers_inbox, data_dir, names_in, python_client, records_config, serve_http, server_tmp,
+    servers_config,
+};
 use serde_json::{Value, json};
 
 /// Runs the Python client with `args` and returns what it saw.
@@ -140,9 +143,7 @@ fn a_python_sdk_client_over_streamable_http_with_isolated_sessions() {
 fn a_stop_signal_lets_the_running_execution_finish() {
     let dir = tempfile::tempdir().unwrap();
     let config = records_config(dir.path());
-    // The server's temporary folders in one of the test's own.
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
+    let tmp = server_tmp(dir.path());
     let (mut server, url) = serve_http(&config, &[("TMPDIR", tmp.to_str().unwrap())]);
     let seen = client(&["drain", &url, &server.id().to_string()]);
     assert_eq!(seen["in_flight_before_signal"], 1, "{seen}");
@@ -153,19 +154,13 @@ fn a_stop_signal_lets_the_running_execution_finish() {
     let status = server.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
     // The session was still open at the signal: its folders went with it.
-    assert_eq!(folders_in(&tmp), Vec::<String>::new());
-}
-
-/// The names of what `dir` holds.
-fn folders_in(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir).unwrap().flatten().map(|entry| entry.file_name().to_string_lossy().into_owned()).collect()
+    assert_eq!(names_in(&tmp), Vec::<String>::new());
 }
 
 #[test]
 fn a_stop_signal_removes_the_stdio_sessions_temporary_folders() {
     let dir = tempfile::tempdir().unwrap();
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
+    let tmp = server_tmp(dir.path());
     let mut server = Command::new(env!("CARGO_BIN_EXE_airlock"))
         .args(["serve", "--config"])
         .arg(records_config(dir.path()))
@@ -184,14 +179,13 @@ fn a_stop_signal_removes_the_stdio_sessions_temporary_folders() {
     let mut answer = String::new();
     std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut answer).unwrap();
     assert!(answer.contains("\"serverInfo\""), "{answer}");
-    let mut held = folders_in(&tmp);
-    held.sort();
+    let held = names_in(&tmp);
     assert!(held.len() == 2 && held[0].starts_with("airlock-session-skills-"), "{held:?}");
     assert!(held[1].starts_with("airlock-workspace-"), "{held:?}");
     // SIGTERM while the client is still connected (stdin open).
     Command::new("kill").arg(server.id().to_string()).status().unwrap();
     assert_eq!(server.wait().unwrap().code(), Some(0));
-    assert_eq!(folders_in(&tmp), Vec::<String>::new());
+    assert_eq!(names_in(&tmp), Vec::<String>::new());
     drop(stdin);
 }
 
