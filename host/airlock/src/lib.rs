@@ -86,6 +86,7 @@ pub use codegen::{py_declarations, ts_declarations, wit_interface};
 pub use config::{Config, ConfigError};
 pub use durable::{
     ExecutionStore, ExecutionSummary, JournalKey, Paused, ResumeError, SqliteStore, StoreError, StoredExecution,
+    session_parts_in_order,
 };
 pub use error::{Cause, Error, LinkError, Report};
 pub use execution::{ExecutionError, ExecutionResult, Stats};

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use airlock::{ExecutionStore, ExecutionSummary, StoreError, StoredExecution};
+use airlock::{ExecutionStore, ExecutionSummary, StoreError, StoredExecution, session_parts_in_order};
 use futures::future::BoxFuture;
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls, Row};
@@ -355,14 +355,7 @@ impl ExecutionStore for PostgresStore {
                 )
                 .await
                 .map_err(|e| failed("cannot read session state", e))?;
-            let mut found = vec![None; parts.len()];
-            for row in rows {
-                let part: &str = row.get(0);
-                if let Some(at) = parts.iter().position(|want| *want == part) {
-                    found[at] = Some(row.get(1));
-                }
-            }
-            Ok(found)
+            Ok(session_parts_in_order(parts, rows.iter().map(|row| (row.get(0), row.get(1)))))
         })
     }
 

@@ -25,4 +25,4 @@ pub use journal::{JournalKey, Paused, ResumeError};
 pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
-pub use store::{ExecutionStore, ExecutionSummary, SqliteStore, StoreError, StoredExecution};
+pub use store::{ExecutionStore, ExecutionSummary, SqliteStore, StoreError, StoredExecution, session_parts_in_order};

@@ -400,14 +400,7 @@ impl ExecutionStore for SqliteStore {
         self.with(move |db| {
             let mut statement = db.prepare_cached("SELECT part, bytes FROM session_state WHERE session = ?1")?;
             let rows = statement.query_map(params![session], |row| Ok((row.get::<_, String>(0)?, row.get(1)?)))?;
-            let mut found = vec![None; wanted.len()];
-            for row in rows {
-                let (part, bytes) = row?;
-                if let Some(at) = wanted.iter().position(|want| *want == part) {
-                    found[at] = Some(bytes);
-                }
-            }
-            Ok(found)
+            Ok(session_parts_in_order(&wanted, rows.collect::<rusqlite::Result<Vec<_>>>()?))
         })
     }
 
@@ -429,6 +422,22 @@ impl ExecutionStore for SqliteStore {
             db.execute("DELETE FROM session_state WHERE touched_at < ?1", params![before as i64]).map(|n| n as u64)
         })
     }
+}
+
+/// What [`ExecutionStore::get_session_parts`] returns from the rows of one
+/// query, `(part, bytes)` in any order: the bytes of each of `parts` in
+/// the order asked, `None` for a part without a row.
+pub fn session_parts_in_order(
+    parts: &[impl AsRef<str>],
+    rows: impl IntoIterator<Item = (String, Vec<u8>)>,
+) -> Vec<Option<Vec<u8>>> {
+    let mut found = vec![None; parts.len()];
+    for (part, bytes) in rows {
+        if let Some(at) = parts.iter().position(|want| want.as_ref() == part) {
+            found[at] = Some(bytes);
+        }
+    }
+    found
 }
 
 #[cfg(test)]
