@@ -4,13 +4,13 @@
 //! each MCP session's state under its session id when the instances share
 //! a store).
 
-use std::sync::PoisonError;
+use std::sync::{MutexGuard, PoisonError};
 
 use sha2::{Digest as _, Sha256};
 
 use super::Session;
-use crate::durable::ResumeError;
 use crate::durable::journal::{open_value, open_vault, seal_value, seal_vault};
+use crate::durable::{ExecutionStore, ResumeError};
 use crate::error::Error;
 use crate::skills::files::{SkillFiles, read_skills, write_skills};
 
@@ -24,10 +24,10 @@ const SKILLS: &str = "skills";
 /// purge state nobody touched for a while).
 const TOUCH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Where a session's vault is kept, how many entries the store holds, and
-/// when this process last marked it used.
+/// Where a session's state is kept, how many vault entries and which
+/// skills the store holds, and when this process last marked it used.
 #[derive(Debug, Default)]
-pub(super) struct KeptVault {
+pub(super) struct KeptState {
     key: String,
     stored: usize,
     touched: Option<std::time::Instant>,
@@ -64,17 +64,22 @@ impl Session {
     /// (`session: true`) are kept there the same way (see
     /// [`Session::load_shared_skills`]).
     pub fn keep_vault_in_store(&self, key: impl Into<String>) {
-        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut kept = self.kept_state();
         let key = key.into();
         if kept.as_ref().is_none_or(|kept| kept.key != key) {
             let skills = digest(&[]);
             *kept =
-                Some(KeptVault { key, stored: 0, touched: None, skills, skill_names: Vec::new(), changes_stored: 0 });
+                Some(KeptState { key, stored: 0, touched: None, skills, skill_names: Vec::new(), changes_stored: 0 });
         }
     }
 
+    /// Where the session's state is kept, if it is.
+    fn kept_state(&self) -> MutexGuard<'_, Option<KeptState>> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn kept_key(&self) -> Option<String> {
-        self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|kept| kept.key.clone())
+        self.kept_state().as_ref().map(|kept| kept.key.clone())
     }
 
     /// Before an execution: takes over the stored vault and skills, in one
@@ -83,7 +88,7 @@ impl Session {
     pub(super) async fn load_kept_state(&self) -> Result<(), Error> {
         let Some(key) = self.kept_key() else { return Ok(()) };
         let store = self.runtime.execution_store().await?;
-        self.touch_kept_state(&key).await?;
+        self.touch_kept_state(store.as_ref(), &key).await?;
         let _syncing = self.skills_sync.lock().await;
         let parts = store.get_session_parts(&key, &[VAULT, SKILLS]).await.map_err(ResumeError::from)?;
         let mut parts = parts.into_iter();
@@ -100,15 +105,14 @@ impl Session {
     pub(super) async fn load_kept_vault(&self) -> Result<(), Error> {
         let Some(key) = self.kept_key() else { return Ok(()) };
         let store = self.runtime.execution_store().await?;
-        self.touch_kept_state(&key).await?;
+        self.touch_kept_state(store.as_ref(), &key).await?;
         let stored = store.get_session_state(&key, VAULT).await.map_err(ResumeError::from)?;
         self.take_vault(&key, stored).await
     }
 
     /// Marks the session's stored state used, at most once a minute.
-    async fn touch_kept_state(&self, key: &str) -> Result<(), Error> {
+    async fn touch_kept_state(&self, store: &dyn ExecutionStore, key: &str) -> Result<(), Error> {
         if self.due_for_touch() {
-            let store = self.runtime.execution_store().await?;
             store.touch_session_state(key, crate::durable::unix_now()).await.map_err(ResumeError::from)?;
         }
         Ok(())
@@ -125,7 +129,7 @@ impl Session {
         if entries.len() > self.boundary.vault_len() {
             self.boundary.adopt_vault(&entries);
         }
-        if let Some(kept) = self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+        if let Some(kept) = self.kept_state().as_mut() {
             kept.stored = entries.len();
         }
         Ok(())
@@ -182,13 +186,7 @@ impl Session {
         let _syncing = self.skills_sync.lock().await;
         // Nothing saved or removed here since the last store: no read.
         let changes = self.skills().session_changes();
-        if self
-            .kept
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .is_none_or(|kept| kept.changes_stored == changes)
-        {
+        if self.kept_state().as_ref().is_none_or(|kept| kept.changes_stored == changes) {
             return Ok(());
         }
         let folder = self.session_skills.path().to_path_buf();
@@ -203,7 +201,7 @@ impl Session {
             store.put_session_state(&key, SKILLS, sealed).await.map_err(ResumeError::from)?;
             self.set_kept_skills(now, skills.into_iter().map(|skill| skill.name).collect());
         }
-        if let Some(kept) = self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+        if let Some(kept) = self.kept_state().as_mut() {
             kept.changes_stored = changes;
         }
         Ok(())
@@ -211,12 +209,12 @@ impl Session {
 
     /// The digest and the names of the skill set last stored or taken.
     fn kept_skills(&self) -> Option<([u8; 32], Vec<String>)> {
-        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept = self.kept_state();
         kept.as_ref().map(|kept| (kept.skills, kept.skill_names.clone()))
     }
 
     fn set_kept_skills(&self, skills: [u8; 32], names: Vec<String>) {
-        if let Some(kept) = self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+        if let Some(kept) = self.kept_state().as_mut() {
             kept.skills = skills;
             kept.skill_names = names;
         }
@@ -224,7 +222,7 @@ impl Session {
 
     /// Whether to mark the stored state used now (at most once a minute).
     fn due_for_touch(&self) -> bool {
-        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut kept = self.kept_state();
         let Some(kept) = kept.as_mut() else { return false };
         if kept.touched.is_some_and(|at| at.elapsed() < TOUCH_EVERY) {
             return false;
@@ -236,14 +234,14 @@ impl Session {
     /// After an execution: stores the vault if it grew.
     pub(super) async fn store_kept_vault(&self) -> Result<(), Error> {
         let Some(key) = self.kept_key() else { return Ok(()) };
-        let stored = self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map_or(0, |kept| kept.stored);
+        let stored = self.kept_state().as_ref().map_or(0, |kept| kept.stored);
         let Some(entries) = self.boundary.vault_entries().filter(|entries| entries.len() > stored) else {
             return Ok(());
         };
         let sealed = seal_vault(self.runtime.journal_key().await?, &context(&key), &entries)?;
         let store = self.runtime.execution_store().await?;
         store.put_session_state(&key, VAULT, sealed).await.map_err(ResumeError::from)?;
-        if let Some(kept) = self.kept.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+        if let Some(kept) = self.kept_state().as_mut() {
             kept.stored = entries.len();
         }
         Ok(())

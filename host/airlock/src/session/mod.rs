@@ -55,8 +55,8 @@ pub struct Session {
     session_skills: tempfile::TempDir,
     id: String,
     counters: Counters,
-    /// Where the vault is kept in the store, if it is.
-    kept: std::sync::Mutex<Option<kept::KeptVault>>,
+    /// Where the vault and skills are kept in the store, if they are.
+    kept: std::sync::Mutex<Option<kept::KeptState>>,
     /// Held while the session's skills are taken from or stored in the
     /// store: executions running at once do it one at a time.
     skills_sync: tokio::sync::Mutex<()>,
