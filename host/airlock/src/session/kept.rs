@@ -100,16 +100,6 @@ impl Session {
         Ok(())
     }
 
-    /// Before a resume: takes over the stored vault if it holds more
-    /// tokens than this one (vaults of one session only grow).
-    pub(super) async fn load_kept_vault(&self) -> Result<(), Error> {
-        let Some(key) = self.kept_key() else { return Ok(()) };
-        let store = self.runtime.execution_store().await?;
-        self.touch_kept_state(store.as_ref(), &key).await?;
-        let stored = store.get_session_state(&key, VAULT).await.map_err(ResumeError::from)?;
-        self.take_vault(&key, stored).await
-    }
-
     /// Marks the session's stored state used, at most once a minute.
     async fn touch_kept_state(&self, store: &dyn ExecutionStore, key: &str) -> Result<(), Error> {
         if self.due_for_touch() {

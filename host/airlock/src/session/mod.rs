@@ -251,7 +251,10 @@ impl Session {
                 (code.to_string(), None)
             };
             let guest = self.runtime.guest(spec.interpreter).await?;
-            self.load_kept_state().await?;
+            // The kept state: a resume (`id`) took it with the journal's vault.
+            if id.is_none() {
+                self.load_kept_state().await?;
+            }
             let slot = self.runtime.slot().await?;
             let services = self.services.clone();
             let sandbox = sandbox::Sandbox::resuming(

@@ -249,10 +249,11 @@ impl Session {
     /// only grow, so one of the two extends the other; otherwise the
     /// execution belongs to another session's tokens.
     async fn take_journal_vault(&self, id: &str, sealed: Option<&[VaultEntry]>) -> Result<(), Error> {
+        // Brought up to date first (the replay does not do it again):
+        // another instance may have served this client session since the
+        // pause.
+        self.load_kept_state().await?;
         let Some(sealed) = sealed else { return Ok(()) };
-        // Brought up to date first: another instance may have served this
-        // client session since the pause.
-        self.load_kept_vault().await?;
         let current = self.boundary.vault_entries().unwrap_or_default();
         if current.starts_with(sealed) {
             Ok(())
