@@ -126,6 +126,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_USAGE);
     }
+    // From here a stop signal stops the server cleanly (once it serves),
+    // also one that comes while it starts.
+    let stop = stop_signal();
     // execute_code results report their token counts: load the vocabulary
     // while the runtime starts.
     airlock_serve::tokens::warm_up();
@@ -174,14 +177,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<u8> {
             let server = HttpServer::bind(runtime.clone(), options).await?;
             // The address on stderr, for whoever started us with port 0.
             eprintln!("airlock: serving MCP at http://{}/mcp", server.local_addr()?);
-            server.run(stop_signal()).await.map_err(Into::into)
+            server.run(stop).await.map_err(Into::into)
         }
         None => {
             let session = match &args.workspace {
                 Some(dir) => runtime.session_in(dir)?,
                 None => runtime.session()?,
             };
-            serve_stdio(&runtime, session, args.language, executions, stop_signal()).await.map_err(Into::into)
+            serve_stdio(&runtime, session, args.language, executions, stop).await.map_err(Into::into)
         }
     };
     // Stopping: executions still running finish (within their deadlines)
